@@ -1,0 +1,99 @@
+import type { Command } from 'commander';
+import { divergenceRows, MEASURE_KEYS, type Measures, type RowsResult } from '../divergence/measures.js';
+import type { InputKind, Matrix, Unit } from '../divergence/types.js';
+import { readMatrixArg } from '../io/matrixArg.js';
+import { formatNumber } from '../report/format.js';
+import { toJson } from '../report/json.js';
+import { renderTable } from '../report/table.js';
+import { UsageError } from '../errors.js';
+import { action, choiceOption, intOption, withExamples } from './run.js';
+
+/** How each measure is labelled for people: the direction is always written out. */
+export const MEASURE_LABELS: Record<keyof Measures, { symbol: string; name: string }> = {
+  forward: { symbol: 'KL(P‖Q)', name: 'forward KL, P = reference' },
+  reverse: { symbol: 'KL(Q‖P)', name: 'reverse KL' },
+  entropyP: { symbol: 'H(P)', name: 'entropy of P' },
+  entropyQ: { symbol: 'H(Q)', name: 'entropy of Q' },
+  crossEntropyPQ: { symbol: 'H(P,Q)', name: 'cross-entropy = H(P) + KL(P‖Q)' },
+  crossEntropyQP: { symbol: 'H(Q,P)', name: 'cross-entropy = H(Q) + KL(Q‖P)' },
+  jsDivergence: { symbol: 'JS(P,Q)', name: 'Jensen–Shannon divergence (≤ ln 2)' },
+  jsDistance: { symbol: '√JS(P,Q)', name: 'Jensen–Shannon distance' },
+  tvd: { symbol: 'TV(P,Q)', name: 'total variation ½Σ|p−q| (no unit)' },
+};
+
+/** Options of {@link klCommand} (the parsed CLI flags). */
+export interface KlCommandOptions {
+  p: string;
+  q: string;
+  from: InputKind;
+  unit: Unit;
+  normalize?: boolean;
+  json?: boolean;
+  maxRows: number;
+}
+
+/** Builds the `klscope kl` output (JSON document or table) without printing it. */
+export function klReport(p: Matrix, q: Matrix, result: RowsResult, opts: Pick<KlCommandOptions, 'from' | 'unit' | 'json' | 'maxRows'>): string {
+  if (opts.json) {
+    const pick = (m: Measures) => Object.fromEntries(MEASURE_KEYS.map((k) => [k, m[k]]));
+    return toJson({ unit: opts.unit, rows: result.rows.map(pick), mean: pick(result.mean) }) + '\n';
+  }
+  const n = result.rows.length;
+  const cols = Math.max(p.cols, q.cols);
+  const title =
+    `klscope kl: P = --p (reference), Q = --q (model); ${n} row${n === 1 ? '' : 's'} × ${cols} columns; ` +
+    `input ${opts.from}; unit ${opts.unit}`;
+  const notes: string[] = [];
+  result.rows.forEach((r, t) => {
+    const prow = p.rows === 1 ? 0 : t;
+    const qrow = q.rows === 1 ? 0 : t;
+    if (r.infiniteAt.forward >= 0) {
+      const c = r.infiniteAt.forward;
+      notes.push(`row ${t}: KL(P‖Q) = ∞ because p[${prow}][${c}] = ${p.data[prow * p.cols + c]} > 0 where q[${qrow}][${c}] is 0: Q gives no mass to an outcome P can produce.`);
+    }
+    if (r.infiniteAt.reverse >= 0) {
+      const c = r.infiniteAt.reverse;
+      notes.push(`row ${t}: KL(Q‖P) = ∞ because q[${qrow}][${c}] = ${q.data[qrow * q.cols + c]} > 0 where p[${prow}][${c}] is 0: Q puts mass where P has none.`);
+    }
+  });
+  if (n === 1) {
+    const r = result.rows[0]!;
+    const rows = MEASURE_KEYS.map((k) => [MEASURE_LABELS[k].symbol, MEASURE_LABELS[k].name, formatNumber(r[k]), k]);
+    return renderTable(['measure', 'meaning', `value (${opts.unit})`, 'json key'], rows, { title, notes, align: ['left', 'left', 'right', 'left'] });
+  }
+  const header = ['row', ...MEASURE_KEYS.map((k) => MEASURE_LABELS[k].symbol)];
+  const shown = result.rows.slice(0, opts.maxRows).map((r, t) => [String(t), ...MEASURE_KEYS.map((k) => formatNumber(r[k], 6))]);
+  if (n > opts.maxRows) notes.unshift(`(${n - opts.maxRows} more rows not shown; --max-rows N shows more, --json gives all)`);
+  shown.push(['mean', ...MEASURE_KEYS.map((k) => formatNumber(result.mean[k], 6))]);
+  return renderTable(header, shown, { title, notes: notes.slice(0, opts.maxRows + 1) });
+}
+
+export function registerKl(program: Command): Command {
+  const cmd = program
+    .command('kl')
+    .description('Every divergence measure between P (reference) and Q (model): KL both ways, entropies, cross-entropies, JS, TV.')
+    .requiredOption('--p <values|file>', 'P, the reference: "0.5,0.3,0.2" (rows separated by ";") or a .npy/.json/.csv file [T × V]')
+    .requiredOption('--q <values|file>', 'Q, the model: same forms as --p')
+    .addOption(choiceOption('--from <kind>', 'how the numbers are given', ['probs', 'logprobs', 'logits'], 'probs'))
+    .addOption(choiceOption('--unit <unit>', 'unit of the results', ['nats', 'bits'], 'nats'))
+    .option('--normalize', 'rescale rows that do not sum to 1 (counts, unnormalized weights)')
+    .option('--json', 'print one JSON document: {"unit", "rows": [...], "mean": {...}}')
+    .option('--max-rows <n>', 'rows shown in the table', '20')
+    .action(
+      action('kl', (o: Record<string, string | boolean | undefined>) => {
+        const maxRows = intOption(String(o.maxRows), '--max-rows');
+        const p = readMatrixArg(String(o.p), '--p');
+        const q = readMatrixArg(String(o.q), '--q');
+        if (p.cols !== q.cols) throw new UsageError(`shape mismatch: --p has ${p.cols} columns, --q has ${q.cols}`);
+        const opts = { from: o.from as InputKind, unit: o.unit as Unit, normalize: Boolean(o.normalize) };
+        const result = divergenceRows(p, q, opts);
+        process.stdout.write(klReport(p, q, result, { ...opts, json: Boolean(o.json), maxRows }));
+      }),
+    );
+  return withExamples(cmd, [
+    'klscope kl --p 0.5,0.3,0.2 --q 0.4,0.4,0.2',
+    'klscope kl --p 0.5,0.3,0.2 --q 0.4,0.4,0.2 --unit bits --json',
+    'klscope kl --p teacher_logits.npy --q student_logits.npy --from logits',
+    'klscope kl --p counts_a.csv --q counts_b.csv --normalize',
+  ]);
+}

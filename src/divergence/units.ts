@@ -1,0 +1,19 @@
+import type { Unit } from './types.js';
+
+/** ln 2: one bit is ln 2 nats. */
+export const LN2 = Math.LN2;
+
+/**
+ * Converts a value in nats to the requested unit (bits = nats / ln 2).
+ *
+ * @example
+ * toUnit(Math.LN2, 'bits'); // 1
+ */
+export function toUnit(nats: number, unit: Unit = 'nats'): number {
+  return unit === 'bits' ? nats / LN2 : nats;
+}
+
+/** Rounding can leave a sum of non-negative quantities a hair below 0: report it as 0. */
+export function clampNonNegative(x: number): number {
+  return x < 0 ? 0 : x;
+}

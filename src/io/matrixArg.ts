@@ -1,0 +1,129 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { DataError, UsageError } from '../errors.js';
+import type { Matrix } from '../divergence/types.js';
+import { parseNpy } from './npy.js';
+
+/**
+ * Parses a number the way a user writes it in a list or a CSV cell: decimal, exponent,
+ * and the words NaN / Infinity / inf (so they can be refused by the row rules with their value).
+ */
+function parseCell(s: string): number {
+  const t = s.trim();
+  if (/^[+-]?(inf|infinity)$/i.test(t)) return t.startsWith('-') ? -Infinity : Infinity;
+  if (/^nan$/i.test(t)) return NaN;
+  if (t === '' || !/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(t)) return Number.NaN - 1; // sentinel: not a number
+  return Number(t);
+}
+
+function fromRows(rows: number[][], where: string): Matrix {
+  if (rows.length === 0) throw new DataError(`${where}: no rows`);
+  const cols = rows[0]!.length;
+  for (let r = 0; r < rows.length; r++) {
+    if (rows[r]!.length === 0) throw new DataError(`${where}: row ${r} is empty`);
+    if (rows[r]!.length !== cols) throw new DataError(`${where}: row ${r} has ${rows[r]!.length} values, row 0 has ${cols}`);
+  }
+  const data = new Float64Array(rows.length * cols);
+  rows.forEach((row, r) => data.set(row, r * cols));
+  return { data, rows: rows.length, cols };
+}
+
+function splitNumbers(line: string, sep: RegExp, where: (col: number) => string): number[] {
+  return line.split(sep).map((cell, c) => {
+    const v = parseCell(cell);
+    if (Number.isNaN(v) && !/^\s*nan\s*$/i.test(cell)) {
+      throw new DataError(`${where(c)}: ${JSON.stringify(cell.trim())} is not a number`);
+    }
+    return v;
+  });
+}
+
+/** Parses an inline list: "0.5,0.3,0.2", rows separated by ';'. */
+export function parseInlineMatrix(text: string, arg: string): Matrix {
+  const rows = text
+    .split(';')
+    .map((r, i) => ({ r, i }))
+    .filter(({ r }, _, all) => r.trim() !== '' || all.length === 1)
+    .map(({ r, i }) => (r.trim() === '' ? [] : splitNumbers(r, /,/, (c) => `invalid ${arg}: row ${i}, value ${c}`)));
+  return fromRows(rows, `invalid ${arg}`);
+}
+
+/** Parses CSV text: one row per line, comma separated; blank lines and a '#' comment are skipped. */
+export function parseCsvMatrix(text: string, where: string): Matrix {
+  const rows: number[][] = [];
+  const lines = text.split(/\r?\n/);
+  let headerSkipped = false;
+  lines.forEach((line, i) => {
+    if (line.trim() === '' || line.trim().startsWith('#')) return;
+    // A first line of names (no digits at all) is a header.
+    if (!headerSkipped && rows.length === 0 && !/\d/.test(line)) {
+      headerSkipped = true;
+      return;
+    }
+    rows.push(splitNumbers(line, /,/, (c) => `${where} line ${i + 1}, column ${c + 1}`));
+  });
+  return fromRows(rows, where);
+}
+
+/** Parses JSON text: an array of numbers (one row) or an array of arrays. */
+export function parseJsonMatrix(text: string, where: string): Matrix {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new DataError(`${where}: malformed JSON (${(e as Error).message})`);
+  }
+  const cell = (x: unknown, r: number, c: number): number => {
+    if (typeof x === 'number') return x;
+    if (x === 'Infinity' || x === '-Infinity' || x === 'NaN') return Number(x);
+    if (x === null) return NaN;
+    throw new DataError(`${where}: row ${r}, value ${c} is ${JSON.stringify(x)}, not a number`);
+  };
+  if (!Array.isArray(v)) throw new DataError(`${where}: expected an array of numbers or an array of arrays`);
+  if (v.length === 0) throw new DataError(`${where}: empty array`);
+  if (!Array.isArray(v[0])) return fromRows([v.map((x, c) => cell(x, 0, c))], where);
+  return fromRows(
+    v.map((row, r) => {
+      if (!Array.isArray(row)) throw new DataError(`${where}: row ${r} is not an array`);
+      return row.map((x, c) => cell(x, r, c));
+    }),
+    where,
+  );
+}
+
+/**
+ * Reads the value of a matrix argument such as `--p`: an inline list ("0.5,0.3,0.2", rows
+ * separated by ';') or a file (.npy float32/float64 1-D or 2-D, .json, .csv).
+ *
+ * @example
+ * readMatrixArg('0.5,0.3,0.2', '--p'); // { data: Float64Array [0.5, 0.3, 0.2], rows: 1, cols: 3 }
+ */
+export function readMatrixArg(value: string, arg: string): Matrix {
+  const looksInline = /^[\s\d.,;eE+\-]*$/.test(value) || /^[\s\d.,;eE+\-naifNIFty]*,[\s\d.,;eE+\-naifNIFty]*$/.test(value);
+  if (!existsSync(value)) {
+    if (looksInline && /\d|nan|inf/i.test(value)) return parseInlineMatrix(value, arg);
+    if (/\.(npy|json|csv|txt)$/i.test(value)) throw new DataError(`invalid ${arg}: file ${value} does not exist`);
+    throw new UsageError(`invalid ${arg}: ${JSON.stringify(value)} is neither a comma-separated list of numbers nor an existing .npy/.json/.csv file`);
+  }
+  const ext = path.extname(value).toLowerCase();
+  const where = `invalid ${arg} (${value})`;
+  let buf: Buffer;
+  try {
+    buf = readFileSync(value);
+  } catch (e) {
+    throw new DataError(`${where}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  if (ext === '.npy') {
+    const a = parseNpy(buf, `${arg} (${value})`);
+    const { shape } = a;
+    if (!(a.data instanceof Float32Array || a.data instanceof Float64Array) || a.header.dtype === '<f2' || a.header.dtype === '<i8') {
+      throw new DataError(`${where}: dtype ${a.header.dtype} is not a distribution; expected float32 '<f4' or float64 '<f8'`);
+    }
+    if (shape.length === 1) return { data: a.data, rows: 1, cols: shape[0]! };
+    if (shape.length === 2) return { data: a.data, rows: shape[0]!, cols: shape[1]! };
+    throw new DataError(`${where}: expected a 1-D or 2-D array, got shape [${shape.join(', ')}]`);
+  }
+  if (ext === '.json') return parseJsonMatrix(buf.toString('utf8'), where);
+  if (ext === '.csv' || ext === '.txt') return parseCsvMatrix(buf.toString('utf8'), where);
+  throw new UsageError(`invalid ${arg}: unknown file type ${JSON.stringify(ext)} (expected .npy, .json or .csv)`);
+}

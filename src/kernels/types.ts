@@ -1,0 +1,46 @@
+/**
+ * The contract of the fused kernels: per-row statistics of a [rows × cols] pair of matrices
+ * P (reference) and Q (model), as struct-of-arrays. Every backend (TypeScript reference, wasm,
+ * native) fills the same fields; all values are in nats.
+ */
+export interface BatchInput {
+  /** P, the reference: row-major [rows × cols]. */
+  p: Float32Array | Float64Array;
+  /** Q, the model: same shape as `p`. */
+  q: Float32Array | Float64Array;
+  rows: number;
+  cols: number;
+  /** How the rows are given. Logits are log-softmaxed in the kernel (online log-sum-exp). */
+  from: 'logits' | 'logprobs' | 'probs';
+  /** Optional target token per row (for perplexity, Δp); -1 or absent = none. */
+  targets?: Int32Array;
+}
+
+/** Per-row results of a fused pass. */
+export interface BatchStats {
+  rows: number;
+  /** KL(P‖Q) per row */
+  forward: Float64Array;
+  /** KL(Q‖P) per row */
+  reverse: Float64Array;
+  entropyP: Float64Array;
+  entropyQ: Float64Array;
+  /** H(P,Q) */
+  crossEntropyPQ: Float64Array;
+  /** H(Q,P) */
+  crossEntropyQP: Float64Array;
+  jsDivergence: Float64Array;
+  /** ½Σ|p − q| */
+  tvd: Float64Array;
+  /** index of the largest p (first wins ties) */
+  argmaxP: Int32Array;
+  argmaxQ: Int32Array;
+  /** log p(target) and log q(target); NaN where no target was given */
+  logpTarget: Float64Array;
+  logqTarget: Float64Array;
+  /** 1 where the row broke a rule (NaN, +Infinity, negative probability): the caller re-checks it with the reference to name the column */
+  invalid: Uint8Array;
+}
+
+/** Backend names used in dispatch and benchmarks. */
+export type BackendName = 'js' | 'wasm' | 'native';
