@@ -5,7 +5,7 @@ import { readMatrixArg } from '../io/matrixArg.js';
 import { formatNumber } from '../report/format.js';
 import { toJson } from '../report/json.js';
 import { renderTable } from '../report/table.js';
-import { UsageError } from '../errors.js';
+import { DataError } from '../errors.js';
 import { action, choiceOption, intOption, withExamples } from './run.js';
 
 /** How each measure is labelled for people: the direction is always written out. */
@@ -84,7 +84,7 @@ export function registerKl(program: Command): Command {
         const maxRows = intOption(String(o.maxRows), '--max-rows');
         const p = readMatrixArg(String(o.p), '--p');
         const q = readMatrixArg(String(o.q), '--q');
-        if (p.cols !== q.cols) throw new UsageError(`shape mismatch: --p has ${p.cols} columns, --q has ${q.cols}`);
+        if (p.cols !== q.cols) throw new DataError(`shape mismatch: --p has ${p.cols} columns, --q has ${q.cols}`);
         const opts = { from: o.from as InputKind, unit: o.unit as Unit, normalize: Boolean(o.normalize) };
         const result = divergenceRows(p, q, opts);
         process.stdout.write(klReport(p, q, result, { ...opts, json: Boolean(o.json), maxRows }));

@@ -135,7 +135,7 @@ export function prepareRow(row: Row, opts: PrepareOptions): PreparedRow {
 
 function notNormalized(opts: PrepareOptions, sum: number, tol: number): DataError {
   return new DataError(
-    `invalid ${at(opts)}: values sum to ${sum} (off by ${Math.abs(sum - 1).toPrecision(3)}, relative tolerance ${tol}); ` +
+    `invalid ${at(opts)}: values sum to ${sum} (off by ${Math.abs(sum - 1).toPrecision(3)}, relative tolerance ${tol.toExponential()}); ` +
       `pass normalize: true (CLI: --normalize) to rescale it`,
   );
 }

@@ -101,8 +101,10 @@ export function parseNpy(buf: Uint8Array, name: string): NpyArray {
   if (have > need) {
     throw new DataError(`${name}: .npy file has ${have - need} bytes after the data (expected size ${header.dataOffset + need}, got ${buf.length})`);
   }
-  // Copy into an aligned buffer: the data offset need not be a multiple of the item size.
-  const bytes = buf.slice(header.dataOffset, header.dataOffset + need);
+  // Copy into a fresh aligned buffer: the data offset need not be a multiple of the item size,
+  // and a Node Buffer may be a view into a shared pool (Buffer#slice does not copy).
+  const bytes = new Uint8Array(need);
+  bytes.set(buf.subarray(header.dataOffset, header.dataOffset + need));
   const ab = bytes.buffer;
   let data: NpyArray['data'];
   switch (header.dtype) {
