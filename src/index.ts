@@ -25,6 +25,8 @@ export type { NpyArray, NpyHeader } from './io/npy.js';
 export { readMatrixArg } from './io/matrixArg.js';
 
 // kernels (issue 3)
+export { batchStats, batchStatsSync, availableBackends, closeWorkers, referenceBatchStats, createBatchStats } from './kernels/index.js';
+export type { BackendName, BatchInput, BatchStats, BatchStatsOptions } from './kernels/index.js';
 
 // compare (issue 4)
 

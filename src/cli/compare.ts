@@ -1,13 +1,249 @@
 import type { Command } from 'commander';
-import { DataError } from '../errors.js';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { CompareAccumulator, CompareResult } from '../compare/accumulator.js';
+import { compareFiles, parseRowRange, type CompareRun } from '../compare/engine.js';
+import { KldWriter } from '../io/kld.js';
+import { closeWorkers } from '../kernels/index.js';
+import type { BackendName } from '../kernels/types.js';
+import { renderCompareHtml } from '../report/compareHtml.js';
+import { formatNumber, formatPercent } from '../report/format.js';
+import { toJson } from '../report/json.js';
+import { createPerTokenWriter, type PerTokenWriter } from '../report/perToken.js';
+import { createProgress } from '../report/progress.js';
+import { renderTable } from '../report/table.js';
+import { UsageError } from '../errors.js';
+import { action, choiceOption, intOption, numberOption, withExamples } from './run.js';
 
-// Placeholder until its issue lands: the command exists but refuses to run.
-export function registerCompare(program: Command): Command {
-  return program
-    .command('compare')
-    .description('(not built yet)')
-    .allowUnknownOption()
-    .action(() => {
-      throw new DataError('compare is not built yet');
-    });
+/** Writes a file under a temporary name and renames it into place, so no partial file is left. */
+export function writeFileAtomic(file: string, text: string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }
+
+const QUANTILE_LABELS: Array<[string, string]> = [
+  ['max', 'maximum'],
+  ['p999', '99.9%'],
+  ['p99', '99.0%'],
+  ['p95', '95.0%'],
+  ['p90', '90.0%'],
+  ['p75', '75.0%'],
+  ['median', 'median'],
+  ['p25', '25.0%'],
+  ['p10', '10.0%'],
+  ['p05', '5.0%'],
+  ['p01', '1.0%'],
+  ['p001', '0.1%'],
+  ['min', 'minimum'],
+];
+
+/**
+ * The people-readable report of a comparison: llama.cpp's statistics, both KL directions side by
+ * side, with the JSON key of each row.
+ */
+export function compareTable(result: CompareResult, title: string): string {
+  const f = (x: number | null | undefined, d = 6) => (x === null || x === undefined ? '—' : formatNumber(x, d));
+  const pm = (a: number, b: number, d = 6) => `${f(a, d)} ± ${f(b, 3)}`;
+  const parts: string[] = [];
+  const q = result.quantiles.method === 'exact' ? 'exact quantiles' : `quantiles from a sketch, relative error ≤ ${result.quantiles.relativeError * 100}%`;
+  parts.push(`${title}\n${result.tokens} tokens; P = base (reference), Q = candidate; nats; ${q}\n`);
+  if (result.ppl) {
+    const p = result.ppl;
+    parts.push(
+      renderTable(
+        ['perplexity', 'value', 'json key'],
+        [
+          ['Mean PPL(Q)', pm(p.candidate, p.candidateStderr), 'ppl.candidate'],
+          ['Mean PPL(base)', pm(p.base, p.baseStderr), 'ppl.base'],
+          ['Cor(ln(PPL(Q)), ln(PPL(base)))', p.cor === null ? '—' : formatPercent(p.cor, 2), 'ppl.cor'],
+          ['Mean ln(PPL(Q)/PPL(base))', pm(p.lnRatio, p.lnRatioStderr), 'ppl.lnRatio'],
+          ['Mean PPL(Q)/PPL(base)', pm(p.ratio, p.ratioStderr), 'ppl.ratio'],
+          ['Mean PPL(Q)−PPL(base)', pm(p.diff, p.diffStderr), 'ppl.diff'],
+        ],
+        { align: ['left', 'right', 'left'] },
+      ),
+    );
+  }
+  const kRows = [['mean', pm(result.kld.mean!, result.kld.stderr!), pm(result.reverseKld.mean!, result.reverseKld.stderr!), 'mean ± stderr']];
+  for (const [k, label] of QUANTILE_LABELS) if (k in result.kld) kRows.push([label, f(result.kld[k]), f(result.reverseKld[k]), k]);
+  parts.push(
+    renderTable(['KL divergence', "KL(base‖candidate) = llama.cpp's KLD", 'KL(candidate‖base)', 'json key (kld / reverseKld)'], kRows, {
+      align: ['left', 'right', 'right', 'left'],
+    }),
+  );
+  const other = [
+    ['Mean JS(base, candidate)', pm(result.js.mean, result.js.stderr), 'js.mean'],
+    ['Mean TVD ½Σ|p−q|', pm(result.tvd.mean, result.tvd.stderr), 'tvd.mean'],
+    ['Same top p', `${formatPercent(result.sameTop.p)} ± ${formatPercent(result.sameTop.stderr)}`, 'sameTop.p'],
+  ];
+  if (result.deltaP) {
+    const d = result.deltaP;
+    other.push(['Mean Δp = q(tok) − p(tok)', `${formatPercent(d.mean!)} ± ${formatPercent(d.stderr!)}`, 'deltaP.mean'], ['RMS Δp', `${formatPercent(d.rms!)} ± ${formatPercent(d.rmsStderr!)}`, 'deltaP.rms']);
+    for (const [k, label] of QUANTILE_LABELS) if (k in d) other.push([`${label} Δp`, formatPercent(d[k]!), `deltaP.${k}`]);
+  }
+  parts.push(renderTable(['other statistics', 'value', 'json key'], other, { align: ['left', 'right', 'left'], notes: result.notes.map((n) => `• ${n}`) }));
+  return parts.join('\n');
+}
+
+/** The JSON document of `--json` (the issue's contract plus a few extra keys). */
+export function compareJson(result: CompareResult, extra: Record<string, unknown> = {}): string {
+  return toJson({ ...result, ...extra }) + '\n';
+}
+
+interface CompareFlags {
+  format: string;
+  baseFormat?: string;
+  candidateFormat?: string;
+  tensor?: string;
+  baseTensor?: string;
+  candidateTensor?: string;
+  tokens?: string;
+  rows?: string;
+  threads?: string;
+  backend: string;
+  accuracy: string;
+  json?: boolean;
+  perToken?: string;
+  report?: string;
+  summaryOut?: string;
+}
+
+/** Runs `klscope compare` and returns what it prints (the files are written on success only). */
+export async function runCompare(base: string, candidate: string, o: CompareFlags, progress = true): Promise<string> {
+  const threads = o.threads === undefined ? undefined : intOption(o.threads, '--threads');
+  const accuracy = numberOption(o.accuracy, '--accuracy');
+  if (!(accuracy > 0 && accuracy < 0.5)) throw new UsageError(`invalid --accuracy: expected a relative error in (0, 0.5), got ${o.accuracy}`);
+  for (const [flag, file, exts] of [
+    ['--report', o.report, ['.html', '.htm']],
+    ['--summary-out', o.summaryOut, ['.json']],
+  ] as const) {
+    if (file && !exts.some((e) => file.toLowerCase().endsWith(e))) throw new UsageError(`invalid ${flag} ${JSON.stringify(file)}: expected a file ending in ${exts.join(' or ')}`);
+  }
+  let writer: PerTokenWriter | undefined;
+  if (o.perToken) writer = createPerTokenWriter(o.perToken, { text: /\.jsonl$|\.ndjson$/i.test(base) || o.format === 'jsonl' });
+  let bar: ReturnType<typeof createProgress> | undefined;
+  let run: CompareRun;
+  try {
+    run = await compareFiles({
+      base,
+      candidate,
+      format: o.format,
+      baseFormat: o.baseFormat,
+      candidateFormat: o.candidateFormat,
+      tensor: o.tensor,
+      baseTensor: o.baseTensor,
+      candidateTensor: o.candidateTensor,
+      tokens: o.tokens,
+      rowRange: o.rows ? parseRowRange(o.rows) : undefined,
+      threads,
+      backend: o.backend as BackendName | 'auto',
+      relativeAccuracy: accuracy,
+      sink: writer,
+      onProgress: (done, total) => {
+        if (!progress) return;
+        bar ??= createProgress({ total, label: 'tokens' });
+        bar.update(done);
+      },
+    });
+    bar?.stop();
+    await writer?.close();
+  } catch (e) {
+    bar?.stop();
+    writer?.abort();
+    throw e;
+  } finally {
+    await closeWorkers();
+  }
+  const title = `klscope compare: base = ${base}, candidate = ${candidate}`;
+  if (o.report) writeFileAtomic(o.report, renderCompareHtml(run.result, run.accumulator, { title, tokenText: run.tokenText }));
+  if (o.summaryOut) writeFileAtomic(o.summaryOut, JSON.stringify(run.accumulator.toSummary()) + '\n');
+  return o.json ? compareJson(run.result, { inputs: run.accumulator.inputs }) : compareTable(run.result, title);
+}
+
+export function registerCompare(program: Command): Command {
+  const cmd = program
+    .command('compare')
+    .description("Compare two models' next-token distributions over a corpus: KL(base‖candidate) (llama.cpp's KLD) and KL(candidate‖base), JS, TVD, PPL, Δp, same top.")
+    .argument('<base>', 'the reference run (P): a llama.cpp .kld file, .npy logits [T, V], .safetensors, or top-k .jsonl')
+    .argument('<candidate>', 'the compared run (Q), same kinds')
+    .addOption(choiceOption('--format <fmt>', 'format of both inputs', ['auto', 'kld', 'npy', 'safetensors', 'jsonl'], 'auto'))
+    .addOption(choiceOption('--base-format <fmt>', 'format of the base only', ['auto', 'kld', 'npy', 'safetensors', 'jsonl']))
+    .addOption(choiceOption('--candidate-format <fmt>', 'format of the candidate only', ['auto', 'kld', 'npy', 'safetensors', 'jsonl']))
+    .option('--tensor <name>', 'logits tensor in .safetensors inputs')
+    .option('--base-tensor <name>', 'tensor name in the base .safetensors')
+    .option('--candidate-tensor <name>', 'tensor name in the candidate .safetensors')
+    .option('--tokens <file>', 'token ids for .npy/.safetensors inputs (.npy int32/int64, .json, or text): T+1 ids, row t predicts token t+1')
+    .option('--rows <start:end>', 'only rows [start, end): one shard of a run split across machines')
+    .option('--threads <n>', 'threads (default: all cores)')
+    .addOption(choiceOption('--backend <name>', 'kernel backend for logit pairs', ['auto', 'js', 'wasm', 'native'], 'auto'))
+    .option('--accuracy <alpha>', 'relative error of the mergeable quantile sketch', '0.005')
+    .option('--json', 'print one JSON document instead of the table')
+    .option('--per-token <file>', 'write per-token values (.csv or .parquet)')
+    .option('--report <file>', 'write a self-contained HTML report (.html)')
+    .option('--summary-out <file>', 'write an exact mergeable summary (.json) for klscope merge')
+    .action(
+      action('compare', async (base: string, candidate: string, o: CompareFlags) => {
+        process.stdout.write(await runCompare(base, candidate, o));
+      }),
+    );
+  return withExamples(cmd, [
+    'klscope compare fp16.kld q4_k_m.kld',
+    'klscope compare fp16.kld q4_k_m.kld --json > q4.json',
+    'klscope compare base.kld candidate_logits.npy --per-token tokens.parquet --report report.html',
+    'klscope compare teacher.npy student.npy --tokens ids.npy',
+    'klscope compare run.safetensors other.safetensors --tensor logits --tokens ids.json',
+    'klscope compare base_topk.jsonl cand_topk.jsonl   # lower bounds from top-k logprobs',
+    'klscope compare fp16.kld q4.kld --rows 0:50000 --summary-out part0.json',
+  ]);
+}
+
+/**
+ * The tour's compare section: two small llama.cpp-format files written into a temporary
+ * directory (an odd vocabulary, three chunks), compared both ways.
+ */
+export async function tourSection(): Promise<string> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'klscope-tour-'));
+  try {
+    const nCtx = 64;
+    const nVocab = 257;
+    const nChunk = 3;
+    let s = 7;
+    const rnd = () => {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      return s / 4294967296;
+    };
+    const tokens = Array.from({ length: nCtx * nChunk }, () => Math.floor(rnd() * nVocab));
+    const a = new KldWriter(path.join(dir, 'base.kld'), { nCtx, nVocab, nChunk, tokens });
+    const b = new KldWriter(path.join(dir, 'candidate.kld'), { nCtx, nVocab, nChunk, tokens });
+    const la = new Float32Array(nVocab);
+    const lb = new Float32Array(nVocab);
+    for (let r = 0; r < a.header.rows; r++) {
+      for (let i = 0; i < nVocab; i++) {
+        // a Zipf-like base and a candidate with noise on its logits, like a coarse quantization
+        la[i] = -1.1 * Math.log(1 + i) + 0.5 * (rnd() - 0.5);
+        lb[i] = la[i]! + 0.35 * (rnd() - 0.5);
+      }
+      a.writeLogits(la);
+      b.writeLogits(lb);
+    }
+    a.close();
+    b.close();
+    const out = await runCompare(path.join(dir, 'base.kld'), path.join(dir, 'candidate.kld'), { format: 'auto', backend: 'auto', accuracy: '0.005', threads: '1' }, false);
+    return (
+      '4. Comparing two saved runs like llama.cpp\'s --kl-divergence, offline (two generated .kld files, n_vocab 257, 3 chunks):\n' +
+      '   $ klscope compare base.kld candidate.kld\n\n' +
+      out.replace(/^klscope compare: .*\n/, '')
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export type { CompareAccumulator };

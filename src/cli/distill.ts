@@ -1,13 +1,158 @@
 import type { Command } from 'commander';
-import { DataError } from '../errors.js';
+import { UsageError } from '../errors.js';
+import { formatNumber } from '../report/format.js';
+import { toJson } from '../report/json.js';
+import { createProgress } from '../report/progress.js';
+import { renderTable } from '../report/table.js';
+import { distillFindings, distillPreset, runDistill, type DistillOptions, type DistillResult } from '../train/distill.js';
+import { LOSS_LABELS, type StudentLoss } from '../train/student.js';
+import { action, intOption, numberOption, withExamples } from './run.js';
 
-// Placeholder until its issue lands: the command exists but refuses to run.
+const LOSSES: StudentLoss[] = ['fkl', 'rkl', 'jsd', 'ce', 'tvd'];
+
+/** Options of {@link distillReport}. */
+export interface DistillReportOptions {
+  /** Sample lines shown per model. Default 2. */
+  sampleLines?: number;
+  /** Characters shown per sample line. Default 72. */
+  sampleWidth?: number;
+  /** The command line that produced the result, shown in the title. */
+  command?: string;
+}
+
+/** The table `klscope distill` prints for people. */
+export function distillReport(r: DistillResult, opts: DistillReportOptions = {}): string {
+  const t = r.teacher;
+  const lines = opts.sampleLines ?? 2;
+  const width = opts.sampleWidth ?? 72;
+  const f = (x: number) => formatNumber(x, 4);
+  const header = ['model (P = teacher, Q = student)', 'KL(P‖Q)', 'KL(Q‖P)', 'H(Q)', 'gap to min KL(P‖Q)', 'teacher NLL of samples', 'distinct-2', 'distinct-3'];
+  const rows: string[][] = [];
+  rows.push(['teacher itself', '0', '0', f(t.teacherEntropy), '', f(t.sampleTeacherNll), f(t.distinct2), f(t.distinct3)]);
+  for (const s of r.students) {
+    rows.push([`student: ${s.loss} = ${LOSS_LABELS[s.loss]}`, f(s.forwardKl), f(s.reverseKl), f(s.studentEntropy), f(s.forwardKlGapToOptimum), f(s.sampleTeacherNll), f(s.distinct2), f(s.distinct3)]);
+  }
+  rows.push(['exact min of KL(P‖Q), no training', f(t.forwardKlOptimum), '', f(t.forwardKlOptimumEntropy), '0', '', '', '']);
+  rows.push(['exact min of KL(Q‖P), no training', '', f(t.reverseKlOptimum), f(t.reverseKlOptimumEntropy), '', '', '', '']);
+  const first = r.students[0];
+  const title = [
+    `${opts.command ?? 'klscope distill'}: P = teacher, ${t.model} (context ${t.order - 1} characters), Q = student that sees the last ${t.studentContext} character${t.studentContext === 1 ? '' : 's'}.`,
+    `${t.corpus}; train ${t.trainFiles} files (${t.trainChars} characters), held out ${t.heldOutFiles} files (${t.heldOutChars} characters); ` +
+      `measured on ${t.evalPositions} held-out positions; nats; seed ${t.seed}; backend ${t.backend}.`,
+    first ? `Students: ${first.steps} Adam steps of ${first.batch} positions, learning rate ${first.learningRate}, on ${t.trainPositions} training positions with the teacher's full distributions.` : '',
+  ]
+    .filter(Boolean)
+    .join('\n');
+  const notes: string[] = [];
+  notes.push(
+    `Teacher: mean entropy H(P) = ${f(t.teacherEntropy)}, NLL of the held-out text ${f(t.heldOutNll)} nats/char; held-out text distinct-2/3 ${f(t.dataDistinct2)}/${f(t.dataDistinct3)}.`,
+    `"gap": KL(P‖Q) minus the exact minimum over every student that sees ${t.studentContext} character${t.studentContext === 1 ? '' : 's'} (the teacher's distributions averaged per context); ` +
+      `the student that is optimal on the training positions reaches ${f(t.forwardKlOfTrainOptimum)} here.`,
+    `Samples: ${t.samples.length} × ${t.samples[0]?.length ?? 0} characters per model after the same held-out prompts; NLL under the teacher (lower = more precise); distinct-n of character n-grams (higher = more diverse).`,
+    '',
+  );
+  for (const x of distillFindings(r)) notes.push(`${x.holds ? 'yes' : 'NO '}  ${x.claim}: ${x.detail}`);
+  notes.push('');
+  const show = (name: string, samples: string[]) => {
+    for (const s of samples.slice(0, lines)) notes.push(`${name.padEnd(8)}│${s.slice(0, width)}`);
+  };
+  show('teacher', t.samples);
+  for (const s of r.students) show(s.loss, s.samples);
+  return renderTable(header, rows, { title, notes });
+}
+
+/** The parsed flags of `klscope distill`. */
+function optionsFrom(o: Record<string, string | boolean | undefined>): DistillOptions & { quick: boolean } {
+  const quick = Boolean(o.quick);
+  const opt = (name: string, flag: string, min = 1) => (o[name] === undefined ? undefined : intOption(String(o[name]), flag, min));
+  const losses = o.losses === undefined ? undefined : String(o.losses).split(',').map((x) => x.trim());
+  for (const l of losses ?? []) {
+    if (!LOSSES.includes(l as StudentLoss)) throw new UsageError(`invalid --losses: ${JSON.stringify(l)} is not one of ${LOSSES.join(', ')}`);
+  }
+  let learningRate: number | undefined;
+  if (o.lr !== undefined) {
+    learningRate = numberOption(String(o.lr), '--lr');
+    if (!(learningRate > 0)) throw new UsageError(`invalid --lr: expected a number > 0, got ${JSON.stringify(o.lr)}`);
+  }
+  const order = opt('order', '--order', 2);
+  if (order !== undefined && order > 6) throw new UsageError(`invalid --order: expected an integer from 2 to 6, got ${order}`);
+  const k = opt('studentContext', '--student-context');
+  if (k !== undefined && k > 3) throw new UsageError(`invalid --student-context: expected 1, 2 or 3, got ${k}`);
+  return {
+    ...distillPreset(quick),
+    quick,
+    ...Object.fromEntries(
+      Object.entries({
+        seed: opt('seed', '--seed', 0),
+        order,
+        studentContext: k,
+        steps: opt('steps', '--steps'),
+        batch: opt('batch', '--batch'),
+        learningRate,
+        trainPositions: opt('trainPositions', '--train-positions'),
+        evalPositions: opt('evalPositions', '--eval-positions'),
+        samples: opt('samples', '--samples'),
+        sampleLength: opt('sampleLength', '--sample-length', 10),
+        losses: losses as StudentLoss[] | undefined,
+      }).filter(([, v]) => v !== undefined),
+    ),
+  };
+}
+
+/**
+ * The tour's distillation part: the quick run (about 20 s on one core) and its table with one
+ * sample line per model.
+ */
+export async function tourSection(): Promise<string> {
+  const r = await runDistill(distillPreset(true));
+  return (
+    'Forward or reverse? Distilling a character 6-gram teacher into students that see 2 characters (klscope distill --quick):\n\n' +
+    distillReport(r, { sampleLines: 1, sampleWidth: 64, command: 'klscope distill --quick' })
+  );
+}
+
 export function registerDistill(program: Command): Command {
-  return program
+  const cmd = program
     .command('distill')
-    .description('(not built yet)')
-    .allowUnknownOption()
-    .action(() => {
-      throw new DataError('distill is not built yet');
-    });
+    .description(
+      'Distillation experiment on the Brown corpus: a Kneser–Ney character 6-gram teacher P, short-context students Q trained with forward KL(P‖Q), reverse KL(Q‖P), JSD(0.5) and cross-entropy; held-out KL both ways, entropies, sample precision and diversity.',
+    )
+    .option('--quick', 'small run (a quarter of the corpus, 300 steps): well under 90 s on 2 cores')
+    .option('--seed <n>', 'seed of positions, batches and samples (same seed, same numbers)', '1')
+    .option('--json', 'print one JSON document: {"teacher": {...}, "students": [{"loss", "forwardKl", "reverseKl", ...}]}')
+    .option('--losses <list>', `students to train, comma-separated from ${LOSSES.join(', ')} (default fkl,rkl,jsd,ce)`)
+    .option('--steps <n>', 'Adam steps per student (default 3000, --quick 300)')
+    .option('--batch <n>', 'positions per step (default 1024, --quick 512)')
+    .option('--lr <x>', 'peak Adam learning rate, cosine-decayed to a tenth (default 0.2)')
+    .option('--order <n>', 'teacher n-gram order, 2 to 6 (default 6)')
+    .option('--student-context <k>', 'characters the student sees, 1 to 3 (default 2)')
+    .option('--train-positions <n>', 'training positions with teacher distributions (default 400000, --quick 40000)')
+    .option('--eval-positions <n>', 'held-out positions measured (default 100000, --quick 20000)')
+    .option('--samples <n>', 'samples per model (default 40, --quick 12)')
+    .option('--sample-length <n>', 'characters per sample (default 300, --quick 160)')
+    .option('--show-samples <n>', 'sample lines shown per model in the table', '2')
+    .action(
+      action('distill', async (o: Record<string, string | boolean | undefined>) => {
+        const opts = optionsFrom(o);
+        const showSamples = intOption(String(o.showSamples), '--show-samples', 0);
+        const bar = createProgress({ total: opts.steps! * opts.losses!.length, label: 'steps', extra: '{student} loss {loss}' });
+        let result: DistillResult;
+        try {
+          result = await runDistill({
+            ...opts,
+            onProgress: (p) => bar.update(p.done, { student: p.loss ?? p.phase, loss: p.value === undefined ? '-' : p.value.toFixed(4) }),
+          });
+        } finally {
+          bar.stop();
+        }
+        const command = ['klscope distill', opts.quick ? '--quick' : '', o.seed !== '1' ? `--seed ${opts.seed}` : ''].filter(Boolean).join(' ');
+        process.stdout.write(o.json ? toJson(result) + '\n' : distillReport(result, { sampleLines: showSamples, command }));
+      }),
+    );
+  return withExamples(cmd, [
+    'klscope distill --quick',
+    'klscope distill --quick --json > distill.json',
+    'klscope distill --seed 7',
+    'klscope distill --losses fkl,rkl --student-context 1 --steps 1000',
+  ]);
 }

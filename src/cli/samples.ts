@@ -1,13 +1,126 @@
 import type { Command } from 'commander';
-import { DataError } from '../errors.js';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DataError, UsageError } from '../errors.js';
+import { readSampleMatrix } from '../io/sampleMatrix.js';
+import { formatNumber } from '../report/format.js';
+import { toJson } from '../report/json.js';
+import { createProgress } from '../report/progress.js';
+import { renderTable } from '../report/table.js';
+import { samplesDivergence, type SamplesDivergence } from '../text/samplesKl.js';
+import { action, intOption, numberOption, withExamples } from './run.js';
 
-// Placeholder until its issue lands: the command exists but refuses to run.
+/** Options of {@link runSamples} (the parsed CLI flags). */
+export interface SamplesCommandOptions {
+  k?: number;
+  bootstrap?: number;
+  seed?: number;
+  level?: number;
+  bins?: number;
+}
+
+/**
+ * Runs `klscope samples` on two sample files (.csv/.npy/.json, rows = samples): forward =
+ * KL(A‖B).
+ *
+ * @example
+ * const r = runSamples('data/samples/real.csv', 'data/samples/generated.csv', { bootstrap: 50 });
+ * r.knn.forward; // kNN estimate of KL(real‖generated)
+ */
+export function runSamples(a: string, b: string, opts: SamplesCommandOptions = {}): SamplesDivergence {
+  const ma = readSampleMatrix(a, 'A');
+  const mb = readSampleMatrix(b, 'B');
+  if (ma.cols !== mb.cols) {
+    throw new DataError(`dimension mismatch: A (${a}) has ${ma.cols} columns, B (${b}) has ${mb.cols}; both sets need the same dimensions`);
+  }
+  const reps = opts.bootstrap ?? 100;
+  const progress = createProgress({ total: reps, label: 'bootstrap replicates' });
+  try {
+    return samplesDivergence(ma, mb, { ...opts, onProgress: (done) => progress.update(done) });
+  } finally {
+    progress.stop();
+  }
+}
+
+const ci = (c: [number, number] | null) => (c ? `[${formatNumber(c[0], 5)}, ${formatNumber(c[1], 5)}]` : '');
+
+/** The `klscope samples` report for people, directions spelled out. */
+export function samplesTable(r: SamplesDivergence, names: { a: string; b: string }): string {
+  const lvl = `${Math.round(r.knn.level * 100)}% CI`;
+  const title = `klscope samples: A = ${names.a} (${r.n.a} samples), B = ${names.b} (${r.n.b} samples), ${r.dim} dimension${r.dim === 1 ? '' : 's'}; forward = KL(A‖B)`;
+  const rows = [
+    [`kNN (k = ${r.knn.k})`, 'KL(A‖B)', formatNumber(r.knn.forward), ci(r.knn.forwardCi), 'knn.forward'],
+    [`kNN (k = ${r.knn.k})`, 'KL(B‖A)', formatNumber(r.knn.reverse), ci(r.knn.reverseCi), 'knn.reverse'],
+    ['Gaussian fit', 'KL(N_A‖N_B)', formatNumber(r.gaussian.forward), '', 'gaussian.forward'],
+    ['Gaussian fit', 'KL(N_B‖N_A)', formatNumber(r.gaussian.reverse), '', 'gaussian.reverse'],
+  ];
+  if (r.histogram) {
+    rows.push(
+      [`histogram (${r.histogram.bins} bins)`, 'KL(A‖B)', formatNumber(r.histogram.forward), '', 'histogram.forward'],
+      [`histogram (${r.histogram.bins} bins)`, 'KL(B‖A)', formatNumber(r.histogram.reverse), '', 'histogram.reverse'],
+    );
+  }
+  const notes = [
+    `kNN: Wang–Kulkarni–Verdú (2009) / Pérez-Cruz (2008) estimator with a k-d tree; ${lvl}: percentile bootstrap, ${r.knn.bootstrap} replicates, seed ${r.knn.seed}.`,
+    'Gaussian fit: closed-form KL between normals with each set\'s mean and covariance (a Fréchet-distance-style summary: exact only if the data are Gaussian).',
+  ];
+  if (r.gaussian.singular.a || r.gaussian.singular.b) {
+    notes.push(`Gaussian fit: the covariance of ${[r.gaussian.singular.a ? 'A' : '', r.gaussian.singular.b ? 'B' : ''].filter(Boolean).join(' and ')} is singular (fewer samples than dimensions, or collinear columns), so that KL is ∞.`);
+  }
+  if (r.histogram) notes.push(`histogram: equal-width bins over the pooled range, ${r.histogram.pseudoCount} added to every bin so empty bins stay finite.`);
+  return renderTable(['estimator', 'direction', 'value (nats)', lvl, 'json key'], rows, { title, notes, align: ['left', 'left', 'right', 'right', 'left'] });
+}
+
+/** The JSON document of `klscope samples --json`. */
+export function samplesJson(r: SamplesDivergence): string {
+  return toJson(r) + '\n';
+}
+
+function dataDir(sub: string): string {
+  const root = process.env.KLSCOPE_ROOT ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+  return path.join(root, 'data', sub);
+}
+
+/** The tour's samples part: kNN and Gaussian-fit KL on the bundled 2-D feature samples. */
+export async function samplesTourSection(): Promise<string> {
+  const dir = dataDir('samples');
+  const r = runSamples(path.join(dir, 'real.csv'), path.join(dir, 'generated.csv'), { bootstrap: 50 });
+  return (
+    '$ klscope samples data/samples/real.csv data/samples/generated.csv --bootstrap 50\n' +
+    samplesTable(r, { a: 'data/samples/real.csv', b: 'data/samples/generated.csv' }) +
+    '   (data/samples/README.md gives the Gaussians these were drawn from and their exact KL.)\n'
+  );
+}
+
 export function registerSamples(program: Command): Command {
-  return program
+  const cmd = program
     .command('samples')
-    .description('(not built yet)')
-    .allowUnknownOption()
-    .action(() => {
-      throw new DataError('samples is not built yet');
-    });
+    .description('KL between two sets of continuous samples (rows = samples, columns = dimensions): kNN estimator both ways with a bootstrap interval, Gaussian-fit closed form, histogram for 1-D; forward = KL(A‖B).')
+    .argument('<A>', 'first sample set (.csv, .npy or .json; rows = samples)')
+    .argument('<B>', 'second sample set, same number of columns')
+    .option('--k <k>', 'neighbour rank of the kNN estimator', '1')
+    .option('--bootstrap <B>', 'bootstrap replicates for the interval (0: none)', '100')
+    .option('--level <x>', 'confidence level of the interval', '0.95')
+    .option('--seed <s>', 'PRNG seed of the bootstrap', '1')
+    .option('--bins <n>', 'histogram bins for 1-D data (default: Freedman–Diaconis)')
+    .option('--json', 'print one JSON document: {"dim", "n": {"a", "b"}, "knn": {"forward", "reverse", "forwardCi", "reverseCi", ...}, "gaussian": {"forward", "reverse"}, ...}')
+    .action(
+      action('samples', (a: string, b: string, o: Record<string, string | boolean | undefined>) => {
+        const level = numberOption(String(o.level), '--level');
+        if (!(level > 0 && level < 1)) throw new UsageError(`invalid --level: expected a number in (0, 1), got ${JSON.stringify(String(o.level))}`);
+        const r = runSamples(a, b, {
+          k: intOption(String(o.k), '--k'),
+          bootstrap: intOption(String(o.bootstrap), '--bootstrap', 0),
+          seed: intOption(String(o.seed), '--seed', 0),
+          level,
+          bins: o.bins === undefined ? undefined : intOption(String(o.bins), '--bins'),
+        });
+        process.stdout.write(o.json ? samplesJson(r) : samplesTable(r, { a, b }));
+      }),
+    );
+  return withExamples(cmd, [
+    'klscope samples real_features.npy generated_features.npy',
+    'klscope samples data/samples/real.csv data/samples/generated.csv --k 3 --bootstrap 200 --json',
+    'klscope samples scores_a.csv scores_b.csv --bins 40',
+  ]);
 }

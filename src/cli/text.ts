@@ -1,13 +1,211 @@
 import type { Command } from 'commander';
-import { DataError } from '../errors.js';
+import { statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UsageError } from '../errors.js';
+import { readCorpus, type CorpusDocument } from '../io/textFiles.js';
+import { formatNumber } from '../report/format.js';
+import { toJson } from '../report/json.js';
+import { createProgress } from '../report/progress.js';
+import { renderTable } from '../report/table.js';
+import { parseSmoothing, type Smoothing } from '../text/smoothing.js';
+import { textDivergence, textPairs, type NgramContribution, type PairsDivergence, type TextDivergence } from '../text/textKl.js';
+import { loadTokenizer, TOKENIZERS, type Tokenizer, type TokenizerName } from '../text/tokenize.js';
+import { action, choiceOption, intOption, withExamples } from './run.js';
+import { samplesTourSection } from './samples.js';
+import { estimateTourSection } from './estimate.js';
 
-// Placeholder until its issue lands: the command exists but refuses to run.
+/** Options of {@link runText} (the parsed CLI flags). */
+export interface TextCommandOptions {
+  n: number;
+  tokenizer: TokenizerName;
+  smoothing: Smoothing;
+  lines?: boolean;
+  pairs?: boolean;
+  lowercase?: boolean;
+  top?: number;
+  json?: boolean;
+}
+
+/** Result of {@link runText}: the corpus-level comparison and, with `pairs`, the per-line one. */
+export type TextReport = TextDivergence & { pairs?: Omit<PairsDivergence, 'perLine'> & { perLine: PairsDivergence['perLine'] } };
+
+function tokenizeAll(docs: CorpusDocument[], tok: Tokenizer, label: string, progress: ReturnType<typeof createProgress>, offset: number): string[][] {
+  const out: string[][] = [];
+  docs.forEach((d, i) => {
+    out.push(tok.tokenize(d.text));
+    if (i % 256 === 0) progress.update(offset + i, { side: label });
+  });
+  return out;
+}
+
+/**
+ * Runs `klscope text` on two corpora (files or folders of .txt) and returns the result; the
+ * CLI prints it. `generated` is Q, `reference` is P: forward = KL(reference‖generated).
+ *
+ * @example
+ * const r = await runText('data/text/generated.txt', 'data/text/reference.txt', { n: 2, tokenizer: 'word', smoothing: { kind: 'kneser-ney' }, lines: true });
+ * r.forward; // KL(reference‖generated) of the word-bigram distributions
+ */
+export async function runText(generated: string, reference: string, opts: TextCommandOptions): Promise<TextReport> {
+  if (!Number.isInteger(opts.n) || opts.n < 1 || opts.n > 5) throw new UsageError(`invalid --n: expected an integer from 1 to 5, got ${opts.n}`);
+  if (opts.pairs) {
+    for (const [name, p] of [['GENERATED', generated], ['REFERENCE', reference]] as const) {
+      let dir = false;
+      try {
+        dir = statSync(p).isDirectory();
+      } catch {
+        /* readCorpus reports a missing file */
+      }
+      if (dir) throw new UsageError(`--pairs compares line-aligned files; ${name} (${p}) is a folder`);
+    }
+  }
+  const lines = Boolean(opts.lines || opts.pairs);
+  const gDocs = readCorpus(generated, { name: 'GENERATED', lines, keepBlankLines: opts.pairs });
+  const rDocs = readCorpus(reference, { name: 'REFERENCE', lines, keepBlankLines: opts.pairs });
+  const tok = await loadTokenizer(opts.tokenizer, { lowercase: opts.lowercase });
+  const progress = createProgress({ total: gDocs.length + rDocs.length, label: 'documents', extra: '{side}' });
+  const g = tokenizeAll(gDocs, tok, 'generated', progress, 0);
+  const r = tokenizeAll(rDocs, tok, 'reference', progress, gDocs.length);
+  progress.stop();
+  const base = { n: opts.n, smoothing: opts.smoothing, tokenizer: opts.tokenizer, render: tok.render, top: opts.top ?? 10 };
+  const nonEmpty = (d: string[][]) => d.filter((x) => x.length > 0);
+  const corpus = textDivergence(nonEmpty(g), nonEmpty(r), base);
+  if (!opts.pairs) return corpus;
+  return { ...corpus, pairs: textPairs(g, r, { ...base, lineNumbers: gDocs.map((d) => d.line ?? 0) }) };
+}
+
+const esc = (s: string) => JSON.stringify(s);
+
+function smoothingName(s: TextDivergence['smoothing']): string {
+  if (s === 0) return 'none (exact relative frequencies)';
+  if (s === 'kneser-ney') return 'interpolated Kneser–Ney (discount n₁/(n₁+2n₂) per order)';
+  return `add-${s} over the union vocabulary`;
+}
+
+function topTable(title: string, rows: NgramContribution[]): string {
+  if (rows.length === 0) return `${title}\n  (no n-gram adds to this direction)\n`;
+  return renderTable(
+    ['n-gram', 'p·log(p/q)', 'p(reference)', 'p(generated)', 'count ref', 'count gen'],
+    rows.map((t) => [esc(t.ngram), formatNumber(t.contribution, 5), formatNumber(t.pReference, 4), formatNumber(t.pGenerated, 4), String(t.countReference), String(t.countGenerated)]),
+    { title },
+  );
+}
+
+/**
+ * The `klscope text` report for people: the measures with their directions spelled out, the
+ * vocabulary sizes, and the n-grams that contribute most to each direction.
+ */
+export function textTable(r: TextReport, names: { generated: string; reference: string }): string {
+  const out: string[] = [];
+  const title = `klscope text: P = reference (${names.reference}), Q = generated (${names.generated}); ${r.tokenizer} ${r.n}-grams; smoothing: ${smoothingName(r.smoothing)}`;
+  const rows = [
+    ['KL(P‖Q)', 'KL(reference‖generated), forward: P = the reference', formatNumber(r.forward), 'forward'],
+    ['KL(Q‖P)', 'KL(generated‖reference), reverse', formatNumber(r.reverse), 'reverse'],
+    ['JS(P,Q)', 'Jensen–Shannon divergence (≤ ln 2)', formatNumber(r.jsDivergence), 'jsDivergence'],
+    ['√JS(P,Q)', 'Jensen–Shannon distance', formatNumber(r.jsDistance), 'jsDistance'],
+  ];
+  if (r.pairs) {
+    rows.push(
+      ['mean KL(P‖Q)', `per-line mean over ${r.pairs.used} line pairs`, formatNumber(r.pairs.mean.forward), 'pairs.mean.forward'],
+      ['mean KL(Q‖P)', 'per-line mean', formatNumber(r.pairs.mean.reverse), 'pairs.mean.reverse'],
+      ['mean JS(P,Q)', 'per-line mean', formatNumber(r.pairs.mean.jsDivergence), 'pairs.mean.jsDivergence'],
+    );
+  }
+  const notes = [
+    `vocabulary (distinct ${r.n}-grams): generated ${r.vocabulary.generated}, reference ${r.vocabulary.reference}, union ${r.vocabulary.union}; ` +
+      `occurrences: generated ${r.ngrams.generated}, reference ${r.ngrams.reference}`,
+    `${r.unseen.inGenerated} n-gram types of the generated text never occur in the reference; ${r.unseen.inReference} of the reference never occur in the generated text.`,
+  ];
+  if (r.reverse === Infinity) {
+    const ex = r.topReverse.filter((t) => t.contribution === Infinity).slice(0, 5).map((t) => esc(t.ngram));
+    notes.push(`KL(generated‖reference) = ∞: the generated text has n-grams the reference lacks, e.g. ${ex.join(', ')}. Use --smoothing kn or --smoothing 0.5 for a finite value.`);
+  }
+  if (r.forward === Infinity) {
+    const ex = r.topForward.filter((t) => t.contribution === Infinity).slice(0, 5).map((t) => esc(t.ngram));
+    notes.push(`KL(reference‖generated) = ∞: the reference has n-grams the generated text never produces, e.g. ${ex.join(', ')}.`);
+  }
+  if (r.pairs) {
+    notes.push(`--pairs: ${r.pairs.lines} aligned lines, ${r.pairs.used} compared` + (r.pairs.skipped.count ? `, ${r.pairs.skipped.count} skipped (a side shorter than ${r.n} tokens; lines ${r.pairs.skipped.examples.slice(0, 5).join(', ')}${r.pairs.skipped.count > 5 ? ', …' : ''})` : ''));
+    if (r.pairs.infiniteLines.forward || r.pairs.infiniteLines.reverse) {
+      notes.push(`--pairs: ${r.pairs.infiniteLines.forward} lines have KL(reference‖generated) = ∞ and ${r.pairs.infiniteLines.reverse} have KL(generated‖reference) = ∞ (exact estimates of single lines rarely overlap; smoothing helps).`);
+    }
+  }
+  out.push(renderTable(['measure', 'meaning', 'value (nats)', 'json key'], rows, { title, notes, align: ['left', 'left', 'right', 'left'] }));
+  out.push(topTable('Top n-grams of KL(reference‖generated): the reference uses them, the generated text under-produces or never produces them', r.topForward));
+  out.push(topTable('Top n-grams of KL(generated‖reference): the generated text overuses or invents them', r.topReverse));
+  return out.join('\n');
+}
+
+/** The JSON document of `klscope text --json`. */
+export function textJson(r: TextReport): string {
+  return toJson(r) + '\n';
+}
+
+function dataDir(sub: string): string {
+  const root = process.env.KLSCOPE_ROOT ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+  return path.join(root, 'data', sub);
+}
+
+/** The tour's text part: word-bigram KL between the bundled generated and reference texts. */
+export async function textTourSection(): Promise<string> {
+  const dir = dataDir('text');
+  const g = path.join(dir, 'generated.txt');
+  const ref = path.join(dir, 'reference.txt');
+  const r = await runText(g, ref, { n: 2, tokenizer: 'word', smoothing: { kind: 'kneser-ney' }, lines: true, top: 5 });
+  return `$ klscope text data/text/generated.txt data/text/reference.txt --lines --n 2 --tokenizer word --smoothing kn --top 5\n` + textTable(r, { generated: 'data/text/generated.txt', reference: 'data/text/reference.txt' });
+}
+
+/**
+ * The tour's part for issue 7: `klscope text`, `klscope samples` and `klscope estimate` on the
+ * bundled data (data/text, data/samples).
+ */
+export async function tourSection(): Promise<string> {
+  const parts = [
+    'Text and samples: KL when there are outputs but no logits.',
+    await textTourSection(),
+    await samplesTourSection(),
+    await estimateTourSection(),
+  ];
+  return parts.join('\n');
+}
+
 export function registerText(program: Command): Command {
-  return program
+  const cmd = program
     .command('text')
-    .description('(not built yet)')
-    .allowUnknownOption()
-    .action(() => {
-      throw new DataError('text is not built yet');
-    });
+    .description('KL both ways and JS between the n-gram distributions of a generated and a reference corpus; forward = KL(reference‖generated), P = the reference.')
+    .argument('<GENERATED>', 'the model\'s text (Q): a .txt file or a folder of .txt files')
+    .argument('<REFERENCE>', 'the reference text (P): a .txt file or a folder of .txt files')
+    .option('--n <n>', 'n-gram order, 1 to 5', '2')
+    .addOption(choiceOption('--tokenizer <name>', 'char (graphemes), word (Unicode words via Intl.Segmenter: works for Chinese/Japanese), bpe (GPT-2 BPE)', [...TOKENIZERS], 'word'))
+    .option('--smoothing <s>', '0 = exact (∞ where one side lacks an n-gram), α > 0 = add-α over the union vocabulary, kn = interpolated Kneser–Ney', 'kn')
+    .option('--lines', 'one document per line instead of one per file')
+    .option('--pairs', 'machine translation: GENERATED and REFERENCE are line-aligned files; adds the per-line mean to the corpus-level value')
+    .option('--lowercase', 'lower-case the text before tokenizing')
+    .option('--top <k>', 'n-grams listed per direction', '10')
+    .option('--json', 'print one JSON document: {"n", "tokenizer", "smoothing", "forward", "reverse", "jsDivergence", "jsDistance", "vocabulary", "topForward", "topReverse", ...}')
+    .action(
+      action('text', async (generated: string, reference: string, o: Record<string, string | boolean | undefined>) => {
+        const n = intOption(String(o.n), '--n');
+        if (n > 5) throw new UsageError(`invalid --n: expected an integer from 1 to 5, got ${JSON.stringify(String(o.n))}`);
+        const top = intOption(String(o.top), '--top', 0);
+        const r = await runText(generated, reference, {
+          n,
+          tokenizer: o.tokenizer as TokenizerName,
+          smoothing: parseSmoothing(String(o.smoothing)),
+          lines: Boolean(o.lines),
+          pairs: Boolean(o.pairs),
+          lowercase: Boolean(o.lowercase),
+          top,
+          json: Boolean(o.json),
+        });
+        process.stdout.write(o.json ? textJson(r) : textTable(r, { generated, reference }));
+      }),
+    );
+  return withExamples(cmd, [
+    'klscope text generated.txt reference.txt --lines --n 2',
+    'klscope text outputs/ human/ --n 3 --tokenizer bpe --smoothing 0.5 --json',
+    'klscope text model_zh.txt ref_zh.txt --lines --tokenizer word --smoothing 0',
+    'klscope text hyp.txt ref.txt --pairs --n 1 --smoothing 0.1',
+  ]);
 }

@@ -14,6 +14,14 @@ export interface BatchInput {
   from: 'logits' | 'logprobs' | 'probs';
   /** Optional target token per row (for perplexity, Δp); -1 or absent = none. */
   targets?: Int32Array;
+  /**
+   * Probability and log-probability rows: rescale rows that do not sum to 1 (as `prepareRow`'s
+   * `normalize`). Default false: a row whose sum is off by more than `tolerance` is flagged invalid.
+   * Logit rows are always normalized.
+   */
+  normalize?: boolean;
+  /** Relative tolerance on the row sum; default 1e-4 for Float32Array input, 1e-6 for Float64Array. */
+  tolerance?: number;
 }
 
 /** Per-row results of a fused pass. */
@@ -44,3 +52,39 @@ export interface BatchStats {
 
 /** Backend names used in dispatch and benchmarks. */
 export type BackendName = 'js' | 'wasm' | 'native';
+
+/** The Float64Array fields of {@link BatchStats}, in a fixed order (the layout the wasm and native kernels write). */
+export const STAT_F64_KEYS = [
+  'forward',
+  'reverse',
+  'entropyP',
+  'entropyQ',
+  'crossEntropyPQ',
+  'crossEntropyQP',
+  'jsDivergence',
+  'tvd',
+  'logpTarget',
+  'logqTarget',
+] as const;
+
+/** Allocates an empty {@link BatchStats} for `rows` rows (optionally on a shared buffer). */
+export function createBatchStats(rows: number, shared = false): BatchStats {
+  const C = shared ? SharedArrayBuffer : ArrayBuffer;
+  const f64 = () => new Float64Array(new C(rows * 8));
+  return {
+    rows,
+    forward: f64(),
+    reverse: f64(),
+    entropyP: f64(),
+    entropyQ: f64(),
+    crossEntropyPQ: f64(),
+    crossEntropyQP: f64(),
+    jsDivergence: f64(),
+    tvd: f64(),
+    argmaxP: new Int32Array(new C(rows * 4)),
+    argmaxQ: new Int32Array(new C(rows * 4)),
+    logpTarget: f64(),
+    logqTarget: f64(),
+    invalid: new Uint8Array(new C(rows)),
+  };
+}

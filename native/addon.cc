@@ -1,0 +1,119 @@
+// Node binding of the fused kernel: runs rows [start, end) of a batch, optionally split over
+// std::threads (the arrays are read and written in place; nothing is copied).
+#include <napi.h>
+
+#include <thread>
+#include <vector>
+
+#include "kernel.h"
+
+namespace {
+
+struct Job {
+  const void* p;
+  const void* q;
+  bool f64;
+  int cols;
+  int kind;
+  bool normalize;
+  double tol;
+  const int32_t* targets;
+  double* f[10];
+  int32_t* argP;
+  int32_t* argQ;
+  uint8_t* invalid;
+};
+
+template <typename T>
+void runRows(const Job& j, int start, int end) {
+  const T* P = static_cast<const T*>(j.p);
+  const T* Q = static_cast<const T*>(j.q);
+  for (int r = start; r < end; r++) {
+    size_t off = (size_t)r * (size_t)j.cols;
+    int32_t t = j.targets ? j.targets[r] : -1;
+    klk::RowResult x = klk::fused_row<T>(P + off, Q + off, j.cols, j.kind, j.normalize, j.tol, t);
+    double v[10] = {x.forward, x.reverse, x.entropyP, x.entropyQ, x.crossPQ, x.crossQP, x.js, x.tvd, x.lpt, x.lqt};
+    for (int k = 0; k < 10; k++) j.f[k][r] = v[k];
+    j.argP[r] = x.argmaxP;
+    j.argQ[r] = x.argmaxQ;
+    j.invalid[r] = x.invalid ? 1 : 0;
+  }
+}
+
+void runRange(const Job& j, int start, int end) {
+  if (j.f64) runRows<double>(j, start, end);
+  else runRows<float>(j, start, end);
+}
+
+// Element pointer of a typed array; works for SharedArrayBuffer-backed arrays too.
+void* dataOf(const Napi::Value& v) {
+  napi_typedarray_type type;
+  size_t length = 0, offset = 0;
+  void* data = nullptr;
+  napi_value ab;
+  napi_get_typedarray_info(v.Env(), v, &type, &length, &data, &ab, &offset);
+  return data;
+}
+
+// run(p, q, f64, cols, kind, normalize, tol, targets|null, outs[13], start, end, threads)
+Napi::Value Run(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Job j;
+  j.p = dataOf(info[0]);
+  j.q = dataOf(info[1]);
+  j.f64 = info[2].As<Napi::Boolean>().Value();
+  j.cols = info[3].As<Napi::Number>().Int32Value();
+  j.kind = info[4].As<Napi::Number>().Int32Value();
+  j.normalize = info[5].As<Napi::Boolean>().Value();
+  j.tol = info[6].As<Napi::Number>().DoubleValue();
+  j.targets = info[7].IsNull() || info[7].IsUndefined() ? nullptr : static_cast<const int32_t*>(dataOf(info[7]));
+  Napi::Array outs = info[8].As<Napi::Array>();
+  for (uint32_t k = 0; k < 10; k++) j.f[k] = static_cast<double*>(dataOf(outs.Get(k)));
+  j.argP = static_cast<int32_t*>(dataOf(outs.Get(10u)));
+  j.argQ = static_cast<int32_t*>(dataOf(outs.Get(11u)));
+  j.invalid = static_cast<uint8_t*>(dataOf(outs.Get(12u)));
+  int start = info[9].As<Napi::Number>().Int32Value();
+  int end = info[10].As<Napi::Number>().Int32Value();
+  int threads = info[11].As<Napi::Number>().Int32Value();
+  int rows = end - start;
+  if (threads > rows) threads = rows;
+  if (threads <= 1) {
+    runRange(j, start, end);
+    return env.Undefined();
+  }
+  std::vector<std::thread> pool;
+  for (int k = 1; k < threads; k++) {
+    int a = start + (int)((long long)rows * k / threads);
+    int b = start + (int)((long long)rows * (k + 1) / threads);
+    pool.emplace_back([&j, a, b] { runRange(j, a, b); });
+  }
+  runRange(j, start, start + (int)((long long)rows / threads));
+  for (auto& t : pool) t.join();
+  return env.Undefined();
+}
+
+// Which SIMD the compiler targeted, for the benchmark table.
+Napi::Value Simd(const Napi::CallbackInfo& info) {
+#if defined(__AVX512F__)
+  const char* s = "avx512";
+#elif defined(__AVX2__)
+  const char* s = "avx2";
+#elif defined(__ARM_NEON)
+  const char* s = "neon";
+#elif defined(__SSE2__)
+  const char* s = "sse2";
+#else
+  const char* s = "scalar";
+#endif
+  return Napi::String::New(info.Env(), s);
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("run", Napi::Function::New(env, Run));
+  exports.Set("simd", Napi::Function::New(env, Simd));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(klscope_kernels, Init)

@@ -1,0 +1,420 @@
+// klscope fused kernel: one pair of rows (P, Q) in, every measure out, two reads of each row.
+//
+// Numerics (see docs/kernels.md): the per-element work is float32 in 16-lane vectors (GCC/clang
+// vector extensions: AVX-512 runs them as one register, AVX2/NEON/SSE split them), sums are
+// float64, and every accumulated term is non-negative so that a float32 relative error per term
+// stays a relative error of the total (no cancellation):
+//   KL(P||Q) = sum p*phi(x), phi(x) = x + e^-x - 1 >= 0, x = log p - log q  (sum q - sum p = 0)
+//   KL(Q||P) = sum q*phi(-x)
+//   JS       = 1/2 sum (p+q)*D(u), D(u) = ln2 - H2((1+u)/2) >= 0, u = (q-p)/(q+p)
+//   |p-q|    = p*|expm1(-x)| near x = 0
+// x is formed from the inputs exactly (a two-sum of a - b minus the split lse difference), so
+// near-equal rows keep their digits; log-sum-exp errors only scale KL by (1 + eps).
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+
+namespace klk {
+
+constexpr int W = 16;
+typedef float vf __attribute__((vector_size(64)));
+typedef int32_t vi __attribute__((vector_size(64)));
+typedef double vd __attribute__((vector_size(128)));
+
+constexpr float kInf = std::numeric_limits<float>::infinity();
+constexpr float kLn2 = 0.6931471805599453f;
+
+enum Kind { LOGITS = 0, LOGPROBS = 1, PROBS = 2 };
+
+static inline vf splat(float x) { return vf{} + x; }
+static inline vf sel(vi m, vf a, vf b) { return m ? a : b; }
+static inline vf vabs(vf x) {
+  vi b;
+  std::memcpy(&b, &x, 64);
+  b &= 0x7fffffff;
+  vf r;
+  std::memcpy(&r, &b, 64);
+  return r;
+}
+static inline vf vmin(vf a, vf b) { return a < b ? a : b; }
+static inline vf vmax(vf a, vf b) { return a > b ? a : b; }
+
+// Round to nearest integer (|x| < 2^22) with the 1.5*2^23 trick: the sum rounds in the FPU.
+static inline vf vround(vf x) {
+  const vf magic = splat(12582912.f);
+  return (x + magic) - magic;
+}
+
+// e^x in float32, ~1 ulp on [-87.3, 88.7]; 0 below (also for -inf and NaN).
+// Cody-Waite reduction x = k ln2 + r, |r| <= ln2/2, degree-7 Taylor polynomial (< 5e-9).
+static inline vf vexp(vf x) {
+  vf xc = vmin(vmax(x, splat(-87.3f)), splat(88.7f));
+  vf k = vround(xc * 1.4426950408889634f);
+  vf r = xc - k * 0.693359375f;
+  r = r - k * -2.12194440e-4f;
+  vf p = splat(1.f / 5040.f);
+  p = p * r + 1.f / 720.f;
+  p = p * r + 1.f / 120.f;
+  p = p * r + 1.f / 24.f;
+  p = p * r + 1.f / 6.f;
+  p = p * r + 0.5f;
+  p = p * r + 1.f;
+  p = p * r + 1.f;
+  vi ki = __builtin_convertvector(k, vi);
+  vi sb = (ki + 127) << 23;
+  vf scale;
+  std::memcpy(&scale, &sb, 64);
+  vf y = p * scale;
+  return sel(x >= -87.3f, y, splat(0.f));
+}
+
+// log of a positive float (subnormals too): exponent from the bits, mantissa m in
+// [sqrt(.5), sqrt(2)), log m = 2 atanh((m-1)/(m+1)) by its odd series (|s| <= 0.1716, < 3e-9).
+static inline vf vlog(vf v) {
+  vi sub = v < 1.17549435e-38f;
+  vf vs = sel(sub, v * 16777216.f, v);
+  vi b;
+  std::memcpy(&b, &vs, 64);
+  vi e = ((b >> 23) & 0xff) - 127;
+  vi mb = (b & 0x007fffff) | 0x3f800000;
+  vf m;
+  std::memcpy(&m, &mb, 64);
+  vi big = m > 1.41421356f;
+  m = sel(big, m * 0.5f, m);
+  vf ef = __builtin_convertvector(e - big, vf);  // big is -1 where true
+  ef = sel(sub, ef - 24.f, ef);
+  vf s = (m - 1.f) / (m + 1.f);
+  vf s2 = s * s;
+  vf poly = splat(1.f / 11.f);
+  poly = poly * s2 + 1.f / 9.f;
+  poly = poly * s2 + 1.f / 7.f;
+  poly = poly * s2 + 1.f / 5.f;
+  poly = poly * s2 + 1.f / 3.f;
+  poly = poly * s2 + 1.f;
+  vf lm = 2.f * s * poly;
+  vf r = ef * 0.693359375f + lm;
+  r = r + ef * -2.12194440e-4f;
+  return sel(v == 0.f, splat(-kInf), r);
+}
+
+// log1p(d) for |d| < 1 with relative accuracy: 2 atanh(d/(2+d)), |s| < 1/3.
+static inline vf vlog1p_small(vf d) {
+  vf s = d / (2.f + d);
+  vf s2 = s * s;
+  vf poly = splat(1.f / 19.f);
+  poly = poly * s2 + 1.f / 17.f;
+  poly = poly * s2 + 1.f / 15.f;
+  poly = poly * s2 + 1.f / 13.f;
+  poly = poly * s2 + 1.f / 11.f;
+  poly = poly * s2 + 1.f / 9.f;
+  poly = poly * s2 + 1.f / 7.f;
+  poly = poly * s2 + 1.f / 5.f;
+  poly = poly * s2 + 1.f / 3.f;
+  poly = poly * s2 + 1.f;
+  return 2.f * s * poly;
+}
+
+static inline double hsum(vf v) {
+  double s = 0;
+  for (int i = 0; i < W; i++) s += (double)v[i];
+  return s;
+}
+
+struct Side {
+  double shift;  // log domain: log p = x - shift
+  double scale;  // probs: p = x * scale
+  double mass;   // sum of p as pass 2 sees it (1 for logits; exp(lse) or sum*scale otherwise)
+  int32_t argmax;
+  bool ok;
+};
+
+struct RowResult {
+  double forward, reverse, entropyP, entropyQ, crossPQ, crossQP, js, tvd, lpt, lqt;
+  int32_t argmaxP, argmaxQ;
+  bool invalid;
+};
+
+// Loads 16 values from x[i..] (i + 16 <= n) or the tail padded with `fill`, as float lanes;
+// float64 input is rounded to float (pass 1 uses it only for the max and e^(x - m)).
+template <typename T>
+static inline vf load(const T* x, int i, int n, float fill) {
+  vf v;
+  if (i + W <= n) {
+    for (int k = 0; k < W; k++) v[k] = (float)x[i + k];
+  } else {
+    for (int k = 0; k < W; k++) v[k] = i + k < n ? (float)x[i + k] : fill;
+  }
+  return v;
+}
+
+template <typename T>
+static inline vd loadd(const T* x, int i, int n, double fill) {
+  vd v;
+  for (int k = 0; k < W; k++) v[k] = i + k < n ? (double)x[i + k] : fill;
+  return v;
+}
+
+constexpr int BLOCK = 2048;
+
+// Pass 1: validity, argmax (first index wins) and the normaliser. Log domain: blocked online
+// log-sum-exp (block max first; the running sum is rescaled by e^(m_old - m_new) once per block
+// where the max grows; the block's e^(x - m) are summed in float, then float64 every 256).
+template <typename T>
+static Side pass1(const T* x, int n, int kind, bool normalize, double tol) {
+  Side bad{0, 0, 0, 0, false};
+  const bool probs = kind == PROBS;
+  const float fill = probs ? 0.f : -kInf;
+  double s = 0;
+  float m = -kInf;
+  int32_t arg = 0;
+  for (int b0 = 0; b0 < n; b0 += BLOCK) {
+    int b1 = b0 + BLOCK < n ? b0 + BLOCK : n;
+    vf bmv = splat(-kInf);
+    vi badv = vi{};
+    vf sum = vf{};
+    for (int i = b0; i < b1; i += W) {
+      vf v = load(x, i, b1, fill);
+      if (probs) {
+        badv |= ~((v >= 0.f) & (v < kInf));
+        sum += v;
+      } else {
+        badv |= (v != v) | (v == kInf);
+        if (kind == LOGPROBS) badv |= v > 1e-6f;
+      }
+      bmv = vmax(bmv, v);
+    }
+    for (int k = 0; k < W; k++)
+      if (badv[k]) return bad;
+    if (probs) s += hsum(sum);
+    float bm = -kInf;
+    for (int k = 0; k < W; k++) bm = bmv[k] > bm ? bmv[k] : bm;
+    if (bm > m) {
+      if (!probs) s = m == -kInf ? 0 : s * std::exp((double)m - (double)bm);
+      m = bm;
+      for (int i = b0; i < b1; i++)
+        if ((float)x[i] == bm) { arg = i; break; }
+    }
+    if (probs || m == -kInf) continue;
+    vf part = vf{};
+    int cnt = 0;
+    const vf mv = splat(m);
+    for (int i = b0; i < b1; i += W) {
+      part += vexp(load(x, i, b1, -kInf) - mv);
+      if (++cnt == 16) {
+        s += hsum(part);
+        part = vf{};
+        cnt = 0;
+      }
+    }
+    s += hsum(part);
+  }
+  if (probs) {
+    if (s == 0) return bad;
+    if (std::fabs(s - 1) > tol && !normalize) return bad;
+    double scale = normalize ? 1 / s : 1;
+    return Side{0, scale, normalize ? s * scale : s, arg, true};
+  }
+  if (m == -kInf) return bad;
+  double lse = (double)m + std::log(s);
+  if (kind == LOGITS) return Side{lse, 1, 1, arg, true};
+  double mass = std::exp(lse);
+  if (!normalize && std::fabs(mass - 1) > tol) return bad;
+  return Side{normalize ? lse : 0, 1, normalize ? 1 : mass, arg, true};
+}
+
+// Splits a double into float hi + lo with hi + lo = d to ~2^-48 relative.
+static inline void split(double d, float& hi, float& lo) {
+  hi = (float)d;
+  lo = (float)(d - (double)hi);
+}
+
+struct Acc {
+  vf f = vf{}, r = vf{}, hp = vf{}, hq = vf{}, js = vf{}, tv = vf{};
+  vi infF = vi{}, infR = vi{};
+};
+
+struct AccD {
+  double f = 0, r = 0, hp = 0, hq = 0, js = 0, tv = 0;
+  bool infF = false, infR = false;
+  void flush(Acc& a) {
+    f += hsum(a.f); r += hsum(a.r); hp += hsum(a.hp); hq += hsum(a.hq); js += hsum(a.js); tv += hsum(a.tv);
+    for (int k = 0; k < W; k++) {
+      infF |= a.infF[k] != 0;
+      infR |= a.infR[k] != 0;
+    }
+    a = Acc{};
+  }
+};
+
+// The per-element work shared by all input kinds, from p, q, log p, log q and x = log p - log q;
+// pz/qz: the side is exactly zero (masked logit, zero probability).
+static inline void terms(vf p, vf q, vf la, vf lb, vf x, vi pz, vi qz, Acc& acc) {
+  vf ax = vabs(x);
+  vi small = ax < 0.5f;
+  vf x2 = x * x;
+  vf E = splat(1.f / 40320.f);
+  E = E * x2 + 1.f / 720.f;
+  E = E * x2 + 1.f / 24.f;
+  E = E * x2 + 0.5f;
+  vf O = splat(1.f / 362880.f);
+  O = O * x2 + 1.f / 5040.f;
+  O = O * x2 + 1.f / 120.f;
+  O = O * x2 + 1.f / 6.f;
+  O = O * x;
+  vf phiF = x2 * (E - O);  // phi(x)  = x + e^-x - 1, |x| < 0.5
+  vf phiR = x2 * (E + O);  // phi(-x) = -x + e^x - 1
+  vf e1 = phiF - x;        // expm1(-x) = q/p - 1
+  vf zero = vf{};
+  vf pxl = sel(pz, zero, p * x);
+  vf qxl = sel(qz, zero, q * x);
+  // away from x = 0 the three parts of p*phi(x) = p*x - p + q do not cancel badly
+  vf tf = sel(small, p * phiF, (pxl - p) + q);
+  vf tr = sel(small, q * phiR, (p - qxl) - q);
+  tf = sel(qz, zero, tf);  // p > 0 = q: +inf, flagged; both zero: 0
+  tr = sel(pz, zero, tr);
+  acc.infF |= qz & ~pz;
+  acc.infR |= pz & ~qz;
+  acc.f += tf;
+  acc.r += tr;
+  acc.tv += sel(small, p * vabs(e1), vabs(p - q));
+  // JS: near x = 0, (p+q) D(u) with u = e1/(2+e1); else hi*(ln2 - L) + lo*(ln2 - |x| - L),
+  // L = log1p(lo/hi) = 2 atanh(lo/(2 hi + lo)): one division serves both branches.
+  vi pbig = x > 0.f;
+  vf hi = sel(pbig, p, q);
+  vf lo = sel(pbig, q, p);
+  vf num = sel(small, e1, lo);
+  vf den = sel(small, 2.f + e1, 2.f * hi + lo);
+  vf u = num / den;
+  vf w = u * u;
+  vf D = splat(1.f / 90.f);
+  D = D * w + 1.f / 56.f;
+  D = D * w + 1.f / 30.f;
+  D = D * w + 1.f / 12.f;
+  D = D * w + 0.5f;
+  D = D * w;
+  vf L = splat(1.f / 11.f);
+  L = L * w + 1.f / 9.f;
+  L = L * w + 1.f / 7.f;
+  L = L * w + 1.f / 5.f;
+  L = L * w + 1.f / 3.f;
+  L = L * w + 1.f;
+  L = 2.f * u * L;
+  vf loterm = sel(lo > 0.f, lo * ((kLn2 - ax) - L), zero);
+  vf jsl = sel(hi > 0.f, hi * (kLn2 - L) + loterm, zero);
+  acc.js += sel(small, (p + q) * D, jsl);
+  acc.hp += sel(p > 0.f, -p * la, zero);
+  acc.hq += sel(q > 0.f, -q * lb, zero);
+}
+
+template <typename T>
+static RowResult fused_row(const T* a, const T* b, int n, int kind, bool normalize, double tol, int32_t target) {
+  RowResult res{};
+  Side A = pass1(a, n, kind, normalize, tol);
+  Side B = pass1(b, n, kind, normalize, tol);
+  res.argmaxP = A.argmax;
+  res.argmaxQ = B.argmax;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  if (!A.ok || !B.ok) {
+    res.forward = res.reverse = res.entropyP = res.entropyQ = res.crossPQ = res.crossQP = res.js = res.tvd = nan;
+    res.lpt = res.lqt = nan;
+    res.invalid = true;
+    return res;
+  }
+  Acc acc;
+  AccD tot;
+  int cnt = 0;
+  if (kind != PROBS) {
+    float aH, aL, bH, bL, cH, cL;
+    split(A.shift, aH, aL);
+    split(B.shift, bH, bL);
+    split(A.shift - B.shift, cH, cL);
+    for (int i = 0; i < n; i += W) {
+      vf la, lb, x;
+      vi pz, qz;
+      if constexpr (sizeof(T) == 4) {
+        vf av = load(a, i, n, -kInf);
+        vf bv = load(b, i, n, -kInf);
+        pz = av == -kInf;
+        qz = bv == -kInf;
+        la = (av - aH) - aL;
+        lb = (bv - bH) - bL;
+        // two-sum: s + e = av - bv exactly; then x = (s - cH) + (e - cL), s - cH exact near x = 0
+        vf s = av - bv;
+        vf bb = s - av;
+        vf e = (av - (s - bb)) + ((-bv) - bb);
+        x = (s - cH) + (e - cL);
+      } else {
+        vd av = loadd(a, i, n, -INFINITY);
+        vd bv = loadd(b, i, n, -INFINITY);
+        pz = __builtin_convertvector(av == -INFINITY, vi);
+        qz = __builtin_convertvector(bv == -INFINITY, vi);
+        la = __builtin_convertvector(av - A.shift, vf);
+        lb = __builtin_convertvector(bv - B.shift, vf);
+        x = __builtin_convertvector((av - bv) - (A.shift - B.shift), vf);
+      }
+      vf p = vexp(la);
+      vf q = vexp(lb);
+      terms(p, q, la, lb, x, pz, qz, acc);
+      if (++cnt == 16) {
+        tot.flush(acc);
+        cnt = 0;
+      }
+    }
+  } else {
+    const float sa = (float)A.scale, sb = (float)B.scale;
+    for (int i = 0; i < n; i += W) {
+      vf p = load(a, i, n, 0.f) * sa;
+      vf q = load(b, i, n, 0.f) * sb;
+      vi pz = p == 0.f;
+      vi qz = q == 0.f;
+      vf la = vlog(p);
+      vf lb = vlog(q);
+      // x = log(p/q): near 1 from log1p((p - q)/q), where p - q is exact (Sterbenz)
+      vf r = p / q;
+      vi near = (r > 0.5f) & (r < 2.f);
+      vf x = sel(near, vlog1p_small((p - q) / q), la - lb);
+      x = sel(pz & qz, vf{}, x);
+      terms(p, q, la, lb, x, pz, qz, acc);
+      if (++cnt == 16) {
+        tot.flush(acc);
+        cnt = 0;
+      }
+    }
+  }
+  tot.flush(acc);
+  // sum p*phi(x) = KL + (sum q - sum p): remove the mass difference of unnormalised rows
+  double fwd = tot.f - (B.mass - A.mass);
+  double rev = tot.r - (A.mass - B.mass);
+  fwd = fwd < 0 ? 0 : fwd;
+  rev = rev < 0 ? 0 : rev;
+  double hp = tot.hp < 0 ? 0 : tot.hp;
+  double hq = tot.hq < 0 ? 0 : tot.hq;
+  const double inf = std::numeric_limits<double>::infinity();
+  res.forward = tot.infF ? inf : fwd;
+  res.reverse = tot.infR ? inf : rev;
+  res.entropyP = hp;
+  res.entropyQ = hq;
+  res.crossPQ = tot.infF ? inf : hp + fwd;
+  res.crossQP = tot.infR ? inf : hq + rev;
+  double js = 0.5 * tot.js;
+  res.js = js < 0 ? 0 : (js > 0.6931471805599453 ? 0.6931471805599453 : js);
+  double tv = 0.5 * tot.tv;
+  res.tvd = tv > 1 ? 1 : tv;
+  if (target >= 0 && target < n) {
+    if (kind == PROBS) {
+      res.lpt = std::log((double)a[target] * A.scale);
+      res.lqt = std::log((double)b[target] * B.scale);
+    } else {
+      res.lpt = (double)a[target] - A.shift;
+      res.lqt = (double)b[target] - B.shift;
+    }
+  } else {
+    res.lpt = res.lqt = nan;
+  }
+  res.invalid = false;
+  return res;
+}
+
+}  // namespace klk

@@ -1,0 +1,82 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { registerEstimate, runEstimate, estimateTable } from './estimate.js';
+
+const root = process.env.KLSCOPE_ROOT ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const dir = mkdtempSync(path.join(tmpdir(), 'klscope-estimatecli-'));
+const file = (name: string, content: string) => {
+  const p = path.join(dir, name);
+  writeFileSync(p, content);
+  return p;
+};
+
+/**
+ * Runs `klscope estimate ...` in a child process with only this command registered (so that the
+ * test does not depend on other commands), returning the exit code and both streams.
+ */
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const mod = pathToFileURL(path.join(path.dirname(fileURLToPath(import.meta.url)), 'estimate.js')).href;
+  const script =
+    `import { Command, CommanderError } from 'commander'; import { registerEstimate } from ${JSON.stringify(mod)};` +
+    `const p = new Command('klscope').exitOverride(); registerEstimate(p).exitOverride();` +
+    `try { await p.parseAsync(JSON.parse(process.env.KLSCOPE_TEST_ARGS), { from: 'user' }); }` +
+    `catch (e) { if (e instanceof CommanderError) process.exitCode = e.exitCode === 0 ? 0 : 2; else throw e; }`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, KLSCOPE_TEST_ARGS: JSON.stringify(['estimate', ...args]) },
+  });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+describe('klscope estimate', () => {
+  test('--json shape; per-token means by hand on a two-sequence file', async () => {
+    // Tokens: log r = logp − logq = (−0.5, 0.25) and (0.1).
+    const f = file('r.jsonl', '{"logp": [-1.5, -0.75], "logq": [-1, -1]}\n{"logp": [-2], "logq": [-2.1]}\n');
+    const { code, out } = await cli([f, '--json']);
+    assert.equal(code, 0);
+    const j = JSON.parse(out);
+    assert.deepEqual([j.tokens, j.sequences, j.direction], [3, 2, 'KL(q‖p)']);
+    const lr = [-0.5, 0.25, 0.1];
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b) / xs.length;
+    assert.ok(Math.abs(j.k1.mean - mean(lr.map((x) => -x))) < 1e-12);
+    assert.ok(Math.abs(j.k2.mean - mean(lr.map((x) => 0.5 * x * x))) < 1e-12);
+    assert.ok(Math.abs(j.k3.mean - mean(lr.map((x) => Math.exp(x) - 1 - x))) < 1e-12);
+    const k1s = [-(-0.5 + 0.25), -0.1];
+    assert.ok(Math.abs(j.perSequence.k1.mean - mean(k1s)) < 1e-12);
+    const sd = Math.sqrt(lr.map((x) => -x).reduce((s, x) => s + (x - mean(lr.map((y) => -y))) ** 2, 0) / 2);
+    assert.ok(Math.abs(j.k1.stderr - sd / Math.sqrt(3)) < 1e-12);
+    for (const k of ['k1', 'k2', 'k3']) assert.deepEqual(Object.keys(j[k]).slice(0, 2), ['mean', 'stderr']);
+  });
+  test('bundled rollouts: k1 and k3 within 4 standard errors of the exact KL(q‖p) = 0.0081778', async () => {
+    // data/samples/README.md: q = (.30,.25,.20,.12,.08,.05), p = (.25,.25,.22,.13,.10,.05).
+    const q = [0.3, 0.25, 0.2, 0.12, 0.08, 0.05];
+    const p = [0.25, 0.25, 0.22, 0.13, 0.1, 0.05];
+    const kl = q.reduce((s, x, i) => s + x * Math.log(x / p[i]!), 0);
+    const r = await runEstimate(path.join(root, 'data/samples/rollouts.jsonl'));
+    for (const e of ['k1', 'k3'] as const) assert.ok(Math.abs(r[e].mean - kl) < 4 * r[e].stderr!, `${e} ${r[e].mean} vs ${kl}`);
+    const t = estimateTable(r, 'rollouts.jsonl');
+    assert.match(t, /q = the sampling policy \(logq\), p = the reference \(logp\)/);
+    assert.match(t, /k2 − k3 per token/);
+    assert.match(t, /GRPO/);
+  });
+  test('bad input names the line (exit 1); empty files; --help', async () => {
+    let r = await cli([file('bad.jsonl', '{"logp": [-1], "logq": [-1]}\n{"logp": [-1, NaN], "logq": [-1, -1]}\n')]);
+    assert.deepEqual([r.code, r.out], [1, '']);
+    assert.match(r.err, /bad\.jsonl line 2: malformed JSON/);
+    r = await cli([file('len.jsonl', '{"logp": [-1, -2], "logq": [-1]}\n')]);
+    assert.match(r.err, /line 1: logp has 2 values, logq has 1/);
+    r = await cli([file('empty.jsonl', '\n\n')]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /no sequences/);
+    r = await cli([path.join(dir, 'missing.jsonl')]);
+    assert.equal(r.code, 1);
+    const h = await cli(['--help']);
+    assert.match(h.out, /Examples:\n\s+\$ klscope estimate/);
+  });
+});

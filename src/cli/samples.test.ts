@@ -1,0 +1,76 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { registerSamples, runSamples, samplesTable } from './samples.js';
+import { encodeNpy } from '../io/npy.js';
+
+const root = process.env.KLSCOPE_ROOT ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const data = (f: string) => path.join(root, 'data/samples', f);
+const dir = mkdtempSync(path.join(tmpdir(), 'klscope-samplescli-'));
+const file = (name: string, content: string | Uint8Array) => {
+  const p = path.join(dir, name);
+  writeFileSync(p, content);
+  return p;
+};
+
+/**
+ * Runs `klscope samples ...` in a child process with only this command registered (so that the
+ * test does not depend on other commands), returning the exit code and both streams.
+ */
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const mod = pathToFileURL(path.join(path.dirname(fileURLToPath(import.meta.url)), 'samples.js')).href;
+  const script =
+    `import { Command, CommanderError } from 'commander'; import { registerSamples } from ${JSON.stringify(mod)};` +
+    `const p = new Command('klscope').exitOverride(); registerSamples(p).exitOverride();` +
+    `try { await p.parseAsync(JSON.parse(process.env.KLSCOPE_TEST_ARGS), { from: 'user' }); }` +
+    `catch (e) { if (e instanceof CommanderError) process.exitCode = e.exitCode === 0 ? 0 : 2; else throw e; }`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, KLSCOPE_TEST_ARGS: JSON.stringify(['samples', ...args]) },
+  });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+describe('klscope samples', () => {
+  test('--json has the documented keys, forward = KL(A‖B)', async () => {
+    const { code, out } = await cli([data('real.csv'), data('generated.csv'), '--bootstrap', '20', '--json']);
+    assert.equal(code, 0);
+    const j = JSON.parse(out);
+    assert.equal(j.dim, 2);
+    assert.deepEqual(j.n, { a: 1000, b: 1000 });
+    for (const k of ['forward', 'reverse', 'forwardCi', 'reverseCi']) assert.ok(k in j.knn, k);
+    assert.ok(j.knn.forwardCi[0] <= j.knn.forwardCi[1]);
+    assert.ok('forward' in j.gaussian && 'reverse' in j.gaussian);
+    // The bundled sets come from N(0, I) and N((0.5, −0.3), [[1.44, 0.3], [0.3, 0.64]]): KL(A‖B) = 0.3866.
+    assert.ok(Math.abs(j.gaussian.forward - 0.3866) < 0.15);
+  });
+  test('1-D scores add a histogram row; the table names the direction', () => {
+    const r = runSamples(data('scores-real.csv'), data('scores-generated.csv'), { bootstrap: 0 });
+    assert.ok(r.histogram);
+    const t = samplesTable(r, { a: 'real', b: 'gen' });
+    assert.match(t, /forward = KL\(A‖B\)/);
+    assert.match(t, /histogram \(\d+ bins\)\s+KL\(A‖B\)/);
+  });
+  test('different dimensions, NaN rows and bad flags', async () => {
+    const a = file('a.csv', 'x,y\n1,2\n2,3\n4,1\n');
+    const b = file('b.csv', 'x\n1\n2\n3\n');
+    let r = await cli([a, b]);
+    assert.deepEqual([r.code, r.out], [1, '']);
+    assert.match(r.err, /dimension mismatch: A \(.*a\.csv\) has 2 columns, B \(.*b\.csv\) has 1/);
+    r = await cli([a, file('nan.csv', 'x,y\n1,2\nNaN,3\n4,1\n')]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /B \(.*nan\.csv\): line 3, column 1: expected a finite number, got NaN/);
+    r = await cli([a, file('nan.npy', encodeNpy(new Float64Array([1, 2, 3, NaN]), [2, 2]))]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /row 1, column 1 \(0-based\): expected a finite number, got NaN/);
+    assert.equal((await cli([a, a, '--k', '0'])).code, 2);
+    assert.equal((await cli([a, a, '--level', '1.5'])).code, 2);
+    const { out } = await cli(['--help']);
+    assert.match(out, /Examples:\n\s+\$ klscope samples/);
+  });
+});

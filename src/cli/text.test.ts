@@ -1,0 +1,113 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { registerText, runText, textJson, textTable, tourSection } from './text.js';
+
+const root = process.env.KLSCOPE_ROOT ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const data = (f: string) => path.join(root, 'data/text', f);
+const dir = mkdtempSync(path.join(tmpdir(), 'klscope-textcli-'));
+const file = (name: string, content: string | Uint8Array) => {
+  const p = path.join(dir, name);
+  writeFileSync(p, content);
+  return p;
+};
+
+/** Runs `klscope text ...` in-process; returns the exit code and what was written. */
+/**
+ * Runs `klscope text ...` in a child process with only this command registered (so that the
+ * test does not depend on other commands), returning the exit code and both streams.
+ */
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const mod = pathToFileURL(path.join(path.dirname(fileURLToPath(import.meta.url)), 'text.js')).href;
+  const script =
+    `import { Command, CommanderError } from 'commander'; import { registerText } from ${JSON.stringify(mod)};` +
+    `const p = new Command('klscope').exitOverride(); registerText(p).exitOverride();` +
+    `try { await p.parseAsync(JSON.parse(process.env.KLSCOPE_TEST_ARGS), { from: 'user' }); }` +
+    `catch (e) { if (e instanceof CommanderError) process.exitCode = e.exitCode === 0 ? 0 : 2; else throw e; }`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, KLSCOPE_TEST_ARGS: JSON.stringify(['text', ...args]) },
+  });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+describe('klscope text', () => {
+  test('--json has the documented keys; forward = KL(reference‖generated)', async () => {
+    const g = file('g.txt', 'a a b b\n');
+    const r = file('r.txt', 'a b a c\n');
+    const { code, out } = await cli([g, r, '--n', '1', '--smoothing', '1', '--json']);
+    assert.equal(code, 0);
+    const j = JSON.parse(out);
+    for (const k of ['n', 'tokenizer', 'smoothing', 'forward', 'reverse', 'jsDivergence', 'jsDistance', 'vocabulary', 'topForward', 'topReverse']) assert.ok(k in j, k);
+    assert.deepEqual(Object.keys(j.vocabulary), ['generated', 'reference', 'union']);
+    assert.deepEqual(Object.keys(j.topForward[0]).slice(0, 2), ['ngram', 'contribution']);
+    // Reference (a, b, c) = (3, 2, 2)/7, generated (3, 3, 1)/7 with add-1.
+    const P = [3 / 7, 2 / 7, 2 / 7];
+    const Q = [3 / 7, 3 / 7, 1 / 7];
+    const f = P.reduce((s, p, i) => s + p * Math.log(p / Q[i]!), 0);
+    assert.ok(Math.abs(j.forward - f) < 1e-12);
+    assert.equal(j.smoothing, 1);
+    assert.equal(j.tokenizer, 'word');
+  });
+  test('exact smoothing: ∞ written as "Infinity" in JSON and explained with example n-grams in the table', async () => {
+    const g = file('g2.txt', 'the cat sat\n');
+    const r = file('r2.txt', 'the cat ran\n');
+    const j = JSON.parse((await cli([g, r, '--n', '1', '--smoothing', '0', '--json'])).out);
+    assert.equal(j.forward, 'Infinity');
+    assert.equal(j.reverse, 'Infinity');
+    const { out } = await cli([g, r, '--n', '1', '--smoothing', '0']);
+    assert.match(out, /P = reference/);
+    assert.match(out, /KL\(generated‖reference\) = ∞: the generated text has n-grams the reference lacks, e\.g\. "sat"/);
+    assert.match(out, /KL\(reference‖generated\) = ∞: the reference has n-grams the generated text never produces, e\.g\. "ran"/);
+  });
+  test('bundled texts with each tokenizer and --pairs', async () => {
+    for (const tokenizer of ['char', 'word', 'bpe'] as const) {
+      const r = await runText(data('generated.txt'), data('reference.txt'), { n: 2, tokenizer, smoothing: { kind: 'kneser-ney' }, lines: true });
+      assert.ok(Number.isFinite(r.forward) && r.forward > 0 && Number.isFinite(r.reverse) && r.reverse > 0, tokenizer);
+    }
+    const w = await runText(data('generated.txt'), data('reference.txt'), { n: 2, tokenizer: 'word', smoothing: { kind: 'kneser-ney' }, lines: true });
+    // The generated text's filler phrases are what KL(generated‖reference) blames.
+    assert.ok(w.topReverse.slice(0, 10).some((t) => /very|important|conclusion/.test(t.ngram)), JSON.stringify(w.topReverse.map((t) => t.ngram)));
+    const zh = await runText(data('generated-zh.txt'), data('reference-zh.txt'), { n: 1, tokenizer: 'word', smoothing: { kind: 'add', alpha: 0.5 }, lines: true });
+    assert.ok(zh.vocabulary.reference > 20, 'Chinese text segments into many words');
+    const p = await runText(data('mt/hypothesis.txt'), data('mt/reference.txt'), { n: 1, tokenizer: 'word', smoothing: { kind: 'add', alpha: 0.1 }, pairs: true });
+    assert.equal(p.pairs!.lines, 8);
+    assert.ok(p.pairs!.mean.forward > 0 && Number.isFinite(p.pairs!.mean.forward));
+    assert.match(textTable(p, { generated: 'h', reference: 'r' }), /mean KL\(P‖Q\)\s+per-line mean over 8 line pairs/);
+    assert.ok('pairs' in JSON.parse(textJson(p)));
+  });
+  test('bad input: binary, non-UTF-8, empty, n too large (exit 1); bad flags (exit 2)', async () => {
+    const ok = file('ok.txt', 'one two three\n');
+    let r = await cli([file('bin.txt', new Uint8Array([1, 2, 0, 3])), ok]);
+    assert.deepEqual([r.code, r.out], [1, '']);
+    assert.match(r.err, /GENERATED \(.*bin\.txt\): binary file \(NUL byte at byte offset 2\)/);
+    r = await cli([ok, file('latin.txt', new Uint8Array([0x63, 0x61, 0x66, 0xe9]))]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /REFERENCE \(.*latin\.txt\): not valid UTF-8 at byte offset 3/);
+    r = await cli([file('empty.txt', ''), ok]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /empty corpus/);
+    r = await cli([ok, ok, '--n', '4']);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /n = 4 is larger than every document \(the longest has 3 tokens\)/);
+    assert.equal((await cli([ok, ok, '--n', '6'])).code, 2);
+    assert.equal((await cli([ok, ok, '--smoothing', 'lots'])).code, 2);
+    assert.equal((await cli([ok, ok, '--tokenizer', 'spaces'])).code, 2);
+    r = await cli([ok, file('two.txt', 'a\nb\n'), '--pairs', '--n', '1']);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /1 lines, the reference file 2/);
+  });
+  test('--help shows examples; the tour section runs on bundled data', async () => {
+    const { out } = await cli(['--help']);
+    assert.match(out, /Examples:\n\s+\$ klscope text/);
+    const t = await tourSection();
+    assert.match(t, /klscope text data\/text\/generated\.txt/);
+    assert.match(t, /klscope samples/);
+    assert.match(t, /klscope estimate/);
+  });
+});

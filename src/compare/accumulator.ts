@@ -1,0 +1,378 @@
+import { DataError } from '../errors.js';
+import { ExactSum, type ExactSumJson } from './exactSum.js';
+import { DELTA_P_QUANTILES, KLD_QUANTILES, meanAndUncertainty, meanCovariance, sortedQuantile } from './llamaStats.js';
+import { QuantileSketch, type QuantileSketchJson } from './sketch.js';
+
+/**
+ * Per-token results of a block of consecutive rows (struct of arrays). `forward` is
+ * KL(base‖candidate), llama.cpp's "KLD"; `reverse` is KL(candidate‖base).
+ */
+export interface RowBlock {
+  n: number;
+  /** Global index of the first row. */
+  row0: number;
+  forward: Float64Array;
+  reverse: Float64Array;
+  js: Float64Array;
+  tvd: Float64Array;
+  argmaxBase: Int32Array;
+  argmaxCand: Int32Array;
+  /** Token each row predicts, −1 when unknown. */
+  target: Int32Array;
+  /** Position of that token in its context window (or sequence). */
+  position: Int32Array;
+  /** log p(target), log q(target); NaN without a target. */
+  logpTarget: Float64Array;
+  logqTarget: Float64Array;
+}
+
+/** One of the worst positions (largest KL(base‖candidate)). */
+export interface WorstPosition {
+  row: number;
+  position: number;
+  token: number;
+  kld: number;
+  reverseKld: number;
+  deltaP: number | null;
+  topBase: number;
+  topCandidate: number;
+}
+
+const SUM_KEYS = ['kld', 'kld2', 'rkld', 'rkld2', 'js', 'js2', 'tvd', 'tvd2', 'nll', 'nll2', 'nllBase', 'nllBase2', 'nllNllBase', 'dp', 'dp2', 'dp4'] as const;
+type SumKey = (typeof SUM_KEYS)[number];
+
+/** The mergeable summary written by `--summary-out` and read by `klscope merge`. */
+export interface CompareSummaryJson {
+  format: 'klscope-compare-summary';
+  version: 1;
+  count: number;
+  targetCount: number;
+  sameTop: number;
+  sums: Record<SumKey, ExactSumJson>;
+  sketches: { kld: QuantileSketchJson; reverseKld: QuantileSketchJson; deltaP: QuantileSketchJson };
+  positionBinWidth: number;
+  byPosition: Array<[bin: number, count: number, sumKld: number, sumReverseKld: number]>;
+  worst: WorstPosition[];
+  notes: string[];
+  inputs: unknown[];
+}
+
+/** Options of {@link CompareAccumulator}. */
+export interface AccumulatorOptions {
+  /** Relative accuracy α of the quantile sketches (default 0.005 = 0.5%). */
+  relativeAccuracy?: number;
+  /** Keep up to this many per-token values for exact quantiles (default 2^21). */
+  retainLimit?: number;
+  /** Positions are grouped in bins of this width for "KL by position" (default 1). */
+  positionBinWidth?: number;
+  /** How many worst positions to keep (default 50). */
+  worstCount?: number;
+}
+
+class Growable {
+  data = new Float64Array(1024);
+  n = 0;
+  push(x: number): void {
+    if (this.n === this.data.length) {
+      const d = new Float64Array(this.data.length * 2);
+      d.set(this.data);
+      this.data = d;
+    }
+    this.data[this.n++] = x;
+  }
+  sorted(): Float64Array {
+    return this.data.slice(0, this.n).sort();
+  }
+}
+
+/** Statistics in the JSON contract of `klscope compare --json`. */
+export interface CompareResult {
+  tokens: number;
+  direction: 'KL(base‖candidate)';
+  reverseDirection: 'KL(candidate‖base)';
+  kld: Record<string, number>;
+  reverseKld: Record<string, number>;
+  js: { mean: number; stderr: number };
+  tvd: { mean: number; stderr: number };
+  sameTop: { p: number; stderr: number };
+  deltaP: Record<string, number> | null;
+  ppl: {
+    base: number;
+    baseStderr: number;
+    candidate: number;
+    candidateStderr: number;
+    ratio: number;
+    ratioStderr: number;
+    lnRatio: number;
+    lnRatioStderr: number;
+    cor: number | null;
+    diff: number;
+    diffStderr: number;
+  } | null;
+  quantiles: { method: 'exact' | 'sketch'; relativeError: number };
+  notes: string[];
+}
+
+/**
+ * Streaming, mergeable statistics of a comparison: exact sums (so merged means equal the
+ * unsplit run bit for bit), DDSketch quantiles with relative error α, exact per-token values
+ * while they fit (exact quantiles for the unsplit run), KL by position and the worst positions.
+ *
+ * @example
+ * const acc = new CompareAccumulator();
+ * acc.addBlock(block);
+ * const result = acc.result();
+ */
+export class CompareAccumulator {
+  count = 0;
+  targetCount = 0;
+  sameTop = 0;
+  readonly sums = {} as Record<SumKey, ExactSum>;
+  readonly sketches: { kld: QuantileSketch; reverseKld: QuantileSketch; deltaP: QuantileSketch };
+  private retained: { kld: Growable; reverseKld: Growable; deltaP: Growable } | null;
+  private readonly retainLimit: number;
+  readonly positionBinWidth: number;
+  readonly byPosition = new Map<number, [number, number, number]>();
+  worst: WorstPosition[] = [];
+  private readonly worstCount: number;
+  private worstMin = -Infinity;
+  notes: string[] = [];
+  inputs: unknown[] = [];
+
+  constructor(opts: AccumulatorOptions = {}) {
+    for (const k of SUM_KEYS) this.sums[k] = new ExactSum();
+    const a = opts.relativeAccuracy ?? 0.005;
+    this.sketches = { kld: new QuantileSketch(a), reverseKld: new QuantileSketch(a), deltaP: new QuantileSketch(a) };
+    this.retainLimit = opts.retainLimit ?? 1 << 21;
+    this.retained = { kld: new Growable(), reverseKld: new Growable(), deltaP: new Growable() };
+    this.positionBinWidth = opts.positionBinWidth ?? 1;
+    this.worstCount = opts.worstCount ?? 50;
+  }
+
+  /** Adds the per-token results of a block of rows. */
+  addBlock(b: RowBlock): void {
+    const s = this.sums;
+    for (let i = 0; i < b.n; i++) {
+      const f = b.forward[i]!;
+      const r = b.reverse[i]!;
+      if (Number.isNaN(f) || Number.isNaN(r)) throw new DataError(`row ${b.row0 + i}: KL came out NaN (the input breaks a rule)`);
+      this.count++;
+      s.kld.add(f);
+      s.kld2.add(f * f);
+      s.rkld.add(r);
+      s.rkld2.add(r * r);
+      s.js.add(b.js[i]!);
+      s.js2.add(b.js[i]! * b.js[i]!);
+      s.tvd.add(b.tvd[i]!);
+      s.tvd2.add(b.tvd[i]! * b.tvd[i]!);
+      if (b.argmaxBase[i] === b.argmaxCand[i]) this.sameTop++;
+      this.sketches.kld.add(f);
+      this.sketches.reverseKld.add(r);
+      let dp: number | null = null;
+      const lp = b.logpTarget[i]!;
+      const lq = b.logqTarget[i]!;
+      if (!Number.isNaN(lp) && !Number.isNaN(lq)) {
+        this.targetCount++;
+        const nll = -lq;
+        const nllBase = -lp;
+        s.nll.add(nll);
+        s.nll2.add(nll * nll);
+        s.nllBase.add(nllBase);
+        s.nllBase2.add(nllBase * nllBase);
+        s.nllNllBase.add(nll * nllBase);
+        dp = Math.exp(lq) - Math.exp(lp);
+        const d2 = dp * dp;
+        s.dp.add(dp);
+        s.dp2.add(d2);
+        s.dp4.add(d2 * d2);
+        this.sketches.deltaP.add(dp);
+      }
+      if (this.retained) {
+        if (this.count > this.retainLimit) this.retained = null;
+        else {
+          this.retained.kld.push(f);
+          this.retained.reverseKld.push(r);
+          if (dp !== null) this.retained.deltaP.push(dp);
+        }
+      }
+      const bin = Math.floor(b.position[i]! / this.positionBinWidth);
+      const e = this.byPosition.get(bin);
+      if (e) {
+        e[0]++;
+        e[1] += f;
+        e[2] += r;
+      } else this.byPosition.set(bin, [1, f, r]);
+      if (this.worst.length < this.worstCount || f >= this.worstMin) {
+        this.worst.push({
+          row: b.row0 + i,
+          position: b.position[i]!,
+          token: b.target[i]!,
+          kld: f,
+          reverseKld: r,
+          deltaP: dp,
+          topBase: b.argmaxBase[i]!,
+          topCandidate: b.argmaxCand[i]!,
+        });
+        if (this.worst.length > 4 * this.worstCount) this.trimWorst();
+      }
+    }
+  }
+
+  private trimWorst(): void {
+    // Largest KL first; ties by row so the list does not depend on how the rows were split.
+    this.worst.sort((a, b) => b.kld - a.kld || a.row - b.row);
+    if (this.worst.length > this.worstCount) this.worst.length = this.worstCount;
+    this.worstMin = this.worst.length === this.worstCount ? this.worst[this.worstCount - 1]!.kld : -Infinity;
+  }
+
+  /** Adds another accumulator's statistics (exact sums, sketches, positions, worst list). */
+  merge(o: CompareAccumulator): void {
+    if (o.positionBinWidth !== this.positionBinWidth) {
+      throw new DataError(`cannot merge summaries with position bins of width ${this.positionBinWidth} and ${o.positionBinWidth}`);
+    }
+    this.count += o.count;
+    this.targetCount += o.targetCount;
+    this.sameTop += o.sameTop;
+    for (const k of SUM_KEYS) this.sums[k].merge(o.sums[k]);
+    this.sketches.kld.merge(o.sketches.kld);
+    this.sketches.reverseKld.merge(o.sketches.reverseKld);
+    this.sketches.deltaP.merge(o.sketches.deltaP);
+    this.retained = null;
+    for (const [bin, v] of o.byPosition) {
+      const e = this.byPosition.get(bin);
+      if (e) {
+        e[0] += v[0];
+        e[1] += v[1];
+        e[2] += v[2];
+      } else this.byPosition.set(bin, [...v]);
+    }
+    this.worst.push(...o.worst);
+    this.trimWorst();
+    for (const n of o.notes) if (!this.notes.includes(n)) this.notes.push(n);
+    this.inputs.push(...o.inputs);
+  }
+
+  toSummary(): CompareSummaryJson {
+    this.trimWorst();
+    const sums = {} as Record<SumKey, ExactSumJson>;
+    for (const k of SUM_KEYS) sums[k] = this.sums[k].toJSON();
+    return {
+      format: 'klscope-compare-summary',
+      version: 1,
+      count: this.count,
+      targetCount: this.targetCount,
+      sameTop: this.sameTop,
+      sums,
+      sketches: { kld: this.sketches.kld.toJSON(), reverseKld: this.sketches.reverseKld.toJSON(), deltaP: this.sketches.deltaP.toJSON() },
+      positionBinWidth: this.positionBinWidth,
+      byPosition: [...this.byPosition.entries()].sort((a, b) => a[0] - b[0]).map(([bin, v]) => [bin, v[0], v[1], v[2]]),
+      worst: this.worst,
+      notes: this.notes,
+      inputs: this.inputs,
+    };
+  }
+
+  /** Rebuilds an accumulator from a summary (quantiles then come from the sketches). */
+  static fromSummary(j: CompareSummaryJson, name = 'summary'): CompareAccumulator {
+    if (!j || j.format !== 'klscope-compare-summary') throw new DataError(`${name}: not a klscope compare summary (expected "format": "klscope-compare-summary")`);
+    if (j.version !== 1) throw new DataError(`${name}: unsupported summary version ${String(j.version)} (expected 1)`);
+    const acc = new CompareAccumulator({ relativeAccuracy: j.sketches.kld.relativeAccuracy, positionBinWidth: j.positionBinWidth, worstCount: 50 });
+    acc.retained = null;
+    acc.count = j.count;
+    acc.targetCount = j.targetCount;
+    acc.sameTop = j.sameTop;
+    for (const k of SUM_KEYS) {
+      if (!j.sums[k]) throw new DataError(`${name}: the summary has no sum "${k}"`);
+      (acc.sums as Record<SumKey, ExactSum>)[k] = ExactSum.fromJSON(j.sums[k]);
+    }
+    acc.sketches.kld = QuantileSketch.fromJSON(j.sketches.kld);
+    acc.sketches.reverseKld = QuantileSketch.fromJSON(j.sketches.reverseKld);
+    acc.sketches.deltaP = QuantileSketch.fromJSON(j.sketches.deltaP);
+    for (const [bin, n, a, b] of j.byPosition) acc.byPosition.set(bin, [n, a, b]);
+    acc.worst = j.worst.slice();
+    acc.notes = j.notes.slice();
+    acc.inputs = j.inputs.slice();
+    return acc;
+  }
+
+  /** Whether quantiles will be exact (all per-token values kept). */
+  get exactQuantiles(): boolean {
+    return this.retained !== null;
+  }
+
+  /** The statistics, with llama.cpp's definitions. */
+  result(): CompareResult {
+    if (this.count === 0) throw new DataError('no tokens to compare');
+    this.trimWorst();
+    const N = this.count;
+    const v = (k: SumKey) => this.sums[k].value();
+    const exact = this.retained;
+    const quantiles = (
+      keys: ReadonlyArray<[string, number]>,
+      sketch: QuantileSketch,
+      values: Growable | undefined,
+    ): Record<string, number> => {
+      const sorted = values ? values.sorted() : null;
+      const out: Record<string, number> = {};
+      for (const [k, f] of keys) out[k] = sorted ? sortedQuantile(sorted, f) : sketch.quantile(f);
+      return out;
+    };
+    const kl = meanAndUncertainty(v('kld'), v('kld2'), N);
+    const rkl = meanAndUncertainty(v('rkld'), v('rkld2'), N);
+    const js = meanAndUncertainty(v('js'), v('js2'), N);
+    const tvd = meanAndUncertainty(v('tvd'), v('tvd2'), N);
+    const pTop = this.sameTop / N;
+    const result: CompareResult = {
+      tokens: N,
+      direction: 'KL(base‖candidate)',
+      reverseDirection: 'KL(candidate‖base)',
+      kld: { mean: kl.mean, stderr: kl.stderr, ...quantiles(KLD_QUANTILES, this.sketches.kld, exact?.kld) },
+      reverseKld: { mean: rkl.mean, stderr: rkl.stderr, ...quantiles(KLD_QUANTILES, this.sketches.reverseKld, exact?.reverseKld) },
+      js: { mean: js.mean, stderr: js.stderr },
+      tvd: { mean: tvd.mean, stderr: tvd.stderr },
+      sameTop: { p: pTop, stderr: N > 1 ? Math.sqrt((pTop * (1 - pTop)) / (N - 1)) : 0 },
+      deltaP: null,
+      ppl: null,
+      quantiles: { method: exact ? 'exact' : 'sketch', relativeError: exact ? 0 : this.sketches.kld.relativeAccuracy },
+      notes: this.notes.slice(),
+    };
+    const T = this.targetCount;
+    if (T > 0) {
+      const dp = meanAndUncertainty(v('dp'), v('dp2'), T);
+      const mse = meanAndUncertainty(v('dp2'), v('dp4'), T);
+      const rms = Math.sqrt(mse.mean);
+      result.deltaP = {
+        mean: dp.mean,
+        stderr: dp.stderr,
+        rms,
+        rmsStderr: rms > 0 ? (0.5 / rms) * mse.stderr : 0,
+        ...quantiles(DELTA_P_QUANTILES, this.sketches.deltaP, exact?.deltaP),
+      };
+      const q = meanAndUncertainty(v('nll'), v('nll2'), T);
+      const b = meanAndUncertainty(v('nllBase'), v('nllBase2'), T);
+      const cov = meanCovariance(v('nll'), v('nllBase'), v('nllNllBase'), T);
+      const lnRatio = q.mean - b.mean;
+      const lnRatioStderr = Math.sqrt(Math.max(0, q.stderr * q.stderr + b.stderr * b.stderr - 2 * cov));
+      const ppl = Math.exp(q.mean);
+      const pplBase = Math.exp(b.mean);
+      const pplStderr = ppl * q.stderr;
+      const pplBaseStderr = pplBase * b.stderr;
+      const cor = cov / (q.stderr * b.stderr);
+      result.ppl = {
+        base: pplBase,
+        baseStderr: pplBaseStderr,
+        candidate: ppl,
+        candidateStderr: pplStderr,
+        ratio: Math.exp(lnRatio),
+        ratioStderr: Math.exp(lnRatio) * lnRatioStderr,
+        lnRatio,
+        lnRatioStderr,
+        cor: Number.isFinite(cor) ? cor : null,
+        diff: ppl - pplBase,
+        diffStderr: Math.sqrt(Math.max(0, pplStderr * pplStderr + pplBaseStderr * pplBaseStderr - 2 * ppl * pplBase * cov)),
+      };
+      if (T < N) result.notes.push(`${N - T} of ${N} tokens had no target token: perplexity and Δp use the other ${T}.`);
+    }
+    return result;
+  }
+}

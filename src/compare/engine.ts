@@ -1,0 +1,367 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { DataError, UsageError, showValue } from '../errors.js';
+import { batchStats, pickBackend } from '../kernels/index.js';
+import type { BackendName, BatchInput } from '../kernels/types.js';
+import { readTokenIds } from '../io/tokens.js';
+import { CompareAccumulator, type CompareResult, type RowBlock } from './accumulator.js';
+import { createRowBlock, fusedBlock, FusedScratch } from './rowStats.js';
+import { detectFormat, openSource, type CompareFormat, type OpenedSource, type SourceSpec } from './sources.js';
+import { compareTopkJsonl } from './topk.js';
+
+/** Receives per-token results in row order (e.g. the --per-token writer). */
+export interface RowSink {
+  write(block: RowBlock, tokenText?: (id: number) => string | undefined): void | Promise<void>;
+}
+
+/** Options of {@link compareFiles}. */
+export interface CompareOptions {
+  /** The reference (llama.cpp's base): a .kld, .npy, .safetensors or .jsonl file. */
+  base: string;
+  /** The model compared with it. */
+  candidate: string;
+  /** Format of both sides, or per side; default autodetected. */
+  format?: string;
+  baseFormat?: string;
+  candidateFormat?: string;
+  /** Tensor name for .safetensors inputs. */
+  tensor?: string;
+  baseTensor?: string;
+  candidateTensor?: string;
+  /** Token ids for .npy/.safetensors inputs: T + 1 ids, row t predicts token t + 1. */
+  tokens?: string;
+  /** Only rows [start, end) (to split a run into shards). */
+  rowRange?: [number, number];
+  /** Threads (default: all cores). */
+  threads?: number;
+  /** Kernel backend for logit pairs (default auto). */
+  backend?: BackendName | 'auto';
+  /** Relative accuracy of the quantile sketches (default 0.005). */
+  relativeAccuracy?: number;
+  /** Keep up to this many per-token values for exact quantiles (default 2^21). */
+  retainLimit?: number;
+  sink?: RowSink;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** What {@link compareFiles} returns. */
+export interface CompareRun {
+  accumulator: CompareAccumulator;
+  result: CompareResult;
+  /** Rows compared. */
+  rows: number;
+  /** Elements (rows × vocabulary) per side. */
+  elements: number;
+  /** Bytes read from both inputs. */
+  bytes: number;
+  vocab: number;
+  /** Token strings for ids (JSONL inputs), else undefined. */
+  tokenText?: (id: number) => string | undefined;
+}
+
+/** Parses "A:B" (either side may be empty) into a row range, as a usage error when malformed. */
+export function parseRowRange(text: string): [number, number] {
+  const m = /^\s*(\d*)\s*:\s*(\d*)\s*$/.exec(text);
+  if (!m) throw new UsageError(`invalid --rows ${JSON.stringify(text)}: expected START:END (row indices, END excluded; either may be empty)`);
+  return [m[1] ? Number(m[1]) : 0, m[2] ? Number(m[2]) : Number.MAX_SAFE_INTEGER];
+}
+
+function spec(file: string, name: string, format: CompareFormat, tensor?: string): SourceSpec {
+  if (format === 'jsonl') throw new Error('unreachable');
+  return { path: file, name, format, tensor };
+}
+
+function describe(s: OpenedSource, role: string): Record<string, unknown> {
+  const d: Record<string, unknown> = { role, path: s.spec.path, format: s.spec.format, rows: s.rows, vocab: s.cols };
+  if (s.kind === 'kld') Object.assign(d, { nCtx: s.kld.header.nCtx, nChunk: s.kld.header.nChunk });
+  else Object.assign(d, { dtype: s.floats.dtype });
+  return d;
+}
+
+/** Checks that two .kld files describe the same evaluation: n_ctx, n_vocab, n_chunk and every token. */
+export function checkKldPair(a: OpenedSource & { kind: 'kld' }, b: OpenedSource & { kind: 'kld' }): void {
+  const ha = a.kld.header;
+  const hb = b.kld.header;
+  if (ha.nCtx !== hb.nCtx) throw new DataError(`n_ctx mismatch: ${a.spec.name} has ${ha.nCtx}, ${b.spec.name} has ${hb.nCtx} (both runs must use the same context size)`);
+  if (ha.nVocab !== hb.nVocab) throw new DataError(`n_vocab mismatch: ${a.spec.name} has ${ha.nVocab}, ${b.spec.name} has ${hb.nVocab} (the models must share a vocabulary)`);
+  if (ha.nChunk !== hb.nChunk) throw new DataError(`n_chunk mismatch: ${a.spec.name} has ${ha.nChunk} chunks, ${b.spec.name} has ${hb.nChunk}`);
+  const ta = a.kld.tokens;
+  const tb = b.kld.tokens;
+  for (let i = 0; i < ta.length; i++) {
+    if (ta[i] !== tb[i]) {
+      throw new DataError(
+        `token mismatch at index ${i} of the token list (chunk ${Math.floor(i / ha.nCtx)}, position ${i % ha.nCtx}): ${a.spec.name} has ${ta[i]}, ${b.spec.name} has ${tb[i]} (the files must score the same text)`,
+      );
+    }
+  }
+}
+
+/**
+ * Compares two saved runs token by token: KL(base‖candidate) (llama.cpp's KLD), KL(candidate‖base),
+ * JS, TVD, same top token, and with target tokens perplexities and Δp. Streams the inputs in row
+ * blocks (bounded memory); .kld pairs run on worker threads, logit pairs through the fused kernel.
+ *
+ * @example
+ * const run = await compareFiles({ base: 'fp16.kld', candidate: 'q4.kld' });
+ * run.result.kld.mean; // llama.cpp's "Mean KLD"
+ */
+export async function compareFiles(opts: CompareOptions): Promise<CompareRun> {
+  const fb = detectFormat(opts.base, opts.baseFormat ?? opts.format);
+  const fc = detectFormat(opts.candidate, opts.candidateFormat ?? opts.format);
+  if (fb === 'jsonl' || fc === 'jsonl') {
+    if (fb !== fc) throw new UsageError(`top-k JSONL can only be compared with top-k JSONL (base is ${fb}, candidate is ${fc})`);
+    if (opts.tokens) throw new UsageError('--tokens does not apply to JSONL inputs: each line carries its token');
+    return compareTopkJsonl(opts);
+  }
+  const base = openSource(spec(opts.base, 'base', fb, opts.baseTensor ?? opts.tensor));
+  let cand: OpenedSource;
+  try {
+    cand = openSource(spec(opts.candidate, 'candidate', fc, opts.candidateTensor ?? opts.tensor));
+  } catch (e) {
+    base.close();
+    throw e;
+  }
+  try {
+    return await compareOpened(base, cand, opts);
+  } finally {
+    base.close();
+    cand.close();
+  }
+}
+
+async function compareOpened(base: OpenedSource, cand: OpenedSource, opts: CompareOptions): Promise<CompareRun> {
+  if (base.kind === 'kld' && cand.kind === 'kld') checkKldPair(base, cand);
+  if (base.cols !== cand.cols) throw new DataError(`vocabulary mismatch: base has ${base.cols} columns, candidate has ${cand.cols}`);
+  if (base.rows !== cand.rows) throw new DataError(`row count mismatch: base has ${base.rows} scored rows, candidate has ${cand.rows} (row t of each must predict the same token)`);
+  const total = base.rows;
+  const cols = base.cols;
+  // Targets and positions per row: from a .kld side, or from --tokens (row t predicts token t + 1).
+  const kld = base.kind === 'kld' ? base.kld : cand.kind === 'kld' ? cand.kld : null;
+  let targets: Int32Array | null = null;
+  const positions = new Int32Array(total);
+  if (kld) {
+    if (opts.tokens) throw new UsageError('--tokens does not apply when a side is a .kld file: the file carries its tokens');
+    targets = new Int32Array(total);
+    for (let r = 0; r < total; r++) {
+      targets[r] = kld.targetOf(r);
+      positions[r] = kld.positionOf(r);
+    }
+  } else {
+    for (let r = 0; r < total; r++) positions[r] = r + 1;
+    if (opts.tokens) {
+      const ids = readTokenIds(opts.tokens, '--tokens');
+      if (ids.length !== total + 1 && ids.length !== total) {
+        throw new DataError(`--tokens: expected ${total + 1} token ids (T + 1 for ${total} rows: row t predicts token t + 1), got ${ids.length}`);
+      }
+      // T ids: the targets themselves; T + 1 ids: the text, row t predicting token t + 1
+      targets = ids.length === total + 1 ? ids.subarray(1) : ids;
+      for (let r = 0; r < total; r++) {
+        if (targets[r]! >= cols) throw new DataError(`--tokens: token ${ids.length === total + 1 ? r + 1 : r} is ${targets[r]}, outside the vocabulary of ${cols}`);
+      }
+    }
+  }
+  const [start, endRaw] = opts.rowRange ?? [0, total];
+  const end = Math.min(endRaw, total);
+  if (start >= end) throw new UsageError(`invalid --rows ${start}:${endRaw}: the inputs have ${total} rows, so the range is empty`);
+  const acc = new CompareAccumulator({ relativeAccuracy: opts.relativeAccuracy, retainLimit: opts.retainLimit });
+  acc.inputs.push({ ...describe(base, 'base'), rowRange: [start, end] }, describe(cand, 'candidate'));
+  const threads = Math.max(1, Math.floor(opts.threads ?? availableParallelism()));
+  const bytesPerRow = (s: OpenedSource) => (s.kind === 'kld' ? s.kld.header.rowBytes : s.cols * (s.floats.dtype === 'f64' ? 8 : s.floats.dtype === 'f32' ? 4 : 2));
+  const bytes = (end - start) * (bytesPerRow(base) + bytesPerRow(cand));
+
+  if (base.kind === 'kld' || cand.kind === 'kld') {
+    notesForKld(acc, base, cand);
+    await runFused(base, cand, { start, end, targets, positions, threads, acc, opts });
+  } else {
+    await runKernel(base, cand, { start, end, targets, positions, threads, acc, opts });
+  }
+  return { accumulator: acc, result: acc.result(), rows: end - start, elements: (end - start) * cols, bytes, vocab: cols };
+}
+
+function notesForKld(acc: CompareAccumulator, base: OpenedSource, cand: OpenedSource): void {
+  if (base.kind === 'kld') {
+    acc.notes.push('KL(base‖candidate) sums over the base\'s stored window (log p > −16 nats), exactly as llama.cpp\'s KLD; quantized rows can come out slightly negative and are not clamped.');
+  }
+  acc.notes.push(
+    'KL(candidate‖base) sums over the candidate\'s ' + (cand.kind === 'kld' ? 'stored window (log q > −16)' : 'whole vocabulary') +
+      (base.kind === 'kld' ? '; tokens the base .kld stores at its floor read as the floor value, an upper bound on their log-probability, so those terms are lower bounds.' : '.'),
+  );
+  acc.notes.push('JS and TVD compare the windowed distributions: tokens outside a .kld side\'s window (log p ≤ −16) count as 0.');
+  if (cand.kind === 'kld') {
+    acc.notes.push('The candidate is a .kld file too: its log-probabilities are 16-bit quantized, where llama.cpp would use live logits; FP16 stored against itself reads a KLD of about 0.0005.');
+  }
+}
+
+interface RunArgs {
+  start: number;
+  end: number;
+  targets: Int32Array | null;
+  positions: Int32Array;
+  threads: number;
+  acc: CompareAccumulator;
+  opts: CompareOptions;
+}
+
+async function deliver(args: RunArgs, b: RowBlock): Promise<void> {
+  args.acc.addBlock(b);
+  if (args.opts.sink) await args.opts.sink.write(b);
+  args.opts.onProgress?.(b.row0 + b.n - args.start, args.end - args.start);
+}
+
+/** Row blocks of about 8 MB of input per side. */
+function blockRowsFor(base: OpenedSource, cand: OpenedSource): number {
+  const rb = (s: OpenedSource) => (s.kind === 'kld' ? s.kld.header.rowBytes : s.cols * 8);
+  return Math.max(1, Math.floor((8 << 20) / Math.max(rb(base), rb(cand))));
+}
+
+async function runFused(base: OpenedSource, cand: OpenedSource, args: RunArgs): Promise<void> {
+  const blockRows = Math.min(blockRowsFor(base, cand), Math.max(1, Math.ceil((args.end - args.start) / (4 * args.threads))));
+  const ranges: Array<[number, number]> = [];
+  for (let r = args.start; r < args.end; r += blockRows) ranges.push([r, Math.min(blockRows, args.end - r)]);
+  if (args.threads <= 1 || ranges.length <= 1) {
+    const scratch = new FusedScratch(base, cand, blockRows);
+    for (const [r0, n] of ranges) await deliver(args, fusedBlock({ base, cand, r0, n, targets: args.targets, positions: args.positions, scratch }));
+    return;
+  }
+  const nw = Math.min(args.threads, ranges.length);
+  const url = new URL('./worker.js', import.meta.url);
+  const workers = Array.from(
+    { length: nw },
+    () => new Worker(url, { workerData: { base: base.spec, cand: cand.spec, targets: args.targets, positions: args.positions, blockRows } }),
+  );
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const ready = new Map<number, RowBlock>();
+      let next = 0; // next range to send
+      let emit = 0; // next range to deliver, in order
+      let failed = false;
+      let delivering = false;
+      const send = (w: Worker) => {
+        if (next < ranges.length && !failed) {
+          const [r0, n] = ranges[next]!;
+          w.postMessage({ id: next++, r0, n });
+        }
+      };
+      const drain = async () => {
+        if (delivering) return;
+        delivering = true;
+        try {
+          while (ready.has(emit)) {
+            const b = ready.get(emit)!;
+            ready.delete(emit);
+            emit++;
+            await deliver(args, b);
+          }
+        } catch (e) {
+          failed = true;
+          reject(e);
+          return;
+        } finally {
+          delivering = false;
+        }
+        if (emit === ranges.length) resolve();
+      };
+      for (const w of workers) {
+        w.on('message', (m: { id: number; block?: RowBlock; error?: string; exitCode?: number; stack?: string }) => {
+          if (m.error !== undefined) {
+            failed = true;
+            const e = m.exitCode === 1 ? new DataError(m.error) : m.exitCode === 2 ? new UsageError(m.error) : new Error(`${m.error}\n${m.stack ?? ''}`);
+            reject(e);
+            return;
+          }
+          ready.set(m.id, m.block!);
+          // per-row results are small (about 80 bytes a row), so finished blocks may wait
+          send(w);
+          void drain();
+        });
+        w.on('error', (e) => {
+          failed = true;
+          reject(e);
+        });
+      }
+      for (const w of workers) {
+        send(w);
+        send(w);
+      }
+    });
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
+async function runKernel(base: OpenedSource, cand: OpenedSource, args: RunArgs): Promise<void> {
+  if (base.kind !== 'float' || cand.kind !== 'float') throw new Error('unreachable');
+  const cols = base.cols;
+  // Blocks of ~4M elements per side: enough for the kernel to use every thread.
+  const blockRows = Math.max(1, Math.min(args.end - args.start, Math.floor((4 << 20) / cols)));
+  const mk = (s: typeof base): [Float32Array | Float64Array, Float32Array | Float64Array] => {
+    const sab = (): Float32Array | Float64Array =>
+      s.floats.dtype === 'f64' ? new Float64Array(new SharedArrayBuffer(blockRows * cols * 8)) : new Float32Array(new SharedArrayBuffer(blockRows * cols * 4));
+    return [sab(), sab()];
+  };
+  const pb = mk(base);
+  const qb = mk(cand);
+  const tb = [new Int32Array(new SharedArrayBuffer(blockRows * 4)), new Int32Array(new SharedArrayBuffer(blockRows * 4))] as const;
+  let backendName: string | undefined;
+  const read = (r0: number, n: number, k: 0 | 1): BatchInput => {
+    const p = pb[k].subarray(0, n * cols);
+    const q = qb[k].subarray(0, n * cols);
+    base.floats.read(r0, n, p);
+    cand.floats.read(r0, n, q);
+    const input: BatchInput = { p, q, rows: n, cols, from: 'logits' };
+    if (args.targets) {
+      const t = tb[k].subarray(0, n);
+      t.set(args.targets.subarray(r0, r0 + n));
+      input.targets = t;
+    }
+    return input;
+  };
+  let r0 = args.start;
+  let k: 0 | 1 = 0;
+  let input = read(r0, Math.min(blockRows, args.end - r0), k);
+  while (true) {
+    const n = input.rows;
+    backendName ??= pickBackend(input, args.opts.backend).name;
+    const pending = batchStats(input, { backend: args.opts.backend, threads: args.threads });
+    // read the next block while the kernel runs on this one
+    const nr0 = r0 + n;
+    const nextInput = nr0 < args.end ? read(nr0, Math.min(blockRows, args.end - nr0), (1 - k) as 0 | 1) : null;
+    const s = await pending;
+    const b = createRowBlock(n, r0);
+    for (let i = 0; i < n; i++) {
+      if (s.invalid[i]) throw invalidRow(input, r0 + i, i, cols);
+    }
+    b.forward.set(s.forward);
+    b.reverse.set(s.reverse);
+    b.js.set(s.jsDivergence);
+    b.tvd.set(s.tvd);
+    b.argmaxBase.set(s.argmaxP);
+    b.argmaxCand.set(s.argmaxQ);
+    b.position.set(args.positions.subarray(r0, r0 + n));
+    if (args.targets) {
+      b.target.set(args.targets.subarray(r0, r0 + n));
+      b.logpTarget.set(s.logpTarget);
+      b.logqTarget.set(s.logqTarget);
+    }
+    await deliver(args, b);
+    if (!nextInput) break;
+    r0 = nr0;
+    k = (1 - k) as 0 | 1;
+    input = nextInput;
+  }
+  args.acc.notes.push(`Both sides are logits: per-token statistics from the fused kernel (${backendName ?? 'js'} backend), accumulated in float64; rounding noise below 0 is clamped to 0.`);
+}
+
+/** Names the first bad value of a row the kernel flagged. */
+function invalidRow(input: BatchInput, row: number, i: number, cols: number): DataError {
+  for (const [name, x] of [['base', input.p], ['candidate', input.q]] as const) {
+    let allNegInf = true;
+    for (let c = 0; c < cols; c++) {
+      const v = x[i * cols + c]!;
+      if (Number.isNaN(v) || v === Infinity) return new DataError(`invalid ${name}[${row}][${c}]: expected a finite logit (or -Infinity for a masked token), got ${showValue(v)}`);
+      if (v !== -Infinity) allNegInf = false;
+    }
+    if (allNegInf) return new DataError(`invalid ${name}[${row}]: all ${cols} logits are -Infinity, so it is no distribution`);
+  }
+  return new DataError(`row ${row}: the kernel refused it (no NaN or Infinity found; please report this)`);
+}

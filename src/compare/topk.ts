@@ -1,0 +1,232 @@
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { DataError, showValue } from '../errors.js';
+import { relEntr } from '../divergence/relEntr.js';
+import { CompareAccumulator, type RowBlock } from './accumulator.js';
+import type { CompareOptions, CompareRun } from './engine.js';
+import { createRowBlock } from './rowStats.js';
+
+/** One token position of a top-k logprob JSONL file (OpenAI-compatible APIs, vLLM, llama.cpp server). */
+export interface TopkPosition {
+  token: string;
+  logprob: number;
+  top: Array<{ token: string; logprob: number }>;
+}
+
+/**
+ * Parses one JSONL line `{"token", "logprob", "top_logprobs": [{"token", "logprob"}, ...]}`
+ * (`top_logprobs` may also be an object {token: logprob}). Errors name the file and line.
+ *
+ * @example
+ * parseTopkLine('{"token":"a","logprob":-0.1,"top_logprobs":[{"token":"a","logprob":-0.1}]}', 'x.jsonl', 1);
+ */
+export function parseTopkLine(line: string, name: string, lineNo: number): TopkPosition {
+  let j: Record<string, unknown>;
+  try {
+    j = JSON.parse(line) as Record<string, unknown>;
+  } catch (e) {
+    throw new DataError(`${name}: line ${lineNo} is not JSON (${(e as Error).message})`);
+  }
+  const lp = (v: unknown, what: string): number => {
+    if (typeof v !== 'number' || Number.isNaN(v) || v > 1e-6) {
+      throw new DataError(`${name}: line ${lineNo}: ${what} is ${typeof v === 'number' ? showValue(v) : JSON.stringify(v)}, expected a log-probability <= 0`);
+    }
+    return Math.min(v, 0);
+  };
+  if (typeof j.token !== 'string') throw new DataError(`${name}: line ${lineNo}: "token" is missing or not a string`);
+  const raw = j.top_logprobs;
+  let top: Array<{ token: string; logprob: number }>;
+  if (Array.isArray(raw)) {
+    top = raw.map((e, k) => {
+      const o = e as { token?: unknown; logprob?: unknown };
+      if (typeof o?.token !== 'string') throw new DataError(`${name}: line ${lineNo}: top_logprobs[${k}].token is missing or not a string`);
+      return { token: o.token, logprob: lp(o.logprob, `top_logprobs[${k}].logprob`) };
+    });
+  } else if (raw && typeof raw === 'object') {
+    top = Object.entries(raw as Record<string, unknown>).map(([t, v]) => ({ token: t, logprob: lp(v, `top_logprobs[${JSON.stringify(t)}]`) }));
+  } else throw new DataError(`${name}: line ${lineNo}: "top_logprobs" is missing (expected a list of {"token", "logprob"})`);
+  let mass = 0;
+  const seen = new Set<string>();
+  for (const t of top) {
+    if (seen.has(t.token)) throw new DataError(`${name}: line ${lineNo}: token ${JSON.stringify(t.token)} appears twice in top_logprobs`);
+    seen.add(t.token);
+    mass += Math.exp(t.logprob);
+  }
+  if (mass > 1 + 1e-4) throw new DataError(`${name}: line ${lineNo}: the top_logprobs probabilities sum to ${mass}, more than 1`);
+  return { token: j.token, logprob: lp(j.logprob, '"logprob"'), top };
+}
+
+/** The coarsened pair of one position: shared tokens plus one "rest" bucket on each side. */
+export interface CoarsenedPair {
+  /** log-probabilities of the shared tokens on each side */
+  lp: number[];
+  lq: number[];
+  /** mass outside the shared tokens: 1 − Σ shared, at least 0 */
+  restP: number;
+  restQ: number;
+}
+
+/**
+ * Coarsens two truncated distributions onto the tokens present in both top-k lists plus one
+ * bucket for everything else (mass 1 − Σ shared on each side). By the data-processing
+ * inequality, any f-divergence (KL either way, JS, TVD) of the coarsened pair is a lower bound
+ * on the full one.
+ *
+ * @example
+ * coarsenTopk([{ token: 'a', logprob: Math.log(0.6) }], [{ token: 'a', logprob: Math.log(0.5) }]);
+ * // { lp: [log 0.6], lq: [log 0.5], restP: 0.4, restQ: 0.5 }
+ */
+export function coarsenTopk(a: TopkPosition['top'], b: TopkPosition['top']): CoarsenedPair {
+  const mb = new Map(b.map((t) => [t.token, t.logprob]));
+  const lp: number[] = [];
+  const lq: number[] = [];
+  let sp = 0;
+  let sq = 0;
+  for (const t of a) {
+    const v = mb.get(t.token);
+    if (v === undefined) continue;
+    lp.push(t.logprob);
+    lq.push(v);
+    sp += Math.exp(t.logprob);
+    sq += Math.exp(v);
+  }
+  return { lp, lq, restP: Math.max(0, 1 - sp), restQ: Math.max(0, 1 - sq) };
+}
+
+/**
+ * KL both ways, JS and TVD of a coarsened pair (all lower bounds on the full values).
+ *
+ * @example
+ * const c = coarsenTopk(a, b);
+ * coarsenedMeasures(c).forward; // ≤ KL(P‖Q) of the full distributions
+ */
+export function coarsenedMeasures(c: CoarsenedPair): { forward: number; reverse: number; js: number; tvd: number } {
+  let fwd = 0;
+  let rev = 0;
+  let js = 0;
+  let tv = 0;
+  const term = (p: number, q: number, la: number, lb: number) => {
+    const m = 0.5 * (p + q);
+    const lm = Math.log(m);
+    if (p > 0) js += p * (la - lm);
+    if (q > 0) js += q * (lb - lm);
+  };
+  for (let i = 0; i < c.lp.length; i++) {
+    const la = c.lp[i]!;
+    const lb = c.lq[i]!;
+    const p = Math.exp(la);
+    const q = Math.exp(lb);
+    fwd += p * (la - lb);
+    rev += q * (lb - la);
+    tv += Math.abs(p - q);
+    term(p, q, la, lb);
+  }
+  fwd += relEntr(c.restP, c.restQ);
+  rev += relEntr(c.restQ, c.restP);
+  tv += Math.abs(c.restP - c.restQ);
+  if (c.restP > 0 || c.restQ > 0) term(c.restP, c.restQ, Math.log(c.restP), Math.log(c.restQ));
+  return { forward: Math.max(0, fwd), reverse: Math.max(0, rev), js: Math.min(Math.max(0, 0.5 * js), Math.LN2), tvd: Math.min(0.5 * tv, 1) };
+}
+
+async function* lines(path: string, name: string): AsyncGenerator<string> {
+  const stream = createReadStream(path);
+  const failed = new Promise<never>((_, reject) => stream.on('error', (e) => reject(new DataError(`${name}: cannot read file (${(e as NodeJS.ErrnoException).code ?? e.message})`))));
+  failed.catch(() => {});
+  const rl = createInterface({ input: stream, crlfDelay: Infinity });
+  const it = rl[Symbol.asyncIterator]();
+  while (true) {
+    const r = await Promise.race([it.next(), failed]);
+    if (r.done) return;
+    if (r.value.trim() !== '') yield r.value;
+  }
+}
+
+/**
+ * Compares two top-k logprob JSONL files position by position with the coarsened estimator
+ * ({@link coarsenTopk}): KL both ways, JS and TVD are lower bounds; perplexity and Δp use each
+ * line's sampled token and its log-probability, which are exact.
+ */
+export async function compareTopkJsonl(opts: CompareOptions): Promise<CompareRun> {
+  const acc = new CompareAccumulator({ relativeAccuracy: opts.relativeAccuracy, retainLimit: opts.retainLimit });
+  const ids = new Map<string, number>();
+  const texts: string[] = [];
+  const intern = (s: string) => {
+    let v = ids.get(s);
+    if (v === undefined) {
+      v = texts.length;
+      ids.set(s, v);
+      texts.push(s);
+    }
+    return v;
+  };
+  const [start, end] = opts.rowRange ?? [0, Number.MAX_SAFE_INTEGER];
+  const A = lines(opts.base, 'base');
+  const B = lines(opts.candidate, 'candidate');
+  const BLOCK = 4096;
+  let block: RowBlock = createRowBlock(BLOCK, start);
+  let k = 0;
+  let t = 0;
+  let bytes = 0;
+  const tokenText = (id: number) => texts[id];
+  const flush = async () => {
+    if (k === 0) return;
+    const b: RowBlock = {
+      ...block,
+      n: k,
+    };
+    acc.addBlock(b);
+    if (opts.sink) await opts.sink.write(b, tokenText);
+    opts.onProgress?.(t - start, t - start);
+    block = createRowBlock(BLOCK, t);
+    k = 0;
+  };
+  while (true) {
+    const [ra, rb] = await Promise.all([A.next(), B.next()]);
+    if (ra.done || rb.done) {
+      if (!ra.done || !rb.done) {
+        throw new DataError(`line count mismatch: ${ra.done ? 'base' : 'candidate'} ends after ${t} positions, the other file has more (one line per token position on both sides)`);
+      }
+      break;
+    }
+    if (t >= end) {
+      t++;
+      continue;
+    }
+    if (t < start) {
+      t++;
+      continue;
+    }
+    bytes += ra.value.length + rb.value.length;
+    const a = parseTopkLine(ra.value, opts.base, t + 1);
+    const b = parseTopkLine(rb.value, opts.candidate, t + 1);
+    if (a.token !== b.token) {
+      throw new DataError(`token mismatch at position ${t} (line ${t + 1}): base has ${JSON.stringify(a.token)}, candidate has ${JSON.stringify(b.token)} (both must score the same text)`);
+    }
+    const m = coarsenedMeasures(coarsenTopk(a.top, b.top));
+    const top = (l: TopkPosition['top']) => {
+      let best = 0;
+      for (let i = 1; i < l.length; i++) if (l[i]!.logprob > l[best]!.logprob) best = i;
+      return l.length ? intern(l[best]!.token) : -1;
+    };
+    block.forward[k] = m.forward;
+    block.reverse[k] = m.reverse;
+    block.js[k] = m.js;
+    block.tvd[k] = m.tvd;
+    block.argmaxBase[k] = top(a.top);
+    block.argmaxCand[k] = top(b.top);
+    block.target[k] = intern(a.token);
+    block.position[k] = t;
+    block.logpTarget[k] = a.logprob;
+    block.logqTarget[k] = b.logprob;
+    k++;
+    t++;
+    if (k === BLOCK) await flush();
+  }
+  await flush();
+  if (acc.count === 0) throw new DataError(`no token positions to compare${opts.rowRange ? ` in rows ${start}:${end}` : ''}`);
+  acc.inputs.push({ role: 'base', path: opts.base, format: 'jsonl', rowRange: [start, Math.min(end, t)] }, { role: 'candidate', path: opts.candidate, format: 'jsonl' });
+  acc.notes.push(
+    'Top-k JSONL input: each position is coarsened onto the tokens in both top-k lists plus one "rest" bucket, so KL(base‖candidate), KL(candidate‖base), JS and TVD are LOWER BOUNDS on the full values (data-processing inequality); perplexity and Δp use the sampled token\'s exact log-probability.',
+  );
+  return { accumulator: acc, result: acc.result(), rows: acc.count, elements: acc.count, bytes, vocab: 0, tokenText };
+}

@@ -1,0 +1,36 @@
+// Worker thread of `klscope compare` for .kld inputs: opens both sides itself and computes the
+// per-token statistics of the row blocks it is sent (only the small per-row results travel).
+import { parentPort, workerData } from 'node:worker_threads';
+import { KlscopeError } from '../errors.js';
+import { fusedBlock, FusedScratch } from './rowStats.js';
+import { openSource, type SourceSpec } from './sources.js';
+
+interface Init {
+  base: SourceSpec;
+  cand: SourceSpec;
+  targets: Int32Array | null;
+  positions: Int32Array;
+  blockRows: number;
+}
+
+const init = workerData as Init;
+const base = openSource(init.base);
+const cand = openSource(init.cand);
+const scratch = new FusedScratch(base, cand, init.blockRows);
+
+parentPort!.on('message', (m: { id: number; r0: number; n: number } | { close: true }) => {
+  if ('close' in m) {
+    base.close();
+    cand.close();
+    parentPort!.close();
+    return;
+  }
+  try {
+    const b = fusedBlock({ base, cand, r0: m.r0, n: m.n, targets: init.targets, positions: init.positions, scratch });
+    const bufs = [b.forward, b.reverse, b.js, b.tvd, b.argmaxBase, b.argmaxCand, b.target, b.position, b.logpTarget, b.logqTarget].map((a) => a.buffer as ArrayBuffer);
+    parentPort!.postMessage({ id: m.id, block: b }, bufs);
+  } catch (e) {
+    const err = e as Error;
+    parentPort!.postMessage({ id: m.id, error: err.message, exitCode: e instanceof KlscopeError ? e.exitCode : undefined, stack: err.stack });
+  }
+});

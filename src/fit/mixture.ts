@@ -1,0 +1,165 @@
+import { UsageError } from '../errors.js';
+
+/** One weighted Gaussian component w·N(μ, σ²) of a 1-D mixture. */
+export interface GaussianComponent {
+  weight: number;
+  mu: number;
+  sigma: number;
+}
+
+/** A 1-D Gaussian N(μ, σ²): the model family Q of `klscope fit`. */
+export interface Gaussian1d {
+  mu: number;
+  sigma: number;
+}
+
+/** A 1-D mixture of Gaussians Σ w_k·N(μ_k, σ_k²), the weights summing to 1. */
+export type Mixture = readonly GaussianComponent[];
+
+/** The explainer's picture: 0.5·N(−3, 1) + 0.5·N(3, 1), modes 6σ apart. */
+export const DEFAULT_MIXTURE: Mixture = Object.freeze([
+  Object.freeze({ weight: 0.5, mu: -3, sigma: 1 }),
+  Object.freeze({ weight: 0.5, mu: 3, sigma: 1 }),
+]);
+
+const LOG_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
+
+/**
+ * Checks a mixture: at least one component, weights > 0 summing to 1 (relative tolerance
+ * 1e-6), finite means, σ > 0. `name` is the argument named in errors.
+ *
+ * @example
+ * validateMixture([{ weight: 1, mu: 0, sigma: 1 }]); // ok
+ */
+export function validateMixture(mix: Mixture, name = '--mix'): void {
+  if (mix.length === 0) throw new UsageError(`invalid ${name}: no components (expected "w:mu:sigma,...")`);
+  let s = 0;
+  mix.forEach((c, k) => {
+    if (!(c.weight > 0) || !Number.isFinite(c.weight)) throw new UsageError(`invalid ${name} component ${k}: weight must be a finite number > 0, got ${c.weight}`);
+    if (!Number.isFinite(c.mu)) throw new UsageError(`invalid ${name} component ${k}: mu must be a finite number, got ${c.mu}`);
+    if (!(c.sigma > 0) || !Number.isFinite(c.sigma)) throw new UsageError(`invalid ${name} component ${k}: sigma must be a finite number > 0, got ${c.sigma}`);
+    s += c.weight;
+  });
+  if (Math.abs(s - 1) > 1e-6) {
+    throw new UsageError(`invalid ${name}: weights sum to ${s}, they must sum to 1 (e.g. "0.5:-3:1,0.5:3:1")`);
+  }
+}
+
+/**
+ * Parses `"w:mu:sigma,w:mu:sigma,..."` into a validated mixture.
+ *
+ * @example
+ * parseMixture('0.5:-3:1,0.5:3:1'); // DEFAULT_MIXTURE's components
+ */
+export function parseMixture(spec: string, name = '--mix'): GaussianComponent[] {
+  const parts = spec.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const out = parts.map((part, k) => {
+    const f = part.split(':');
+    if (f.length !== 3) throw new UsageError(`invalid ${name} component ${k}: expected "w:mu:sigma", got ${JSON.stringify(part)}`);
+    const [weight, mu, sigma] = f.map((x) => (x.trim() === '' ? NaN : Number(x))) as [number, number, number];
+    return { weight, mu, sigma };
+  });
+  validateMixture(out, name);
+  return out;
+}
+
+/** Formats a mixture back into the `--mix` syntax. */
+export function formatMixture(mix: Mixture): string {
+  return mix.map((c) => `${c.weight}:${c.mu}:${c.sigma}`).join(',');
+}
+
+/**
+ * log p(x) of the mixture by log-sum-exp over the components (no underflow far in the tails).
+ *
+ * @example
+ * mixtureLogPdf(DEFAULT_MIXTURE, 3); // ≈ log(0.5·φ(0) + 0.5·φ(6))
+ */
+export function mixtureLogPdf(mix: Mixture, x: number): number {
+  let m = -Infinity;
+  const n = mix.length;
+  // two passes without allocating: first the max exponent, then the shifted sum
+  for (let k = 0; k < n; k++) {
+    const c = mix[k]!;
+    const u = (x - c.mu) / c.sigma;
+    const e = Math.log(c.weight) - Math.log(c.sigma) - LOG_SQRT_2PI - 0.5 * u * u;
+    if (e > m) m = e;
+  }
+  let s = 0;
+  for (let k = 0; k < n; k++) {
+    const c = mix[k]!;
+    const u = (x - c.mu) / c.sigma;
+    s += Math.exp(Math.log(c.weight) - Math.log(c.sigma) - LOG_SQRT_2PI - 0.5 * u * u - m);
+  }
+  return m + Math.log(s);
+}
+
+/** p(x) of the mixture. */
+export function mixturePdf(mix: Mixture, x: number): number {
+  return Math.exp(mixtureLogPdf(mix, x));
+}
+
+/** log p(x) and its first two derivatives in x. */
+export interface LogPdfDerivatives {
+  logp: number;
+  /** d log p / dx */
+  d1: number;
+  /** d² log p / dx² */
+  d2: number;
+}
+
+/**
+ * log p(x) with its derivatives: with responsibilities r_k (softmax of the component log
+ * densities) and a_k = −(x − μ_k)/σ_k², d log p/dx = Σ r_k a_k and
+ * d² log p/dx² = Σ r_k (a_k² − 1/σ_k²) − (d log p/dx)². Written into `out` to avoid allocation.
+ *
+ * @example
+ * mixtureLogPdfDerivatives([{ weight: 1, mu: 0, sigma: 2 }], 1).d1; // −0.25
+ */
+export function mixtureLogPdfDerivatives(mix: Mixture, x: number, out: LogPdfDerivatives = { logp: 0, d1: 0, d2: 0 }): LogPdfDerivatives {
+  const n = mix.length;
+  let m = -Infinity;
+  for (let k = 0; k < n; k++) {
+    const c = mix[k]!;
+    const u = (x - c.mu) / c.sigma;
+    const e = Math.log(c.weight) - Math.log(c.sigma) - LOG_SQRT_2PI - 0.5 * u * u;
+    if (e > m) m = e;
+  }
+  let s = 0;
+  let s1 = 0;
+  let s2 = 0;
+  for (let k = 0; k < n; k++) {
+    const c = mix[k]!;
+    const u = (x - c.mu) / c.sigma;
+    const e = Math.exp(Math.log(c.weight) - Math.log(c.sigma) - LOG_SQRT_2PI - 0.5 * u * u - m);
+    const iv = 1 / (c.sigma * c.sigma);
+    const a = -(x - c.mu) * iv;
+    s += e;
+    s1 += e * a;
+    s2 += e * (a * a - iv);
+  }
+  out.logp = m + Math.log(s);
+  out.d1 = s1 / s;
+  out.d2 = s2 / s - out.d1 * out.d1;
+  return out;
+}
+
+/** Mean and variance of a mixture. */
+export interface Moments {
+  mean: number;
+  variance: number;
+}
+
+/**
+ * Mean Σ w_k μ_k and variance Σ w_k (σ_k² + μ_k²) − mean², the latter computed around the
+ * mean (Σ w_k (σ_k² + (μ_k − mean)²)) so that it never cancels.
+ *
+ * @example
+ * mixtureMoments(DEFAULT_MIXTURE); // { mean: 0, variance: 10 }
+ */
+export function mixtureMoments(mix: Mixture): Moments {
+  let mean = 0;
+  for (const c of mix) mean += c.weight * c.mu;
+  let variance = 0;
+  for (const c of mix) variance += c.weight * (c.sigma * c.sigma + (c.mu - mean) * (c.mu - mean));
+  return { mean, variance };
+}

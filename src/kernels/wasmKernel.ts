@@ -1,0 +1,73 @@
+// The WebAssembly SIMD kernel, loadable anywhere from the module's bytes (Node or a browser):
+// no Node imports here. The host copies each row pair into the module's memory (float32,
+// padded to a multiple of 4) and reads 13 float64 results back.
+import type { BatchInput, BatchStats } from './types.js';
+import { STAT_F64_KEYS } from './types.js';
+
+interface KernelExports {
+  memory: WebAssembly.Memory;
+  row(pp: number, qp: number, n: number, kind: number, normalize: number, tol: number, target: number, out: number): void;
+}
+
+const KIND = { logits: 0, logprobs: 1, probs: 2 } as const;
+
+/** One instance of the wasm kernel with its own memory: runs rows of float32 batches. */
+export interface WasmKernel {
+  /** Fills rows [start, end) of `out`; `input.p` and `input.q` must be Float32Array. */
+  run(input: BatchInput, out: BatchStats, start: number, end: number, tolerance: number): void;
+}
+
+/**
+ * Instantiates the kernel from the bytes of build/kernels.wasm (synchronously: the module is
+ * small). Throws when the engine lacks WebAssembly SIMD.
+ *
+ * @example
+ * const k = createWasmKernel(readFileSync('build/kernels.wasm'));
+ */
+export function createWasmKernel(bytes: BufferSource): WasmKernel {
+  const module = new WebAssembly.Module(bytes);
+  const inst = new WebAssembly.Instance(module, { env: { abort: () => { throw new Error('wasm kernel abort'); } } });
+  const ex = inst.exports as unknown as KernelExports;
+  const mem = ex.memory;
+  const base = mem.buffer.byteLength; // everything above the module's own pages is ours
+  let cap = 0; // floats per row buffer
+  const ensure = (n4: number) => {
+    if (n4 <= cap) return;
+    const need = base + 128 + n4 * 8;
+    const have = mem.buffer.byteLength;
+    if (need > have) mem.grow(Math.ceil((need - have) / 65536));
+    cap = n4;
+  };
+  return {
+    run(input, out, start, end, tolerance) {
+      const n = input.cols;
+      const n4 = (n + 3) & ~3;
+      ensure(n4);
+      const outPtr = base;
+      const pPtr = base + 128;
+      const qPtr = pPtr + n4 * 4;
+      const f32 = new Float32Array(mem.buffer);
+      const res = new Float64Array(mem.buffer, outPtr, 13);
+      const pv = f32.subarray(pPtr >> 2, (pPtr >> 2) + n4);
+      const qv = f32.subarray(qPtr >> 2, (qPtr >> 2) + n4);
+      // padding that contributes nothing: masked logits, zero probabilities
+      const fill = input.from === 'probs' ? 0 : -Infinity;
+      pv.fill(fill, n);
+      qv.fill(fill, n);
+      const kind = KIND[input.from];
+      const norm = input.normalize ? 1 : 0;
+      const P = input.p as Float32Array;
+      const Q = input.q as Float32Array;
+      for (let r = start; r < end; r++) {
+        pv.set(P.subarray(r * n, r * n + n));
+        qv.set(Q.subarray(r * n, r * n + n));
+        const t = input.targets ? input.targets[r]! : -1;
+        ex.row(pPtr, qPtr, n, kind, norm, tolerance, t, outPtr);
+        for (let k = 0; k < STAT_F64_KEYS.length; k++) out[STAT_F64_KEYS[k]!][r] = res[k]!;
+        out.argmaxP[r] = res[10]!;
+        out.argmaxQ[r] = res[11]!;
+        out.invalid[r] = res[12]!;
+      }
+    },
+  };
+}

@@ -1,0 +1,204 @@
+import * as Plot from '@observablehq/plot';
+import { parseHTML } from 'linkedom';
+import type { Unit } from '../divergence/types.js';
+import { toUnit } from '../divergence/units.js';
+import type { FitResult, GaussianFit } from '../fit/fit1d.js';
+import { mixturePdf, type Mixture } from '../fit/mixture.js';
+
+/** Colours of the explainer's figures: P (the truth) blue, Q (the fit) red. */
+export const FIGURE_COLORS = { p: '#1f5fa8', q: '#c8302c', text: '#1d232b', muted: '#5b6470', grid: '#e3e6ea' } as const;
+
+/** Fonts that exist on a stock Debian (DejaVu, Liberation), macOS and Windows, then generic. */
+export const FIGURE_FONT = "'DejaVu Sans', 'Liberation Sans', Helvetica, Arial, sans-serif";
+
+/** Which panels a figure has. */
+export type FitPanel = 'forward' | 'reverse';
+
+/** Options of {@link renderFitFigure}. */
+export interface FitFigureOptions {
+  /** Panels left to right. Default both: forward, reverse. */
+  panels?: FitPanel[];
+  /** Unit of the KL values printed on the figure. Default 'nats'. */
+  unit?: Unit;
+  /** Overall width in px (the height follows). Default 520 per panel. */
+  width?: number;
+  /** Headline above the panels; default says what the figure shows. */
+  title?: string;
+}
+
+/** Rounds for labels: 3 decimals, no "-0". */
+function r3(x: number): string {
+  const s = x.toFixed(3);
+  return s === '-0.000' ? '0.000' : s;
+}
+
+function r2(x: number): string {
+  const s = x.toFixed(2);
+  return s === '-0.00' ? '0.00' : s;
+}
+
+function esc(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/** The x range that shows P and every fitted Q: 4 σ beyond the outermost component or fit. */
+export function figureRange(mix: Mixture, fits: readonly { mu: number; sigma: number }[]): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const c of mix) {
+    lo = Math.min(lo, c.mu - 4 * c.sigma);
+    hi = Math.max(hi, c.mu + 4 * c.sigma);
+  }
+  for (const q of fits) {
+    lo = Math.min(lo, q.mu - 3.5 * q.sigma);
+    hi = Math.max(hi, q.mu + 3.5 * q.sigma);
+  }
+  return [lo, hi];
+}
+
+function gaussPdf(x: number, q: { mu: number; sigma: number }): number {
+  const u = (x - q.mu) / q.sigma;
+  return Math.exp(-0.5 * u * u) / (q.sigma * Math.sqrt(2 * Math.PI));
+}
+
+interface PanelSpec {
+  kind: FitPanel;
+  fit: GaussianFit;
+  others: GaussianFit[];
+}
+
+function panelSvg(document: Document, mix: Mixture, spec: PanelSpec, domain: [number, number], yMax: number, size: { width: number; height: number }, unit: Unit): string {
+  const n = 400;
+  const xs = Array.from({ length: n + 1 }, (_, i) => domain[0] + ((domain[1] - domain[0]) * i) / n);
+  const pData = xs.map((x) => ({ x, y: mixturePdf(mix, x) }));
+  const qData = xs.map((x) => ({ x, y: gaussPdf(x, spec.fit) }));
+  const marks: Plot.Markish[] = [
+    Plot.gridY({ stroke: FIGURE_COLORS.grid, strokeOpacity: 1 }),
+    Plot.areaY(pData, { x: 'x', y: 'y', fill: FIGURE_COLORS.p, fillOpacity: 0.16 }),
+    Plot.line(pData, { x: 'x', y: 'y', stroke: FIGURE_COLORS.p, strokeWidth: 2.6 }),
+  ];
+  const labels: { x: number; y: number; text: string }[] = [];
+  for (const o of spec.others) {
+    const od = xs.map((x) => ({ x, y: gaussPdf(x, o) }));
+    marks.push(Plot.line(od, { x: 'x', y: 'y', stroke: FIGURE_COLORS.q, strokeWidth: 1.4, strokeDasharray: '5,4', strokeOpacity: 0.75 }));
+    labels.push({ x: o.mu, y: gaussPdf(o.mu, o), text: `${r3(toUnit(o.kl, unit))}${o.kl - spec.fit.kl <= 1e-9 * Math.max(1, spec.fit.kl) ? ' (tie)' : ''}` });
+  }
+  if (spec.kind === 'reverse' && spec.others.length > 0) labels.push({ x: spec.fit.mu, y: gaussPdf(spec.fit.mu, spec.fit), text: r3(toUnit(spec.fit.kl, unit)) });
+  // the forward fit's tell-tale: its peak sits where P has little mass (labelled high up, clear of P)
+  let ruleTop = gaussPdf(spec.fit.mu, spec.fit);
+  if (spec.kind === 'forward' && mixturePdf(mix, spec.fit.mu) < 0.3 * gaussPdf(spec.fit.mu, spec.fit)) {
+    ruleTop = Math.max(ruleTop, 0.8 * yMax);
+    labels.push({ x: spec.fit.mu, y: ruleTop, text: 'Q peaks where P has little mass' });
+  }
+  marks.push(
+    Plot.areaY(qData, { x: 'x', y: 'y', fill: FIGURE_COLORS.q, fillOpacity: 0.1 }),
+    Plot.line(qData, { x: 'x', y: 'y', stroke: FIGURE_COLORS.q, strokeWidth: 2.6 }),
+    Plot.ruleX([spec.fit.mu], { stroke: FIGURE_COLORS.q, strokeWidth: 1, strokeDasharray: '2,3', y1: 0, y2: ruleTop }),
+    Plot.ruleY([0], { stroke: FIGURE_COLORS.text, strokeWidth: 1 }),
+    Plot.text(labels, { x: 'x', y: 'y', text: 'text', dy: -10, fill: FIGURE_COLORS.q, fontSize: 12, fontWeight: 600 }),
+  );
+  const svg = Plot.plot({
+    document,
+    width: size.width,
+    height: size.height,
+    marginLeft: 52,
+    marginRight: 16,
+    marginTop: 18,
+    marginBottom: 42,
+    style: { fontFamily: FIGURE_FONT, fontSize: '13px', color: FIGURE_COLORS.text, background: 'white' },
+    x: { domain, label: 'x', labelAnchor: 'center', labelArrow: 'none', nice: false },
+    y: { domain: [0, yMax], label: 'density', labelArrow: 'none', ticks: 5 },
+    marks,
+  }) as unknown as Element;
+  return svg.outerHTML;
+}
+
+/** The headline numbers of one panel. */
+function panelTitle(kind: FitPanel, fit: GaussianFit, unit: Unit): { head: string; sub: string } {
+  const u = unit === 'bits' ? 'bits' : 'nats';
+  const q = `Q = N(${r2(fit.mu)}, ${r2(fit.sigma)}²)`;
+  if (kind === 'forward') return { head: `Forward: min KL(P‖Q) = ${r3(toUnit(fit.kl, unit))} ${u}`, sub: `${q}: mass-covering, spreads over every mode` };
+  return { head: `Reverse: min KL(Q‖P) = ${r3(toUnit(fit.kl, unit))} ${u}`, sub: `${q}: mode-seeking, locks onto one mode` };
+}
+
+/**
+ * The explainer's two pictures as one SVG: P (blue) and the best Gaussian Q (red) under forward
+ * KL(P‖Q) (left) and reverse KL(Q‖P) (right), with the minimised KL in each panel's title and the
+ * other local optima of the reverse fit dashed. Rendered with Observable Plot on a linkedom DOM,
+ * so it needs no browser. Returns a standalone SVG document string.
+ *
+ * @example
+ * const svg = renderFitFigure(DEFAULT_MIXTURE, fitGaussian(DEFAULT_MIXTURE));
+ * writeFileSync('fit.svg', svg);
+ */
+export function renderFitFigure(mix: Mixture, fit: FitResult, opts: FitFigureOptions = {}): string {
+  const panels = opts.panels ?? ['forward', 'reverse'];
+  const unit = opts.unit ?? 'nats';
+  const panelW = Math.round((opts.width ?? 520 * panels.length) / panels.length);
+  const panelH = Math.round(panelW * 0.62);
+  const width = panelW * panels.length;
+  const specs: PanelSpec[] = panels.map((kind) =>
+    kind === 'forward'
+      ? { kind, fit: fit.forward, others: [] }
+      : { kind, fit: fit.reverse, others: fit.reverse.localOptima.filter((o) => !(o.mu === fit.reverse.mu && o.sigma === fit.reverse.sigma)) },
+  );
+  const allFits = specs.flatMap((s) => [s.fit, ...s.others]);
+  const domain = figureRange(mix, allFits);
+  // one y scale for every panel so the panels compare at a glance
+  let yMax = 0;
+  for (let i = 0; i <= 400; i++) {
+    const x = domain[0] + ((domain[1] - domain[0]) * i) / 400;
+    yMax = Math.max(yMax, mixturePdf(mix, x), ...specs.map((s) => gaussPdf(x, s.fit)));
+  }
+  yMax *= 1.08;
+  const { document } = parseHTML('<!doctype html><html><body></body></html>');
+  const headH = 74;
+  const legendH = 30;
+  const titleH = 44;
+  const height = headH + legendH + titleH + panelH + 8;
+  const title =
+    opts.title ??
+    (panels.length === 2
+      ? 'One Gaussian Q fitted to a mixture P: forward KL covers, reverse KL seeks a mode'
+      : panels[0] === 'forward'
+        ? 'Forward KL(P‖Q): Q stretches over all of P'
+        : 'Reverse KL(Q‖P): Q settles on one mode of P');
+  const pDesc = `P = ${mix.map((c) => `${c.weight}·N(${c.mu}, ${c.sigma}²)`).join(' + ')}`;
+  const parts: string[] = [];
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${esc(FIGURE_FONT)}" role="img" aria-label="${esc(title)}">`,
+    `<title>${esc(title)}</title>`,
+    `<rect width="${width}" height="${height}" fill="white"/>`,
+    `<text x="${width / 2}" y="30" text-anchor="middle" font-size="19" font-weight="bold" fill="${FIGURE_COLORS.text}">${esc(title)}</text>`,
+    `<text x="${width / 2}" y="56" text-anchor="middle" font-size="14" fill="${FIGURE_COLORS.muted}">${esc(pDesc)}</text>`,
+  );
+  // legend: swatch line + label, centred
+  const items: { label: string; color: string; dash?: string }[] = [
+    { label: 'P, the true distribution', color: FIGURE_COLORS.p },
+    { label: 'Q, the best single Gaussian', color: FIGURE_COLORS.q },
+  ];
+  if (specs.some((s) => s.others.length > 0)) items.push({ label: 'other optima of KL(Q‖P), labelled with their KL', color: FIGURE_COLORS.q, dash: '5,4' });
+  const itemW = items.map((it) => 40 + it.label.length * 7.4 + 24);
+  let lx = (width - itemW.reduce((a, b) => a + b, 0)) / 2;
+  const ly = headH + 12;
+  items.forEach((it, i) => {
+    parts.push(
+      `<line x1="${lx.toFixed(1)}" x2="${(lx + 30).toFixed(1)}" y1="${ly}" y2="${ly}" stroke="${it.color}" stroke-width="${it.dash ? 1.6 : 3}"${it.dash ? ` stroke-dasharray="${it.dash}"` : ''}/>`,
+      `<text x="${(lx + 38).toFixed(1)}" y="${ly + 4.5}" font-size="13" fill="${FIGURE_COLORS.text}">${esc(it.label)}</text>`,
+    );
+    lx += itemW[i]!;
+  });
+  specs.forEach((s, i) => {
+    const x0 = i * panelW;
+    const t = panelTitle(s.kind, s.fit, unit);
+    const y0 = headH + legendH;
+    parts.push(
+      `<text x="${x0 + 52}" y="${y0 + 16}" font-size="15" font-weight="bold" fill="${FIGURE_COLORS.text}">${esc(t.head)}</text>`,
+      `<text x="${x0 + 52}" y="${y0 + 35}" font-size="13" fill="${FIGURE_COLORS.muted}">${esc(t.sub)}</text>`,
+    );
+    const inner = panelSvg(document, mix, s, domain, yMax, { width: panelW, height: panelH }, unit);
+    parts.push(inner.replace(/^<svg /, `<svg x="${x0}" y="${y0 + titleH}" `));
+  });
+  parts.push('</svg>');
+  return parts.join('\n') + '\n';
+}

@@ -1,0 +1,182 @@
+import { closeSync, existsSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { ParquetWriter, fileWriter, schemaFromColumnData } from 'hyparquet-writer';
+import { UsageError } from '../errors.js';
+import type { RowBlock } from '../compare/accumulator.js';
+
+/** Column names of the per-token file, in order (directions spelled out in the names). */
+export const PER_TOKEN_COLUMNS = [
+  'row',
+  'position',
+  'token',
+  'kl_base_candidate',
+  'kl_candidate_base',
+  'js',
+  'tvd',
+  'p_base',
+  'p_candidate',
+  'delta_p',
+  'top_base',
+  'top_candidate',
+  'same_top',
+] as const;
+
+/** A streaming per-token writer: rows in order, output at a temporary name until {@link PerTokenWriter.close}. */
+export interface PerTokenWriter {
+  write(block: RowBlock, tokenText?: (id: number) => string | undefined): void | Promise<void>;
+  /** Finishes the file and renames it into place. */
+  close(): Promise<void>;
+  /** Removes the temporary file (after an error): nothing partial is left behind. */
+  abort(): void;
+}
+
+function tmpName(path: string): string {
+  return `${path}.tmp-${process.pid}`;
+}
+
+function num(x: number): string {
+  return Number.isNaN(x) ? '' : x === Infinity ? 'inf' : x === -Infinity ? '-inf' : String(x);
+}
+
+function csvText(s: string): string {
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/**
+ * Opens a per-token writer for `path`: CSV for .csv, Parquet for .parquet. Columns: row,
+ * position, token, kl_base_candidate = KL(base‖candidate), kl_candidate_base = KL(candidate‖base),
+ * js, tvd, p_base, p_candidate, delta_p = p_candidate − p_base, top_base, top_candidate, same_top
+ * (plus token_text, top_base_text, top_candidate_text for JSONL inputs).
+ *
+ * @example
+ * const w = createPerTokenWriter('tokens.csv', { text: false });
+ * w.write(block); await w.close();
+ */
+export function createPerTokenWriter(path: string, opts: { text?: boolean } = {}): PerTokenWriter {
+  const lower = path.toLowerCase();
+  if (lower.endsWith('.csv')) return csvWriter(path, Boolean(opts.text));
+  if (lower.endsWith('.parquet')) return parquetWriter(path, Boolean(opts.text));
+  throw new UsageError(`invalid --per-token ${JSON.stringify(path)}: expected a file ending in .csv or .parquet`);
+}
+
+function csvWriter(path: string, text: boolean): PerTokenWriter {
+  const tmp = tmpName(path);
+  const fd = openSync(tmp, 'w');
+  let open = true;
+  const header = [...PER_TOKEN_COLUMNS, ...(text ? ['token_text', 'top_base_text', 'top_candidate_text'] : [])];
+  writeSync(fd, header.join(',') + '\n');
+  return {
+    write(b, tokenText) {
+      const lines: string[] = [];
+      for (let i = 0; i < b.n; i++) {
+        const t = b.target[i]!;
+        const hasT = t >= 0 && !Number.isNaN(b.logpTarget[i]!);
+        const pb = hasT ? Math.exp(b.logpTarget[i]!) : NaN;
+        const pc = hasT ? Math.exp(b.logqTarget[i]!) : NaN;
+        const cells = [
+          String(b.row0 + i),
+          String(b.position[i]),
+          t >= 0 ? String(t) : '',
+          num(b.forward[i]!),
+          num(b.reverse[i]!),
+          num(b.js[i]!),
+          num(b.tvd[i]!),
+          num(pb),
+          num(pc),
+          num(pc - pb),
+          String(b.argmaxBase[i]),
+          String(b.argmaxCand[i]),
+          b.argmaxBase[i] === b.argmaxCand[i] ? '1' : '0',
+        ];
+        if (text) cells.push(csvText(tokenText?.(t) ?? ''), csvText(tokenText?.(b.argmaxBase[i]!) ?? ''), csvText(tokenText?.(b.argmaxCand[i]!) ?? ''));
+        lines.push(cells.join(','));
+      }
+      writeSync(fd, lines.join('\n') + '\n');
+    },
+    async close() {
+      closeSync(fd);
+      open = false;
+      renameSync(tmp, path);
+    },
+    abort() {
+      if (open) closeSync(fd);
+      open = false;
+      if (existsSync(tmp)) unlinkSync(tmp);
+    },
+  };
+}
+
+type Col = { name: string; data: number[] | string[] | boolean[]; type: 'INT32' | 'DOUBLE' | 'BOOLEAN' | 'STRING' };
+
+function parquetWriter(path: string, text: boolean): PerTokenWriter {
+  const tmp = tmpName(path);
+  const ROWS = 65536;
+  let cols = emptyCols(text);
+  let rows = 0;
+  let writer: ParquetWriter | null = null;
+  let done = false;
+  const flush = async () => {
+    if (rows === 0) return;
+    const columnData = cols.map((c) => ({ name: c.name, data: c.data, type: c.type, nullable: c.type === 'DOUBLE' || c.type === 'STRING' }));
+    if (!writer) writer = new ParquetWriter({ writer: fileWriter(tmp), schema: schemaFromColumnData({ columnData }) });
+    await writer.write({ columnData, rowGroupSize: ROWS });
+    cols = emptyCols(text);
+    rows = 0;
+  };
+  return {
+    async write(b, tokenText) {
+      for (let i = 0; i < b.n; i++) {
+        const t = b.target[i]!;
+        const hasT = t >= 0 && !Number.isNaN(b.logpTarget[i]!);
+        const pb = hasT ? Math.exp(b.logpTarget[i]!) : NaN;
+        const pc = hasT ? Math.exp(b.logqTarget[i]!) : NaN;
+        const v = [
+          b.row0 + i,
+          b.position[i]!,
+          t,
+          b.forward[i]!,
+          b.reverse[i]!,
+          b.js[i]!,
+          b.tvd[i]!,
+          pb,
+          pc,
+          pc - pb,
+          b.argmaxBase[i]!,
+          b.argmaxCand[i]!,
+        ];
+        for (let c = 0; c < v.length; c++) {
+          const x = v[c]!;
+          (cols[c]!.data as Array<number | null>).push(cols[c]!.type === 'DOUBLE' && Number.isNaN(x) ? null : x);
+        }
+        (cols[12]!.data as boolean[]).push(b.argmaxBase[i] === b.argmaxCand[i]);
+        if (text) {
+          (cols[13]!.data as string[]).push(tokenText?.(t) ?? '');
+          (cols[14]!.data as string[]).push(tokenText?.(b.argmaxBase[i]!) ?? '');
+          (cols[15]!.data as string[]).push(tokenText?.(b.argmaxCand[i]!) ?? '');
+        }
+        rows++;
+        if (rows === ROWS) await flush();
+      }
+    },
+    async close() {
+      await flush();
+      if (!writer) {
+        // no rows: still a valid file with the schema
+        const columnData = emptyCols(text).map((c) => ({ name: c.name, data: c.data, type: c.type }));
+        writer = new ParquetWriter({ writer: fileWriter(tmp), schema: schemaFromColumnData({ columnData }) });
+      }
+      await writer.finish();
+      done = true;
+      renameSync(tmp, path);
+    },
+    abort() {
+      if (!done && existsSync(tmp)) unlinkSync(tmp);
+    },
+  };
+}
+
+function emptyCols(text: boolean): Col[] {
+  const types: Col['type'][] = ['INT32', 'INT32', 'INT32', 'DOUBLE', 'DOUBLE', 'DOUBLE', 'DOUBLE', 'DOUBLE', 'DOUBLE', 'DOUBLE', 'INT32', 'INT32', 'BOOLEAN'];
+  const cols: Col[] = PER_TOKEN_COLUMNS.map((name, i) => ({ name, data: [], type: types[i]! }));
+  if (text) for (const name of ['token_text', 'top_base_text', 'top_candidate_text']) cols.push({ name, data: [], type: 'STRING' });
+  return cols;
+}

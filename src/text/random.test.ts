@@ -1,0 +1,41 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRng } from './random.js';
+
+describe('seeded PRNG', () => {
+  test('same seed, same stream; different seeds differ', () => {
+    const a = createRng(7);
+    const b = createRng(7);
+    const c = createRng(8);
+    const xa = [a.next(), a.next(), a.normal()];
+    assert.deepEqual(xa, [b.next(), b.next(), b.normal()]);
+    assert.notEqual(xa[0], c.next());
+  });
+  test('uniform and normal moments within 5 standard errors (n = 200,000)', () => {
+    const r = createRng(12345);
+    const n = 200_000;
+    let su = 0;
+    let sz = 0;
+    let sz2 = 0;
+    const bins = new Array(10).fill(0);
+    for (let i = 0; i < n; i++) {
+      const u = r.next();
+      assert.ok(u >= 0 && u < 1);
+      su += u;
+      bins[Math.floor(u * 10)]++;
+      const z = r.normal();
+      sz += z;
+      sz2 += z * z;
+    }
+    assert.ok(Math.abs(su / n - 0.5) < 5 * Math.sqrt(1 / 12 / n));
+    assert.ok(Math.abs(sz / n) < 5 / Math.sqrt(n));
+    assert.ok(Math.abs(sz2 / n - 1) < 5 * Math.sqrt(2 / n));
+    // χ² with 9 degrees of freedom: 99.99th percentile ≈ 33.7.
+    const chi = bins.reduce((s, c) => s + (c - n / 10) ** 2 / (n / 10), 0);
+    assert.ok(chi < 33.7, `chi2 ${chi}`);
+    for (let i = 0; i < 1000; i++) {
+      const k = r.int(3);
+      assert.ok(k === 0 || k === 1 || k === 2);
+    }
+  });
+});
