@@ -1,13 +1,32 @@
-// klscope fused kernel for WebAssembly SIMD (AssemblyScript): the same numerics as
-// native/kernel.h in 4-lane f32x4 vectors with float64 sums. See docs/kernels.md.
+// klscope fused kernel for WebAssembly SIMD (AssemblyScript): the numerics of native/kernel.h
+// in 4-lane f32x4 vectors with float64 sums. See docs/kernels.md.
 //
-// Memory is managed by the host: it writes the two rows (float32, padded to a multiple of 4
-// with -Infinity for logits/log-probabilities or 0 for probabilities) and calls `row`, which
-// writes 13 float64 results at `out`.
+// The host writes the two rows (float32, padded to a multiple of 4 with -Infinity for logits and
+// log-probabilities, 0 for probabilities) into memory and calls `row`, which writes 13 float64
+// results at `out`.
 
-const LN2: f32 = 0.6931471805599453;
 const INF: f32 = Infinity;
 
+// Vector constants live in memory and are read with v128.load32_splat (one instruction): as
+// v128.const literals V8 would rebuild each of them in every loop iteration.
+const KF = memory.data<f32>([
+  0, 1, 0.5, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040, // 0-7: e^r Taylor
+  -87.3, 88.7, 1.4426950408889634, 0.693359375, -2.12194440e-4, 12582912, // 8-13: exp reduction
+  1.0 / 40320, 1.0 / 362880, // 14-15: phi series
+  1.0 / 12, 1.0 / 30, 1.0 / 56, 1.0 / 90, // 16-19: D(u) series
+  1.0 / 3, 1.0 / 5, 1.0 / 7, 1.0 / 9, 1.0 / 11, 1.0 / 13, 1.0 / 15, 1.0 / 17, 1.0 / 19, // 20-28: atanh series
+  2, 0.6931471805599453, -Infinity, Infinity, 1e-6, 1.17549435e-38, 16777216, 1.41421356, 24, // 29-37
+]);
+const KI = memory.data<i32>([0x4b400000 - 127, 0xff, 127, 0x007fffff, 0x3f800000, 1, 2, 0x7fffffff]);
+
+// @ts-ignore: decorator
+@inline function kc(i: i32): v128 {
+  return v128.load32_splat(KF + (<usize>i << 2));
+}
+// @ts-ignore: decorator
+@inline function ki(i: i32): v128 {
+  return v128.load32_splat(KI + (<usize>i << 2));
+}
 // @ts-ignore: decorator
 @inline function splat(x: f32): v128 {
   return f32x4.splat(x);
@@ -24,14 +43,20 @@ const INF: f32 = Infinity;
 @inline function mul(a: v128, b: v128): v128 {
   return f32x4.mul(a, b);
 }
+/** a*b + c (two roundings: baseline wasm SIMD has no fused multiply-add) */
 // @ts-ignore: decorator
-@inline function fma(a: v128, b: v128, c: f32): v128 {
-  return f32x4.add(f32x4.mul(a, b), f32x4.splat(c));
+@inline function fma(a: v128, b: v128, c: v128): v128 {
+  return f32x4.add(f32x4.mul(a, b), c);
 }
 /** mask ? a : b, lane-wise (mask lanes all ones or all zeros) */
 // @ts-ignore: decorator
 @inline function sel(mask: v128, a: v128, b: v128): v128 {
   return v128.bitselect(a, b, mask);
+}
+/** |x| by clearing the sign bit (one instruction) */
+// @ts-ignore: decorator
+@inline function vabs(x: v128): v128 {
+  return v128.and(x, ki(7));
 }
 
 /** Sum of the 4 lanes in float64. */
@@ -44,71 +69,69 @@ const INF: f32 = Infinity;
 }
 
 /**
- * e^x in float32 (~1 ulp) on [-87.3, 88.7], 0 below (and for -Infinity): Cody-Waite reduction
- * x = k ln2 + r, |r| <= ln2/2, degree-7 Taylor polynomial (< 5e-9 relative), 2^k from the bits.
+ * e^x in float32 (~1 ulp) on [-87.3, 88.7], 0 below (and for -Infinity). Cody-Waite reduction
+ * x = k ln2 + r, |r| <= ln2/2, degree-7 Taylor polynomial (< 5e-9 relative). k is rounded by
+ * adding 1.5*2^23, whose low mantissa bits then hold k, and 2^k is built from those bits.
  */
 // @ts-ignore: decorator
 @inline function vexp(x: v128): v128 {
-  const xc = f32x4.min(f32x4.max(x, splat(-87.3)), splat(88.7));
-  const k = f32x4.nearest(mul(xc, splat(1.4426950408889634)));
-  let r = sub(xc, mul(k, splat(0.693359375)));
-  r = sub(r, mul(k, splat(-2.1219444e-4)));
-  let p = splat(<f32>1 / 5040);
-  p = fma(p, r, <f32>1 / 720);
-  p = fma(p, r, <f32>1 / 120);
-  p = fma(p, r, <f32>1 / 24);
-  p = fma(p, r, <f32>1 / 6);
-  p = fma(p, r, 0.5);
-  p = fma(p, r, 1);
-  p = fma(p, r, 1);
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(k), i32x4.splat(127)), 23);
-  return sel(f32x4.ge(x, splat(-87.3)), mul(p, scale), f32x4.splat(0));
+  const xc = f32x4.pmin(f32x4.pmax(x, kc(8)), kc(9));
+  const kb = fma(xc, kc(10), kc(13)); // 1.5*2^23 + k
+  const k = sub(kb, kc(13));
+  let r = sub(xc, mul(k, kc(11)));
+  r = sub(r, mul(k, kc(12)));
+  let p = fma(kc(7), r, kc(6));
+  p = fma(p, r, kc(5));
+  p = fma(p, r, kc(4));
+  p = fma(p, r, kc(3));
+  p = fma(p, r, kc(2));
+  p = fma(p, r, kc(1));
+  p = fma(p, r, kc(1));
+  const scale = i32x4.shl(i32x4.sub(kb, ki(0)), 23); // (k + 127) << 23
+  return sel(f32x4.ge(x, kc(8)), mul(p, scale), kc(0));
 }
 
 /** log of a positive float (subnormals too): 2 atanh((m-1)/(m+1)) on m in [sqrt .5, sqrt 2). */
 // @ts-ignore: decorator
 @inline function vlog(v: v128): v128 {
-  const sub_ = f32x4.lt(v, splat(1.17549435e-38));
-  const vs = sel(sub_, mul(v, splat(16777216)), v);
-  const e = i32x4.sub(v128.and(i32x4.shr_u(vs, 23), i32x4.splat(0xff)), i32x4.splat(127));
-  let m = v128.or(v128.and(vs, i32x4.splat(0x007fffff)), i32x4.splat(0x3f800000));
-  const big = f32x4.gt(m, splat(1.41421356));
-  m = sel(big, mul(m, splat(0.5)), m);
-  let ef = f32x4.convert_i32x4_s(i32x4.sub(e, big));
-  ef = sel(sub_, sub(ef, splat(24)), ef);
-  const s = f32x4.div(sub(m, splat(1)), add(m, splat(1)));
+  const tiny = f32x4.lt(v, kc(34));
+  const vs = sel(tiny, mul(v, kc(35)), v);
+  const e = i32x4.sub(v128.and(i32x4.shr_u(vs, 23), ki(1)), ki(2));
+  let m = v128.or(v128.and(vs, ki(3)), ki(4));
+  const big = f32x4.gt(m, kc(36));
+  m = sel(big, mul(m, kc(2)), m);
+  let ef = f32x4.convert_i32x4_s(i32x4.sub(e, big)); // big lanes are -1: exponent + 1
+  ef = sel(tiny, sub(ef, kc(37)), ef);
+  const s = f32x4.div(sub(m, kc(1)), add(m, kc(1)));
   const s2 = mul(s, s);
-  let poly = splat(<f32>1 / 11);
-  poly = fma(poly, s2, <f32>1 / 9);
-  poly = fma(poly, s2, <f32>1 / 7);
-  poly = fma(poly, s2, <f32>1 / 5);
-  poly = fma(poly, s2, <f32>1 / 3);
-  poly = fma(poly, s2, 1);
-  const lm = mul(mul(splat(2), s), poly);
-  let r = add(mul(ef, splat(0.693359375)), lm);
-  r = add(r, mul(ef, splat(-2.1219444e-4)));
-  return sel(f32x4.eq(v, splat(0)), splat(-INF), r);
+  let poly = fma(kc(24), s2, kc(23));
+  poly = fma(poly, s2, kc(22));
+  poly = fma(poly, s2, kc(21));
+  poly = fma(poly, s2, kc(20));
+  poly = fma(poly, s2, kc(1));
+  const lm = mul(add(s, s), poly);
+  const r = add(add(mul(ef, kc(11)), lm), mul(ef, kc(12)));
+  return sel(f32x4.eq(v, kc(0)), kc(31), r);
 }
 
 /** log1p(d) for |d| < 1 with relative accuracy: 2 atanh(d/(2+d)). */
 // @ts-ignore: decorator
 @inline function vlog1pSmall(d: v128): v128 {
-  const s = f32x4.div(d, add(splat(2), d));
+  const s = f32x4.div(d, add(kc(29), d));
   const s2 = mul(s, s);
-  let poly = splat(<f32>1 / 19);
-  poly = fma(poly, s2, <f32>1 / 17);
-  poly = fma(poly, s2, <f32>1 / 15);
-  poly = fma(poly, s2, <f32>1 / 13);
-  poly = fma(poly, s2, <f32>1 / 11);
-  poly = fma(poly, s2, <f32>1 / 9);
-  poly = fma(poly, s2, <f32>1 / 7);
-  poly = fma(poly, s2, <f32>1 / 5);
-  poly = fma(poly, s2, <f32>1 / 3);
-  poly = fma(poly, s2, 1);
-  return mul(mul(splat(2), s), poly);
+  let poly = fma(kc(28), s2, kc(27));
+  poly = fma(poly, s2, kc(26));
+  poly = fma(poly, s2, kc(25));
+  poly = fma(poly, s2, kc(24));
+  poly = fma(poly, s2, kc(23));
+  poly = fma(poly, s2, kc(22));
+  poly = fma(poly, s2, kc(21));
+  poly = fma(poly, s2, kc(20));
+  poly = fma(poly, s2, kc(1));
+  return mul(add(s, s), poly);
 }
 
-// pass-1 results per side
+// pass-1 results of the last call
 let gShift: f64 = 0;
 let gScale: f64 = 0;
 let gMass: f64 = 0;
@@ -122,36 +145,31 @@ const BLOCK: i32 = 2048;
  * blocked online log-sum-exp (block max; rescale the running sum by e^(m_old - m_new) when the
  * max grows; sum the block's e^(x - m) in f32x4, flushed to float64 every 64 values).
  */
-function pass1(x: usize, n: i32, n4: i32, kind: i32, normalize: bool, tol: f64): void {
+function pass1(x: usize, n4: i32, kind: i32, normalize: bool, tol: f64, ex: usize, mb: usize): void {
   gOk = false;
-  gArg = 0;
+  gArg = -1;
   const probs = kind == 2;
   let s: f64 = 0;
+  let s64 = f64x2.splat(0);
   let m: f32 = -INF;
   for (let b0 = 0; b0 < n4; b0 += BLOCK) {
     const b1 = min(b0 + BLOCK, n4);
-    let bmv = splat(-INF);
-    let bad = i32x4.splat(0);
-    let sum = splat(0);
+    let bmv = kc(31);
+    let bad = kc(0);
     let cnt = 0;
     for (let i = b0; i < b1; i += 4) {
       const v = v128.load(x + (<usize>i << 2));
       if (probs) {
-        bad = v128.or(bad, v128.not(v128.and(f32x4.ge(v, splat(0)), f32x4.lt(v, splat(INF)))));
-        sum = add(sum, v);
-        if (++cnt == 16) {
-          s += hsum(sum);
-          sum = splat(0);
-          cnt = 0;
-        }
+        bad = v128.or(bad, v128.not(v128.and(f32x4.ge(v, kc(0)), f32x4.lt(v, kc(32)))));
+        // the normaliser needs float64 digits
+        s64 = f64x2.add(s64, f64x2.add(f64x2.promote_low_f32x4(v), f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1))));
       } else {
-        bad = v128.or(bad, v128.or(f32x4.ne(v, v), f32x4.eq(v, splat(INF))));
-        if (kind == 1) bad = v128.or(bad, f32x4.gt(v, splat(1e-6)));
+        bad = v128.or(bad, v128.or(f32x4.ne(v, v), f32x4.eq(v, kc(32))));
+        if (kind == 1) bad = v128.or(bad, f32x4.gt(v, kc(33)));
       }
-      bmv = f32x4.max(bmv, v);
+      bmv = f32x4.pmax(bmv, v); // NaN never wins; such rows are flagged anyway
     }
     if (v128.any_true(bad)) return;
-    if (probs) s += hsum(sum);
     const bm = max(max(f32x4.extract_lane(bmv, 0), f32x4.extract_lane(bmv, 1)), max(f32x4.extract_lane(bmv, 2), f32x4.extract_lane(bmv, 3)));
     if (bm > m) {
       if (!probs) s = m == -INF ? 0 : s * Math.exp(<f64>m - <f64>bm);
@@ -163,21 +181,30 @@ function pass1(x: usize, n: i32, n4: i32, kind: i32, normalize: bool, tol: f64):
         }
       }
     }
-    if (probs || m == -INF) continue;
+    if (probs) continue;
+    store<f64>(mb + (<usize>(b0 / BLOCK) << 3), <f64>m);
+    if (m == -INF) {
+      memory.fill(ex + (<usize>b0 << 2), 0, <usize>(b1 - b0) << 2);
+      continue;
+    }
     const mv = splat(m);
-    let part = splat(0);
+    let part = kc(0);
     cnt = 0;
     for (let i = b0; i < b1; i += 4) {
-      part = add(part, vexp(sub(v128.load(x + (<usize>i << 2)), mv)));
+      const e = vexp(sub(v128.load(x + (<usize>i << 2)), mv));
+      // kept for pass 2: p = e * e^(m - lse), one multiply instead of an exp
+      v128.store(ex + (<usize>i << 2), e);
+      part = add(part, e);
       if (++cnt == 16) {
         s += hsum(part);
-        part = splat(0);
+        part = kc(0);
         cnt = 0;
       }
     }
     s += hsum(part);
   }
   if (probs) {
+    s = f64x2.extract_lane(s64, 0) + f64x2.extract_lane(s64, 1);
     if (s == 0) return;
     if (Math.abs(s - 1) > tol && !normalize) return;
     gShift = 0;
@@ -203,203 +230,202 @@ function pass1(x: usize, n: i32, n4: i32, kind: i32, normalize: bool, tol: f64):
   gOk = true;
 }
 
-// float32 accumulators of pass 2, flushed into float64 totals every 16 vectors
-let aF = f32x4.splat(0);
-let aR = f32x4.splat(0);
-let aHP = f32x4.splat(0);
-let aHQ = f32x4.splat(0);
-let aJS = f32x4.splat(0);
-let aTV = f32x4.splat(0);
-let aInfF = i32x4.splat(0);
-let aInfR = i32x4.splat(0);
-let tF: f64 = 0;
-let tR: f64 = 0;
-let tHP: f64 = 0;
-let tHQ: f64 = 0;
-let tJS: f64 = 0;
-let tTV: f64 = 0;
-let tInfF: bool = false;
-let tInfR: bool = false;
-
-function flush(): void {
+/**
+ * The fused pass over one row pair at `pp`, `qp` (float32, `n` values padded to a multiple of
+ * 4), input kind 0 logits, 1 log-probabilities, 2 probabilities. Writes at `out` (float64):
+ * KL(P‖Q), KL(Q‖P), H(P), H(Q), H(P,Q), H(Q,P), JS, TV, log p[target], log q[target],
+ * argmax P, argmax Q, invalid.
+ */
+export function row(pp: usize, qp: usize, n: i32, kind: i32, normalize: i32, tol: f64, target: i32, out: usize, scratch: usize, all: i32): void {
+  const n4 = (n + 3) & ~3;
+  const norm = normalize != 0;
+  // scratch: pass 1's e^(x - m) of both rows (2 n4 floats), then each block's m (float64)
+  const ea = scratch;
+  const eb = scratch + (<usize>n4 << 2);
+  const nb = (n4 + BLOCK - 1) / BLOCK;
+  const ma = scratch + (<usize>n4 << 3);
+  const mbq = ma + (<usize>nb << 3);
+  pass1(pp, n4, kind, norm, tol, ea, ma);
+  const okA = gOk;
+  const shA = gShift;
+  const scA = gScale;
+  const maA = gMass;
+  const argA = gArg;
+  pass1(qp, n4, kind, norm, tol, eb, mbq);
+  const okB = gOk;
+  const shB = gShift;
+  const scB = gScale;
+  const maB = gMass;
+  const argB = gArg;
+  store<f64>(out, okA && okB ? <f64>argA : -1, 80);
+  store<f64>(out, okA && okB ? <f64>argB : -1, 88);
+  if (!okA || !okB) {
+    for (let k = 0; k < 10; k++) store<f64>(out + (<usize>k << 3), NaN);
+    store<f64>(out, 1, 96);
+    return;
+  }
+  // float32 partial sums (locals, so they stay in registers), into float64 every 16 vectors
+  let tF: f64 = 0, tR: f64 = 0, tHP: f64 = 0, tHQ: f64 = 0, tJS: f64 = 0, tTV: f64 = 0, tD: f64 = 0, tSG: f64 = 0;
+  const zero = kc(0);
+  let aF = zero, aR = zero, aHP = zero, aHQ = zero, aJS = zero, aTV = zero, aD = zero, aSG = zero;
+  let aInf = zero;
+  let cnt = 0;
+  const logDomain = kind != 2;
+  // log p = a - shift with the shift as float hi + lo; x = (a - b) - (shiftA - shiftB) from a
+  // two-sum of a - b, so s - cH is exact (Sterbenz) where x is near 0: x keeps its digits
+  const aH = <f32>shA;
+  const bH = <f32>shB;
+  const c = shA - shB;
+  const cH = <f32>c;
+  const vaH = splat(aH);
+  const vaL = splat(<f32>(shA - <f64>aH));
+  const vbH = splat(bH);
+  const vbL = splat(<f32>(shB - <f64>bH));
+  const vcH = splat(cH);
+  const vcL = splat(<f32>(c - <f64>cH));
+  const sa = splat(<f32>scA);
+  const sb = splat(<f32>scB);
+  let sA = zero;
+  let sB = zero;
+  for (let i = 0; i < n4; i += 4) {
+    if (logDomain && i % BLOCK == 0) {
+      const bi = <usize>(i / BLOCK) << 3;
+      sA = splat(<f32>Math.exp(load<f64>(ma + bi) - shA));
+      sB = splat(<f32>Math.exp(load<f64>(mbq + bi) - shB));
+    }
+    const av = v128.load(pp + (<usize>i << 2));
+    const bv = v128.load(qp + (<usize>i << 2));
+    let p: v128, q: v128, la: v128, lb: v128, x: v128, pz: v128, qz: v128;
+    if (logDomain) {
+      pz = f32x4.eq(av, kc(31));
+      qz = f32x4.eq(bv, kc(31));
+      la = sub(sub(av, vaH), vaL);
+      lb = sub(sub(bv, vbH), vbL);
+      const s = sub(av, bv);
+      const bb = sub(s, av);
+      const e = sub(sub(av, sub(s, bb)), add(bv, bb));
+      x = add(sub(s, vcH), sub(e, vcL));
+      p = mul(v128.load(ea + (<usize>i << 2)), sA);
+      q = mul(v128.load(eb + (<usize>i << 2)), sB);
+    } else {
+      p = mul(av, sa);
+      q = mul(bv, sb);
+      pz = f32x4.eq(p, zero);
+      qz = f32x4.eq(q, zero);
+      la = vlog(p);
+      lb = vlog(q);
+      // x = log(p/q): near 1 from log1p((p - q)/q), p - q exact there (Sterbenz)
+      const r = f32x4.div(p, q);
+      const near = v128.and(f32x4.gt(r, kc(2)), f32x4.lt(r, kc(29)));
+      x = sel(near, vlog1pSmall(f32x4.div(sub(p, q), q)), sub(la, lb));
+      x = sel(v128.and(pz, qz), zero, x);
+    }
+    // a zero side makes x infinite (0 when both are zero), whatever the arithmetic gave
+    x = sel(qz, kc(32), x);
+    x = sel(pz, sel(qz, zero, kc(31)), x);
+    // every term is non-negative: p phi(x), q phi(-x) with phi(x) = x + e^-x - 1, |p - q|,
+    // (p+q) D(u) for JS, -p log p, -q log q; so float32 errors stay relative to the sums
+    const ax = vabs(x);
+    const small = f32x4.lt(ax, kc(2));
+    const x2 = mul(x, x);
+    let E = fma(kc(14), x2, kc(6));
+    E = fma(E, x2, kc(4));
+    E = fma(E, x2, kc(2));
+    let O = fma(kc(15), x2, kc(7));
+    O = fma(O, x2, kc(5));
+    O = fma(O, x2, kc(3));
+    O = mul(O, x);
+    const phiF = mul(x2, sub(E, O)); // phi(x) = x + e^-x - 1, |x| < 0.5
+    const phiR = mul(x2, add(E, O)); // phi(-x)
+    const e1 = sub(phiF, x); // expm1(-x) = q/p - 1
+    const pxl = sel(pz, zero, mul(p, x));
+    const qxl = sel(qz, zero, mul(q, x));
+    // away from x = 0 the parts of p phi(x) = p x - p + q do not cancel badly
+    aF = add(aF, sel(qz, zero, sel(small, mul(p, phiF), add(sub(pxl, p), q))));
+    aR = add(aR, sel(pz, zero, sel(small, mul(q, phiR), sub(sub(p, qxl), q))));
+    // infinite KL: bit 0 forward (p > 0 = q), bit 1 reverse (q > 0 = p)
+    aInf = v128.or(aInf, v128.or(v128.and(v128.andnot(qz, pz), ki(5)), v128.and(v128.andnot(pz, qz), ki(6))));
+    // q - p, for rows that do not sum to exactly 1 (sum p phi(x) = KL + sum(q - p))
+    aD = add(aD, sel(small, mul(p, e1), sub(q, p)));
+    aHP = sub(aHP, sel(f32x4.gt(p, zero), mul(p, la), zero));
+    aHQ = sub(aHQ, sel(f32x4.gt(q, zero), mul(q, lb), zero));
+    if (all != 0) {
+      aTV = add(aTV, sel(small, mul(p, vabs(e1)), vabs(sub(p, q))));
+      // q sign(q - p) near x = 0, for the TV correction below
+      aSG = add(aSG, v128.and(small, sel(f32x4.gt(e1, zero), q, f32x4.neg(q))));
+      // JS: near 0 (p+q) D(u), u = e1/(2+e1); else hi (ln2 - L) + lo (ln2 - |x| - L) with
+      // L = log1p(lo/hi) = 2 atanh(lo/(2 hi + lo)): one division serves both branches
+      const pbig = f32x4.gt(x, zero);
+      const hi = sel(pbig, p, q);
+      const lo = sel(pbig, q, p);
+      const u = f32x4.div(sel(small, e1, lo), sel(small, add(kc(29), e1), add(add(hi, hi), lo)));
+      const w = mul(u, u);
+      let D = fma(kc(19), w, kc(18));
+      D = fma(D, w, kc(17));
+      D = fma(D, w, kc(16));
+      D = fma(D, w, kc(2));
+      D = mul(D, w);
+      let L = fma(kc(24), w, kc(23));
+      L = fma(L, w, kc(22));
+      L = fma(L, w, kc(21));
+      L = fma(L, w, kc(20));
+      L = fma(L, w, kc(1));
+      L = mul(add(u, u), L);
+      const ln2 = kc(30);
+      const loterm = sel(f32x4.gt(lo, zero), mul(lo, sub(sub(ln2, ax), L)), zero);
+      const jsl = sel(f32x4.gt(hi, zero), add(mul(hi, sub(ln2, L)), loterm), zero);
+      aJS = add(aJS, sel(small, mul(add(p, q), D), jsl));
+    }
+    if (++cnt == 16) {
+      tF += hsum(aF);
+      tR += hsum(aR);
+      tHP += hsum(aHP);
+      tHQ += hsum(aHQ);
+      tJS += hsum(aJS);
+      tTV += hsum(aTV);
+      tD += hsum(aD);
+      tSG += hsum(aSG);
+      aF = aR = aHP = aHQ = aJS = aTV = aD = aSG = zero;
+      cnt = 0;
+    }
+  }
   tF += hsum(aF);
   tR += hsum(aR);
   tHP += hsum(aHP);
   tHQ += hsum(aHQ);
   tJS += hsum(aJS);
   tTV += hsum(aTV);
-  tInfF = tInfF || v128.any_true(aInfF);
-  tInfR = tInfR || v128.any_true(aInfR);
-  aF = aR = aHP = aHQ = aJS = aTV = f32x4.splat(0);
-  aInfF = aInfR = i32x4.splat(0);
-}
-
-/**
- * The per-element terms, all non-negative: p*phi(x), q*phi(-x) with phi(x) = x + e^-x - 1,
- * |p - q|, (p+q) D(u) for JS, -p log p, -q log q. pz/qz: the side is exactly zero.
- */
-// @ts-ignore: decorator
-@inline function terms(p: v128, q: v128, la: v128, lb: v128, x: v128, pz: v128, qz: v128): void {
-  const zero = splat(0);
-  const ax = f32x4.abs(x);
-  const small = f32x4.lt(ax, splat(0.5));
-  const x2 = mul(x, x);
-  let E = splat(<f32>1 / 40320);
-  E = fma(E, x2, <f32>1 / 720);
-  E = fma(E, x2, <f32>1 / 24);
-  E = fma(E, x2, 0.5);
-  let O = splat(<f32>1 / 362880);
-  O = fma(O, x2, <f32>1 / 5040);
-  O = fma(O, x2, <f32>1 / 120);
-  O = fma(O, x2, <f32>1 / 6);
-  O = mul(O, x);
-  const phiF = mul(x2, sub(E, O)); // phi(x) = x + e^-x - 1 near 0
-  const phiR = mul(x2, add(E, O)); // phi(-x)
-  const e1 = sub(phiF, x); // expm1(-x) = q/p - 1
-  const pxl = sel(pz, zero, mul(p, x));
-  const qxl = sel(qz, zero, mul(q, x));
-  let tf = sel(small, mul(p, phiF), add(sub(pxl, p), q));
-  let tr = sel(small, mul(q, phiR), sub(sub(p, qxl), q));
-  tf = sel(qz, zero, tf);
-  tr = sel(pz, zero, tr);
-  aInfF = v128.or(aInfF, v128.andnot(qz, pz));
-  aInfR = v128.or(aInfR, v128.andnot(pz, qz));
-  aF = add(aF, tf);
-  aR = add(aR, tr);
-  aTV = add(aTV, sel(small, mul(p, f32x4.abs(e1)), f32x4.abs(sub(p, q))));
-  const pbig = f32x4.gt(x, zero);
-  const hi = sel(pbig, p, q);
-  const lo = sel(pbig, q, p);
-  const num = sel(small, e1, lo);
-  const den = sel(small, add(splat(2), e1), add(add(hi, hi), lo));
-  const u = f32x4.div(num, den);
-  const w = mul(u, u);
-  let D = splat(<f32>1 / 90);
-  D = fma(D, w, <f32>1 / 56);
-  D = fma(D, w, <f32>1 / 30);
-  D = fma(D, w, <f32>1 / 12);
-  D = fma(D, w, 0.5);
-  D = mul(D, w);
-  let L = splat(<f32>1 / 11);
-  L = fma(L, w, <f32>1 / 9);
-  L = fma(L, w, <f32>1 / 7);
-  L = fma(L, w, <f32>1 / 5);
-  L = fma(L, w, <f32>1 / 3);
-  L = fma(L, w, 1);
-  L = mul(mul(splat(2), u), L); // log1p(lo/hi)
-  const loterm = sel(f32x4.gt(lo, zero), mul(lo, sub(sub(splat(LN2), ax), L)), zero);
-  const jsl = sel(f32x4.gt(hi, zero), add(mul(hi, sub(splat(LN2), L)), loterm), zero);
-  aJS = add(aJS, sel(small, mul(add(p, q), D), jsl));
-  aHP = add(aHP, sel(f32x4.gt(p, zero), f32x4.neg(mul(p, la)), zero));
-  aHQ = add(aHQ, sel(f32x4.gt(q, zero), f32x4.neg(mul(q, lb)), zero));
-}
-
-/**
- * The fused pass over one row pair at `pp`, `qp` (float32, `n` values padded to n4), input kind
- * 0 logits, 1 log-probabilities, 2 probabilities. Writes at `out` (float64): forward, reverse,
- * H(P), H(Q), H(P,Q), H(Q,P), JS, TV, log p[target], log q[target], argmax P, argmax Q, invalid.
- */
-export function row(pp: usize, qp: usize, n: i32, kind: i32, normalize: i32, tol: f64, target: i32, out: usize): void {
-  const n4 = (n + 3) & ~3;
-  const norm = normalize != 0;
-  pass1(pp, n, n4, kind, norm, tol);
-  const okA = gOk;
-  const shA = gShift;
-  const scA = gScale;
-  const maA = gMass;
-  const argA = gArg;
-  pass1(qp, n, n4, kind, norm, tol);
-  const okB = gOk;
-  const shB = gShift;
-  const scB = gScale;
-  const maB = gMass;
-  const argB = gArg;
-  store<f64>(out, <f64>argA, 80);
-  store<f64>(out, <f64>argB, 88);
-  if (!okA || !okB) {
-    for (let k = 0; k < 10; k++) store<f64>(out + (<usize>k << 3), NaN);
-    store<f64>(out, 1, 96);
-    return;
-  }
-  tF = tR = tHP = tHQ = tJS = tTV = 0;
-  tInfF = tInfR = false;
-  aF = aR = aHP = aHQ = aJS = aTV = f32x4.splat(0);
-  aInfF = aInfR = i32x4.splat(0);
-  let cnt = 0;
-  if (kind != 2) {
-    // log p = a - shift as float hi + lo; x = (a - b) - (shiftA - shiftB) by a two-sum, so
-    // s - cH is exact (Sterbenz) where x is near 0 and x keeps its relative precision
-    const aH = <f32>shA;
-    const aL = <f32>(shA - <f64>aH);
-    const bH = <f32>shB;
-    const bL = <f32>(shB - <f64>bH);
-    const c = shA - shB;
-    const cH = <f32>c;
-    const cL = <f32>(c - <f64>cH);
-    const vaH = splat(aH);
-    const vaL = splat(aL);
-    const vbH = splat(bH);
-    const vbL = splat(bL);
-    const vcH = splat(cH);
-    const vcL = splat(cL);
-    const ninf = splat(-INF);
-    for (let i = 0; i < n4; i += 4) {
-      const av = v128.load(pp + (<usize>i << 2));
-      const bv = v128.load(qp + (<usize>i << 2));
-      const pz = f32x4.eq(av, ninf);
-      const qz = f32x4.eq(bv, ninf);
-      const la = sub(sub(av, vaH), vaL);
-      const lb = sub(sub(bv, vbH), vbL);
-      const s = sub(av, bv);
-      const bb = sub(s, av);
-      const e = add(sub(av, sub(s, bb)), sub(f32x4.neg(bv), bb));
-      const x = add(sub(s, vcH), sub(e, vcL));
-      terms(vexp(la), vexp(lb), la, lb, x, pz, qz);
-      if (++cnt == 16) {
-        flush();
-        cnt = 0;
-      }
-    }
-  } else {
-    const sa = splat(<f32>scA);
-    const sb = splat(<f32>scB);
-    const zero = splat(0);
-    for (let i = 0; i < n4; i += 4) {
-      const p = mul(v128.load(pp + (<usize>i << 2)), sa);
-      const q = mul(v128.load(qp + (<usize>i << 2)), sb);
-      const pz = f32x4.eq(p, zero);
-      const qz = f32x4.eq(q, zero);
-      const la = vlog(p);
-      const lb = vlog(q);
-      // x = log(p/q): near 1 from log1p((p - q)/q), p - q exact there (Sterbenz)
-      const r = f32x4.div(p, q);
-      const near = v128.and(f32x4.gt(r, splat(0.5)), f32x4.lt(r, splat(2)));
-      let x = sel(near, vlog1pSmall(f32x4.div(sub(p, q), q)), sub(la, lb));
-      x = sel(v128.and(pz, qz), zero, x);
-      terms(p, q, la, lb, x, pz, qz);
-      if (++cnt == 16) {
-        flush();
-        cnt = 0;
-      }
-    }
-  }
-  flush();
-  // sum p*phi(x) = KL + (sum q - sum p): remove the mass difference of unnormalised rows
-  let fwd = tF - (maB - maA);
-  let rev = tR - (maA - maB);
+  tD += hsum(aD);
+  tSG += hsum(aSG);
+  const inf1 = v128.or(aInf, i32x4.shuffle(aInf, aInf, 2, 3, 0, 1));
+  const inf2 = i32x4.extract_lane(v128.or(inf1, i32x4.shuffle(inf1, inf1, 1, 0, 3, 2)), 0);
+  const infF = (inf2 & 1) != 0;
+  const infR = (inf2 & 2) != 0;
+  // sum p phi(x) = KL + sum(q - p). Rows normalised by a log-sum-exp shift (logits, normalised
+  // log-probabilities) sum to 1 by construction, and the shift's own rounding only scales KL
+  // by (1 + eps): no term. Rows taken as given (probabilities, raw log-probabilities) use the
+  // measured sum(q - p).
+  const useD = kind == 2 || (kind == 1 && !norm);
+  const dq = useD ? tD : 0;
+  let fwd = tF - dq;
+  let rev = tR + dq;
   fwd = fwd < 0 ? 0 : fwd;
   rev = rev < 0 ? 0 : rev;
   const hp = tHP < 0 ? 0 : tHP;
   const hq = tHQ < 0 ? 0 : tHQ;
-  store<f64>(out, tInfF ? Infinity : fwd, 0);
-  store<f64>(out, tInfR ? Infinity : rev, 8);
+  store<f64>(out, infF ? Infinity : fwd, 0);
+  store<f64>(out, infR ? Infinity : rev, 8);
   store<f64>(out, hp, 16);
   store<f64>(out, hq, 24);
-  store<f64>(out, tInfF ? Infinity : hp + fwd, 32);
-  store<f64>(out, tInfR ? Infinity : hq + rev, 40);
+  store<f64>(out, infF ? Infinity : hp + fwd, 32);
+  store<f64>(out, infR ? Infinity : hq + rev, 40);
   const js = 0.5 * tJS;
-  store<f64>(out, js < 0 ? 0 : min(js, 0.6931471805599453), 48);
-  store<f64>(out, min(0.5 * tTV, 1), 56);
+  store<f64>(out, all == 0 ? NaN : js < 0 ? 0 : min(js, 0.6931471805599453), 48);
+  // TV of near-equal rows is sensitive to the shift difference: with x off by eps everywhere,
+  // the measured sum(q - p) is eps and sum|p - q| moves by eps * sum q sign(q - p) (first order)
+  let tv = tTV;
+  if (!useD) tv -= tD * tSG;
+  store<f64>(out, all == 0 ? NaN : min(0.5 * (tv < 0 ? 0 : tv), 1), 56);
   if (target >= 0 && target < n) {
     const a = <f64>load<f32>(pp + (<usize>target << 2));
     const b = <f64>load<f32>(qp + (<usize>target << 2));

@@ -16,6 +16,7 @@ struct Job {
   int cols;
   int kind;
   bool normalize;
+  bool all;
   double tol;
   const int32_t* targets;
   double* f[10];
@@ -31,7 +32,7 @@ void runRows(const Job& j, int start, int end) {
   for (int r = start; r < end; r++) {
     size_t off = (size_t)r * (size_t)j.cols;
     int32_t t = j.targets ? j.targets[r] : -1;
-    klk::RowResult x = klk::fused_row<T>(P + off, Q + off, j.cols, j.kind, j.normalize, j.tol, t);
+    klk::RowResult x = klk::fused_row<T>(P + off, Q + off, j.cols, j.kind, j.normalize, j.tol, t, j.all);
     double v[10] = {x.forward, x.reverse, x.entropyP, x.entropyQ, x.crossPQ, x.crossQP, x.js, x.tvd, x.lpt, x.lqt};
     for (int k = 0; k < 10; k++) j.f[k][r] = v[k];
     j.argP[r] = x.argmaxP;
@@ -55,7 +56,7 @@ void* dataOf(const Napi::Value& v) {
   return data;
 }
 
-// run(p, q, f64, cols, kind, normalize, tol, targets|null, outs[13], start, end, threads)
+// run(p, q, f64, cols, kind, normalize, tol, targets|null, outs[13], start, end, threads, all)
 Napi::Value Run(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Job j;
@@ -75,6 +76,7 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
   int start = info[9].As<Napi::Number>().Int32Value();
   int end = info[10].As<Napi::Number>().Int32Value();
   int threads = info[11].As<Napi::Number>().Int32Value();
+  j.all = info.Length() < 13 || info[12].As<Napi::Boolean>().Value();
   int rows = end - start;
   if (threads > rows) threads = rows;
   if (threads <= 1) {

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <vector>
 
 namespace klk {
 
@@ -162,46 +163,80 @@ constexpr int BLOCK = 2048;
 // log-sum-exp (block max first; the running sum is rescaled by e^(m_old - m_new) once per block
 // where the max grows; the block's e^(x - m) are summed in float, then float64 every 256).
 template <typename T>
-static Side pass1(const T* x, int n, int kind, bool normalize, double tol) {
-  Side bad{0, 0, 0, 0, false};
+static Side pass1(const T* x, int n, int kind, bool normalize, double tol, float* ex, double* mb) {
+  Side bad{0, 0, 0, -1, false};
   const bool probs = kind == PROBS;
   const float fill = probs ? 0.f : -kInf;
   double s = 0;
-  float m = -kInf;
+  T m = -(T)INFINITY;
   int32_t arg = 0;
   for (int b0 = 0; b0 < n; b0 += BLOCK) {
     int b1 = b0 + BLOCK < n ? b0 + BLOCK : n;
-    vf bmv = splat(-kInf);
     vi badv = vi{};
-    vf sum = vf{};
-    for (int i = b0; i < b1; i += W) {
-      vf v = load(x, i, b1, fill);
-      if (probs) {
-        badv |= ~((v >= 0.f) & (v < kInf));
-        sum += v;
-      } else {
-        badv |= (v != v) | (v == kInf);
-        if (kind == LOGPROBS) badv |= v > 1e-6f;
+    T bm = -(T)INFINITY;
+    if constexpr (sizeof(T) == 4) {
+      vf bmv = splat(-kInf);
+      vd sum64 = vd{};
+      for (int i = b0; i < b1; i += W) {
+        vf v = load(x, i, b1, fill);
+        if (probs) {
+          badv |= ~((v >= 0.f) & (v < kInf));
+          sum64 += __builtin_convertvector(v, vd);  // the normaliser needs float64 digits
+        } else {
+          badv |= (v != v) | (v == kInf);
+          if (kind == LOGPROBS) badv |= v > 1e-6f;
+        }
+        bmv = vmax(bmv, v);
       }
-      bmv = vmax(bmv, v);
+      for (int k = 0; k < W; k++) bm = bmv[k] > bm ? bmv[k] : bm;
+      if (probs)
+        for (int k = 0; k < W; k++) s += sum64[k];
+    } else {
+      // float64 input: validity and max in float64, so the shift keeps the input's digits
+      vd bmv = vd{} - INFINITY;
+      vd sum64 = vd{};
+      for (int i = b0; i < b1; i += W) {
+        vd v = loadd(x, i, b1, fill);
+        typedef int64_t vl __attribute__((vector_size(128)));
+        vl bd;
+        if (probs) {
+          bd = ~((v >= 0.0) & (v < INFINITY));
+          sum64 += v;
+        } else {
+          bd = (v != v) | (v == INFINITY);
+          if (kind == LOGPROBS) bd |= v > 1e-6;
+        }
+        badv |= __builtin_convertvector(bd, vi);
+        bmv = v > bmv ? v : bmv;
+      }
+      for (int k = 0; k < W; k++) bm = bmv[k] > bm ? bmv[k] : bm;
+      if (probs)
+        for (int k = 0; k < W; k++) s += sum64[k];
     }
     for (int k = 0; k < W; k++)
       if (badv[k]) return bad;
-    if (probs) s += hsum(sum);
-    float bm = -kInf;
-    for (int k = 0; k < W; k++) bm = bmv[k] > bm ? bmv[k] : bm;
     if (bm > m) {
-      if (!probs) s = m == -kInf ? 0 : s * std::exp((double)m - (double)bm);
+      if (!probs) s = m == -(T)INFINITY ? 0 : s * std::exp((double)m - (double)bm);
       m = bm;
       for (int i = b0; i < b1; i++)
-        if ((float)x[i] == bm) { arg = i; break; }
+        if (x[i] == bm) { arg = i; break; }
     }
-    if (probs || m == -kInf) continue;
+    if (probs) continue;
+    mb[b0 / BLOCK] = (double)m;
+    if (m == -(T)INFINITY) {
+      std::memset(ex + b0, 0, sizeof(float) * (size_t)((b1 - b0 + W - 1) / W * W));
+      continue;
+    }
     vf part = vf{};
     int cnt = 0;
-    const vf mv = splat(m);
     for (int i = b0; i < b1; i += W) {
-      part += vexp(load(x, i, b1, -kInf) - mv);
+      vf arg_;
+      if constexpr (sizeof(T) == 4) arg_ = load(x, i, b1, -kInf) - splat(m);
+      else arg_ = __builtin_convertvector(loadd(x, i, b1, -INFINITY) - (double)m, vf);
+      vf e = vexp(arg_);
+      // kept for pass 2: p = e * e^(m - lse), one multiply instead of an exp
+      std::memcpy(ex + i, &e, sizeof e);
+      part += e;
       if (++cnt == 16) {
         s += hsum(part);
         part = vf{};
@@ -216,7 +251,7 @@ static Side pass1(const T* x, int n, int kind, bool normalize, double tol) {
     double scale = normalize ? 1 / s : 1;
     return Side{0, scale, normalize ? s * scale : s, arg, true};
   }
-  if (m == -kInf) return bad;
+  if (m == -(T)INFINITY) return bad;
   double lse = (double)m + std::log(s);
   if (kind == LOGITS) return Side{lse, 1, 1, arg, true};
   double mass = std::exp(lse);
@@ -231,14 +266,16 @@ static inline void split(double d, float& hi, float& lo) {
 }
 
 struct Acc {
-  vf f = vf{}, r = vf{}, hp = vf{}, hq = vf{}, js = vf{}, tv = vf{};
+  vf f = vf{}, r = vf{}, hp = vf{}, hq = vf{}, js = vf{}, tv = vf{}, d = vf{}, sg = vf{};
   vi infF = vi{}, infR = vi{};
 };
 
 struct AccD {
-  double f = 0, r = 0, hp = 0, hq = 0, js = 0, tv = 0;
+  double f = 0, r = 0, hp = 0, hq = 0, js = 0, tv = 0, d = 0, sg = 0;
   bool infF = false, infR = false;
   void flush(Acc& a) {
+    d += hsum(a.d);
+    sg += hsum(a.sg);
     f += hsum(a.f); r += hsum(a.r); hp += hsum(a.hp); hq += hsum(a.hq); js += hsum(a.js); tv += hsum(a.tv);
     for (int k = 0; k < W; k++) {
       infF |= a.infF[k] != 0;
@@ -250,7 +287,12 @@ struct AccD {
 
 // The per-element work shared by all input kinds, from p, q, log p, log q and x = log p - log q;
 // pz/qz: the side is exactly zero (masked logit, zero probability).
+// ALL = false: only what KL both ways, the entropies and cross-entropies need (no JS, no TV).
+template <bool ALL>
 static inline void terms(vf p, vf q, vf la, vf lb, vf x, vi pz, vi qz, Acc& acc) {
+  // a zero side makes x infinite (0 when both are zero), whatever the arithmetic gave
+  x = sel(qz, splat(kInf), x);
+  x = sel(pz, sel(qz, vf{}, splat(-kInf)), x);
   vf ax = vabs(x);
   vi small = ax < 0.5f;
   vf x2 = x * x;
@@ -278,7 +320,14 @@ static inline void terms(vf p, vf q, vf la, vf lb, vf x, vi pz, vi qz, Acc& acc)
   acc.infR |= pz & ~qz;
   acc.f += tf;
   acc.r += tr;
+  // q - p, for rows that do not sum to exactly 1 (sum p phi(x) = KL + sum(q - p))
+  acc.d += sel(small, p * e1, q - p);
+  acc.hp += sel(p > 0.f, -p * la, zero);
+  acc.hq += sel(q > 0.f, -q * lb, zero);
+  if constexpr (!ALL) return;
   acc.tv += sel(small, p * vabs(e1), vabs(p - q));
+  // sum of q sign(q - p): how TV moves when x shifts by the log-sum-exp error (see fused_row)
+  acc.sg += sel(small, sel(e1 > 0.f, q, -q), vf{});
   // JS: near x = 0, (p+q) D(u) with u = e1/(2+e1); else hi*(ln2 - L) + lo*(ln2 - |x| - L),
   // L = log1p(lo/hi) = 2 atanh(lo/(2 hi + lo)): one division serves both branches.
   vi pbig = x > 0.f;
@@ -304,17 +353,26 @@ static inline void terms(vf p, vf q, vf la, vf lb, vf x, vi pz, vi qz, Acc& acc)
   vf loterm = sel(lo > 0.f, lo * ((kLn2 - ax) - L), zero);
   vf jsl = sel(hi > 0.f, hi * (kLn2 - L) + loterm, zero);
   acc.js += sel(small, (p + q) * D, jsl);
-  acc.hp += sel(p > 0.f, -p * la, zero);
-  acc.hq += sel(q > 0.f, -q * lb, zero);
 }
 
-template <typename T>
-static RowResult fused_row(const T* a, const T* b, int n, int kind, bool normalize, double tol, int32_t target) {
+template <typename T, bool ALL>
+static RowResult fused_row_t(const T* a, const T* b, int n, int kind, bool normalize, double tol, int32_t target) {
   RowResult res{};
-  Side A = pass1(a, n, kind, normalize, tol);
-  Side B = pass1(b, n, kind, normalize, tol);
-  res.argmaxP = A.argmax;
-  res.argmaxQ = B.argmax;
+  // scratch of this thread: pass 1's e^(x - m) of both rows and each block's m
+  static thread_local std::vector<float> scratch;
+  static thread_local std::vector<double> blockMax;
+  const size_t nW = (size_t)(n + W - 1) / W * W;
+  const size_t nB = (size_t)(n + BLOCK - 1) / BLOCK;
+  if (scratch.size() < 2 * nW) scratch.resize(2 * nW);
+  if (blockMax.size() < 2 * nB) blockMax.resize(2 * nB);
+  float* ea = scratch.data();
+  float* eb = ea + nW;
+  double* ma = blockMax.data();
+  double* mbq = ma + nB;
+  Side A = pass1(a, n, kind, normalize, tol, ea, ma);
+  Side B = pass1(b, n, kind, normalize, tol, eb, mbq);
+  res.argmaxP = A.ok && B.ok ? A.argmax : -1;
+  res.argmaxQ = A.ok && B.ok ? B.argmax : -1;
   const double nan = std::numeric_limits<double>::quiet_NaN();
   if (!A.ok || !B.ok) {
     res.forward = res.reverse = res.entropyP = res.entropyQ = res.crossPQ = res.crossQP = res.js = res.tvd = nan;
@@ -330,7 +388,12 @@ static RowResult fused_row(const T* a, const T* b, int n, int kind, bool normali
     split(A.shift, aH, aL);
     split(B.shift, bH, bL);
     split(A.shift - B.shift, cH, cL);
+    vf sA = vf{}, sB = vf{};
     for (int i = 0; i < n; i += W) {
+      if (i % BLOCK == 0) {
+        sA = splat((float)std::exp(ma[i / BLOCK] - A.shift));
+        sB = splat((float)std::exp(mbq[i / BLOCK] - B.shift));
+      }
       vf la, lb, x;
       vi pz, qz;
       if constexpr (sizeof(T) == 4) {
@@ -354,9 +417,12 @@ static RowResult fused_row(const T* a, const T* b, int n, int kind, bool normali
         lb = __builtin_convertvector(bv - B.shift, vf);
         x = __builtin_convertvector((av - bv) - (A.shift - B.shift), vf);
       }
-      vf p = vexp(la);
-      vf q = vexp(lb);
-      terms(p, q, la, lb, x, pz, qz, acc);
+      vf p, q;
+      std::memcpy(&p, ea + i, sizeof p);
+      std::memcpy(&q, eb + i, sizeof q);
+      p *= sA;
+      q *= sB;
+      terms<ALL>(p, q, la, lb, x, pz, qz, acc);
       if (++cnt == 16) {
         tot.flush(acc);
         cnt = 0;
@@ -365,18 +431,29 @@ static RowResult fused_row(const T* a, const T* b, int n, int kind, bool normali
   } else {
     const float sa = (float)A.scale, sb = (float)B.scale;
     for (int i = 0; i < n; i += W) {
-      vf p = load(a, i, n, 0.f) * sa;
-      vf q = load(b, i, n, 0.f) * sb;
+      vf p, q, d;
+      if constexpr (sizeof(T) == 4) {
+        p = load(a, i, n, 0.f) * sa;
+        q = load(b, i, n, 0.f) * sb;
+        d = (p - q) / q;  // p - q exact near p = q (Sterbenz)
+      } else {
+        // float64 probabilities: the relative difference in float64 before rounding to float
+        vd pd = loadd(a, i, n, 0.0) * A.scale;
+        vd qd = loadd(b, i, n, 0.0) * B.scale;
+        p = __builtin_convertvector(pd, vf);
+        q = __builtin_convertvector(qd, vf);
+        d = __builtin_convertvector((pd - qd) / qd, vf);
+      }
       vi pz = p == 0.f;
       vi qz = q == 0.f;
       vf la = vlog(p);
       vf lb = vlog(q);
-      // x = log(p/q): near 1 from log1p((p - q)/q), where p - q is exact (Sterbenz)
+      // x = log(p/q): near 1 from log1p((p - q)/q), so near-equal rows keep their digits
       vf r = p / q;
       vi near = (r > 0.5f) & (r < 2.f);
-      vf x = sel(near, vlog1p_small((p - q) / q), la - lb);
+      vf x = sel(near, vlog1p_small(d), la - lb);
       x = sel(pz & qz, vf{}, x);
-      terms(p, q, la, lb, x, pz, qz, acc);
+      terms<ALL>(p, q, la, lb, x, pz, qz, acc);
       if (++cnt == 16) {
         tot.flush(acc);
         cnt = 0;
@@ -385,8 +462,13 @@ static RowResult fused_row(const T* a, const T* b, int n, int kind, bool normali
   }
   tot.flush(acc);
   // sum p*phi(x) = KL + (sum q - sum p): remove the mass difference of unnormalised rows
-  double fwd = tot.f - (B.mass - A.mass);
-  double rev = tot.r - (A.mass - B.mass);
+  // Rows normalised by a log-sum-exp shift (logits, normalised log-probabilities) sum to 1 by
+  // construction, and there the shift's own rounding only scales KL by (1 + eps): no term.
+  // Rows taken as given (probabilities, raw log-probabilities) use the measured sum(q - p).
+  const bool useD = kind == PROBS || (kind == LOGPROBS && !normalize);
+  double dq = useD ? tot.d : 0;
+  double fwd = tot.f - dq;
+  double rev = tot.r + dq;
   fwd = fwd < 0 ? 0 : fwd;
   rev = rev < 0 ? 0 : rev;
   double hp = tot.hp < 0 ? 0 : tot.hp;
@@ -399,9 +481,14 @@ static RowResult fused_row(const T* a, const T* b, int n, int kind, bool normali
   res.crossPQ = tot.infF ? inf : hp + fwd;
   res.crossQP = tot.infR ? inf : hq + rev;
   double js = 0.5 * tot.js;
-  res.js = js < 0 ? 0 : (js > 0.6931471805599453 ? 0.6931471805599453 : js);
-  double tv = 0.5 * tot.tv;
-  res.tvd = tv > 1 ? 1 : tv;
+  res.js = !ALL ? nan : js < 0 ? 0 : (js > 0.6931471805599453 ? 0.6931471805599453 : js);
+  // TV of near-equal rows is sensitive to the shift difference: with x off by eps everywhere,
+  // the measured sum(q - p) is eps and sum|p - q| is off by eps * sum q sign(q - p). Only
+  // terms near x = 0 change sign and matter; the correction is first order (rows normalised).
+  double tvSum = tot.tv;
+  if (!useD) tvSum -= tot.d * tot.sg;
+  double tv = 0.5 * (tvSum < 0 ? 0 : tvSum);
+  res.tvd = !ALL ? nan : tv > 1 ? 1 : tv;
   if (target >= 0 && target < n) {
     if (kind == PROBS) {
       res.lpt = std::log((double)a[target] * A.scale);
@@ -415,6 +502,12 @@ static RowResult fused_row(const T* a, const T* b, int n, int kind, bool normali
   }
   res.invalid = false;
   return res;
+}
+
+/** The fused pass over one row pair; `all` = false skips JS and TV (set to NaN). */
+template <typename T>
+static RowResult fused_row(const T* a, const T* b, int n, int kind, bool normalize, double tol, int32_t target, bool all = true) {
+  return all ? fused_row_t<T, true>(a, b, n, kind, normalize, tol, target) : fused_row_t<T, false>(a, b, n, kind, normalize, tol, target);
 }
 
 }  // namespace klk

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { CompareAccumulator, CompareResult } from '../compare/accumulator.js';
+import type { CompareResult } from '../compare/accumulator.js';
 import { compareFiles, parseRowRange, type CompareRun } from '../compare/engine.js';
 import { KldWriter } from '../io/kld.js';
 import { closeWorkers } from '../kernels/index.js';
@@ -228,22 +228,38 @@ export async function tourSection(): Promise<string> {
       for (let i = 0; i < nVocab; i++) {
         // a Zipf-like base and a candidate with noise on its logits, like a coarse quantization
         la[i] = -1.1 * Math.log(1 + i) + 0.5 * (rnd() - 0.5);
-        lb[i] = la[i]! + 0.35 * (rnd() - 0.5);
+        lb[i] = la[i]! + 0.9 * (rnd() - 0.5);
       }
       a.writeLogits(la);
       b.writeLogits(lb);
     }
     a.close();
     b.close();
-    const out = await runCompare(path.join(dir, 'base.kld'), path.join(dir, 'candidate.kld'), { format: 'auto', backend: 'auto', accuracy: '0.005', threads: '1' }, false);
+    const run = await compareFiles({ base: path.join(dir, 'base.kld'), candidate: path.join(dir, 'candidate.kld'), threads: 1 });
+    const r = run.result;
+    const f = (x: number | undefined) => formatNumber(x ?? NaN, 5);
+    const table = renderTable(
+      ['', "KL(base‖candidate) = llama.cpp's KLD", 'KL(candidate‖base)'],
+      [
+        ['mean ± stderr', `${f(r.kld.mean)} ± ${formatNumber(r.kld.stderr!, 2)}`, `${f(r.reverseKld.mean)} ± ${formatNumber(r.reverseKld.stderr!, 2)}`],
+        ['median', f(r.kld.median), f(r.reverseKld.median)],
+        ['99%', f(r.kld.p99), f(r.reverseKld.p99)],
+        ['max', f(r.kld.max), f(r.reverseKld.max)],
+      ],
+    );
     return (
-      '4. Comparing two saved runs like llama.cpp\'s --kl-divergence, offline (two generated .kld files, n_vocab 257, 3 chunks):\n' +
+      'Comparing two saved runs the way llama.cpp\'s --kl-divergence does, but offline: two generated\n' +
+      `   llama.cpp-format files (n_vocab ${nVocab}, odd; ${nChunk} chunks of n_ctx ${nCtx}; ${r.tokens} scored tokens).\n` +
       '   $ klscope compare base.kld candidate.kld\n\n' +
-      out.replace(/^klscope compare: .*\n/, '')
+      table.trimEnd().replace(/^/gm, '   ') +
+      '\n' +
+      `\n   same top token ${formatPercent(r.sameTop.p)}; PPL(candidate)/PPL(base) = ${formatNumber(r.ppl!.ratio, 5)}; RMS Δp = ${formatPercent(r.deltaP!.rms!)};` +
+      ` mean JS ${f(r.js.mean)}, mean TVD ${f(r.tvd.mean)}.\n` +
+      '   KL is not symmetric: the two directions differ token by token. --json, --per-token, --report and\n' +
+      '   --summary-out (for klscope merge across machines) give the rest.\n'
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-export type { CompareAccumulator };

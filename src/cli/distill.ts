@@ -20,7 +20,14 @@ export interface DistillReportOptions {
   command?: string;
 }
 
-/** The table `klscope distill` prints for people. */
+/**
+ * The table `klscope distill` prints for people: one row per model with KL both ways, entropy,
+ * the gap to the exact forward-KL optimum, the teacher's NLL of its samples and distinct-2/3;
+ * the exact optima; the three expected-outcome checks; sample lines.
+ *
+ * @example
+ * process.stdout.write(distillReport(await runDistill(distillPreset('quick'))));
+ */
 export function distillReport(r: DistillResult, opts: DistillReportOptions = {}): string {
   const t = r.teacher;
   const lines = opts.sampleLines ?? 2;
@@ -61,8 +68,14 @@ export function distillReport(r: DistillResult, opts: DistillReportOptions = {})
   return renderTable(header, rows, { title, notes });
 }
 
-/** The parsed flags of `klscope distill`. */
-function optionsFrom(o: Record<string, string | boolean | undefined>): DistillOptions & { quick: boolean } {
+/**
+ * The options of a run from the flags of `klscope distill` (commander's parsed object), with the
+ * preset of --quick or the full run filling what is not given; bad values are usage errors.
+ *
+ * @example
+ * parseDistillFlags({ quick: true, seed: '7' }).steps; // 300
+ */
+export function parseDistillFlags(o: Record<string, string | boolean | undefined>): DistillOptions & { quick: boolean } {
   const quick = Boolean(o.quick);
   const opt = (name: string, flag: string, min = 1) => (o[name] === undefined ? undefined : intOption(String(o[name]), flag, min));
   const losses = o.losses === undefined ? undefined : String(o.losses).split(',').map((x) => x.trim());
@@ -78,8 +91,14 @@ function optionsFrom(o: Record<string, string | boolean | undefined>): DistillOp
   if (order !== undefined && order > 6) throw new UsageError(`invalid --order: expected an integer from 2 to 6, got ${order}`);
   const k = opt('studentContext', '--student-context');
   if (k !== undefined && k > 3) throw new UsageError(`invalid --student-context: expected 1, 2 or 3, got ${k}`);
+  const preset = distillPreset(quick ? 'quick' : 'full');
+  if ((k ?? preset.studentContext) >= (order ?? preset.order) - 1) {
+    throw new UsageError(
+      `invalid --student-context ${k ?? preset.studentContext} with --order ${order ?? preset.order}: the student must see fewer characters than the teacher's ${(order ?? preset.order) - 1}`,
+    );
+  }
   return {
-    ...distillPreset(quick),
+    ...preset,
     quick,
     ...Object.fromEntries(
       Object.entries({
@@ -100,14 +119,19 @@ function optionsFrom(o: Record<string, string | boolean | undefined>): DistillOp
 }
 
 /**
- * The tour's distillation part: the quick run (about 20 s on one core) and its table with one
+ * The tour's distillation part (`npm start`): a lighter run than --quick (a quarter of the
+ * corpus, 4 students × 200 steps of 256 positions; about 7 s of CPU) and its table with one
  * sample line per model.
+ *
+ * @example
+ * process.stdout.write(await tourSection());
  */
 export async function tourSection(): Promise<string> {
-  const r = await runDistill(distillPreset(true));
+  const r = await runDistill(distillPreset('tour'));
   return (
-    'Forward or reverse? Distilling a character 6-gram teacher into students that see 2 characters (klscope distill --quick):\n\n' +
-    distillReport(r, { sampleLines: 1, sampleWidth: 64, command: 'klscope distill --quick' })
+    'Forward or reverse? A character 6-gram teacher distilled into students that see only the last 2 characters.\n' +
+    'Same run with more steps: klscope distill --quick; the full run: klscope distill.\n\n' +
+    distillReport(r, { sampleLines: 1, sampleWidth: 64, command: 'klscope tour (distill, 200 steps per student)' })
   );
 }
 
@@ -133,14 +157,19 @@ export function registerDistill(program: Command): Command {
     .option('--show-samples <n>', 'sample lines shown per model in the table', '2')
     .action(
       action('distill', async (o: Record<string, string | boolean | undefined>) => {
-        const opts = optionsFrom(o);
+        const opts = parseDistillFlags(o);
         const showSamples = intOption(String(o.showSamples), '--show-samples', 0);
         const bar = createProgress({ total: opts.steps! * opts.losses!.length, label: 'steps', extra: '{student} loss {loss}' });
         let result: DistillResult;
+        let shown = '-';
         try {
           result = await runDistill({
             ...opts,
-            onProgress: (p) => bar.update(p.done, { student: p.loss ?? p.phase, loss: p.value === undefined ? '-' : p.value.toFixed(4) }),
+            onProgress: (p) => {
+              if (p.value !== undefined) shown = p.value.toFixed(4);
+              else if (p.phase === 'train' || p.phase === 'teacher') shown = '-';
+              bar.update(p.done, { student: p.phase === 'teacher' ? 'fitting the teacher;' : (p.loss ?? p.phase), loss: shown });
+            },
           });
         } finally {
           bar.stop();

@@ -93,7 +93,8 @@ export async function estimateTourSection(): Promise<string> {
   return (
     '$ klscope estimate data/samples/rollouts.jsonl\n' +
     estimateTable(r, 'data/samples/rollouts.jsonl') +
-    '   (The rollouts were sampled from a known q; data/samples/README.md gives the exact KL(q‖p) per token.)\n'
+    '   The rollouts were sampled from a known 6-way q with a known p (data/samples/README.md): the exact KL(q‖p) is 0.0081778 nats\n' +
+    '   per token and E[k2] = 0.0082707; k3 matches the first with a fifteenth of k1\'s standard error.\n'
   );
 }
 

@@ -5,11 +5,9 @@ import type { Unit } from '../divergence/types.js';
 import { toUnit } from '../divergence/units.js';
 import { UsageError } from '../errors.js';
 import { descentPath, fitGaussian, type FitResult, type PathPoint } from '../fit/fit1d.js';
-import { fit2d, parseMixture2d, DEFAULT_MIXTURE_2D, type Fit2dResult } from '../fit/fit2d.js';
+import { fit2d, parseMixture2d, DEFAULT_MIXTURE_2D, type Fit2dResult, type Mixture2d } from '../fit/fit2d.js';
 import { DEFAULT_MIXTURE, formatMixture, parseMixture, type Gaussian1d, type Mixture } from '../fit/mixture.js';
-import { renderFitFigure, type FitPanel } from '../report/figure.js';
-import { renderFit2dFigure } from '../report/figure2d.js';
-import { svgToPng } from '../report/figurePng.js';
+import type { FitPanel } from '../report/figure.js';
 import { formatNumber } from '../report/format.js';
 import { toJson } from '../report/json.js';
 import { renderTable } from '../report/table.js';
@@ -36,6 +34,15 @@ export interface FitCommandOptions {
   start?: Gaussian1d;
   steps?: number;
   learningRate?: number;
+}
+
+/**
+ * The figure modules (Observable Plot, linkedom, resvg) load only when a figure is asked for,
+ * so every other command starts without them.
+ */
+async function figures() {
+  const [{ renderFitFigure }, { renderFit2dFigure }, { svgToPng }] = await Promise.all([import('../report/figure.js'), import('../report/figure2d.js'), import('../report/figurePng.js')]);
+  return { renderFitFigure, renderFit2dFigure, svgToPng };
 }
 
 /** Writes a file atomically: a temp name in the same folder, then rename. */
@@ -111,8 +118,14 @@ export function fitTable(r: FitResult, mix: Mixture, unit: Unit, paths?: { forwa
   });
 }
 
+/** Output of a fit command: what to print and the files to write, built before anything is written. */
+export interface FitOutput {
+  stdout: string;
+  files: { file: string; data: string | Uint8Array }[];
+}
+
 /** Runs the 1-D fit and builds its outputs (stdout text and files) without writing them. */
-export function fitCommand(o: FitCommandOptions): { stdout: string; files: { file: string; data: string | Uint8Array }[] } {
+export async function fitCommand(o: FitCommandOptions): Promise<FitOutput> {
   const r = fitGaussian(o.mix);
   const paths = o.path
     ? {
@@ -122,7 +135,8 @@ export function fitCommand(o: FitCommandOptions): { stdout: string; files: { fil
     : undefined;
   const files: { file: string; data: string | Uint8Array }[] = [];
   if (o.svg || o.png) {
-    const svg = renderFitFigure(o.mix, r, { unit: o.unit, panels: o.panels });
+    const { renderFitFigure, svgToPng } = await figures();
+    const svg = renderFitFigure(o.mix, r, { unit: o.unit, panels: o.panels, paths: paths ? { forward: paths.forward, reverse: paths.reverse } : undefined });
     if (o.svg) files.push({ file: o.svg, data: svg });
     if (o.png) files.push({ file: o.png, data: svgToPng(svg) });
   }
@@ -148,7 +162,38 @@ export function fit2dJson(r: Fit2dResult, unit: Unit): Record<string, unknown> {
   };
 }
 
-function parseStart(s: string): Gaussian1d {
+/** Runs the 2-D fit and builds its outputs without writing them. */
+export async function fit2dCommand(o: { mix: Mixture2d; unit: Unit; json?: boolean; svg?: string; png?: string }): Promise<FitOutput> {
+  const r = fit2d(o.mix);
+  const files: FitOutput['files'] = [];
+  if (o.svg || o.png) {
+    const { renderFit2dFigure, svgToPng } = await figures();
+    const svg = renderFit2dFigure(o.mix, r, { unit: o.unit });
+    if (o.svg) files.push({ file: o.svg, data: svg });
+    if (o.png) files.push({ file: o.png, data: svgToPng(svg) });
+  }
+  if (o.json) return { stdout: toJson(fit2dJson(r, o.unit)) + '\n', files };
+  const n = (x: number) => formatNumber(Math.abs(x) < 1e-12 ? 0 : x, 5);
+  const row = (name: string, div: string, f: Fit2dResult['forward'], note: string) => [
+    name,
+    div,
+    `(${n(f.mean[0])}, ${n(f.mean[1])})`,
+    `[[${n(f.cov[0][0])}, ${n(f.cov[0][1])}], [${n(f.cov[1][0])}, ${n(f.cov[1][1])}]]`,
+    n(toUnit(f.kl, o.unit)),
+    note,
+  ];
+  const rows = [row('forward', 'KL(P‖Q)', r.forward, 'moment matching (exact)')];
+  for (const lo of r.reverse.localOptima) rows.push(row('reverse', 'KL(Q‖P)', lo, lo.global ? 'global optimum' : 'local optimum'));
+  let out = renderTable(['fit', 'minimises', 'mean', 'covariance', `KL (${o.unit})`, 'note'], rows, {
+    title: 'klscope fit --dim 2: P = a 2-D mixture, Q = one 2-D Gaussian N(mean, covariance)',
+    align: ['left', 'left', 'right', 'right', 'right', 'left'],
+  });
+  for (const f of files) out += `wrote ${f.file}\n`;
+  return { stdout: out, files };
+}
+
+/** Parses `--start mu:sigma`. */
+export function parseStart(s: string): Gaussian1d {
   const f = s.split(':').map((x) => (x.trim() === '' ? NaN : Number(x)));
   if (f.length !== 2 || !Number.isFinite(f[0]) || !(f[1]! > 0) || !Number.isFinite(f[1])) {
     throw new UsageError(`invalid --start: expected "mu:sigma" with sigma > 0, got ${JSON.stringify(s)}`);
@@ -168,37 +213,21 @@ export function registerFit(program: Command): Command {
     .option('--svg <file>', 'write the two-panel figure (forward | reverse) as SVG')
     .option('--png <file>', 'write the same figure as PNG (rendered without a browser)')
     .option('--panels <list>', 'panels of the 1-D figure: forward,reverse | forward | reverse', 'forward,reverse')
-    .option('--path', 'also run Adam on (mu, log sigma) in both directions and report the path')
+    .option('--path', 'also run Adam on (mu, log sigma) in both directions; report the path and draw it in the figure')
     .option('--start <mu:sigma>', 'start of the --path runs (default: off-centre and narrow)')
     .option('--steps <n>', 'Adam steps of --path', '300')
     .option('--lr <rate>', 'Adam learning rate of --path', '0.05')
     .action(
-      action('fit', (o: Record<string, string | boolean | undefined>) => {
+      action('fit', async (o: Record<string, string | boolean | undefined>) => {
         if (o.mix !== undefined && o.preset !== undefined) throw new UsageError('give either --mix or --preset, not both');
         const unit = o.unit as Unit;
         const dim = Number(o.dim);
         if (dim === 2) {
-          const mix2 = o.mix !== undefined ? parseMixture2d(String(o.mix)) : DEFAULT_MIXTURE_2D;
           if (o.preset !== undefined) throw new UsageError('--preset is for --dim 1; give --mix "w:mx:my:sx:sy,..." for 2-D');
-          const r = fit2d(mix2);
-          const files: { file: string; data: string | Uint8Array }[] = [];
-          if (o.svg || o.png) {
-            const svg = renderFit2dFigure(mix2, r, { unit });
-            if (o.svg) files.push({ file: String(o.svg), data: svg });
-            if (o.png) files.push({ file: String(o.png), data: svgToPng(svg) });
-          }
-          let out: string;
-          if (o.json) out = toJson(fit2dJson(r, unit)) + '\n';
-          else {
-            const n = (x: number) => formatNumber(Math.abs(x) < 1e-12 ? 0 : x, 5);
-            const row = (name: string, div: string, f: Fit2dResult['forward'], note: string) => [name, div, `(${n(f.mean[0])}, ${n(f.mean[1])})`, `[[${n(f.cov[0][0])}, ${n(f.cov[0][1])}], [${n(f.cov[1][0])}, ${n(f.cov[1][1])}]]`, n(toUnit(f.kl, unit)), note];
-            const rows = [row('forward', 'KL(P‖Q)', r.forward, 'moment matching (exact)')];
-            for (const lo of r.reverse.localOptima) rows.push(row('reverse', 'KL(Q‖P)', lo, lo.global ? 'global optimum' : 'local optimum'));
-            out = renderTable(['fit', 'minimises', 'mean', 'covariance', `KL (${unit})`, 'note'], rows, { title: 'klscope fit --dim 2: P = a 2-D mixture, Q = one 2-D Gaussian', align: ['left', 'left', 'right', 'right', 'right', 'left'] });
-            for (const f of files) out += `wrote ${f.file}\n`;
-          }
-          for (const f of files) writeAtomic(f.file, f.data);
-          process.stdout.write(out);
+          const mix2 = o.mix !== undefined ? parseMixture2d(String(o.mix)) : DEFAULT_MIXTURE_2D;
+          const res = await fit2dCommand({ mix: mix2, unit, json: Boolean(o.json), svg: o.svg === undefined ? undefined : String(o.svg), png: o.png === undefined ? undefined : String(o.png) });
+          for (const f of res.files) writeAtomic(f.file, f.data);
+          process.stdout.write(res.stdout);
           return;
         }
         const mix = o.preset !== undefined ? parseMixture(FIT_PRESETS[String(o.preset)]!.mix) : o.mix !== undefined ? parseMixture(String(o.mix)) : DEFAULT_MIXTURE;
@@ -206,7 +235,7 @@ export function registerFit(program: Command): Command {
           .split(',')
           .map((s) => s.trim());
         for (const p of panels) if (p !== 'forward' && p !== 'reverse') throw new UsageError(`invalid --panels: expected forward and/or reverse, got ${JSON.stringify(p)}`);
-        const res = fitCommand({
+        const res = await fitCommand({
           mix,
           unit,
           json: Boolean(o.json),
@@ -242,6 +271,7 @@ export function registerFit(program: Command): Command {
  */
 export async function tourSection(outDir = 'out'): Promise<string> {
   const r = fitGaussian(DEFAULT_MIXTURE);
+  const { renderFitFigure, svgToPng } = await figures();
   const written: string[] = [];
   const figs: { name: string; panels: FitPanel[] }[] = [
     { name: 'forward-kl', panels: ['forward'] },

@@ -1,36 +1,8 @@
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
-import { CompareAccumulator, type CompareSummaryJson } from '../compare/accumulator.js';
-import { DataError } from '../errors.js';
+import { mergeSummaryFiles } from '../compare/merge.js';
 import { renderCompareHtml } from '../report/compareHtml.js';
 import { compareJson, compareTable, writeFileAtomic } from './compare.js';
 import { action, withExamples } from './run.js';
-
-/**
- * Merges `klscope compare --summary-out` files: exact sums add up to the unsplit run's sums, the
- * sketches merge bucket by bucket (quantiles within the stated relative error).
- *
- * @example
- * const acc = mergeSummaryFiles(['part0.json', 'part1.json']);
- * acc.result().kld.mean; // equals the unsplit run's mean
- */
-export function mergeSummaryFiles(files: string[]): CompareAccumulator {
-  let acc: CompareAccumulator | undefined;
-  for (const f of files) {
-    let j: CompareSummaryJson;
-    try {
-      j = JSON.parse(readFileSync(f, 'utf8')) as CompareSummaryJson;
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new DataError(`${f}: ${code ? `cannot read file (${code})` : `not JSON (${(e as Error).message})`}`);
-    }
-    const part = CompareAccumulator.fromSummary(j, f);
-    if (!acc) acc = part;
-    else acc.merge(part);
-  }
-  if (!acc) throw new DataError('no summaries to merge');
-  return acc;
-}
 
 export function registerMerge(program: Command): Command {
   const cmd = program

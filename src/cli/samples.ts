@@ -64,6 +64,9 @@ export function samplesTable(r: SamplesDivergence, names: { a: string; b: string
     `kNN: Wang–Kulkarni–Verdú (2009) / Pérez-Cruz (2008) estimator with a k-d tree; ${lvl}: percentile bootstrap, ${r.knn.bootstrap} replicates, seed ${r.knn.seed}.`,
     'Gaussian fit: closed-form KL between normals with each set\'s mean and covariance (a Fréchet-distance-style summary: exact only if the data are Gaussian).',
   ];
+  if (r.knn.skippedReplicates > 0) {
+    notes.push(`bootstrap: ${r.knn.skippedReplicates} of ${r.knn.bootstrap} replicates were skipped (a resample of so few points had no two distinct points)${r.knn.forwardCi ? '' : ', so there is no interval'}.`);
+  }
   if (r.gaussian.singular.a || r.gaussian.singular.b) {
     notes.push(`Gaussian fit: the covariance of ${[r.gaussian.singular.a ? 'A' : '', r.gaussian.singular.b ? 'B' : ''].filter(Boolean).join(' and ')} is singular (fewer samples than dimensions, or collinear columns), so that KL is ∞.`);
   }
@@ -88,7 +91,8 @@ export async function samplesTourSection(): Promise<string> {
   return (
     '$ klscope samples data/samples/real.csv data/samples/generated.csv --bootstrap 50\n' +
     samplesTable(r, { a: 'data/samples/real.csv', b: 'data/samples/generated.csv' }) +
-    '   (data/samples/README.md gives the Gaussians these were drawn from and their exact KL.)\n'
+    '   The sets were drawn from A ~ N(0, I) and B ~ N((0.5, −0.3), [[1.44, 0.3], [0.3, 0.64]]), so the exact values are\n' +
+    '   KL(A‖B) = 0.3866 and KL(B‖A) = 0.3022; with 1,000 samples each, the estimates scatter around them by about the interval width.\n'
   );
 }
 

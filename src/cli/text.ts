@@ -115,14 +115,14 @@ export function textTable(r: TextReport, names: { generated: string; reference: 
   const notes = [
     `vocabulary (distinct ${r.n}-grams): generated ${r.vocabulary.generated}, reference ${r.vocabulary.reference}, union ${r.vocabulary.union}; ` +
       `occurrences: generated ${r.ngrams.generated}, reference ${r.ngrams.reference}`,
-    `${r.unseen.inGenerated} n-gram types of the generated text never occur in the reference; ${r.unseen.inReference} of the reference never occur in the generated text.`,
+    `${r.onlyInGenerated.count} n-gram types of the generated text never occur in the reference; ${r.onlyInReference.count} of the reference never occur in the generated text.`,
   ];
   if (r.reverse === Infinity) {
-    const ex = r.topReverse.filter((t) => t.contribution === Infinity).slice(0, 5).map((t) => esc(t.ngram));
+    const ex = r.onlyInGenerated.examples.map(esc);
     notes.push(`KL(generated‖reference) = ∞: the generated text has n-grams the reference lacks, e.g. ${ex.join(', ')}. Use --smoothing kn or --smoothing 0.5 for a finite value.`);
   }
   if (r.forward === Infinity) {
-    const ex = r.topForward.filter((t) => t.contribution === Infinity).slice(0, 5).map((t) => esc(t.ngram));
+    const ex = r.onlyInReference.examples.map(esc);
     notes.push(`KL(reference‖generated) = ∞: the reference has n-grams the generated text never produces, e.g. ${ex.join(', ')}.`);
   }
   if (r.pairs) {

@@ -13,7 +13,10 @@ import { closeWorkers } from '../kernels/index.js';
 // ---------- an independent reading of llama.cpp's format and statistics (whole file in memory) ----------
 
 interface Row {
+  /** log p as scale·code + min in float64 */
   lp: Float64Array;
+  /** llama.cpp's window: the float32 decode is above −16 */
+  win: Uint8Array;
   target: number;
   position: number;
 }
@@ -35,8 +38,13 @@ function readKldWhole(file: string): Row[] {
       const scale = dv.getFloat32(off, true);
       const min = dv.getFloat32(off + 4, true);
       const lp = new Float64Array(V);
-      for (let i = 0; i < V; i++) lp[i] = Math.fround(Math.fround(scale * dv.getUint16(off + 8 + 2 * i, true)) + min);
-      rows.push({ lp, target: tokens[c * nCtx + j + 1]!, position: j + 1 });
+      const win = new Uint8Array(V);
+      for (let i = 0; i < V; i++) {
+        const code = dv.getUint16(off + 8 + 2 * i, true);
+        lp[i] = min + scale * code;
+        win[i] = Math.fround(Math.fround(scale * code) + min) > -16 ? 1 : 0;
+      }
+      rows.push({ lp, win, target: tokens[c * nCtx + j + 1]!, position: j + 1 });
       off += perRow;
     }
   }
@@ -66,8 +74,10 @@ interface TokenValues {
   lq: number;
 }
 
-/** Per-token values by the definitions: window −16 on a quantized side, every token on an exact side. */
-function tokenValues(a: Float64Array, b: Float64Array, ta: number, tb: number, t: number): TokenValues {
+const ALL = (n: number) => new Uint8Array(n).fill(1);
+
+/** Per-token values by the definitions: llama.cpp's window on a quantized side, every token on an exact side. */
+function tokenValues(a: Float64Array, b: Float64Array, wa: Uint8Array, wb: Uint8Array, t: number): TokenValues {
   let kld = 0;
   let rkld = 0;
   let js = 0;
@@ -77,8 +87,8 @@ function tokenValues(a: Float64Array, b: Float64Array, ta: number, tb: number, t
   for (let i = 0; i < a.length; i++) {
     if (a[i]! > a[am]!) am = i;
     if (b[i]! > b[bm]!) bm = i;
-    const p = a[i]! > ta ? Math.exp(a[i]!) : 0;
-    const q = b[i]! > tb ? Math.exp(b[i]!) : 0;
+    const p = wa[i] ? Math.exp(a[i]!) : 0;
+    const q = wb[i] ? Math.exp(b[i]!) : 0;
     if (p > 0) kld += p * (a[i]! - b[i]!);
     if (q > 0) rkld += q * (b[i]! - a[i]!);
     const m = (p + q) / 2;
@@ -162,9 +172,9 @@ describe('compareFiles on llama.cpp .kld files', () => {
     const A = readKldWhole(fx.base);
     const B = readKldWhole(fx.cand);
     assert.equal(A.length, 33);
-    const tv = A.map((r, k) => tokenValues(r.lp, B[k]!.lp, -16, -16, r.target));
+    const tv = A.map((r, k) => tokenValues(r.lp, B[k]!.lp, r.win, B[k]!.win, r.target));
     // some KL terms really are outside the window: the window rule matters in this fixture
-    assert.ok(A.some((r) => r.lp.some((v) => v <= -16)));
+    assert.ok(A.some((r) => r.win.some((v) => v === 0)));
     const one = await compareFiles({ base: fx.base, candidate: fx.cand, threads: 1 });
     checkStats(one.result, tv, 1e-12);
     const two = await compareFiles({ base: fx.base, candidate: fx.cand, threads: 2 });
@@ -176,9 +186,19 @@ describe('compareFiles on llama.cpp .kld files', () => {
     const buf = readFileSync(fx.candNpy);
     const x = new Float32Array(buf.buffer.slice(buf.byteOffset + 128, buf.byteOffset + buf.length));
     const lq = logSoftmaxRows(x, 1001);
-    const tv = A.map((r, k) => tokenValues(r.lp, lq[k]!, -16, -Infinity, r.target));
+    const tv = A.map((r, k) => tokenValues(r.lp, lq[k]!, r.win, ALL(1001), r.target));
     const res = await compareFiles({ base: fx.base, candidate: fx.candNpy, threads: 1 });
     checkStats(res.result, tv, 1e-10);
+  });
+
+  test('.npy base logits against a .kld candidate (the candidate\'s floor tokens read at the floor)', async () => {
+    const B = readKldWhole(fx.cand);
+    const buf = readFileSync(fx.baseNpy);
+    const lp = logSoftmaxRows(new Float32Array(buf.buffer.slice(buf.byteOffset + 128, buf.byteOffset + buf.length)), 1001);
+    const tv = B.map((r, k) => tokenValues(lp[k]!, r.lp, ALL(1001), r.win, r.target));
+    const res = await compareFiles({ base: fx.baseNpy, candidate: fx.cand, threads: 2 });
+    checkStats(res.result, tv, 1e-10);
+    assert.ok(res.result.notes.some((n) => n.includes('tokens the candidate .kld stores at its floor code')));
   });
 
   test('errors: token, vocab and n_ctx mismatches, truncation, magic, NaN rows', async () => {
@@ -257,7 +277,7 @@ describe('compareFiles on logits (.npy, .safetensors) through the fused kernel',
   const ids = Array.from({ length: T + 1 }, (_, i) => (i * 37) % V);
   const lp = logSoftmaxRows(base, V);
   const lq = logSoftmaxRows(cand, V);
-  const tv = lp.map((a, t) => tokenValues(a, lq[t]!, -Infinity, -Infinity, ids[t + 1]!));
+  const tv = lp.map((a, t) => tokenValues(a, lq[t]!, ALL(V), ALL(V), ids[t + 1]!));
 
   test('.npy logits with a .json token list', async () => {
     writeFileSync(path.join(dir, 'b.npy'), encodeNpy(base, [T, V]));

@@ -135,35 +135,28 @@ async function compareOpened(base: OpenedSource, cand: OpenedSource, opts: Compa
   if (base.rows !== cand.rows) throw new DataError(`row count mismatch: base has ${base.rows} scored rows, candidate has ${cand.rows} (row t of each must predict the same token)`);
   const total = base.rows;
   const cols = base.cols;
-  // Targets and positions per row: from a .kld side, or from --tokens (row t predicts token t + 1).
+  // Targets: a .kld side carries its tokens (read per block); logits take --tokens (row t predicts token t + 1).
   const kld = base.kind === 'kld' ? base.kld : cand.kind === 'kld' ? cand.kld : null;
   let targets: Int32Array | null = null;
-  const positions = new Int32Array(total);
   if (kld) {
     if (opts.tokens) throw new UsageError('--tokens does not apply when a side is a .kld file: the file carries its tokens');
-    targets = new Int32Array(total);
-    for (let r = 0; r < total; r++) {
-      targets[r] = kld.targetOf(r);
-      positions[r] = kld.positionOf(r);
+  } else if (opts.tokens) {
+    const ids = readTokenIds(opts.tokens, '--tokens');
+    if (ids.length !== total + 1 && ids.length !== total) {
+      throw new DataError(`--tokens: expected ${total + 1} token ids (T + 1 for ${total} rows: row t predicts token t + 1), got ${ids.length}`);
     }
-  } else {
-    for (let r = 0; r < total; r++) positions[r] = r + 1;
-    if (opts.tokens) {
-      const ids = readTokenIds(opts.tokens, '--tokens');
-      if (ids.length !== total + 1 && ids.length !== total) {
-        throw new DataError(`--tokens: expected ${total + 1} token ids (T + 1 for ${total} rows: row t predicts token t + 1), got ${ids.length}`);
-      }
-      // T ids: the targets themselves; T + 1 ids: the text, row t predicting token t + 1
-      targets = ids.length === total + 1 ? ids.subarray(1) : ids;
-      for (let r = 0; r < total; r++) {
-        if (targets[r]! >= cols) throw new DataError(`--tokens: token ${ids.length === total + 1 ? r + 1 : r} is ${targets[r]}, outside the vocabulary of ${cols}`);
-      }
+    // T ids: the targets themselves; T + 1 ids: the text, row t predicting token t + 1
+    targets = ids.length === total + 1 ? ids.subarray(1) : ids;
+    for (let r = 0; r < total; r++) {
+      if (targets[r]! >= cols) throw new DataError(`--tokens: token ${ids.length === total + 1 ? r + 1 : r} is ${targets[r]}, outside the vocabulary of ${cols}`);
     }
   }
   const [start, endRaw] = opts.rowRange ?? [0, total];
   const end = Math.min(endRaw, total);
   if (start >= end) throw new UsageError(`invalid --rows ${start}:${endRaw}: the inputs have ${total} rows, so the range is empty`);
-  const acc = new CompareAccumulator({ relativeAccuracy: opts.relativeAccuracy, retainLimit: opts.retainLimit });
+  // KL by position: positions in the context window (.kld), else row indices in about 512 bins
+  const positionBinWidth = kld ? Math.max(1, Math.ceil(kld.header.nCtx / 1024)) : Math.max(1, Math.ceil(total / 512));
+  const acc = new CompareAccumulator({ relativeAccuracy: opts.relativeAccuracy, retainLimit: opts.retainLimit, positionBinWidth });
   acc.inputs.push({ ...describe(base, 'base'), rowRange: [start, end] }, describe(cand, 'candidate'));
   const threads = Math.max(1, Math.floor(opts.threads ?? availableParallelism()));
   const bytesPerRow = (s: OpenedSource) => (s.kind === 'kld' ? s.kld.header.rowBytes : s.cols * (s.floats.dtype === 'f64' ? 8 : s.floats.dtype === 'f32' ? 4 : 2));
@@ -171,22 +164,26 @@ async function compareOpened(base: OpenedSource, cand: OpenedSource, opts: Compa
 
   if (base.kind === 'kld' || cand.kind === 'kld') {
     notesForKld(acc, base, cand);
-    await runFused(base, cand, { start, end, targets, positions, threads, acc, opts });
+    await runFused(base, cand, { start, end, targets, threads, acc, opts });
   } else {
-    await runKernel(base, cand, { start, end, targets, positions, threads, acc, opts });
+    await runKernel(base, cand, { start, end, targets, threads, acc, opts });
   }
   return { accumulator: acc, result: acc.result(), rows: end - start, elements: (end - start) * cols, bytes, vocab: cols };
 }
 
 function notesForKld(acc: CompareAccumulator, base: OpenedSource, cand: OpenedSource): void {
-  if (base.kind === 'kld') {
-    acc.notes.push('KL(base‖candidate) sums over the base\'s stored window (log p > −16 nats), exactly as llama.cpp\'s KLD; quantized rows can come out slightly negative and are not clamped.');
-  }
+  const floor = (side: string) => `tokens the ${side} .kld stores at its floor code read as the floor value, an upper bound on their log-probability, so those terms are lower bounds`;
   acc.notes.push(
-    'KL(candidate‖base) sums over the candidate\'s ' + (cand.kind === 'kld' ? 'stored window (log q > −16)' : 'whole vocabulary') +
-      (base.kind === 'kld' ? '; tokens the base .kld stores at its floor read as the floor value, an upper bound on their log-probability, so those terms are lower bounds.' : '.'),
+    'KL(base‖candidate) sums over ' +
+      (base.kind === 'kld' ? "the base's stored window (log p > −16 nats), exactly as llama.cpp's KLD; quantized rows can come out slightly negative and are not clamped" : 'the whole vocabulary') +
+      (cand.kind === 'kld' ? `; ${floor('candidate')}.` : '.'),
   );
-  acc.notes.push('JS and TVD compare the windowed distributions: tokens outside a .kld side\'s window (log p ≤ −16) count as 0.');
+  acc.notes.push(
+    "KL(candidate‖base) sums over the candidate's " +
+      (cand.kind === 'kld' ? 'stored window (log q > −16)' : 'whole vocabulary') +
+      (base.kind === 'kld' ? `; ${floor('base')}.` : '.'),
+  );
+  acc.notes.push("JS and TVD compare the windowed distributions: tokens outside a .kld side's window (log p ≤ −16) count as 0.");
   if (cand.kind === 'kld') {
     acc.notes.push('The candidate is a .kld file too: its log-probabilities are 16-bit quantized, where llama.cpp would use live logits; FP16 stored against itself reads a KLD of about 0.0005.');
   }
@@ -195,8 +192,8 @@ function notesForKld(acc: CompareAccumulator, base: OpenedSource, cand: OpenedSo
 interface RunArgs {
   start: number;
   end: number;
+  /** Targets of logit inputs (from --tokens), or null. */
   targets: Int32Array | null;
-  positions: Int32Array;
   threads: number;
   acc: CompareAccumulator;
   opts: CompareOptions;
@@ -220,14 +217,14 @@ async function runFused(base: OpenedSource, cand: OpenedSource, args: RunArgs): 
   for (let r = args.start; r < args.end; r += blockRows) ranges.push([r, Math.min(blockRows, args.end - r)]);
   if (args.threads <= 1 || ranges.length <= 1) {
     const scratch = new FusedScratch(base, cand, blockRows);
-    for (const [r0, n] of ranges) await deliver(args, fusedBlock({ base, cand, r0, n, targets: args.targets, positions: args.positions, scratch }));
+    for (const [r0, n] of ranges) await deliver(args, fusedBlock({ base, cand, r0, n, scratch }));
     return;
   }
   const nw = Math.min(args.threads, ranges.length);
   const url = new URL('./worker.js', import.meta.url);
   const workers = Array.from(
     { length: nw },
-    () => new Worker(url, { workerData: { base: base.spec, cand: cand.spec, targets: args.targets, positions: args.positions, blockRows } }),
+    () => new Worker(url, { workerData: { base: base.spec, cand: cand.spec, blockRows } }),
   );
   try {
     await new Promise<void>((resolve, reject) => {
@@ -337,7 +334,7 @@ async function runKernel(base: OpenedSource, cand: OpenedSource, args: RunArgs):
     b.tvd.set(s.tvd);
     b.argmaxBase.set(s.argmaxP);
     b.argmaxCand.set(s.argmaxQ);
-    b.position.set(args.positions.subarray(r0, r0 + n));
+    for (let i = 0; i < n; i++) b.position[i] = r0 + i + 1;
     if (args.targets) {
       b.target.set(args.targets.subarray(r0, r0 + n));
       b.logpTarget.set(s.logpTarget);

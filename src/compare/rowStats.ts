@@ -39,24 +39,48 @@ function whereRow(src: OpenedSource, row: number): string {
 }
 
 /**
- * Decodes one row of a side into log-probabilities `lv` and returns the window threshold:
- * a .kld row is decoded like llama.cpp's reader (float32 scale·code + min_log_prob) and its
- * window is log p > −16; a logit row is log-softmaxed in float64 and every token is in.
+ * The first code whose float32 decode fl(fl(scale·code) + min) lies above llama.cpp's −16 window
+ * floor (65536 when none does): decoded values grow with the code, so "in the window" is
+ * "code >= threshold", the very tokens llama.cpp's reader sums.
+ */
+export function windowThresholdCode(scale: number, min: number): number {
+  if (decodeKldValue(scale, min, 65535) <= KLD_WINDOW) return 65536;
+  if (decodeKldValue(scale, min, 0) > KLD_WINDOW) return 0;
+  let lo = 0; // decode(lo) <= −16
+  let hi = 65535; // decode(hi) > −16
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >>> 1;
+    if (decodeKldValue(scale, min, mid) > KLD_WINDOW) hi = mid;
+    else lo = mid;
+  }
+  return hi;
+}
+
+/** scale and min_log_prob of row k of a raw .kld block, validated. */
+function kldRowHead(src: OpenedSource & { kind: 'kld' }, raw: Uint8Array, k: number, row: number): [number, number, Uint16Array] {
+  const h = src.kld.header;
+  const off = k * h.rowBytes;
+  const f = new Float32Array(raw.buffer, raw.byteOffset + off, 2);
+  const scale = f[0]!;
+  const min = f[1]!;
+  if (!Number.isFinite(scale) || scale < 0) throw new DataError(`${whereRow(src, row)}: scale is ${showValue(scale)}, expected a finite number >= 0`);
+  if (!Number.isFinite(min) || min > 1e-3) throw new DataError(`${whereRow(src, row)}: min_log_prob is ${showValue(min)}, expected a finite log-probability <= 0`);
+  return [scale, min, new Uint16Array(raw.buffer, raw.byteOffset + off + 8, h.nVocab)];
+}
+
+/**
+ * Decodes one row of a side into log-probabilities `lv` and returns the window threshold
+ * (in the window: lv >= threshold). A .kld row decodes as scale·code + min_log_prob in float64;
+ * its window is llama.cpp's (float32 decode > −16). A logit row is log-softmaxed in float64 and
+ * every token with a finite logit is in.
  */
 function decodeSide(src: OpenedSource, s: SideScratch, k: number, row: number, cols: number): number {
   const lv = s.lv;
   if (src.kind === 'kld') {
-    const h = src.kld.header;
-    const off = k * h.rowBytes;
-    const raw = s.raw!;
-    const f = new Float32Array(raw.buffer, raw.byteOffset + off, 2);
-    const scale = f[0]!;
-    const min = f[1]!;
-    if (!Number.isFinite(scale) || scale < 0) throw new DataError(`${whereRow(src, row)}: scale is ${showValue(scale)}, expected a finite number >= 0`);
-    if (!Number.isFinite(min) || min > 1e-3) throw new DataError(`${whereRow(src, row)}: min_log_prob is ${showValue(min)}, expected a finite log-probability <= 0`);
-    const codes = new Uint16Array(raw.buffer, raw.byteOffset + off + 8, cols);
-    for (let i = 0; i < cols; i++) lv[i] = decodeKldValue(scale, min, codes[i]!);
-    return KLD_WINDOW;
+    const [scale, min, codes] = kldRowHead(src, s.raw!, k, row);
+    for (let i = 0; i < cols; i++) lv[i] = min + scale * codes[i]!;
+    const c = windowThresholdCode(scale, min);
+    return c > 65535 ? Infinity : min + scale * c;
   }
   const x = s.floats!;
   const off = k * cols;
@@ -72,7 +96,7 @@ function decodeSide(src: OpenedSource, s: SideScratch, k: number, row: number, c
   for (let i = 0; i < cols; i++) s2 += Math.exp(x[off + i]! - m);
   const lse = m + Math.log(s2);
   for (let i = 0; i < cols; i++) lv[i] = x[off + i]! - lse;
-  return -Infinity;
+  return -Number.MAX_VALUE;
 }
 
 /** Scratch buffers for a pair of sides and a block size. */
@@ -94,16 +118,92 @@ function readSide(src: OpenedSource, s: SideScratch, r0: number, n: number): voi
   else src.floats.read(r0, n, s.floats!.subarray(0, n * src.cols));
 }
 
+const HA = new Float64Array(256);
+const LA = new Float64Array(256);
+const HB = new Float64Array(256);
+const LB = new Float64Array(256);
+
+/**
+ * exp(min + scale·code) = exp(min + 256·scale·hi) · exp(scale·lo) with code = 256·hi + lo: two
+ * 256-entry tables per row replace one exp per token (relative error ~1e-14).
+ */
+function fillExpTables(scale: number, min: number, hi: Float64Array, lo: Float64Array): void {
+  for (let j = 0; j < 256; j++) {
+    hi[j] = Math.exp(min + 256 * scale * j);
+    lo[j] = Math.exp(scale * j);
+  }
+}
+
+/**
+ * Row k of a .kld pair, the hot loop of two saved runs: codes are compared for the argmax and
+ * the window, probabilities come from the exp tables, and the JS term of near-equal
+ * probabilities uses a series in r = tanh(d/2), d = log q − log p, instead of a logarithm:
+ * p·log(2p/(p+q)) + q·log(2q/(p+q)) = m·h(r), m = (p+q)/2, h(r) = Σ r^(2k)/(k(2k−1)).
+ */
+function kldPairRow(out: RowBlock, k: number, a: [number, number, Uint16Array], b: [number, number, Uint16Array], cols: number): void {
+  const [sa, ma, ca] = a;
+  const [sb, mb, cb] = b;
+  fillExpTables(sa, ma, HA, LA);
+  fillExpTables(sb, mb, HB, LB);
+  const ta = windowThresholdCode(sa, ma);
+  const tb = windowThresholdCode(sb, mb);
+  let fwd = 0;
+  let rev = 0;
+  let js = 0;
+  let tv = 0;
+  let amA = 0;
+  let amB = 0;
+  let maxA = -1;
+  let maxB = -1;
+  for (let i = 0; i < cols; i++) {
+    const x = ca[i]!;
+    const y = cb[i]!;
+    if (x > maxA) {
+      maxA = x;
+      amA = i;
+    }
+    if (y > maxB) {
+      maxB = y;
+      amB = i;
+    }
+    const inA = x >= ta;
+    const inB = y >= tb;
+    if (!inA && !inB) continue;
+    const la = ma + sa * x;
+    const lb = mb + sb * y;
+    const p = inA ? HA[x >>> 8]! * LA[x & 255]! : 0;
+    const q = inB ? HB[y >>> 8]! * LB[y & 255]! : 0;
+    if (inA) fwd += p * (la - lb);
+    if (inB) rev += q * (lb - la);
+    tv += Math.abs(p - q);
+    if (inA && inB) {
+      const d = lb - la;
+      if (d < 0.25 && d > -0.25) {
+        const h1 = 0.5 * d;
+        const h2 = h1 * h1;
+        const r = h1 * (1 - h2 * (1 / 3 - h2 * (2 / 15 - h2 * (17 / 315 - h2 * (62 / 2835)))));
+        const r2 = r * r;
+        js += 0.5 * (p + q) * r2 * (1 + r2 * (1 / 6 + r2 * (1 / 15 + r2 * (1 / 28 + r2 / 45))));
+      } else {
+        const lm = Math.log(p + q) - Math.LN2;
+        js += p * (la - lm) + q * (lb - lm);
+      }
+    } else js += (p + q) * Math.LN2; // one side outside its window: p·log(2p/p) = p·ln 2
+  }
+  out.forward[k] = fwd;
+  out.reverse[k] = rev;
+  out.js[k] = Math.min(Math.max(0, 0.5 * js), Math.LN2);
+  out.tvd[k] = Math.min(0.5 * tv, 1);
+  out.argmaxBase[k] = amA;
+  out.argmaxCand[k] = amB;
+}
+
 /** Inputs of {@link fusedBlock}. */
 export interface BlockRequest {
   base: OpenedSource;
   cand: OpenedSource;
   r0: number;
   n: number;
-  /** Target token per global row (−1 none), or null. */
-  targets: Int32Array | null;
-  /** Position per global row. */
-  positions: Int32Array;
   scratch: FusedScratch;
 }
 
@@ -124,10 +224,27 @@ export function fusedBlock(req: BlockRequest): RowBlock {
   readSide(base, scratch.base, r0, n);
   readSide(cand, scratch.cand, r0, n);
   const out = createRowBlock(n, r0);
+  // targets and positions come from the .kld side's token list
+  const kf = base.kind === 'kld' ? base.kld : cand.kind === 'kld' ? cand.kld : null;
+  if (!kf) throw new Error('fusedBlock needs a .kld side');
   const a = scratch.base.lv;
   const b = scratch.cand.lv;
   for (let k = 0; k < n; k++) {
     const row = r0 + k;
+    if (base.kind === 'kld' && cand.kind === 'kld') {
+      const ha = kldRowHead(base, scratch.base.raw!, k, row);
+      const hb = kldRowHead(cand, scratch.cand.raw!, k, row);
+      kldPairRow(out, k, ha, hb, cols);
+      const t = kf.targetOf(row);
+      out.position[k] = kf.positionOf(row);
+      if (t >= 0) {
+        if (t >= cols) throw new DataError(`token ${t} predicted by row ${row} is outside the vocabulary of ${cols}`);
+        out.target[k] = t;
+        out.logpTarget[k] = ha[1] + ha[0] * ha[2][t]!;
+        out.logqTarget[k] = hb[1] + hb[0] * hb[2][t]!;
+      }
+      continue;
+    }
     const ta = decodeSide(base, scratch.base, k, row, cols);
     const tb = decodeSide(cand, scratch.cand, k, row, cols);
     let fwd = 0;
@@ -149,8 +266,8 @@ export function fusedBlock(req: BlockRequest): RowBlock {
         maxB = lb;
         amB = i;
       }
-      const inA = la > ta;
-      const inB = lb > tb;
+      const inA = la >= ta;
+      const inB = lb >= tb;
       const p = inA ? Math.exp(la) : 0;
       const q = inB ? Math.exp(lb) : 0;
       if (inA) fwd += lb === -Infinity ? Infinity : p * (la - lb);
@@ -170,8 +287,8 @@ export function fusedBlock(req: BlockRequest): RowBlock {
     out.tvd[k] = Math.min(0.5 * tv, 1);
     out.argmaxBase[k] = amA;
     out.argmaxCand[k] = amB;
-    out.position[k] = req.positions[row]!;
-    const t = req.targets ? req.targets[row]! : -1;
+    out.position[k] = kf.positionOf(row);
+    const t = kf.targetOf(row);
     if (t >= 0) {
       if (t >= cols) throw new DataError(`token ${t} predicted by row ${row} is outside the vocabulary of ${cols}`);
       out.target[k] = t;

@@ -21,7 +21,8 @@ export interface QuantileSketchJson {
  * counted apart. Merging adds bucket counts, so a merged sketch equals the sketch of all values.
  *
  * Guarantee: for the k-th smallest value x_(k), `orderStatistic(k)` returns x̂ with
- * |x̂ − x_(k)| ≤ α·|x_(k)| (plus a few ulps from the logarithm). `quantile(f)` interpolates at
+ * |x̂ − x_(k)| ≤ α·|x_(k)| (plus a few ulps from the logarithm) for normal doubles
+ * (|x| > 1e-300; subnormals lack the digits for a relative bound). `quantile(f)` interpolates at
  * r = f·(N − 1) between two order statistics, so its error is at most
  * α·((1 − w)·|x_(⌊r⌋)| + w·|x_(⌊r⌋+1)|), w = r − ⌊r⌋: α times the magnitude of the exact value
  * when both neighbours have the same sign.

@@ -147,7 +147,8 @@ async function* lines(path: string, name: string): AsyncGenerator<string> {
  * line's sampled token and its log-probability, which are exact.
  */
 export async function compareTopkJsonl(opts: CompareOptions): Promise<CompareRun> {
-  const acc = new CompareAccumulator({ relativeAccuracy: opts.relativeAccuracy, retainLimit: opts.retainLimit });
+  // positions are line numbers of the whole file: bins of 256 keep the by-position table small
+  const acc = new CompareAccumulator({ relativeAccuracy: opts.relativeAccuracy, retainLimit: opts.retainLimit, positionBinWidth: 256 });
   const ids = new Map<string, number>();
   const texts: string[] = [];
   const intern = (s: string) => {
@@ -176,7 +177,6 @@ export async function compareTopkJsonl(opts: CompareOptions): Promise<CompareRun
     };
     acc.addBlock(b);
     if (opts.sink) await opts.sink.write(b, tokenText);
-    opts.onProgress?.(t - start, t - start);
     block = createRowBlock(BLOCK, t);
     k = 0;
   };

@@ -8,8 +8,6 @@ import { openSource, type SourceSpec } from './sources.js';
 interface Init {
   base: SourceSpec;
   cand: SourceSpec;
-  targets: Int32Array | null;
-  positions: Int32Array;
   blockRows: number;
 }
 
@@ -26,7 +24,7 @@ parentPort!.on('message', (m: { id: number; r0: number; n: number } | { close: t
     return;
   }
   try {
-    const b = fusedBlock({ base, cand, r0: m.r0, n: m.n, targets: init.targets, positions: init.positions, scratch });
+    const b = fusedBlock({ base, cand, r0: m.r0, n: m.n, scratch });
     const bufs = [b.forward, b.reverse, b.js, b.tvd, b.argmaxBase, b.argmaxCand, b.target, b.position, b.logpTarget, b.logqTarget].map((a) => a.buffer as ArrayBuffer);
     parentPort!.postMessage({ id: m.id, block: b }, bufs);
   } catch (e) {

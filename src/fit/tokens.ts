@@ -168,17 +168,18 @@ export interface TokenKeep {
   q: number;
   /** P gives it at least `plausible` (default 3%). */
   plausible: boolean;
-  /** Q gives it at least half of P's probability. */
+  /** Q gives it at least a quarter of P's probability (it still says it, if less often). */
   kept: boolean;
 }
 
 /**
- * Which tokens a student keeps: for each token, whether P finds it plausible (p ≥ threshold)
- * and whether Q keeps it (q ≥ p/2).
+ * Which tokens a student keeps: for each token, whether P finds it plausible (p ≥ threshold,
+ * default 3%) and whether Q keeps it (q ≥ p/4: it may say the token less often than the teacher,
+ * but not four times less).
  *
  * @example
  * keptTokens([0.5, 0.45, 0.05], [0.9, 0.05, 0.05]).map((t) => t.kept); // [true, false, true]
  */
 export function keptTokens(p: ArrayLike<number>, q: ArrayLike<number>, plausible = 0.03): TokenKeep[] {
-  return Array.from({ length: p.length }, (_, i) => ({ index: i, p: p[i]!, q: q[i]!, plausible: p[i]! >= plausible, kept: q[i]! >= 0.5 * p[i]! }));
+  return Array.from({ length: p.length }, (_, i) => ({ index: i, p: p[i]!, q: q[i]!, plausible: p[i]! >= plausible, kept: q[i]! >= 0.25 * p[i]! }));
 }

@@ -19,6 +19,7 @@ interface NativeAddon {
     start: number,
     end: number,
     threads: number,
+    all: boolean,
   ): void;
   simd(): string;
 }
@@ -63,6 +64,7 @@ export function loadNativeBackend(): KernelBackend | undefined {
       start,
       end,
       threads,
+      input.measures !== 'kl',
     );
   };
   return {

@@ -73,8 +73,8 @@ export function referenceRange(input: BatchInput, out: BatchStats, start: number
     const off = r * n;
     const A = pass1(P, off, n, from, normalize, tol);
     const B = pass1(Q, off, n, from, normalize, tol);
-    out.argmaxP[r] = A.argmax;
-    out.argmaxQ[r] = B.argmax;
+    out.argmaxP[r] = A.ok && B.ok ? A.argmax : -1;
+    out.argmaxQ[r] = A.ok && B.ok ? B.argmax : -1;
     if (!A.ok || !B.ok) {
       markInvalid(out, r);
       continue;
@@ -144,8 +144,9 @@ export function referenceRange(input: BatchInput, out: BatchStats, start: number
     out.crossEntropyPQ[r] = hpqInf ? Infinity : clamp0(hpq);
     out.crossEntropyQP[r] = hqpInf ? Infinity : clamp0(hqp);
     // JS is ½KL(P‖M) + ½KL(Q‖M), bounded by ln 2; rounding may step outside [0, ln 2]
-    out.jsDivergence[r] = Math.min(clamp0(0.5 * js), Math.LN2);
-    out.tvd[r] = Math.min(0.5 * tv, 1);
+    const all = input.measures !== 'kl';
+    out.jsDivergence[r] = all ? Math.min(clamp0(0.5 * js), Math.LN2) : NaN;
+    out.tvd[r] = all ? Math.min(0.5 * tv, 1) : NaN;
     const t = input.targets ? input.targets[r]! : -1;
     if (t >= 0 && t < n) {
       out.logpTarget[r] = logDomain ? P[off + t]! - A.shift : Math.log(P[off + t]! * A.scale);
@@ -163,8 +164,9 @@ function clamp0(x: number): number {
   return x < 0 ? 0 : x;
 }
 
-/** Fills row `r` of `out` as invalid: every value NaN, the flag set. */
+/** Fills row `r` of `out` as invalid: every value NaN, argmax -1, the flag set. */
 export function markInvalid(out: BatchStats, r: number): void {
+  out.argmaxP[r] = out.argmaxQ[r] = -1;
   out.forward[r] = out.reverse[r] = out.entropyP[r] = out.entropyQ[r] = NaN;
   out.crossEntropyPQ[r] = out.crossEntropyQP[r] = out.jsDivergence[r] = out.tvd[r] = NaN;
   out.logpTarget[r] = out.logqTarget[r] = NaN;

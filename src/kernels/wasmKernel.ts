@@ -6,7 +6,7 @@ import { STAT_F64_KEYS } from './types.js';
 
 interface KernelExports {
   memory: WebAssembly.Memory;
-  row(pp: number, qp: number, n: number, kind: number, normalize: number, tol: number, target: number, out: number): void;
+  row(pp: number, qp: number, n: number, kind: number, normalize: number, tol: number, target: number, out: number, scratch: number, all: number): void;
 }
 
 const KIND = { logits: 0, logprobs: 1, probs: 2 } as const;
@@ -33,7 +33,8 @@ export function createWasmKernel(bytes: BufferSource): WasmKernel {
   let cap = 0; // floats per row buffer
   const ensure = (n4: number) => {
     if (n4 <= cap) return;
-    const need = base + 128 + n4 * 8;
+    // out (128 bytes), p and q rows, scratch: two rows of floats and the per-block maxima
+    const need = base + 128 + n4 * 16 + (Math.ceil(n4 / 2048) + 1) * 16;
     const have = mem.buffer.byteLength;
     if (need > have) mem.grow(Math.ceil((need - have) / 65536));
     cap = n4;
@@ -46,6 +47,7 @@ export function createWasmKernel(bytes: BufferSource): WasmKernel {
       const outPtr = base;
       const pPtr = base + 128;
       const qPtr = pPtr + n4 * 4;
+      const scratch = qPtr + n4 * 4;
       const f32 = new Float32Array(mem.buffer);
       const res = new Float64Array(mem.buffer, outPtr, 13);
       const pv = f32.subarray(pPtr >> 2, (pPtr >> 2) + n4);
@@ -56,13 +58,14 @@ export function createWasmKernel(bytes: BufferSource): WasmKernel {
       qv.fill(fill, n);
       const kind = KIND[input.from];
       const norm = input.normalize ? 1 : 0;
+      const all = input.measures === 'kl' ? 0 : 1;
       const P = input.p as Float32Array;
       const Q = input.q as Float32Array;
       for (let r = start; r < end; r++) {
         pv.set(P.subarray(r * n, r * n + n));
         qv.set(Q.subarray(r * n, r * n + n));
         const t = input.targets ? input.targets[r]! : -1;
-        ex.row(pPtr, qPtr, n, kind, norm, tolerance, t, outPtr);
+        ex.row(pPtr, qPtr, n, kind, norm, tolerance, t, outPtr, scratch, all);
         for (let k = 0; k < STAT_F64_KEYS.length; k++) out[STAT_F64_KEYS[k]!][r] = res[k]!;
         out.argmaxP[r] = res[10]!;
         out.argmaxQ[r] = res[11]!;

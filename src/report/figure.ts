@@ -24,6 +24,20 @@ export interface FitFigureOptions {
   width?: number;
   /** Headline above the panels; default says what the figure shows. */
   title?: string;
+  /** Training paths (e.g. from descentPath) to draw as faint snapshots of Q, early = faintest. */
+  paths?: Partial<Record<FitPanel, readonly { mu: number; sigma: number }[]>>;
+}
+
+/** Up to `n` snapshots of a path, spaced so early fast moves and the end are both visible. */
+function snapshots<T>(path: readonly T[], n = 6): T[] {
+  if (path.length <= n) return [...path];
+  const out: T[] = [];
+  for (let i = 0; i < n; i++) {
+    // quadratic spacing in the index: optimisers move fastest at the start
+    const t = i / (n - 1);
+    out.push(path[Math.min(path.length - 1, Math.round(t * t * (path.length - 1)))]!);
+  }
+  return out;
 }
 
 /** Rounds for labels: 3 decimals, no "-0". */
@@ -65,6 +79,7 @@ interface PanelSpec {
   kind: FitPanel;
   fit: GaussianFit;
   others: GaussianFit[];
+  path: { mu: number; sigma: number }[];
 }
 
 function panelSvg(document: Document, mix: Mixture, spec: PanelSpec, domain: [number, number], yMax: number, size: { width: number; height: number }, unit: Unit): string {
@@ -77,7 +92,15 @@ function panelSvg(document: Document, mix: Mixture, spec: PanelSpec, domain: [nu
     Plot.areaY(pData, { x: 'x', y: 'y', fill: FIGURE_COLORS.p, fillOpacity: 0.16 }),
     Plot.line(pData, { x: 'x', y: 'y', stroke: FIGURE_COLORS.p, strokeWidth: 2.6 }),
   ];
+  spec.path.forEach((q, i) => {
+    const pd = xs.map((x) => ({ x, y: gaussPdf(x, q) }));
+    marks.push(Plot.line(pd, { x: 'x', y: 'y', stroke: FIGURE_COLORS.q, strokeWidth: 1.1, strokeOpacity: 0.15 + (0.45 * i) / Math.max(1, spec.path.length - 1), clip: true }));
+  });
   const labels: { x: number; y: number; text: string }[] = [];
+  if (spec.path.length > 0) {
+    const q0 = spec.path[0]!;
+    labels.push({ x: q0.mu, y: Math.min(gaussPdf(q0.mu, q0), yMax * 0.93), text: 'start' });
+  }
   for (const o of spec.others) {
     const od = xs.map((x) => ({ x, y: gaussPdf(x, o) }));
     marks.push(Plot.line(od, { x: 'x', y: 'y', stroke: FIGURE_COLORS.q, strokeWidth: 1.4, strokeDasharray: '5,4', strokeOpacity: 0.75 }));
@@ -113,12 +136,17 @@ function panelSvg(document: Document, mix: Mixture, spec: PanelSpec, domain: [nu
   return svg.outerHTML;
 }
 
-/** The headline numbers of one panel. */
-function panelTitle(kind: FitPanel, fit: GaussianFit, unit: Unit): { head: string; sub: string } {
+/** The headline numbers of one panel; the words depend on whether the reverse fit seeks a mode. */
+function panelTitle(kind: FitPanel, fit: GaussianFit, unit: Unit, seeks: boolean): { head: string; sub: string } {
   const u = unit === 'bits' ? 'bits' : 'nats';
   const q = `Q = N(${r2(fit.mu)}, ${r2(fit.sigma)}²)`;
-  if (kind === 'forward') return { head: `Forward: min KL(P‖Q) = ${r3(toUnit(fit.kl, unit))} ${u}`, sub: `${q}: mass-covering, spreads over every mode` };
-  return { head: `Reverse: min KL(Q‖P) = ${r3(toUnit(fit.kl, unit))} ${u}`, sub: `${q}: mode-seeking, locks onto one mode` };
+  if (kind === 'forward') return { head: `Forward: min KL(P‖Q) = ${r3(toUnit(fit.kl, unit))} ${u}`, sub: `${q}: ${seeks ? 'mass-covering, spreads over every mode' : "matches P's mean and variance"}` };
+  return { head: `Reverse: min KL(Q‖P) = ${r3(toUnit(fit.kl, unit))} ${u}`, sub: `${q}: ${seeks ? 'mode-seeking, locks onto one mode' : 'no mode to seek: stays central, a bit narrower'}` };
+}
+
+/** Whether the reverse fit is mode-seeking here: clearly narrower than the forward one. */
+export function isModeSeeking(fit: FitResult): boolean {
+  return fit.reverse.sigma < 0.8 * fit.forward.sigma;
 }
 
 /**
@@ -137,10 +165,22 @@ export function renderFitFigure(mix: Mixture, fit: FitResult, opts: FitFigureOpt
   const panelW = Math.round((opts.width ?? 520 * panels.length) / panels.length);
   const panelH = Math.round(panelW * 0.62);
   const width = panelW * panels.length;
+  // with a reverse path that ends on one of several tied global optima, draw that one solid
+  let rev: GaussianFit = fit.reverse;
+  const rEnd = opts.paths?.reverse?.at(-1);
+  if (rEnd) {
+    const hit = fit.reverse.localOptima.find((o) => o.global && Math.abs(o.mu - rEnd.mu) < 0.05 * o.sigma && Math.abs(Math.log(o.sigma / rEnd.sigma)) < 0.05);
+    if (hit) rev = hit;
+  }
   const specs: PanelSpec[] = panels.map((kind) =>
     kind === 'forward'
-      ? { kind, fit: fit.forward, others: [] }
-      : { kind, fit: fit.reverse, others: fit.reverse.localOptima.filter((o) => !(o.mu === fit.reverse.mu && o.sigma === fit.reverse.sigma)) },
+      ? { kind, fit: fit.forward, others: [], path: snapshots(opts.paths?.forward ?? []) }
+      : {
+          kind,
+          fit: rev,
+          others: fit.reverse.localOptima.filter((o) => !(o.mu === rev.mu && o.sigma === rev.sigma)),
+          path: snapshots(opts.paths?.reverse ?? []),
+        },
   );
   const allFits = specs.flatMap((s) => [s.fit, ...s.others]);
   const domain = figureRange(mix, allFits);
@@ -151,14 +191,40 @@ export function renderFitFigure(mix: Mixture, fit: FitResult, opts: FitFigureOpt
     yMax = Math.max(yMax, mixturePdf(mix, x), ...specs.map((s) => gaussPdf(x, s.fit)));
   }
   yMax *= 1.08;
+  // a narrow start may peak far higher: allow some headroom, clip the rest
+  let pathMax = 0;
+  for (const s of specs) for (const q of s.path) pathMax = Math.max(pathMax, gaussPdf(q.mu, q));
+  if (pathMax > yMax) yMax = Math.min(pathMax * 1.08, 1.6 * yMax);
   const { document } = parseHTML('<!doctype html><html><body></body></html>');
+  // legend: swatch line + label, centred
+  const items: { label: string; color: string; dash?: string }[] = [
+    { label: 'P, the true distribution', color: FIGURE_COLORS.p },
+    { label: 'Q, the best single Gaussian', color: FIGURE_COLORS.q },
+  ];
+  if (specs.some((s) => s.others.length > 0)) items.push({ label: 'other optima of KL(Q‖P), labelled with their KL', color: FIGURE_COLORS.q, dash: '5,4' });
+  if (specs.some((s) => s.path.length > 0)) items.push({ label: 'Q during training (Adam), faint = early', color: '#e3a3a1' });
+  // legend: items centred on rows that fit the width (label widths estimated at 7.4 px a character)
+  const itemW = items.map((it) => 40 + it.label.length * 7.4 + 24);
+  const rows: number[][] = [[]];
+  let used = 0;
+  items.forEach((_, i) => {
+    if (used + itemW[i]! > width - 40 && rows.at(-1)!.length > 0) {
+      rows.push([]);
+      used = 0;
+    }
+    rows.at(-1)!.push(i);
+    used += itemW[i]!;
+  });
   const headH = 74;
-  const legendH = 30;
+  const legendH = 8 + 22 * rows.length;
   const titleH = 44;
   const height = headH + legendH + titleH + panelH + 8;
+  const seeks = isModeSeeking(fit);
   const title =
     opts.title ??
-    (panels.length === 2
+    (!seeks
+      ? 'One Gaussian Q fitted to a mixture P: with modes this close, both directions agree'
+      : panels.length === 2
       ? 'One Gaussian Q fitted to a mixture P: forward KL covers, reverse KL seeks a mode'
       : panels[0] === 'forward'
         ? 'Forward KL(P‖Q): Q stretches over all of P'
@@ -172,25 +238,21 @@ export function renderFitFigure(mix: Mixture, fit: FitResult, opts: FitFigureOpt
     `<text x="${width / 2}" y="30" text-anchor="middle" font-size="19" font-weight="bold" fill="${FIGURE_COLORS.text}">${esc(title)}</text>`,
     `<text x="${width / 2}" y="56" text-anchor="middle" font-size="14" fill="${FIGURE_COLORS.muted}">${esc(pDesc)}</text>`,
   );
-  // legend: swatch line + label, centred
-  const items: { label: string; color: string; dash?: string }[] = [
-    { label: 'P, the true distribution', color: FIGURE_COLORS.p },
-    { label: 'Q, the best single Gaussian', color: FIGURE_COLORS.q },
-  ];
-  if (specs.some((s) => s.others.length > 0)) items.push({ label: 'other optima of KL(Q‖P), labelled with their KL', color: FIGURE_COLORS.q, dash: '5,4' });
-  const itemW = items.map((it) => 40 + it.label.length * 7.4 + 24);
-  let lx = (width - itemW.reduce((a, b) => a + b, 0)) / 2;
-  const ly = headH + 12;
-  items.forEach((it, i) => {
-    parts.push(
-      `<line x1="${lx.toFixed(1)}" x2="${(lx + 30).toFixed(1)}" y1="${ly}" y2="${ly}" stroke="${it.color}" stroke-width="${it.dash ? 1.6 : 3}"${it.dash ? ` stroke-dasharray="${it.dash}"` : ''}/>`,
-      `<text x="${(lx + 38).toFixed(1)}" y="${ly + 4.5}" font-size="13" fill="${FIGURE_COLORS.text}">${esc(it.label)}</text>`,
-    );
-    lx += itemW[i]!;
+  rows.forEach((row, r) => {
+    let lx = (width - row.reduce((a, i) => a + itemW[i]!, 0)) / 2;
+    const ly = headH + 12 + r * 22;
+    for (const i of row) {
+      const it = items[i]!;
+      parts.push(
+        `<line x1="${lx.toFixed(1)}" x2="${(lx + 30).toFixed(1)}" y1="${ly}" y2="${ly}" stroke="${it.color}" stroke-width="${it.dash ? 1.6 : 3}"${it.dash ? ` stroke-dasharray="${it.dash}"` : ''}/>`,
+        `<text x="${(lx + 38).toFixed(1)}" y="${ly + 4.5}" font-size="13" fill="${FIGURE_COLORS.text}">${esc(it.label)}</text>`,
+      );
+      lx += itemW[i]!;
+    }
   });
   specs.forEach((s, i) => {
     const x0 = i * panelW;
-    const t = panelTitle(s.kind, s.fit, unit);
+    const t = panelTitle(s.kind, s.fit, unit, seeks);
     const y0 = headH + legendH;
     parts.push(
       `<text x="${x0 + 52}" y="${y0 + 16}" font-size="15" font-weight="bold" fill="${FIGURE_COLORS.text}">${esc(t.head)}</text>`,

@@ -7,7 +7,7 @@ describe('k-d tree', () => {
   test('k nearest distances equal a brute-force scan (with duplicates and exclusions)', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 12 }), // above 10 dimensions the tree is a single scanned leaf
         fc.integer({ min: 1, max: 120 }),
         fc.integer({ min: 1, max: 8 }),
         fc.integer({ min: 0, max: 1000 }),

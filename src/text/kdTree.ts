@@ -28,13 +28,17 @@ export class KdTree {
   private readonly left: number[] = [];
   private readonly right: number[] = [];
   private readonly leafSize: number;
+  // Query scratch: the depth is at most ~log2(n) + 1, and each level adds one entry.
+  private readonly stackNode = new Int32Array(256);
+  private readonly stackBound = new Float64Array(256);
 
   constructor(points: Float64Array, n: number, d: number, leafSize = 12) {
     if (points.length < n * d) throw new RangeError(`KdTree: ${points.length} values cannot hold ${n} points of dimension ${d}`);
     this.pts = points;
     this.n = n;
     this.d = d;
-    this.leafSize = Math.max(1, leafSize);
+    // Above ~10 dimensions a k-d tree prunes almost nothing: one leaf makes it a plain scan.
+    this.leafSize = d > 10 ? Math.max(1, n) : Math.max(1, leafSize);
     this.idx = new Int32Array(n);
     for (let i = 0; i < n; i++) this.idx[i] = i;
     if (n > 0) this.build(0, n);
@@ -109,71 +113,93 @@ export class KdTree {
    * tree has fewer eligible points.
    */
   knn(q: Float64Array, qOff: number, k: number, groups?: Int32Array, excludeGroup = -1): Neighbours {
-    const { pts, idx, d } = this;
-    // Bounded max-heap of squared distances.
+    const { pts, idx, d, lo, hi: hiArr, dim, val, left, right } = this;
+    // Bounded max-heap of squared distances (root = the current k-th best).
     const hd = new Float64Array(k);
-    const hi = new Int32Array(k);
+    const hx = new Int32Array(k);
     let size = 0;
-    const push = (dist: number, i: number) => {
-      if (size < k) {
-        let c = size++;
-        while (c > 0) {
-          const p = (c - 1) >> 1;
-          if (hd[p]! >= dist) break;
-          hd[c] = hd[p]!;
-          hi[c] = hi[p]!;
-          c = p;
-        }
-        hd[c] = dist;
-        hi[c] = i;
-      } else if (dist < hd[0]!) {
-        let c = 0;
-        for (;;) {
-          const l = 2 * c + 1;
-          if (l >= k) break;
-          const r = l + 1;
-          const m = r < k && hd[r]! > hd[l]! ? r : l;
-          if (hd[m]! <= dist) break;
-          hd[c] = hd[m]!;
-          hi[c] = hi[m]!;
-          c = m;
-        }
-        hd[c] = dist;
-        hi[c] = i;
+    // Explicit stack of (node, lower bound on the squared distance to its cell): no recursion
+    // and no closures in the hot loop. The near child is pushed last so it is searched first.
+    const stackNode = this.stackNode;
+    const stackBound = this.stackBound;
+    let sp = 0;
+    if (this.n > 0) {
+      stackNode[0] = 0;
+      stackBound[0] = 0;
+      sp = 1;
+    }
+    while (sp > 0) {
+      sp--;
+      const node = stackNode[sp]!;
+      if (size === k && stackBound[sp]! > hd[0]!) continue;
+      const dm = dim[node]!;
+      if (dm >= 0) {
+        const diff = q[qOff + dm]! - val[node]!;
+        const near = diff < 0 ? left[node]! : right[node]!;
+        const far = diff < 0 ? right[node]! : left[node]!;
+        // A cell on the other side of the splitting plane is at least |diff| away.
+        stackNode[sp] = far;
+        stackBound[sp] = diff * diff;
+        stackNode[sp + 1] = near;
+        stackBound[sp + 1] = 0;
+        sp += 2;
+        continue;
       }
-    };
-    const visit = (node: number) => {
-      const dm = this.dim[node]!;
-      if (dm < 0) {
-        for (let t = this.lo[node]!; t < this.hi[node]!; t++) {
-          const i = idx[t]!;
-          if (groups && groups[i] === excludeGroup) continue;
-          let s = 0;
-          const o = i * d;
-          for (let j = 0; j < d; j++) {
-            const x = pts[o + j]! - q[qOff + j]!;
-            s += x * x;
+      for (let t = lo[node]!, end = hiArr[node]!; t < end; t++) {
+        const i = idx[t]!;
+        if (groups !== undefined && groups[i] === excludeGroup) continue;
+        let s = 0;
+        const o = i * d;
+        for (let j = 0; j < d; j++) {
+          const x = pts[o + j]! - q[qOff + j]!;
+          s += x * x;
+        }
+        if (size < k) {
+          // Sift up.
+          let c = size++;
+          while (c > 0) {
+            const p = (c - 1) >> 1;
+            if (hd[p]! >= s) break;
+            hd[c] = hd[p]!;
+            hx[c] = hx[p]!;
+            c = p;
           }
-          if (size < k || s < hd[0]!) push(s, i);
+          hd[c] = s;
+          hx[c] = i;
+        } else if (s < hd[0]!) {
+          // Replace the root and sift down.
+          let c = 0;
+          for (;;) {
+            const l = 2 * c + 1;
+            if (l >= k) break;
+            const r = l + 1;
+            const m = r < k && hd[r]! > hd[l]! ? r : l;
+            if (hd[m]! <= s) break;
+            hd[c] = hd[m]!;
+            hx[c] = hx[m]!;
+            c = m;
+          }
+          hd[c] = s;
+          hx[c] = i;
         }
-        return;
       }
-      const diff = q[qOff + dm]! - this.val[node]!;
-      const near = diff < 0 ? this.left[node]! : this.right[node]!;
-      const far = diff < 0 ? this.right[node]! : this.left[node]!;
-      visit(near);
-      // The far cell can only hold a closer point if the splitting plane is within reach.
-      if (size < k || diff * diff <= hd[0]!) visit(far);
-    };
-    if (this.n > 0) visit(0);
-    // Heap to ascending order.
-    const order = Array.from({ length: size }, (_, t) => t).sort((a, b) => hd[a]! - hd[b]!);
+    }
+    // Heap to ascending order (insertion sort: k is small).
     const dist = new Float64Array(size);
     const index = new Int32Array(size);
-    order.forEach((t, r) => {
-      dist[r] = Math.sqrt(hd[t]!);
-      index[r] = hi[t]!;
-    });
+    for (let t = 0; t < size; t++) {
+      const dv = hd[t]!;
+      const iv = hx[t]!;
+      let r = t;
+      while (r > 0 && (dist[r - 1]! > dv || (dist[r - 1] === dv && index[r - 1]! > iv))) {
+        dist[r] = dist[r - 1]!;
+        index[r] = index[r - 1]!;
+        r--;
+      }
+      dist[r] = dv;
+      index[r] = iv;
+    }
+    for (let t = 0; t < size; t++) dist[t] = Math.sqrt(dist[t]!);
     return { dist, index };
   }
 }

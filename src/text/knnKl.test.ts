@@ -65,7 +65,7 @@ describe('kNN KL estimator', () => {
     const expected = rho.reduce((s, r, i) => s + Math.log(nu[i]! / r), 0) / 4 + (1 + 1) / 4 + Math.log(2 / 3);
     const got = knnKl({ data: Float64Array.from(x), rows: 4, cols: 1 }, { data: Float64Array.from(y), rows: 2, cols: 1 });
     assert.ok(Math.abs(got - expected) < 1e-14, `${got} vs ${expected}`);
-    assert.throws(() => knnKl({ data: new Float64Array([1, 1, 1]), rows: 3, cols: 1 }, { data: new Float64Array([0, 2]), rows: 2, cols: 1 }), /needs distinct points/);
+    assert.throws(() => knnKl({ data: new Float64Array([1, 1, 1]), rows: 3, cols: 1 }, { data: new Float64Array([0, 2]), rows: 2, cols: 1 }), /every sample of A equals its sample 0; the estimator needs distinct points/);
     assert.throws(() => knnKl({ data: new Float64Array([1, 2]), rows: 1, cols: 2 }, { data: new Float64Array([0]), rows: 1, cols: 1 }), /dimension mismatch: A has 2 columns, B has 1/);
   });
 });

@@ -2,14 +2,24 @@ import { DataError } from '../errors.js';
 import type { Matrix } from '../divergence/types.js';
 import { KdTree } from './kdTree.js';
 
-/** Digamma at a positive integer: ψ(k) = −γ + Σ_{j<k} 1/j. */
+/**
+ * Digamma at a positive integer: ψ(k) = −γ + Σ_{j<k} 1/j.
+ *
+ * @example
+ * digammaInt(2); // 1 − γ = 0.42278433509846713
+ */
 export function digammaInt(k: number): number {
   let s = -0.5772156649015329;
   for (let j = 1; j < k; j++) s += 1 / j;
   return s;
 }
 
-/** Row-major float64 copy of a matrix (float32 input widened). */
+/**
+ * Row-major float64 data of a matrix (float32 input widened; float64 returned as is).
+ *
+ * @example
+ * toFloat64({ data: new Float32Array([1, 2]), rows: 1, cols: 2 }); // Float64Array [1, 2]
+ */
 export function toFloat64(m: Matrix): Float64Array {
   return m.data instanceof Float64Array ? m.data : Float64Array.from(m.data);
 }
@@ -24,7 +34,12 @@ export interface SampleSet {
   groups: Int32Array;
 }
 
-/** Builds a {@link SampleSet}; `groups` label copies of one original point. */
+/**
+ * Builds a {@link SampleSet} (points plus a k-d tree); `groups` label copies of one original point.
+ *
+ * @example
+ * const s = sampleSet(new Float64Array([0, 0, 1, 1]), 2, 2); // two 2-D points
+ */
 export function sampleSet(pts: Float64Array, n: number, d: number, groups?: Int32Array): SampleSet {
   const g = groups ?? Int32Array.from({ length: n }, (_, i) => i);
   return { pts, n, d, tree: new KdTree(pts, n, d), groups: g };
@@ -62,18 +77,18 @@ function kthPositive(set: SampleSet, q: Float64Array, off: number, k: number, ex
  * const y = sampleSet(new Float64Array([0.5, 1.5, 2.5, 3.5]), 4, 1);
  * knnKlSets(x, y, 1); // a (noisy) estimate of KL(X‖Y)
  */
-export function knnKlSets(x: SampleSet, y: SampleSet, k: number): number {
+export function knnKlSets(x: SampleSet, y: SampleSet, k: number, names: [string, string] = ['the first set', 'the second set']): number {
   const { n, d } = x;
   const m = y.n;
-  if (n < k + 1) throw new DataError(`kNN estimator: needs more than k = ${k} samples in the first set, got ${n}`);
-  if (m < k) throw new DataError(`kNN estimator: needs at least k = ${k} samples in the second set, got ${m}`);
+  if (n < k + 1) throw new DataError(`kNN estimator: needs more than k = ${k} samples in ${names[0]}, got ${n}`);
+  if (m < k) throw new DataError(`kNN estimator: needs at least k = ${k} samples in ${names[1]}, got ${m}`);
   let sumLog = 0;
   let sumPsi = 0;
   for (let i = 0; i < n; i++) {
     const rho = kthPositive(x, x.pts, i * d, k, x.groups[i]!);
     const nu = kthPositive(y, x.pts, i * d, k, -1);
-    if (rho.rank === 0) throw new DataError(`kNN estimator: every sample of the first set equals sample ${i}; the estimator needs distinct points`);
-    if (nu.rank === 0) throw new DataError(`kNN estimator: every sample of the second set equals sample ${i} of the first; the estimator needs distinct points`);
+    if (rho.rank === 0) throw new DataError(`kNN estimator: every sample of ${names[0]} equals its sample ${i}; the estimator needs distinct points`);
+    if (nu.rank === 0) throw new DataError(`kNN estimator: every sample of ${names[1]} equals sample ${i} of ${names[0]}; the estimator needs distinct points`);
     sumLog += Math.log(nu.dist) - Math.log(rho.dist);
     if (rho.rank !== k || nu.rank !== k) sumPsi += digammaInt(rho.rank) - digammaInt(nu.rank);
   }
@@ -89,5 +104,5 @@ export function knnKlSets(x: SampleSet, y: SampleSet, k: number): number {
 export function knnKl(a: Matrix, b: Matrix, opts: { k?: number } = {}): number {
   if (a.cols !== b.cols) throw new DataError(`dimension mismatch: A has ${a.cols} columns, B has ${b.cols}`);
   const k = opts.k ?? 1;
-  return knnKlSets(sampleSet(toFloat64(a), a.rows, a.cols), sampleSet(toFloat64(b), b.rows, b.cols), k);
+  return knnKlSets(sampleSet(toFloat64(a), a.rows, a.cols), sampleSet(toFloat64(b), b.rows, b.cols), k, ['A', 'B']);
 }

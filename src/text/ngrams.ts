@@ -48,7 +48,12 @@ export function countNgrams(docs: readonly (readonly string[])[], n: number): Ng
   return countNgramOrders(docs, n)[n - 1]!;
 }
 
-/** Splits an n-gram key into its tokens. */
+/**
+ * Splits an n-gram key into its tokens.
+ *
+ * @example
+ * ngramTokens('a\u001fb'); // ['a', 'b']
+ */
 export function ngramTokens(key: string): string[] {
   return key.split(NGRAM_SEP);
 }

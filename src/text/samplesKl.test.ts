@@ -29,6 +29,13 @@ describe('samplesDivergence', () => {
     assert.equal(r.histogram!.bins, 20);
     assert.ok(Math.abs(r.histogram!.forward - 0.5) < 0.2);
   });
+  test('tiny sets: degenerate bootstrap resamples (copies of one point) are skipped and counted', () => {
+    const x = { data: new Float64Array([0, 1, 2]), rows: 3, cols: 1 };
+    // A resample of 3 from 3 is one point repeated with probability 3/27; A or B: 1 − (8/9)² ≈ 21%.
+    const r = samplesDivergence(x, x, { bootstrap: 60, seed: 1, bins: 3 });
+    assert.ok(r.knn.skippedReplicates > 0 && r.knn.skippedReplicates < 30, `${r.knn.skippedReplicates}`);
+    assert.notEqual(r.knn.forwardCi, null);
+  });
   test('different dimensions and too few samples are data errors', () => {
     const c = { data: new Float64Array(9), rows: 3, cols: 3 };
     assert.throws(() => samplesDivergence(a, c), (e: Error) => e instanceof DataError && /dimension mismatch: A has 2 columns, B has 3/.test(e.message));

@@ -1,7 +1,7 @@
 import { DataError } from '../errors.js';
 import type { Matrix } from '../divergence/types.js';
 import { percentileInterval } from './bootstrap.js';
-import { fitGaussian, gaussianKl } from './gaussianKl.js';
+import { fitSampleGaussian, sampleGaussianKl } from './gaussianFitKl.js';
 import { histogramKl, type HistogramKl } from './histogramKl.js';
 import { knnKlSets, sampleSet, toFloat64, type SampleSet } from './knnKl.js';
 import { createRng, type Rng } from './random.js';
@@ -22,6 +22,8 @@ export interface SamplesDivergence {
     bootstrap: number;
     level: number;
     seed: number;
+    /** Bootstrap replicates skipped because a resample had no two distinct points (tiny sets only). */
+    skippedReplicates: number;
   };
   /** Closed-form KL between Gaussians fitted to A and to B (+∞ if a covariance is singular). */
   gaussian: { forward: number; reverse: number; singular: { a: boolean; b: boolean } };
@@ -81,10 +83,11 @@ export function samplesDivergence(a: Matrix, b: Matrix, opts: SamplesOptions = {
   }
   const sa = sampleSet(pa, a.rows, d);
   const sb = sampleSet(pb, b.rows, d);
-  const forward = knnKlSets(sa, sb, k);
-  const reverse = knnKlSets(sb, sa, k);
+  const forward = knnKlSets(sa, sb, k, ['A', 'B']);
+  const reverse = knnKlSets(sb, sa, k, ['B', 'A']);
   let forwardCi: [number, number] | null = null;
   let reverseCi: [number, number] | null = null;
+  let skipped = 0;
   if (reps > 0) {
     const rng = createRng(seed);
     const fr: number[] = [];
@@ -92,22 +95,32 @@ export function samplesDivergence(a: Matrix, b: Matrix, opts: SamplesOptions = {
     for (let t = 0; t < reps; t++) {
       const ra = resample(pa, a.rows, d, rng);
       const rb = resample(pb, b.rows, d, rng);
-      fr.push(knnKlSets(ra, rb, k));
-      rr.push(knnKlSets(rb, ra, k));
+      try {
+        const f = knnKlSets(ra, rb, k);
+        const r = knnKlSets(rb, ra, k);
+        fr.push(f);
+        rr.push(r);
+      } catch (e) {
+        // With very few samples a resample can consist of copies of one point: skip it.
+        if (!(e instanceof DataError)) throw e;
+        skipped++;
+      }
       opts.onProgress?.(t + 1, reps);
     }
-    forwardCi = percentileInterval(fr, level);
-    reverseCi = percentileInterval(rr, level);
+    if (fr.length > 0) {
+      forwardCi = percentileInterval(fr, level);
+      reverseCi = percentileInterval(rr, level);
+    }
   }
-  const ga = fitGaussian({ data: pa, rows: a.rows, cols: d });
-  const gb = fitGaussian({ data: pb, rows: b.rows, cols: d });
-  const gf = gaussianKl(ga, gb);
-  const gr = gaussianKl(gb, ga);
+  const ga = fitSampleGaussian({ data: pa, rows: a.rows, cols: d });
+  const gb = fitSampleGaussian({ data: pb, rows: b.rows, cols: d });
+  const gf = sampleGaussianKl(ga, gb);
+  const gr = sampleGaussianKl(gb, ga);
   const out: SamplesDivergence = {
     dim: d,
     n: { a: a.rows, b: b.rows },
-    knn: { forward, reverse, forwardCi, reverseCi, k, bootstrap: reps, level, seed },
-    gaussian: { forward: gf, reverse: gr, singular: { a: !Number.isFinite(gaussianKl(ga, ga)), b: !Number.isFinite(gaussianKl(gb, gb)) } },
+    knn: { forward, reverse, forwardCi, reverseCi, k, bootstrap: reps, level, seed, skippedReplicates: skipped },
+    gaussian: { forward: gf, reverse: gr, singular: { a: !Number.isFinite(sampleGaussianKl(ga, ga)), b: !Number.isFinite(sampleGaussianKl(gb, gb)) } },
   };
   if (d === 1) out.histogram = histogramKl(pa, pb, opts.bins === undefined ? {} : { bins: opts.bins });
   return out;

@@ -26,12 +26,22 @@ export function parseSmoothing(value: string): Smoothing {
   return a === 0 ? { kind: 'exact' } : { kind: 'add', alpha: a };
 }
 
-/** The smoothing as it appears in JSON: 0, α, or "kneser-ney". */
+/**
+ * The smoothing as it appears in JSON: 0, α, or "kneser-ney".
+ *
+ * @example
+ * smoothingLabel({ kind: 'add', alpha: 0.5 }); // 0.5
+ */
 export function smoothingLabel(s: Smoothing): number | 'kneser-ney' {
   return s.kind === 'exact' ? 0 : s.kind === 'add' ? s.alpha : 'kneser-ney';
 }
 
-/** Sorted union of the keys of several count maps. */
+/**
+ * Sorted union of the keys of several count maps.
+ *
+ * @example
+ * unionKeys(new Map([['b', 1]]), new Map([['a', 2], ['b', 3]])); // ['a', 'b']
+ */
 export function unionKeys(...maps: ReadonlyMap<string, number>[]): string[] {
   const s = new Set<string>();
   for (const m of maps) for (const k of m.keys()) s.add(k);
@@ -58,6 +68,9 @@ export function addAlpha(counts: ReadonlyMap<string, number>, keys: readonly str
  * The absolute discount of Ney, Essen & Kneser (1994), D = n₁/(n₁ + 2n₂) from the numbers of
  * types seen once and twice, kept in [0.1, 1] so that unseen n-grams always get mass (D > 0)
  * and no seen count is discounted below 0 (D ≤ 1).
+ *
+ * @example
+ * neyDiscount([1, 1, 2, 5]); // 2 / (2 + 2·1) = 0.5
  */
 export function neyDiscount(counts: Iterable<number>): number {
   let n1 = 0;

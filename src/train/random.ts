@@ -17,7 +17,13 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/** Draws an index from probabilities `p` (summing to 1) with a uniform number u in [0, 1). */
+/**
+ * Draws an index from probabilities `p` (summing to 1) with a uniform number u in [0, 1): the
+ * first index whose cumulative probability exceeds u.
+ *
+ * @example
+ * drawIndex([0.2, 0.5, 0.3], 0.6); // 1
+ */
 export function drawIndex(p: ArrayLike<number>, u: number): number {
   let acc = 0;
   for (let i = 0; i < p.length; i++) {

@@ -18,9 +18,9 @@ const PRESETS: Record<string, GaussianComponent[]> = {
   ],
 };
 
-const W = 520;
-const H = 290;
-const M = { l: 46, r: 12, t: 14, b: 36 };
+const W = 470;
+const H = 270;
+const M = { l: 44, r: 10, t: 24, b: 36 };
 const X_DOMAIN: [number, number] = [-11, 11];
 const N = 300;
 const XS = Array.from({ length: N + 1 }, (_, i) => X_DOMAIN[0] + ((X_DOMAIN[1] - X_DOMAIN[0]) * i) / N);
@@ -58,7 +58,7 @@ class DensityChart {
     this.svg.append('g').attr('class', 'axis').attr('transform', `translate(0,${H - M.b})`).call(axisBottom(this.x).ticks(9));
     this.yAxis = this.svg.append('g').attr('class', 'axis').attr('transform', `translate(${M.l},0)`);
     this.svg.append('text').attr('class', 'axis-label').attr('x', (M.l + W - M.r) / 2).attr('y', H - 4).attr('text-anchor', 'middle').text('x');
-    this.svg.append('text').attr('class', 'axis-label').attr('x', 6).attr('y', M.t + 2).attr('text-anchor', 'start').attr('dominant-baseline', 'hanging').text('density');
+    this.svg.append('text').attr('class', 'axis-label').attr('x', 4).attr('y', 4).attr('text-anchor', 'start').attr('dominant-baseline', 'hanging').text('density');
     const g = this.svg.append('g').attr('clip-path', `url(#${clipId})`);
     this.pArea = g.append('path').attr('fill', COLORS.p).attr('fill-opacity', 0.15);
     this.pLine = g.append('path').attr('fill', 'none').attr('stroke', COLORS.p).attr('stroke-width', 2.6);
@@ -117,12 +117,12 @@ class DensityChart {
       .data(opts)
       .join((enter) => {
         const g = enter.append('g').attr('class', 'opt-mark');
-        g.append('path').attr('d', 'M0,0 L-5,9 L5,9 Z').attr('fill', COLORS.q);
-        g.append('text').attr('y', -4).attr('text-anchor', 'middle').attr('class', 'opt-label');
+        g.append('text').attr('y', -6).attr('text-anchor', 'middle').attr('class', 'opt-label');
         return g;
       });
-    sel.attr('transform', (d) => `translate(${this.x(Math.max(X_DOMAIN[0], Math.min(X_DOMAIN[1], d.mu)))},${H - M.b - 9})`);
-    sel.select('path').attr('fill-opacity', (d) => (d.best ? 1 : 0.5));
+    // each optimum is labelled just above its (dashed) peak
+    const top = this.y.domain()[1];
+    sel.attr('transform', (d) => `translate(${this.x(Math.max(X_DOMAIN[0] + 1, Math.min(X_DOMAIN[1] - 1, d.mu)))},${Math.max(M.t + 8, this.y(Math.min(gauss(d.mu, d), top)))})`);
     sel.select('text').text((d) => d.label);
   }
   /** Circles on P's modes that can be dragged sideways; `onDrag(k, x)` moves mode k. */
@@ -192,7 +192,8 @@ export function setupGaussPanel(): void {
     outputs.mu2.value = fixed(Number(inputs.mu2.value), 1);
     outputs.sigma1.value = fixed(Number(inputs.sigma1.value), 2);
     outputs.sigma2.value = fixed(Number(inputs.sigma2.value), 2);
-    outputs.w1.value = `${fixed(Number(inputs.w1.value), 2)} (w₂ = ${fixed(1 - Number(inputs.w1.value), 2)})`;
+    outputs.w1.value = fixed(Number(inputs.w1.value), 2);
+    inputs.w1.setAttribute('aria-valuetext', `w₁ ${fixed(Number(inputs.w1.value), 2)}, w₂ ${fixed(1 - Number(inputs.w1.value), 2)}`);
   }
 
   function yMaxFor(): number {

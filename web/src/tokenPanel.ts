@@ -4,7 +4,7 @@ import { byId, COLORS, fmt, inUnit, units } from './state.js';
 
 const W = 540;
 const H = 300;
-const M = { l: 46, r: 8, t: 12, b: 86 };
+const M = { l: 46, r: 8, t: 26, b: 86 };
 const MIN_P = 0.001;
 
 type Svg = Selection<SVGSVGElement, unknown, null, undefined>;
@@ -28,7 +28,7 @@ class TokenChart {
     this.svg = select(host).append('svg').attr('viewBox', `0 0 ${W} ${H}`).attr('aria-label', label);
     this.grid = this.svg.append('g').attr('class', 'grid');
     this.yAxis = this.svg.append('g').attr('class', 'axis').attr('transform', `translate(${M.l},0)`);
-    this.svg.append('text').attr('class', 'axis-label').attr('x', 6).attr('y', M.t + 2).attr('dominant-baseline', 'hanging').text('probability');
+    this.svg.append('text').attr('class', 'axis-label').attr('x', 4).attr('y', 4).attr('dominant-baseline', 'hanging').text('probability');
     this.pBars = this.svg.append('g');
     this.qBars = this.svg.append('g');
     const labels = this.svg.append('g').attr('class', 'axis');
@@ -56,7 +56,7 @@ class TokenChart {
       .attr('y2', (d) => this.y(d))
       .attr('stroke', COLORS.grid);
   }
-  draw(p: readonly number[], q: ArrayLike<number>, kept: boolean[]): void {
+  draw(p: readonly number[], q: ArrayLike<number>): void {
     const bw = this.x.bandwidth();
     this.pBars
       .selectAll<SVGRectElement, number>('rect')
@@ -79,10 +79,10 @@ class TokenChart {
       .attr('y', (d) => this.y(Math.min(d, this.y.domain()[1])))
       .attr('height', (d) => this.y(0) - this.y(Math.min(d, this.y.domain()[1])))
       .attr('fill', COLORS.q)
-      .attr('fill-opacity', (_, i) => (kept[i] ? 0.95 : 0.45));
+      .attr('fill-opacity', 0.9);
   }
   /** Makes P's bars editable: drag vertically, or focus (Tab) and use the arrow keys. */
-  editable(tokens: readonly string[], get: () => number[], set: (i: number, v: number) => void): void {
+  editable(tokens: readonly string[], get: () => number[], set: (i: number, v: number) => void, focusable = true): void {
     const bw = this.x.bandwidth();
     const hit = this.svg.append('g').attr('class', 'bar-handles');
     const sel = hit
@@ -95,8 +95,8 @@ class TokenChart {
       .attr('height', H - M.b - M.t)
       .attr('fill', 'transparent')
       .attr('class', 'bar-hit')
-      .attr('tabindex', 0)
-      .attr('role', 'slider')
+      .attr('tabindex', focusable ? 0 : -1)
+      .attr('role', focusable ? 'slider' : null)
       .attr('aria-valuemin', 0)
       .attr('aria-valuemax', 100)
       .attr('aria-label', (t) => `P of "${t.trim()}" in percent`);
@@ -153,7 +153,7 @@ export function setupTokenPanel(): void {
   byId('tokens-help').innerHTML =
     `A teacher's next-token distribution P after <q>${TOKEN_EXAMPLE.prompt}</q> (blue bars; drag a bar, or Tab to it and use the arrow keys, to edit P). ` +
     `The student is restricted: one smooth bump over the coffee ↔ tea axis (logits −(x − c)²/2w², a rank-2 softmax), so it cannot put a peak on both clusters. ` +
-    `Red bars are its fit; a token counts as <em>kept</em> when Q gives it at least half of P's probability.`;
+    `Red bars are its fit; a token P finds plausible (≥ 3%) counts as <em>kept</em> when Q gives it at least a quarter of P's probability.`;
   const fwdChart = new TokenChart(byId('tokens-forward'), n, tokens, 'teacher P and the forward-KL student');
   const revChart = new TokenChart(byId('tokens-reverse'), n, tokens, 'teacher P and the reverse-KL student');
   const optimaBox = byId<HTMLFieldSetElement>('tokens-optima');
@@ -178,7 +178,8 @@ export function setupTokenPanel(): void {
     });
   }
   fwdChart.editable(tokens, () => p, set);
-  revChart.editable(tokens, () => p, set);
+  // one set of keyboard stops is enough: the reverse chart's bars are for the mouse only
+  revChart.editable(tokens, () => p, set, false);
 
   function render(): void {
     const u = units.get();
@@ -186,12 +187,12 @@ export function setupTokenPanel(): void {
     const yMax = Math.max(0.2, ...p, ...fit.forward.q, ...rq.q) * 1.1;
     const kf = keptTokens(p, fit.forward.q);
     const kr = keptTokens(p, rq.q);
-    for (const [c, q, k] of [
-      [fwdChart, fit.forward.q, kf],
-      [revChart, rq.q, kr],
+    for (const [c, q] of [
+      [fwdChart, fit.forward.q],
+      [revChart, rq.q],
     ] as const) {
       c.setYMax(yMax);
-      c.draw(p, q, k.map((t) => t.kept));
+      c.draw(p, q);
       c.updateAria(p);
     }
     optimaBox.innerHTML =

@@ -1,7 +1,7 @@
 import type { Matrix } from '../divergence/types.js';
 
 /** Mean vector and covariance matrix (row-major d × d, divisor n − 1) of a sample matrix. */
-export interface GaussianFit {
+export interface SampleGaussian {
   d: number;
   mean: Float64Array;
   cov: Float64Array;
@@ -12,9 +12,9 @@ export interface GaussianFit {
  * offsets do not cancel digits).
  *
  * @example
- * fitGaussian({ data: new Float64Array([0, 2]), rows: 2, cols: 1 }); // mean [1], cov [2]
+ * fitSampleGaussian({ data: new Float64Array([0, 2]), rows: 2, cols: 1 }); // mean [1], cov [2]
  */
-export function fitGaussian(m: Matrix): GaussianFit {
+export function fitSampleGaussian(m: Matrix): SampleGaussian {
   const { rows: n, cols: d, data } = m;
   const mean = new Float64Array(d);
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j]! += data[i * d + j]!;
@@ -35,7 +35,12 @@ export function fitGaussian(m: Matrix): GaussianFit {
   return { d, mean, cov };
 }
 
-/** Lower Cholesky factor of a symmetric matrix, or null when it is not positive definite. */
+/**
+ * Lower Cholesky factor of a symmetric matrix, or null when it is not positive definite.
+ *
+ * @example
+ * cholesky(new Float64Array([4, 2, 2, 2]), 2); // Float64Array [2, 0, 1, 1]
+ */
 export function cholesky(a: Float64Array, d: number): Float64Array | null {
   const l = new Float64Array(d * d);
   // Relative threshold: a pivot this small against the diagonal means a (near-)singular matrix.
@@ -76,9 +81,9 @@ function forwardSolve(l: Float64Array, d: number, b: Float64Array): Float64Array
  * @example
  * const a = { d: 1, mean: new Float64Array([0]), cov: new Float64Array([1]) };
  * const b = { d: 1, mean: new Float64Array([1]), cov: new Float64Array([1]) };
- * gaussianKl(a, b); // 0.5
+ * sampleGaussianKl(a, b); // 0.5
  */
-export function gaussianKl(a: GaussianFit, b: GaussianFit): number {
+export function sampleGaussianKl(a: SampleGaussian, b: SampleGaussian): number {
   const d = a.d;
   const la = cholesky(a.cov, d);
   const lb = cholesky(b.cov, d);

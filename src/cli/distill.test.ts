@@ -1,0 +1,57 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { distillReport, parseDistillFlags } from './distill.js';
+import { UsageError } from '../errors.js';
+import type { DistillResult } from '../train/distill.js';
+
+const root = process.env.KLSCOPE_ROOT ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const run = (args: string[]) => spawnSync('node', [path.join(root, 'bin/klscope.js'), 'distill', ...args], { encoding: 'utf8' });
+
+test('flags: presets fill the gaps, given values win', () => {
+  const q = parseDistillFlags({ quick: true, seed: '7', losses: 'rkl,fkl' });
+  assert.equal(q.steps, 300);
+  assert.equal(q.seed, 7);
+  assert.deepEqual(q.losses, ['rkl', 'fkl']);
+  const f = parseDistillFlags({ seed: '1', steps: '10', lr: '0.5', studentContext: '1' });
+  assert.deepEqual([f.steps, f.batch, f.learningRate, f.studentContext, f.quick], [10, 1024, 0.5, 1, false]);
+});
+
+test('bad flags are usage errors naming the flag and the rule', () => {
+  for (const [flags, msg] of [
+    [{ losses: 'fkl,kl' }, /invalid --losses: "kl" is not one of fkl, rkl, jsd, ce, tvd/],
+    [{ studentContext: '4' }, /invalid --student-context: expected 1, 2 or 3, got 4/],
+    [{ order: '9' }, /invalid --order: expected an integer from 2 to 6, got 9/],
+    [{ lr: '-1' }, /invalid --lr: expected a number > 0/],
+    [{ steps: '0' }, /invalid --steps: expected an integer >= 1, got "0"/],
+    [{ seed: 'x' }, /invalid --seed/],
+    [{ order: '3', studentContext: '2' }, /invalid --student-context 2 with --order 3: the student must see fewer characters than the teacher's 2/],
+  ] as const) {
+    assert.throws(() => parseDistillFlags({ seed: '1', ...flags }), (e: unknown) => e instanceof UsageError && msg.test(e.message));
+  }
+});
+
+test('the command exits 2 on a bad flag, with one line on stderr and nothing on stdout', () => {
+  const r = run(['--losses', 'kl']);
+  assert.equal(r.status, 2, r.stderr);
+  assert.equal(r.stderr.trim().split('\n').length, 1);
+  assert.match(r.stderr, /^klscope distill: invalid --losses/);
+  assert.equal(r.stdout, '');
+});
+
+test('--json prints one document with the issue\'s keys; the table renders from it', () => {
+  const r = run(['--quick', '--json', '--order', '3', '--student-context', '1', '--steps', '30', '--train-positions', '3000', '--eval-positions', '500', '--samples', '2', '--sample-length', '20', '--losses', 'fkl,rkl']);
+  assert.equal(r.status, 0, r.stderr);
+  const j = JSON.parse(r.stdout) as DistillResult;
+  assert.deepEqual(Object.keys(j), ['teacher', 'students']);
+  assert.deepEqual(j.students.map((s) => s.loss), ['fkl', 'rkl']);
+  assert.equal(j.teacher.order, 3);
+  assert.equal(j.teacher.backend, 'wasm');
+  const text = distillReport(j, { sampleLines: 1 });
+  assert.match(text, /KL\(P‖Q\)/);
+  assert.match(text, /student: rkl = reverse KL\(Q‖P\)/);
+  assert.match(text, /exact min of KL\(P‖Q\)/);
+  assert.equal(text.split('\n').filter((l) => l.startsWith('fkl ')).length, 1);
+});

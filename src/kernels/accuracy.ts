@@ -1,0 +1,257 @@
+import type { BatchInput, BatchStats } from './types.js';
+import { STAT_F64_KEYS } from './types.js';
+
+/**
+ * The accuracy rule every fast backend meets against the float64 reference (issue 3): relative
+ * error ≤ 1e-5 where the reference value is ≥ 1e-4, absolute error ≤ 1e-9 below. Applied to
+ * every float field (KL both ways, entropies, cross-entropies, JS, TV, target log-probabilities);
+ * infinities and NaN must sit in the same places, argmax and the invalid flag must be equal.
+ */
+export const ACCURACY_RULE = { rel: 1e-5, abs: 1e-9, cutoff: 1e-4 } as const;
+
+/** One mismatch found by {@link compareStats}. */
+export interface StatMismatch {
+  field: string;
+  row: number;
+  expected: number;
+  actual: number;
+}
+
+/** Result of {@link compareStats}: worst relative error over values ≥ cutoff, worst absolute below, and mismatches. */
+export interface StatComparison {
+  maxRelErr: number;
+  maxAbsErrSmall: number;
+  mismatches: StatMismatch[];
+}
+
+/**
+ * Compares a backend's stats with the reference under {@link ACCURACY_RULE}.
+ *
+ * @example
+ * const c = compareStats(referenceBatchStats(input), batchStatsSync(input, { backend: 'wasm' }));
+ * c.mismatches.length; // 0
+ */
+export function compareStats(ref: BatchStats, got: BatchStats, rule = ACCURACY_RULE): StatComparison {
+  let maxRelErr = 0;
+  let maxAbsErrSmall = 0;
+  const mismatches: StatMismatch[] = [];
+  for (let r = 0; r < ref.rows; r++) {
+    if (ref.invalid[r] !== got.invalid[r]) mismatches.push({ field: 'invalid', row: r, expected: ref.invalid[r]!, actual: got.invalid[r]! });
+    if (ref.argmaxP[r] !== got.argmaxP[r]) mismatches.push({ field: 'argmaxP', row: r, expected: ref.argmaxP[r]!, actual: got.argmaxP[r]! });
+    if (ref.argmaxQ[r] !== got.argmaxQ[r]) mismatches.push({ field: 'argmaxQ', row: r, expected: ref.argmaxQ[r]!, actual: got.argmaxQ[r]! });
+    if (ref.invalid[r]) continue;
+    for (const k of STAT_F64_KEYS) {
+      const e = ref[k][r]!;
+      const a = got[k][r]!;
+      if (!Number.isFinite(e) || !Number.isFinite(a)) {
+        if (!Object.is(e, a) && !(Number.isNaN(e) && Number.isNaN(a))) mismatches.push({ field: k, row: r, expected: e, actual: a });
+        continue;
+      }
+      const d = Math.abs(a - e);
+      if (Math.abs(e) >= rule.cutoff) {
+        const rel = d / Math.abs(e);
+        if (rel > maxRelErr) maxRelErr = rel;
+        if (rel > rule.rel) mismatches.push({ field: k, row: r, expected: e, actual: a });
+      } else {
+        if (d > maxAbsErrSmall) maxAbsErrSmall = d;
+        if (d > rule.abs) mismatches.push({ field: k, row: r, expected: e, actual: a });
+      }
+    }
+  }
+  return { maxRelErr, maxAbsErrSmall, mismatches };
+}
+
+/** A deterministic pseudo-random source (mulberry32), so cases are the same on every run. */
+export function seededRandom(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Standard normal deviate from two uniforms (Box–Muller). */
+function gauss(rand: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+}
+
+/** Options of {@link makeLogits}. */
+export interface LogitOptions {
+  rows: number;
+  cols: number;
+  /** spread of P's logits (standard deviation) */
+  scale: number;
+  /** Q = P + noise·N(0,1) */
+  noise: number;
+  seed?: number;
+  float64?: boolean;
+  /** allocate on SharedArrayBuffers (zero-copy worker threads) */
+  shared?: boolean;
+}
+
+/**
+ * Random logit pairs like a model and a perturbed copy: P ~ scale·N(0,1), Q = P + noise·N(0,1).
+ *
+ * @example
+ * const { p, q } = makeLogits({ rows: 4, cols: 32000, scale: 3, noise: 0.5 });
+ */
+export function makeLogits(o: LogitOptions): { p: Float32Array | Float64Array; q: Float32Array | Float64Array } {
+  const rand = seededRandom(o.seed ?? 1);
+  const n = o.rows * o.cols;
+  const bytes = o.float64 ? 8 : 4;
+  const buf = () => (o.shared ? new SharedArrayBuffer(n * bytes) : new ArrayBuffer(n * bytes));
+  const p = o.float64 ? new Float64Array(buf()) : new Float32Array(buf());
+  const q = o.float64 ? new Float64Array(buf()) : new Float32Array(buf());
+  for (let i = 0; i < n; i++) {
+    p[i] = o.scale * gauss(rand);
+    q[i] = p[i]! + o.noise * gauss(rand);
+  }
+  return { p, q };
+}
+
+function softmaxRows(x: Float32Array | Float64Array, rows: number, cols: number, log: boolean): Float32Array | Float64Array {
+  const out = new (x.constructor as Float32ArrayConstructor)(x.length);
+  for (let r = 0; r < rows; r++) {
+    let m = -Infinity;
+    for (let i = 0; i < cols; i++) m = Math.max(m, x[r * cols + i]!);
+    let s = 0;
+    for (let i = 0; i < cols; i++) s += Math.exp(x[r * cols + i]! - m);
+    const lse = m + Math.log(s);
+    for (let i = 0; i < cols; i++) out[r * cols + i] = log ? x[r * cols + i]! - lse : Math.exp(x[r * cols + i]! - lse);
+  }
+  return out;
+}
+
+/** A named input of the accuracy suite. */
+export interface AccuracyCase {
+  name: string;
+  input: BatchInput;
+}
+
+/**
+ * The accuracy suite's inputs: random and adversarial rows in all three input kinds — logits of
+ * ±1e4, one-hot-like rows, near-equal and equal rows, masked (−∞) logits and zero probabilities
+ * (infinite KL), vocab 256,000, odd vocab sizes around the vector and block widths, argmax ties,
+ * targets, and rows that break a rule (flagged invalid). Float32 unless `float64` is set.
+ *
+ * @example
+ * for (const c of accuracyCases()) compareStats(referenceBatchStats(c.input), batchStatsSync(c.input, { backend: 'wasm' }));
+ */
+export function accuracyCases(opts: { float64?: boolean; large?: boolean } = {}): AccuracyCase[] {
+  const f64 = opts.float64 ?? false;
+  const A = (n: number) => (f64 ? new Float64Array(n) : new Float32Array(n));
+  const cases: AccuracyCase[] = [];
+  const logits = (name: string, rows: number, cols: number, scale: number, noise: number, seed: number) => {
+    const { p, q } = makeLogits({ rows, cols, scale, noise, seed, float64: f64 });
+    const targets = new Int32Array(rows).map((_, i) => (i * 7919) % cols);
+    if (rows > 1) targets[rows - 1] = -1;
+    cases.push({ name: `logits ${name}`, input: { p, q, rows, cols, from: 'logits', targets } });
+    cases.push({ name: `logprobs ${name}`, input: { p: softmaxRows(p, rows, cols, true), q: softmaxRows(q, rows, cols, true), rows, cols, from: 'logprobs', targets } });
+    cases.push({ name: `probs ${name}`, input: { p: softmaxRows(p, rows, cols, false), q: softmaxRows(q, rows, cols, false), rows, cols, from: 'probs', targets } });
+  };
+  logits('random V=1000', 4, 1000, 2, 0.5, 1);
+  logits('random V=32000', 2, 32000, 3, 1, 2);
+  logits('near-equal V=32000', 2, 32000, 3, 1e-3, 3);
+  logits('nearly identical V=4096', 2, 4096, 2, 1e-5, 4);
+  logits('far apart V=5000', 2, 5000, 4, 8, 5);
+  for (const v of [1, 2, 3, 5, 17, 31, 1023, 2047, 2049, 4099]) logits(`odd V=${v}`, 3, v, 2, 0.7, 10 + v);
+  if (opts.large ?? true) logits('V=256000', 1, 256000, 3, 0.5, 6);
+
+  // logits of ±1e4: P and Q nearly one-hot, and the same with tiny noise
+  for (const [noise, seed] of [[3, 7], [1e-3, 8]] as const) {
+    const rows = 3;
+    const cols = 777;
+    const { p, q } = makeLogits({ rows, cols, scale: 0, noise: 0, seed, float64: f64 });
+    const rand = seededRandom(seed);
+    for (let i = 0; i < rows * cols; i++) {
+      p[i] = (rand() * 2 - 1) * 1e4;
+      q[i] = p[i]! + (rand() * 2 - 1) * noise;
+    }
+    cases.push({ name: `logits ±1e4 noise ${noise}`, input: { p, q, rows, cols, from: 'logits' } });
+  }
+  // one-hot-like rows: one logit far above a flat rest, Q slightly less sure
+  {
+    const rows = 3;
+    const cols = 5000;
+    const p = A(rows * cols);
+    const q = A(rows * cols);
+    for (let r = 0; r < rows; r++) {
+      p[r * cols + 17 + r] = 30 + r;
+      q[r * cols + 17 + r] = 29.9 + r - 0.5 * r;
+      if (r === 2) q[r * cols + 18 + r] = 31; // Q sure of the wrong token
+    }
+    cases.push({ name: 'logits one-hot-like', input: { p, q, rows, cols, from: 'logits' } });
+  }
+  // equal rows (KL exactly 0) and a constant shift (same distribution)
+  {
+    const { p } = makeLogits({ rows: 2, cols: 3001, scale: 2, noise: 0, seed: 9, float64: f64 });
+    const q = A(p.length);
+    for (let i = 0; i < p.length; i++) q[i] = i < 3001 ? p[i]! : p[i]! + 12.5;
+    cases.push({ name: 'logits equal and shifted', input: { p, q, rows: 2, cols: 3001, from: 'logits' } });
+  }
+  // masked logits (−∞): in P only (reverse KL = ∞), in Q only (forward KL = ∞), in both (finite)
+  {
+    const rows = 3;
+    const cols = 1031;
+    const { p, q } = makeLogits({ rows, cols, scale: 2, noise: 0.5, seed: 11, float64: f64 });
+    p[5] = -Infinity;
+    q[cols + 6] = -Infinity;
+    for (let i = 0; i < cols; i += 3) {
+      p[2 * cols + i] = -Infinity;
+      q[2 * cols + i] = -Infinity;
+    }
+    cases.push({ name: 'logits masked', input: { p, q, rows, cols, from: 'logits' } });
+  }
+  // probabilities with zeros, counts normalised by the kernel, unnormalised rows refused
+  {
+    const rows = 4;
+    const cols = 1001;
+    const rand = seededRandom(12);
+    const p = A(rows * cols);
+    const q = A(rows * cols);
+    for (let i = 0; i < rows * cols; i++) {
+      p[i] = Math.floor(rand() * 5);
+      q[i] = Math.floor(rand() * 5) + (i % cols === 0 ? 1 : 0);
+    }
+    for (let i = 0; i < cols; i++) if (p[i] === 0) q[i] = 0; // row 0: shared zeros, finite both ways
+    cases.push({ name: 'probs counts with zeros (normalize)', input: { p, q, rows, cols, from: 'probs', normalize: true } });
+    cases.push({ name: 'probs counts unnormalised (invalid)', input: { p, q, rows, cols, from: 'probs' } });
+  }
+  // argmax ties (first index wins), across vector lanes and pass-1 blocks, and targets
+  {
+    const rows = 3;
+    const cols = 5003;
+    const p = A(rows * cols);
+    const q = A(rows * cols);
+    p[7] = p[3] = 5;
+    q[4] = q[6] = 5;
+    p[cols + 4097] = p[cols + 100] = 9;
+    q[cols + 2048] = q[cols + 5002] = 9;
+    p[2 * cols + 5002] = 1;
+    q[2 * cols + 0] = 1;
+    q[2 * cols + 1] = 1;
+    const targets = new Int32Array([3, 5002, 0]);
+    cases.push({ name: 'logits argmax ties and targets', input: { p, q, rows, cols, from: 'logits', targets } });
+  }
+  // rows that break a rule: NaN, +∞, negative probability, log-probability > 0
+  {
+    const cols = 9;
+    const mk = (vals: number[]) => {
+      const x = A(cols);
+      x.set(vals);
+      return x;
+    };
+    const u = Array(cols).fill(1 / cols);
+    const bad = (name: string, from: BatchInput['from'], pv: number[], qv: number[]) =>
+      cases.push({ name: `invalid ${name}`, input: { p: mk(pv), q: mk(qv), rows: 1, cols, from } });
+    bad('NaN logit', 'logits', [0, 1, NaN, 0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    bad('+inf logit', 'logits', [0, 0, 0, 0, 0, 0, 0, 0, 0], [0, Infinity, 0, 0, 0, 0, 0, 0, 0]);
+    bad('all -inf', 'logits', Array(cols).fill(-Infinity), Array(cols).fill(0));
+    bad('negative probability', 'probs', [...u.slice(0, 8), -0.1], u);
+    bad('positive logprob', 'logprobs', [0.5, ...Array(cols - 1).fill(-10)], Array(cols).fill(-Math.log(cols)));
+  }
+  return cases;
+}
