@@ -134,7 +134,6 @@ const KI = memory.data<i32>([0x4b400000 - 127, 0xff, 127, 0x007fffff, 0x3f800000
 // pass-1 results of the last call
 let gShift: f64 = 0;
 let gScale: f64 = 0;
-let gMass: f64 = 0;
 let gArg: i32 = 0;
 let gOk: bool = false;
 
@@ -209,7 +208,6 @@ function pass1(x: usize, n4: i32, kind: i32, normalize: bool, tol: f64, ex: usiz
     if (Math.abs(s - 1) > tol && !normalize) return;
     gShift = 0;
     gScale = normalize ? 1 / s : 1;
-    gMass = normalize ? s * gScale : s;
     gOk = true;
     return;
   }
@@ -218,7 +216,6 @@ function pass1(x: usize, n4: i32, kind: i32, normalize: bool, tol: f64, ex: usiz
   if (kind == 0) {
     gShift = lse;
     gScale = 1;
-    gMass = 1;
     gOk = true;
     return;
   }
@@ -226,7 +223,6 @@ function pass1(x: usize, n4: i32, kind: i32, normalize: bool, tol: f64, ex: usiz
   if (!normalize && Math.abs(mass - 1) > tol) return;
   gShift = normalize ? lse : 0;
   gScale = 1;
-  gMass = normalize ? 1 : mass;
   gOk = true;
 }
 
@@ -249,13 +245,11 @@ export function row(pp: usize, qp: usize, n: i32, kind: i32, normalize: i32, tol
   const okA = gOk;
   const shA = gShift;
   const scA = gScale;
-  const maA = gMass;
   const argA = gArg;
   pass1(qp, n4, kind, norm, tol, eb, mbq);
   const okB = gOk;
   const shB = gShift;
   const scB = gScale;
-  const maB = gMass;
   const argB = gArg;
   store<f64>(out, okA && okB ? <f64>argA : -1, 80);
   store<f64>(out, okA && okB ? <f64>argB : -1, 88);

@@ -126,7 +126,6 @@ static inline double hsum(vf v) {
 struct Side {
   double shift;  // log domain: log p = x - shift
   double scale;  // probs: p = x * scale
-  double mass;   // sum of p as pass 2 sees it (1 for logits; exp(lse) or sum*scale otherwise)
   int32_t argmax;
   bool ok;
 };
@@ -164,7 +163,7 @@ constexpr int BLOCK = 2048;
 // where the max grows; the block's e^(x - m) are summed in float, then float64 every 256).
 template <typename T>
 static Side pass1(const T* x, int n, int kind, bool normalize, double tol, float* ex, double* mb) {
-  Side bad{0, 0, 0, -1, false};
+  Side bad{0, 0, -1, false};
   const bool probs = kind == PROBS;
   const float fill = probs ? 0.f : -kInf;
   double s = 0;
@@ -249,14 +248,14 @@ static Side pass1(const T* x, int n, int kind, bool normalize, double tol, float
     if (s == 0) return bad;
     if (std::fabs(s - 1) > tol && !normalize) return bad;
     double scale = normalize ? 1 / s : 1;
-    return Side{0, scale, normalize ? s * scale : s, arg, true};
+    return Side{0, scale, arg, true};
   }
   if (m == -(T)INFINITY) return bad;
   double lse = (double)m + std::log(s);
-  if (kind == LOGITS) return Side{lse, 1, 1, arg, true};
+  if (kind == LOGITS) return Side{lse, 1, arg, true};
   double mass = std::exp(lse);
   if (!normalize && std::fabs(mass - 1) > tol) return bad;
-  return Side{normalize ? lse : 0, 1, normalize ? 1 : mass, arg, true};
+  return Side{normalize ? lse : 0, 1, arg, true};
 }
 
 // Splits a double into float hi + lo with hi + lo = d to ~2^-48 relative.

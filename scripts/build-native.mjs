@@ -1,10 +1,12 @@
 // Builds the optional native kernel addon (build/Release/klscope_kernels.node) with node-gyp.
+// binding.gyp lives in native/, not at the package root: npm would otherwise run its own
+// `node-gyp rebuild` on install and fail the whole install where no C++ toolchain exists.
 // Optional: on any failure this exits non-zero and scripts/build.mjs continues without it; the
 // kernels then fall back to WebAssembly. KLSCOPE_NATIVE=0 skips the build (to test the fallback).
 // `--arch-flags` prints the CPU flags binding.gyp passes to the compiler (it builds on the
 // installing machine, so -march=native is right; AVX-512 machines get 512-bit vectors).
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -48,11 +50,13 @@ if (!gyp) {
 // Headers of the running node, so nothing is downloaded.
 const nodedir = path.resolve(path.dirname(process.execPath), '..');
 const args = existsSync(path.join(nodedir, 'include/node/node_api.h')) ? [`--nodedir=${nodedir}`] : [];
-// configure + build, not rebuild: rebuild would delete build/ and with it build/kernels.wasm
+const native = path.join(root, 'native');
 for (const step of ['configure', 'build']) {
-  const r = spawnSync(process.execPath, [gyp, step, ...args, '--loglevel=warn'], { cwd: root, stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [gyp, step, ...args, '--loglevel=warn'], { cwd: native, stdio: 'inherit' });
   if (r.status !== 0) {
     process.stderr.write(`klscope build-native: node-gyp ${step} failed; the kernels will use WebAssembly\n`);
     process.exit(1);
   }
 }
+mkdirSync(path.join(root, 'build/Release'), { recursive: true });
+copyFileSync(path.join(native, 'build/Release/klscope_kernels.node'), path.join(root, 'build/Release/klscope_kernels.node'));

@@ -27,6 +27,11 @@ export { readMatrixArg } from './io/matrixArg.js';
 // kernels (issue 3)
 export { batchStats, batchStatsSync, availableBackends, closeWorkers, referenceBatchStats, createBatchStats } from './kernels/index.js';
 export type { BackendName, BatchInput, BatchStats, BatchStatsOptions } from './kernels/index.js';
+export { createWasmKernel } from './kernels/wasmKernel.js';
+export type { WasmKernel } from './kernels/wasmKernel.js';
+export { compareStats, accuracyCases, ACCURACY_RULE } from './kernels/accuracy.js';
+export { runKernelBenchmark } from './kernels/bench.js';
+export type { BenchResult, KernelBenchReport, KernelBenchOptions } from './kernels/bench.js';
 
 // compare (issue 4)
 export { KldFile, KldWriter, encodeKldRow, kldLayout, parseKldHeader, decodeKldValue, KLD_WINDOW } from './io/kld.js';
@@ -81,7 +86,7 @@ export { DEFAULT_MIXTURE_2D, parseMixture2d, mixture2dLogPdf, mixture2dMoments, 
 export type { GaussianComponent2d, Mixture2d, Gaussian2dFit, LocalOptimum2d, Fit2dResult } from './fit/fit2d.js';
 export { TOKEN_EXAMPLE, tokenAxis, bumpLogits, studentProbs, fitTokenStudent, keptTokens } from './fit/tokens.js';
 export type { TokenFit, TokenFitResult, TokenKeep } from './fit/tokens.js';
-export { renderFitFigure, figureRange, FIGURE_COLORS, FIGURE_FONT } from './report/figure.js';
+export { renderFitFigure, figureRange, isModeSeeking, FIGURE_COLORS, FIGURE_FONT } from './report/figure.js';
 export type { FitFigureOptions, FitPanel } from './report/figure.js';
 export { renderFit2dFigure } from './report/figure2d.js';
 export type { Fit2dFigureOptions } from './report/figure2d.js';

@@ -12,7 +12,7 @@ import { tourSection } from './compare.js';
 const root = process.env.KLSCOPE_ROOT ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(root, 'bin/klscope.js'), ...args], { encoding: 'utf8' });
 
-describe('klscope compare and klscope merge (CLI)', () => {
+describe('klscope compare (CLI)', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'klscope-clicmp-'));
   const fx = writeKldFixture({ dir, nCtx: 24, nVocab: 501, nChunk: 6, seed: 5 });
   const out = (name: string) => path.join(dir, name);
@@ -52,31 +52,6 @@ describe('klscope compare and klscope merge (CLI)', () => {
     assert.doesNotMatch(html, /<script|https?:\/\//);
     assert.equal((html.match(/<tr><td>\d+<\/td><td>\d+<\/td>/g) ?? []).length, 50);
     assert.equal(JSON.parse(readFileSync(out('s.json'), 'utf8')).format, 'klscope-compare-summary');
-  });
-
-  test('merge of --rows shards equals the unsplit run exactly for means', async () => {
-    // shards through the library (a CLI start is slow on a loaded machine), merged by the CLI
-    const wholeRun = await compareFiles({ base: fx.base, candidate: fx.cand, threads: 1 });
-    const whole = JSON.parse(JSON.stringify(wholeRun.result));
-    for (const [i, range] of [[0, 20], [20, 45], [45, 66]].entries()) {
-      const part = await compareFiles({ base: fx.base, candidate: fx.cand, threads: 1, rowRange: range as [number, number] });
-      writeFileSync(out(`p${i}.json`), JSON.stringify(part.accumulator.toSummary()));
-    }
-    const m = cli('merge', out('p0.json'), out('p1.json'), out('p2.json'), '--json');
-    assert.equal(m.status, 0, m.stderr);
-    const j = JSON.parse(m.stdout);
-    assert.equal(j.tokens, whole.tokens);
-    assert.equal(j.kld.mean, whole.kld.mean);
-    assert.equal(j.kld.stderr, whole.kld.stderr);
-    assert.equal(j.reverseKld.mean, whole.reverseKld.mean);
-    assert.deepEqual(j.ppl, whole.ppl);
-    assert.equal(j.deltaP.rms, whole.deltaP.rms);
-    assert.equal(j.quantiles.method, 'sketch');
-    const a = j.quantiles.relativeError;
-    for (const k of ['p99', 'median', 'p10']) assert.ok(Math.abs(j.kld[k] - whole.kld[k]) <= a * Math.abs(whole.kld[k]) * (1 + 1e-9), k);
-    const bad = cli('merge', out('t.csv'));
-    assert.equal(bad.status, 1);
-    assert.match(bad.stderr, /^klscope merge: .*t\.csv: not JSON/);
   });
 
   test('errors exit 1 with one line and leave no output files; usage errors exit 2', () => {

@@ -16,7 +16,12 @@ import { renderTable } from '../report/table.js';
 import { UsageError } from '../errors.js';
 import { action, choiceOption, intOption, numberOption, withExamples } from './run.js';
 
-/** Writes a file under a temporary name and renames it into place, so no partial file is left. */
+/**
+ * Writes a file under a temporary name and renames it into place, so no partial file is left.
+ *
+ * @example
+ * writeFileAtomic('report.html', html);
+ */
 export function writeFileAtomic(file: string, text: string): void {
   const tmp = `${file}.tmp-${process.pid}`;
   try {
@@ -47,6 +52,9 @@ const QUANTILE_LABELS: Array<[string, string]> = [
 /**
  * The people-readable report of a comparison: llama.cpp's statistics, both KL directions side by
  * side, with the JSON key of each row.
+ *
+ * @example
+ * process.stdout.write(compareTable(run.result, 'klscope compare: base = a.kld, candidate = b.kld'));
  */
 export function compareTable(result: CompareResult, title: string): string {
   const f = (x: number | null | undefined, d = 6) => (x === null || x === undefined ? '—' : formatNumber(x, d));
@@ -74,9 +82,13 @@ export function compareTable(result: CompareResult, title: string): string {
   const kRows = [['mean', pm(result.kld.mean!, result.kld.stderr!), pm(result.reverseKld.mean!, result.reverseKld.stderr!), 'mean ± stderr']];
   for (const [k, label] of QUANTILE_LABELS) if (k in result.kld) kRows.push([label, f(result.kld[k]), f(result.reverseKld[k]), k]);
   parts.push(
-    renderTable(['KL divergence', "KL(base‖candidate) = llama.cpp's KLD", 'KL(candidate‖base)', 'json key (kld / reverseKld)'], kRows, {
-      align: ['left', 'right', 'right', 'left'],
-    }),
+    renderTable(
+      result.estimator === 'full'
+        ? ['KL divergence', "KL(base‖candidate) = llama.cpp's KLD", 'KL(candidate‖base)', 'json key (kld / reverseKld)']
+        : ['KL divergence (top-k: LOWER BOUNDS)', 'KL(base‖candidate) ≥', 'KL(candidate‖base) ≥', 'json key (kld / reverseKld)'],
+      kRows,
+      { align: ['left', 'right', 'right', 'left'] },
+    ),
   );
   const other = [
     ['Mean JS(base, candidate)', pm(result.js.mean, result.js.stderr), 'js.mean'],
@@ -92,7 +104,12 @@ export function compareTable(result: CompareResult, title: string): string {
   return parts.join('\n');
 }
 
-/** The JSON document of `--json` (the issue's contract plus a few extra keys). */
+/**
+ * The JSON document of `--json` (the issue's contract plus a few extra keys).
+ *
+ * @example
+ * JSON.parse(compareJson(run.result)).kld.mean;
+ */
 export function compareJson(result: CompareResult, extra: Record<string, unknown> = {}): string {
   return toJson({ ...result, ...extra }) + '\n';
 }
@@ -115,7 +132,12 @@ interface CompareFlags {
   summaryOut?: string;
 }
 
-/** Runs `klscope compare` and returns what it prints (the files are written on success only). */
+/**
+ * Runs `klscope compare` and returns what it prints (the files are written on success only).
+ *
+ * @example
+ * const text = await runCompare('a.kld', 'b.kld', { format: 'auto', backend: 'auto', accuracy: '0.005', json: true });
+ */
 export async function runCompare(base: string, candidate: string, o: CompareFlags, progress = true): Promise<string> {
   const threads = o.threads === undefined ? undefined : intOption(o.threads, '--threads');
   const accuracy = numberOption(o.accuracy, '--accuracy');

@@ -1,11 +1,11 @@
 import { describe, test } from 'node:test';
+import { runCli } from '../testing/cli.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { spawnSync } from 'node:child_process';
-import { registerSamples, runSamples, samplesTable } from './samples.js';
+import { fileURLToPath } from 'node:url';
+import { runSamples, samplesTable } from './samples.js';
 import { encodeNpy } from '../io/npy.js';
 
 const root = process.env.KLSCOPE_ROOT ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -17,23 +17,10 @@ const file = (name: string, content: string | Uint8Array) => {
   return p;
 };
 
-/**
- * Runs `klscope samples ...` in a child process with only this command registered (so that the
- * test does not depend on other commands), returning the exit code and both streams.
- */
+/** Runs `klscope samples ...` through the real CLI entry point; returns the exit code and both streams. */
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const mod = pathToFileURL(path.join(path.dirname(fileURLToPath(import.meta.url)), 'samples.js')).href;
-  const script =
-    `import { Command, CommanderError } from 'commander'; import { registerSamples } from ${JSON.stringify(mod)};` +
-    `const p = new Command('klscope').exitOverride(); registerSamples(p).exitOverride();` +
-    `try { await p.parseAsync(JSON.parse(process.env.KLSCOPE_TEST_ARGS), { from: 'user' }); }` +
-    `catch (e) { if (e instanceof CommanderError) process.exitCode = e.exitCode === 0 ? 0 : 2; else throw e; }`;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-    cwd: root,
-    encoding: 'utf8',
-    env: { ...process.env, KLSCOPE_TEST_ARGS: JSON.stringify(['samples', ...args]) },
-  });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+  const r = runCli(['samples', ...args], { cwd: root });
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 describe('klscope samples', () => {

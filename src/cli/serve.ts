@@ -7,7 +7,12 @@ import { fileURLToPath } from 'node:url';
 import { DataError, UsageError } from '../errors.js';
 import { action, intOption, withExamples } from './run.js';
 
-/** Where `npm ci` (scripts/build-web.mjs) puts the built page: <package>/web-dist. */
+/**
+ * Where `npm ci` (scripts/build-web.mjs) puts the built page: <package>/web-dist.
+ *
+ * @example
+ * existsSync(path.join(webDistDir(), 'index.html')); // true after a build
+ */
 export function webDistDir(): string {
   return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web-dist');
 }

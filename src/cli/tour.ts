@@ -4,6 +4,8 @@ import { formatNumber } from '../report/format.js';
 import { renderTable } from '../report/table.js';
 import { MEASURE_LABELS } from './kl.js';
 import { action, withExamples } from './run.js';
+import { tourSection as fitTour } from './fit.js';
+import { tourSection as textTour } from './text.js';
 
 /** The tour's first part: the explainer's example computed both ways, with the identity checked. */
 export function exampleSection(): string {
@@ -30,7 +32,11 @@ export function exampleSection(): string {
 }
 
 /** Sections of the tour, in order; each returns its text, printed at once. */
-export const tourSections: Array<{ title: string; run: () => Promise<string> | string }> = [{ title: 'measures', run: exampleSection }];
+export const tourSections: Array<{ title: string; run: () => Promise<string> | string }> = [
+  { title: 'measures', run: exampleSection },
+  { title: 'pictures', run: () => fitTour() },
+  { title: 'text and samples', run: textTour },
+];
 
 export function registerTour(program: Command): Command {
   const cmd = program

@@ -52,6 +52,9 @@ export interface CompareSummaryJson {
   sketches: { kld: QuantileSketchJson; reverseKld: QuantileSketchJson; deltaP: QuantileSketchJson };
   positionBinWidth: number;
   byPosition: Array<[bin: number, count: number, sumKld: number, sumReverseKld: number]>;
+  /** How many worst positions are kept. */
+  worstCount: number;
+  estimator?: 'full' | 'topk-lower-bound';
   worst: WorstPosition[];
   notes: string[];
   inputs: unknown[];
@@ -110,6 +113,8 @@ export interface CompareResult {
     diffStderr: number;
   } | null;
   quantiles: { method: 'exact' | 'sketch'; relativeError: number };
+  /** 'full' distributions, or top-k lists coarsened into shared tokens + rest: then KL, JS and TVD are lower bounds. */
+  estimator: 'full' | 'topk-lower-bound';
   notes: string[];
 }
 
@@ -138,6 +143,8 @@ export class CompareAccumulator {
   private worstMin = -Infinity;
   notes: string[] = [];
   inputs: unknown[] = [];
+  /** Set to 'topk-lower-bound' for top-k JSONL inputs. */
+  estimator: 'full' | 'topk-lower-bound' = 'full';
 
   constructor(opts: AccumulatorOptions = {}) {
     for (const k of SUM_KEYS) this.sums[k] = new ExactSum();
@@ -248,6 +255,7 @@ export class CompareAccumulator {
     }
     this.worst.push(...o.worst);
     this.trimWorst();
+    if (o.estimator !== 'full') this.estimator = o.estimator;
     for (const n of o.notes) if (!this.notes.includes(n)) this.notes.push(n);
     this.inputs.push(...o.inputs);
   }
@@ -266,6 +274,8 @@ export class CompareAccumulator {
       sketches: { kld: this.sketches.kld.toJSON(), reverseKld: this.sketches.reverseKld.toJSON(), deltaP: this.sketches.deltaP.toJSON() },
       positionBinWidth: this.positionBinWidth,
       byPosition: [...this.byPosition.entries()].sort((a, b) => a[0] - b[0]).map(([bin, v]) => [bin, v[0], v[1], v[2]]),
+      worstCount: this.worstCount,
+      estimator: this.estimator,
       worst: this.worst,
       notes: this.notes,
       inputs: this.inputs,
@@ -276,7 +286,7 @@ export class CompareAccumulator {
   static fromSummary(j: CompareSummaryJson, name = 'summary'): CompareAccumulator {
     if (!j || j.format !== 'klscope-compare-summary') throw new DataError(`${name}: not a klscope compare summary (expected "format": "klscope-compare-summary")`);
     if (j.version !== 1) throw new DataError(`${name}: unsupported summary version ${String(j.version)} (expected 1)`);
-    const acc = new CompareAccumulator({ relativeAccuracy: j.sketches.kld.relativeAccuracy, positionBinWidth: j.positionBinWidth, worstCount: 50 });
+    const acc = new CompareAccumulator({ relativeAccuracy: j.sketches.kld.relativeAccuracy, positionBinWidth: j.positionBinWidth, worstCount: j.worstCount ?? 50 });
     acc.retained = null;
     acc.count = j.count;
     acc.targetCount = j.targetCount;
@@ -290,6 +300,7 @@ export class CompareAccumulator {
     acc.sketches.deltaP = QuantileSketch.fromJSON(j.sketches.deltaP);
     for (const [bin, n, a, b] of j.byPosition) acc.byPosition.set(bin, [n, a, b]);
     acc.worst = j.worst.slice();
+    acc.estimator = j.estimator ?? 'full';
     acc.notes = j.notes.slice();
     acc.inputs = j.inputs.slice();
     return acc;
@@ -334,6 +345,7 @@ export class CompareAccumulator {
       deltaP: null,
       ppl: null,
       quantiles: { method: exact ? 'exact' : 'sketch', relativeError: exact ? 0 : this.sketches.kld.relativeAccuracy },
+      estimator: this.estimator,
       notes: this.notes.slice(),
     };
     const T = this.targetCount;

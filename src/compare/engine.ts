@@ -59,7 +59,12 @@ export interface CompareRun {
   tokenText?: (id: number) => string | undefined;
 }
 
-/** Parses "A:B" (either side may be empty) into a row range, as a usage error when malformed. */
+/**
+ * Parses "A:B" (either side may be empty) into a row range, as a usage error when malformed.
+ *
+ * @example
+ * parseRowRange('1000:'); // [1000, Number.MAX_SAFE_INTEGER]
+ */
 export function parseRowRange(text: string): [number, number] {
   const m = /^\s*(\d*)\s*:\s*(\d*)\s*$/.exec(text);
   if (!m) throw new UsageError(`invalid --rows ${JSON.stringify(text)}: expected START:END (row indices, END excluded; either may be empty)`);
@@ -78,7 +83,13 @@ function describe(s: OpenedSource, role: string): Record<string, unknown> {
   return d;
 }
 
-/** Checks that two .kld files describe the same evaluation: n_ctx, n_vocab, n_chunk and every token. */
+/**
+ * Checks that two .kld files describe the same evaluation: n_ctx, n_vocab, n_chunk and every
+ * token; a token mismatch names its index in the token list (from 0).
+ *
+ * @example
+ * checkKldPair(openSource(baseSpec), openSource(candSpec)); // throws DataError on a mismatch
+ */
 export function checkKldPair(a: OpenedSource & { kind: 'kld' }, b: OpenedSource & { kind: 'kld' }): void {
   const ha = a.kld.header;
   const hb = b.kld.header;

@@ -3,7 +3,12 @@ import { KLD_WINDOW, decodeKldValue } from '../io/kld.js';
 import type { RowBlock } from './accumulator.js';
 import type { OpenedSource } from './sources.js';
 
-/** Allocates a {@link RowBlock} for n rows starting at row0. */
+/**
+ * Allocates a {@link RowBlock} for n rows starting at row0 (targets −1, target log-probabilities NaN).
+ *
+ * @example
+ * const b = createRowBlock(256, 0);
+ */
 export function createRowBlock(n: number, row0: number): RowBlock {
   return {
     n,
@@ -42,6 +47,9 @@ function whereRow(src: OpenedSource, row: number): string {
  * The first code whose float32 decode fl(fl(scale·code) + min) lies above llama.cpp's −16 window
  * floor (65536 when none does): decoded values grow with the code, so "in the window" is
  * "code >= threshold", the very tokens llama.cpp's reader sums.
+ *
+ * @example
+ * windowThresholdCode(16 / 65535, -17); // first code whose log p is above −16
  */
 export function windowThresholdCode(scale: number, min: number): number {
   if (decodeKldValue(scale, min, 65535) <= KLD_WINDOW) return 65536;
@@ -217,6 +225,10 @@ export interface BlockRequest {
  *   those terms are lower bounds and the reverse KL stays finite.
  * - JS and TVD between the windowed distributions (tokens outside a .kld side's window count 0).
  * Neither KL is clamped at 0: quantized rows can be slightly negative, as in llama.cpp.
+ *
+ * @example
+ * const block = fusedBlock({ base, cand, r0: 0, n: 64, scratch: new FusedScratch(base, cand, 64) });
+ * block.forward[0]; // KL(base‖candidate) of row 0
  */
 export function fusedBlock(req: BlockRequest): RowBlock {
   const { base, cand, r0, n, scratch } = req;

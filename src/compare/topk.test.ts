@@ -81,6 +81,7 @@ describe('top-k JSONL: coarsened estimator', () => {
     assert.ok(Math.abs(r.ppl!.candidate - Math.exp(mq)) < 1e-9);
     assert.ok(Math.abs(r.ppl!.lnRatio - (mq - mb)) < 1e-12);
     assert.ok(r.notes.some((x) => x.includes('LOWER BOUNDS')));
+    assert.equal(r.estimator, 'topk-lower-bound');
     // token mismatch and line count mismatch
     writeFileSync(path.join(dir, 'c.jsonl'), B.slice(0, 5).join('\n') + '\n' + B[5]!.replace('"token":"x"', '"token":"z"') + '\n');
     await assert.rejects(compareFiles({ base: path.join(dir, 'a.jsonl'), candidate: path.join(dir, 'c.jsonl') }), /token mismatch at position 5 \(line 6\): base has "x", candidate has "z"/);

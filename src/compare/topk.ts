@@ -225,6 +225,7 @@ export async function compareTopkJsonl(opts: CompareOptions): Promise<CompareRun
   await flush();
   if (acc.count === 0) throw new DataError(`no token positions to compare${opts.rowRange ? ` in rows ${start}:${end}` : ''}`);
   acc.inputs.push({ role: 'base', path: opts.base, format: 'jsonl', rowRange: [start, Math.min(end, t)] }, { role: 'candidate', path: opts.candidate, format: 'jsonl' });
+  acc.estimator = 'topk-lower-bound';
   acc.notes.push(
     'Top-k JSONL input: each position is coarsened onto the tokens in both top-k lists plus one "rest" bucket, so KL(base‖candidate), KL(candidate‖base), JS and TVD are LOWER BOUNDS on the full values (data-processing inequality); perplexity and Δp use the sampled token\'s exact log-probability.',
   );

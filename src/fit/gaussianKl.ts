@@ -22,7 +22,12 @@ export function mixtureEntropy(mix: Mixture): number {
   return h;
 }
 
-/** Entropy of N(μ, σ²): ½·log(2πe σ²). */
+/**
+ * Entropy of N(μ, σ²): ½·log(2πe σ²).
+ *
+ * @example
+ * gaussianEntropy(1); // 1.4189385332046727
+ */
 export function gaussianEntropy(sigma: number): number {
   return 0.5 * (LOG_2PI + 1) + Math.log(sigma);
 }
@@ -30,6 +35,9 @@ export function gaussianEntropy(sigma: number): number {
 /**
  * Cross-entropy H(P, Q) = −E_P[log q] for Gaussian Q, in closed form from P's moments:
  * ½·log(2πσ²) + (Var P + (E P − μ)²)/(2σ²).
+ *
+ * @example
+ * crossEntropyToGaussian(DEFAULT_MIXTURE, { mu: 0, sigma: Math.sqrt(10) }); // ½·log(2πe·10)
  */
 export function crossEntropyToGaussian(mix: Mixture, q: Gaussian1d): number {
   const { mean, variance } = mixtureMoments(mix);

@@ -93,7 +93,12 @@ export function mixtureLogPdf(mix: Mixture, x: number): number {
   return m + Math.log(s);
 }
 
-/** p(x) of the mixture. */
+/**
+ * p(x) of the mixture.
+ *
+ * @example
+ * mixturePdf([{ weight: 1, mu: 0, sigma: 1 }], 0); // 1/√(2π) = 0.3989422804014327
+ */
 export function mixturePdf(mix: Mixture, x: number): number {
   return Math.exp(mixtureLogPdf(mix, x));
 }

@@ -14,7 +14,12 @@ export const TOKEN_EXAMPLE = Object.freeze({
   p: [0.002, 0.009, 0.046, 0.128, 0.181, 0.128, 0.046, 0.009, 0.004, 0.018, 0.068, 0.136, 0.136, 0.068, 0.018, 0.003],
 });
 
-/** Token positions on the axis, evenly spaced in [0, 1]. */
+/**
+ * Token positions on the axis, evenly spaced in [0, 1].
+ *
+ * @example
+ * tokenAxis(3); // [0, 0.5, 1]
+ */
 export function tokenAxis(n: number): number[] {
   return Array.from({ length: n }, (_, i) => (n === 1 ? 0.5 : i / (n - 1)));
 }
@@ -116,7 +121,12 @@ function minimise(p: readonly number[], x: readonly number[], start: number[], d
   return { theta: t, f, gradNorm: Math.hypot(...g) };
 }
 
-/** The student's distribution for θ = (c, log w) over tokens at positions x. */
+/**
+ * The student's distribution for θ = (c, log w) over tokens at positions x.
+ *
+ * @example
+ * studentProbs(tokenAxis(5), [0.5, Math.log(0.2)]); // a bump centred on the middle token
+ */
 export function studentProbs(x: readonly number[], theta: readonly number[]): Float64Array {
   return logSoftmax(bumpLogits(x, theta)).map(Math.exp);
 }
@@ -151,7 +161,8 @@ export function fitTokenStudent(p: readonly number[], x: readonly number[] = tok
       found.push({ theta: r.theta, q, kl: r.f, global: false });
     }
     if (found.length === 0) throw new Error(`fitTokenStudent: no ${dir} start converged`);
-    found.sort((a, b) => a.kl - b.kl);
+    // ties within rounding are ordered by the bump's centre, so the order is deterministic
+    found.sort((a, b) => (Math.abs(a.kl - b.kl) <= 1e-9 ? a.theta[0]! - b.theta[0]! : a.kl - b.kl));
     for (const o of found) o.global = o.kl - found[0]!.kl <= 1e-9;
     return found;
   };

@@ -28,7 +28,12 @@ export interface KldHeader {
 
 export const KLD_MAGIC = '_logits_';
 
-/** Computes the layout that a header's three numbers imply. */
+/**
+ * Computes the layout that a header's three numbers imply.
+ *
+ * @example
+ * kldLayout(512, 32000, 1).rowBytes; // 64008
+ */
 export function kldLayout(nCtx: number, nVocab: number, nChunk: number): KldHeader {
   const first = Math.floor(nCtx / 2);
   const rowsPerChunk = nCtx - 1 - first;
@@ -80,6 +85,11 @@ export function parseKldHeader(buf: Uint8Array, name: string, fileSize: number):
 /**
  * A .kld file opened for random access by row: the header and token list are read at once,
  * rows on demand (so a 37 GB file needs only a row buffer).
+ *
+ * @example
+ * const f = new KldFile('base.kld');
+ * const raw = new Uint8Array(f.header.rowBytes);
+ * f.readRaw(0, 1, raw); f.close();
  */
 export class KldFile {
   readonly header: KldHeader;
@@ -159,6 +169,9 @@ export function kldRowView(raw: Uint8Array, row: number, h: KldHeader): { scale:
 /**
  * llama.cpp's decoded log-probability, in float32 like its reader: fl(fl(scale·code) + min).
  * Tokens at or below −16 nats are outside llama.cpp's window (its KLD skips them).
+ *
+ * @example
+ * decodeKldValue(16 / 65535, -17, 65535); // ≈ −1
  */
 export function decodeKldValue(scale: number, minLogProb: number, code: number): number {
   return Math.fround(Math.fround(scale * code) + minLogProb);

@@ -4,11 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { encodeSafetensors, openSafetensorsRows, parseSafetensorsHeader } from './safetensors.js';
-import { openNpyRows } from './npyRows.js';
-import { encodeNpy } from './npy.js';
-import { readTokenIds } from './tokens.js';
 
-describe('streaming row readers', () => {
+describe('safetensors', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'klscope-st-'));
   const data = Float32Array.from({ length: 12 }, (_, i) => i - 5.5);
 
@@ -31,34 +28,21 @@ describe('streaming row readers', () => {
     assert.throws(() => openSafetensorsRows(path.join(dir, 'cut.safetensors'), { tensor: 'b' }), /truncated safetensors file: tensor "b" ends at offset \d+, the file has \d+ bytes/);
   });
 
-  test('npy rows: float32 and float16 widened, truncation reported with sizes', () => {
-    writeFileSync(path.join(dir, 'x.npy'), encodeNpy(data, [3, 4]));
-    const f = openNpyRows(path.join(dir, 'x.npy'));
-    const out = new Float32Array(4);
-    f.read(1, 1, out);
-    assert.deepEqual([...out], [-1.5, -0.5, 0.5, 1.5]);
+  test('bfloat16 tensors widen to float32 (the top half of the bits)', () => {
+    const header = JSON.stringify({ x: { dtype: 'BF16', shape: [1, 2], data_offsets: [0, 4] } });
+    const hb = new TextEncoder().encode(header);
+    const bytes = new Uint8Array(8 + hb.length + 4);
+    new DataView(bytes.buffer).setBigUint64(0, BigInt(hb.length), true);
+    bytes.set(hb, 8);
+    // 1.0 = 0x3f80, −2.0 = 0xc000
+    new DataView(bytes.buffer).setUint16(8 + hb.length, 0x3f80, true);
+    new DataView(bytes.buffer).setUint16(8 + hb.length + 2, 0xc000, true);
+    writeFileSync(path.join(dir, 'bf.safetensors'), bytes);
+    const f = openSafetensorsRows(path.join(dir, 'bf.safetensors'));
+    const out = new Float32Array(2);
+    f.read(0, 1, out);
+    assert.deepEqual([...out], [1, -2]);
     f.close();
-    // float16: 1.0 = 0x3c00, −2.0 = 0xc000
-    writeFileSync(path.join(dir, 'h.npy'), encodeNpy(new Uint16Array([0x3c00, 0xc000]), [1, 2]));
-    const g = openNpyRows(path.join(dir, 'h.npy'));
-    const o2 = new Float32Array(2);
-    g.read(0, 1, o2);
-    assert.deepEqual([...o2], [1, -2]);
-    g.close();
-    const full = encodeNpy(data, [3, 4]);
-    writeFileSync(path.join(dir, 't.npy'), full.subarray(0, full.length - 4));
-    assert.throws(() => openNpyRows(path.join(dir, 't.npy')), new RegExp(`needs ${full.length} bytes, the file has ${full.length - 4}`));
-  });
-
-  test('token ids from .json, text and .npy; bad ids are named', () => {
-    writeFileSync(path.join(dir, 'a.json'), '{"tokens": [1, 2, 3]}');
-    writeFileSync(path.join(dir, 'a.txt'), '4 5,6\n7');
-    writeFileSync(path.join(dir, 'a.npy'), encodeNpy(Int32Array.from([9, 8]), [2]));
-    assert.deepEqual([...readTokenIds(path.join(dir, 'a.json'))], [1, 2, 3]);
-    assert.deepEqual([...readTokenIds(path.join(dir, 'a.txt'))], [4, 5, 6, 7]);
-    assert.deepEqual([...readTokenIds(path.join(dir, 'a.npy'))], [9, 8]);
-    writeFileSync(path.join(dir, 'b.json'), '[1, -2]');
-    assert.throws(() => readTokenIds(path.join(dir, 'b.json')), /token 1 is -2, expected an integer >= 0/);
   });
 
   test('cleanup', () => rmSync(dir, { recursive: true, force: true }));

@@ -55,7 +55,12 @@ function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
-/** The x range that shows P and every fitted Q: 4 σ beyond the outermost component or fit. */
+/**
+ * The x range that shows P and every fitted Q: 4σ beyond the outermost component, 3.5σ beyond a fit.
+ *
+ * @example
+ * figureRange(DEFAULT_MIXTURE, []); // [-7, 7]
+ */
 export function figureRange(mix: Mixture, fits: readonly { mu: number; sigma: number }[]): [number, number] {
   let lo = Infinity;
   let hi = -Infinity;
@@ -144,7 +149,12 @@ function panelTitle(kind: FitPanel, fit: GaussianFit, unit: Unit, seeks: boolean
   return { head: `Reverse: min KL(Q‖P) = ${r3(toUnit(fit.kl, unit))} ${u}`, sub: `${q}: ${seeks ? 'mode-seeking, locks onto one mode' : 'no mode to seek: stays central, a bit narrower'}` };
 }
 
-/** Whether the reverse fit is mode-seeking here: clearly narrower than the forward one. */
+/**
+ * Whether the reverse fit is mode-seeking here: clearly narrower than the forward one.
+ *
+ * @example
+ * isModeSeeking(fitGaussian(DEFAULT_MIXTURE)); // true
+ */
 export function isModeSeeking(fit: FitResult): boolean {
   return fit.reverse.sigma < 0.8 * fit.forward.sigma;
 }

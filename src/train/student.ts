@@ -53,7 +53,9 @@ export class ContextStudent {
   constructor(opts: { contexts: number; vocab: number }) {
     this.contexts = opts.contexts;
     this.vocab = opts.vocab;
-    this.weights = tf.variable(tf.zeros([opts.contexts, opts.vocab]), true);
+    const init = tf.zeros<tf.Rank.R2>([opts.contexts, opts.vocab]);
+    this.weights = tf.variable(init, true);
+    init.dispose(); // the variable holds its own reference to the data
   }
 
   /** Logits [B × V] for context ids [B]. */

@@ -248,6 +248,8 @@ export function setupGaussPanel(): void {
     readouts();
     const done = converged.forward && converged.reverse;
     status.textContent = done ? `Both fits converged after ${steps} Adam steps.` : `Optimising… step ${steps}`;
+    // screen readers hear the outcome once, not every frame
+    if (done) byId('gauss-announce').textContent = `Converged: KL(P‖Q) ${fmt(inUnit(fwd.state().kl), 4)}, KL(Q‖P) ${fmt(inUnit(rev.state().kl), 4)} ${units.get()}.`;
     if (done || steps > 6000) {
       running = false;
       if (!done) status.textContent = `Stopped after ${steps} steps (close to the optimum).`;

@@ -1,0 +1,48 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeKldFixture } from '../compare/fixtures.js';
+import { compareFiles } from '../compare/engine.js';
+
+const root = process.env.KLSCOPE_ROOT ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(root, 'bin/klscope.js'), ...args], { encoding: 'utf8' });
+
+describe('klscope merge (CLI)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'klscope-climerge-'));
+  const fx = writeKldFixture({ dir, nCtx: 24, nVocab: 501, nChunk: 6, seed: 5 });
+  const out = (name: string) => path.join(dir, name);
+
+  test('merge of --rows shards equals the unsplit run exactly for means', async () => {
+    // shards through the library (a CLI start is slow on a loaded machine), merged by the CLI
+    const wholeRun = await compareFiles({ base: fx.base, candidate: fx.cand, threads: 1 });
+    const whole = JSON.parse(JSON.stringify(wholeRun.result));
+    for (const [i, range] of [[0, 20], [20, 45], [45, 66]].entries()) {
+      const part = await compareFiles({ base: fx.base, candidate: fx.cand, threads: 1, rowRange: range as [number, number] });
+      writeFileSync(out(`p${i}.json`), JSON.stringify(part.accumulator.toSummary()));
+    }
+    const m = cli('merge', out('p0.json'), out('p1.json'), out('p2.json'), '--json', '--summary-out', out('all.json'), '--report', out('all.html'));
+    assert.equal(m.status, 0, m.stderr);
+    const j = JSON.parse(m.stdout);
+    assert.equal(j.tokens, whole.tokens);
+    assert.equal(j.kld.mean, whole.kld.mean);
+    assert.equal(j.kld.stderr, whole.kld.stderr);
+    assert.equal(j.reverseKld.mean, whole.reverseKld.mean);
+    assert.deepEqual(j.ppl, whole.ppl);
+    assert.equal(j.deltaP.rms, whole.deltaP.rms);
+    assert.equal(j.quantiles.method, 'sketch');
+    const a = j.quantiles.relativeError;
+    for (const k of ['p99', 'median', 'p10']) assert.ok(Math.abs(j.kld[k] - whole.kld[k]) <= a * Math.abs(whole.kld[k]) * (1 + 1e-9), k);
+    assert.equal(JSON.parse(readFileSync(out('all.json'), 'utf8')).count, 66);
+    assert.match(readFileSync(out('all.html'), 'utf8'), /klscope merge: 3 shards/);
+    writeFileSync(out('t.csv'), 'row,position\n');
+    const bad = cli('merge', out('t.csv'));
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /^klscope merge: .*t\.csv: not JSON/);
+  });
+
+  test('cleanup', () => rmSync(dir, { recursive: true, force: true }));
+});
