@@ -29,9 +29,9 @@ constexpr float kLn2 = 0.6931471805599453f;
 
 enum Kind { LOGITS = 0, LOGPROBS = 1, PROBS = 2 };
 
-static inline vf splat(float x) { return vf{} + x; }
-static inline vf sel(vi m, vf a, vf b) { return m ? a : b; }
-static inline vf vabs(vf x) {
+static inline __attribute__((always_inline)) vf splat(float x) { return vf{} + x; }
+static inline __attribute__((always_inline)) vf sel(vi m, vf a, vf b) { return m ? a : b; }
+static inline __attribute__((always_inline)) vf vabs(vf x) {
   vi b;
   std::memcpy(&b, &x, 64);
   b &= 0x7fffffff;
@@ -39,18 +39,18 @@ static inline vf vabs(vf x) {
   std::memcpy(&r, &b, 64);
   return r;
 }
-static inline vf vmin(vf a, vf b) { return a < b ? a : b; }
-static inline vf vmax(vf a, vf b) { return a > b ? a : b; }
+static inline __attribute__((always_inline)) vf vmin(vf a, vf b) { return a < b ? a : b; }
+static inline __attribute__((always_inline)) vf vmax(vf a, vf b) { return a > b ? a : b; }
 
 // Round to nearest integer (|x| < 2^22) with the 1.5*2^23 trick: the sum rounds in the FPU.
-static inline vf vround(vf x) {
+static inline __attribute__((always_inline)) vf vround(vf x) {
   const vf magic = splat(12582912.f);
   return (x + magic) - magic;
 }
 
 // e^x in float32, ~1 ulp on [-87.3, 88.7]; 0 below (also for -inf and NaN).
 // Cody-Waite reduction x = k ln2 + r, |r| <= ln2/2, degree-7 Taylor polynomial (< 5e-9).
-static inline vf vexp(vf x) {
+static inline __attribute__((always_inline)) vf vexp(vf x) {
   vf xc = vmin(vmax(x, splat(-87.3f)), splat(88.7f));
   vf k = vround(xc * 1.4426950408889634f);
   vf r = xc - k * 0.693359375f;
@@ -73,7 +73,7 @@ static inline vf vexp(vf x) {
 
 // log of a positive float (subnormals too): exponent from the bits, mantissa m in
 // [sqrt(.5), sqrt(2)), log m = 2 atanh((m-1)/(m+1)) by its odd series (|s| <= 0.1716, < 3e-9).
-static inline vf vlog(vf v) {
+static inline __attribute__((always_inline)) vf vlog(vf v) {
   vi sub = v < 1.17549435e-38f;
   vf vs = sel(sub, v * 16777216.f, v);
   vi b;
@@ -101,7 +101,7 @@ static inline vf vlog(vf v) {
 }
 
 // log1p(d) for |d| < 1 with relative accuracy: 2 atanh(d/(2+d)), |s| < 1/3.
-static inline vf vlog1p_small(vf d) {
+static inline __attribute__((always_inline)) vf vlog1p_small(vf d) {
   vf s = d / (2.f + d);
   vf s2 = s * s;
   vf poly = splat(1.f / 19.f);
@@ -117,7 +117,7 @@ static inline vf vlog1p_small(vf d) {
   return 2.f * s * poly;
 }
 
-static inline double hsum(vf v) {
+static inline __attribute__((always_inline)) double hsum(vf v) {
   double s = 0;
   for (int i = 0; i < W; i++) s += (double)v[i];
   return s;
@@ -138,8 +138,35 @@ struct RowResult {
 
 // Loads 16 values from x[i..] (i + 16 <= n) or the tail padded with `fill`, as float lanes;
 // float64 input is rounded to float (pass 1 uses it only for the max and e^(x - m)).
+// Each loop runs full vectors without tests and then one padded tail vector: with the tail test
+// inside the loop GCC emitted masked per-lane code into the hot path of the shared library.
+#define KLK_LOOP(i, start, end, ...)               \
+  {                                               \
+    int i = (start);                              \
+    for (; i + W <= (end); i += W) {              \
+      constexpr bool full = true;                 \
+      __VA_ARGS__                                 \
+    }                                             \
+    if (i < (end)) {                              \
+      constexpr bool full = false;                \
+      __VA_ARGS__                                 \
+    }                                             \
+  }
+
 template <typename T>
-static inline vf load(const T* x, int i, int n, float fill) {
+static inline __attribute__((always_inline)) vf loadf(const T* x, int i, int n, float fill, bool full) {
+  vf v;
+  if (full) {
+    if constexpr (sizeof(T) == 4) std::memcpy(&v, x + i, sizeof v);
+    else for (int k = 0; k < W; k++) v[k] = (float)x[i + k];
+    return v;
+  }
+  for (int k = 0; k < W; k++) v[k] = i + k < n ? (float)x[i + k] : fill;
+  return v;
+}
+
+template <typename T>
+static inline __attribute__((always_inline)) vf load(const T* x, int i, int n, float fill) {
   vf v;
   if (i + W <= n) {
     for (int k = 0; k < W; k++) v[k] = (float)x[i + k];
@@ -150,7 +177,7 @@ static inline vf load(const T* x, int i, int n, float fill) {
 }
 
 template <typename T>
-static inline vd loadd(const T* x, int i, int n, double fill) {
+static inline __attribute__((always_inline)) vd loadd(const T* x, int i, int n, double fill) {
   vd v;
   for (int k = 0; k < W; k++) v[k] = i + k < n ? (double)x[i + k] : fill;
   return v;
@@ -161,10 +188,13 @@ constexpr int BLOCK = 2048;
 // Pass 1: validity, argmax (first index wins) and the normaliser. Log domain: blocked online
 // log-sum-exp (block max first; the running sum is rescaled by e^(m_old - m_new) once per block
 // where the max grows; the block's e^(x - m) are summed in float, then float64 every 256).
-template <typename T>
-static Side pass1(const T* x, int n, int kind, bool normalize, double tol, float* ex, double* mb) {
+// KIND is a template parameter: with the input kind known at compile time the loops carry no
+// kind tests (a runtime kind made GCC's code about 3x slower).
+template <typename T, int KIND>
+static Side pass1(const T* x, int n, bool normalize, double tol, float* ex, double* mb) {
+  constexpr int kind = KIND;
   Side bad{0, 0, -1, false};
-  const bool probs = kind == PROBS;
+  constexpr bool probs = kind == PROBS;
   const float fill = probs ? 0.f : -kInf;
   double s = 0;
   T m = -(T)INFINITY;
@@ -176,17 +206,17 @@ static Side pass1(const T* x, int n, int kind, bool normalize, double tol, float
     if constexpr (sizeof(T) == 4) {
       vf bmv = splat(-kInf);
       vd sum64 = vd{};
-      for (int i = b0; i < b1; i += W) {
-        vf v = load(x, i, b1, fill);
-        if (probs) {
+      KLK_LOOP(i, b0, b1, {
+        vf v = loadf(x, i, b1, fill, full);
+        if constexpr (probs) {
           badv |= ~((v >= 0.f) & (v < kInf));
           sum64 += __builtin_convertvector(v, vd);  // the normaliser needs float64 digits
         } else {
           badv |= (v != v) | (v == kInf);
-          if (kind == LOGPROBS) badv |= v > 1e-6f;
+          if constexpr (kind == LOGPROBS) badv |= v > 1e-6f;
         }
         bmv = vmax(bmv, v);
-      }
+      })
       for (int k = 0; k < W; k++) bm = bmv[k] > bm ? bmv[k] : bm;
       if (probs)
         for (int k = 0; k < W; k++) s += sum64[k];
@@ -228,9 +258,10 @@ static Side pass1(const T* x, int n, int kind, bool normalize, double tol, float
     }
     vf part = vf{};
     int cnt = 0;
-    for (int i = b0; i < b1; i += W) {
+    const vf mv = splat((float)m);
+    KLK_LOOP(i, b0, b1, {
       vf arg_;
-      if constexpr (sizeof(T) == 4) arg_ = load(x, i, b1, -kInf) - splat(m);
+      if constexpr (sizeof(T) == 4) arg_ = loadf(x, i, b1, -kInf, full) - mv;
       else arg_ = __builtin_convertvector(loadd(x, i, b1, -INFINITY) - (double)m, vf);
       vf e = vexp(arg_);
       // kept for pass 2: p = e * e^(m - lse), one multiply instead of an exp
@@ -241,7 +272,7 @@ static Side pass1(const T* x, int n, int kind, bool normalize, double tol, float
         part = vf{};
         cnt = 0;
       }
-    }
+    })
     s += hsum(part);
   }
   if (probs) {
@@ -259,7 +290,7 @@ static Side pass1(const T* x, int n, int kind, bool normalize, double tol, float
 }
 
 // Splits a double into float hi + lo with hi + lo = d to ~2^-48 relative.
-static inline void split(double d, float& hi, float& lo) {
+static inline __attribute__((always_inline)) void split(double d, float& hi, float& lo) {
   hi = (float)d;
   lo = (float)(d - (double)hi);
 }
@@ -288,7 +319,7 @@ struct AccD {
 // pz/qz: the side is exactly zero (masked logit, zero probability).
 // ALL = false: only what KL both ways, the entropies and cross-entropies need (no JS, no TV).
 template <bool ALL>
-static inline void terms(vf p, vf q, vf la, vf lb, vf x, vi pz, vi qz, Acc& acc) {
+static inline __attribute__((always_inline)) void terms(vf p, vf q, vf la, vf lb, vf x, vi pz, vi qz, Acc& acc) {
   // a zero side makes x infinite (0 when both are zero), whatever the arithmetic gave
   x = sel(qz, splat(kInf), x);
   x = sel(pz, sel(qz, vf{}, splat(-kInf)), x);
@@ -354,22 +385,24 @@ static inline void terms(vf p, vf q, vf la, vf lb, vf x, vi pz, vi qz, Acc& acc)
   acc.js += sel(small, (p + q) * D, jsl);
 }
 
-template <typename T, bool ALL>
-static RowResult fused_row_t(const T* a, const T* b, int n, int kind, bool normalize, double tol, int32_t target) {
+template <typename T, int KIND, bool ALL>
+__attribute__((noinline)) static RowResult fused_row_t(const T* a, const T* b, int n, bool normalize, double tol, int32_t target) {
+  constexpr int kind = KIND;
   RowResult res{};
   // scratch of this thread: pass 1's e^(x - m) of both rows and each block's m
-  static thread_local std::vector<float> scratch;
+  // (vectors of vf: 64-byte aligned, so stores never split a cache line)
+  static thread_local std::vector<vf> scratch;
   static thread_local std::vector<double> blockMax;
   const size_t nW = (size_t)(n + W - 1) / W * W;
   const size_t nB = (size_t)(n + BLOCK - 1) / BLOCK;
-  if (scratch.size() < 2 * nW) scratch.resize(2 * nW);
+  if (scratch.size() < 2 * nW / W) scratch.resize(2 * nW / W);
   if (blockMax.size() < 2 * nB) blockMax.resize(2 * nB);
-  float* ea = scratch.data();
+  float* ea = reinterpret_cast<float*>(scratch.data());
   float* eb = ea + nW;
   double* ma = blockMax.data();
   double* mbq = ma + nB;
-  Side A = pass1(a, n, kind, normalize, tol, ea, ma);
-  Side B = pass1(b, n, kind, normalize, tol, eb, mbq);
+  Side A = pass1<T, KIND>(a, n, normalize, tol, ea, ma);
+  Side B = pass1<T, KIND>(b, n, normalize, tol, eb, mbq);
   res.argmaxP = A.ok && B.ok ? A.argmax : -1;
   res.argmaxQ = A.ok && B.ok ? B.argmax : -1;
   const double nan = std::numeric_limits<double>::quiet_NaN();
@@ -382,13 +415,13 @@ static RowResult fused_row_t(const T* a, const T* b, int n, int kind, bool norma
   Acc acc;
   AccD tot;
   int cnt = 0;
-  if (kind != PROBS) {
+  if constexpr (KIND != PROBS) {
     float aH, aL, bH, bL, cH, cL;
     split(A.shift, aH, aL);
     split(B.shift, bH, bL);
     split(A.shift - B.shift, cH, cL);
     vf sA = vf{}, sB = vf{};
-    for (int i = 0; i < n; i += W) {
+    KLK_LOOP(i, 0, n, {
       if (i % BLOCK == 0) {
         sA = splat((float)std::exp(ma[i / BLOCK] - A.shift));
         sB = splat((float)std::exp(mbq[i / BLOCK] - B.shift));
@@ -396,8 +429,8 @@ static RowResult fused_row_t(const T* a, const T* b, int n, int kind, bool norma
       vf la, lb, x;
       vi pz, qz;
       if constexpr (sizeof(T) == 4) {
-        vf av = load(a, i, n, -kInf);
-        vf bv = load(b, i, n, -kInf);
+        vf av = loadf(a, i, n, -kInf, full);
+        vf bv = loadf(b, i, n, -kInf, full);
         pz = av == -kInf;
         qz = bv == -kInf;
         la = (av - aH) - aL;
@@ -426,14 +459,14 @@ static RowResult fused_row_t(const T* a, const T* b, int n, int kind, bool norma
         tot.flush(acc);
         cnt = 0;
       }
-    }
+    })
   } else {
     const float sa = (float)A.scale, sb = (float)B.scale;
-    for (int i = 0; i < n; i += W) {
+    KLK_LOOP(i, 0, n, {
       vf p, q, d;
       if constexpr (sizeof(T) == 4) {
-        p = load(a, i, n, 0.f) * sa;
-        q = load(b, i, n, 0.f) * sb;
+        p = loadf(a, i, n, 0.f, full) * sa;
+        q = loadf(b, i, n, 0.f, full) * sb;
         d = (p - q) / q;  // p - q exact near p = q (Sterbenz)
       } else {
         // float64 probabilities: the relative difference in float64 before rounding to float
@@ -457,7 +490,7 @@ static RowResult fused_row_t(const T* a, const T* b, int n, int kind, bool norma
         tot.flush(acc);
         cnt = 0;
       }
-    }
+    })
   }
   tot.flush(acc);
   // sum p*phi(x) = KL + (sum q - sum p): remove the mass difference of unnormalised rows
@@ -506,7 +539,14 @@ static RowResult fused_row_t(const T* a, const T* b, int n, int kind, bool norma
 /** The fused pass over one row pair; `all` = false skips JS and TV (set to NaN). */
 template <typename T>
 static RowResult fused_row(const T* a, const T* b, int n, int kind, bool normalize, double tol, int32_t target, bool all = true) {
-  return all ? fused_row_t<T, true>(a, b, n, kind, normalize, tol, target) : fused_row_t<T, false>(a, b, n, kind, normalize, tol, target);
+  switch (kind) {
+    case LOGITS:
+      return all ? fused_row_t<T, LOGITS, true>(a, b, n, normalize, tol, target) : fused_row_t<T, LOGITS, false>(a, b, n, normalize, tol, target);
+    case LOGPROBS:
+      return all ? fused_row_t<T, LOGPROBS, true>(a, b, n, normalize, tol, target) : fused_row_t<T, LOGPROBS, false>(a, b, n, normalize, tol, target);
+    default:
+      return all ? fused_row_t<T, PROBS, true>(a, b, n, normalize, tol, target) : fused_row_t<T, PROBS, false>(a, b, n, normalize, tol, target);
+  }
 }
 
 }  // namespace klk

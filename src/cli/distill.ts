@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { formatNumber } from '../report/format.js';
+import { formatNumber, formatPercent } from '../report/format.js';
 import { toJson } from '../report/json.js';
 import { createProgress } from '../report/progress.js';
 import { renderTable } from '../report/table.js';
@@ -53,6 +53,7 @@ export function distillReport(r: DistillResult, opts: DistillReportOptions = {})
   const notes: string[] = [];
   notes.push(
     `Teacher: mean entropy H(P) = ${f(t.teacherEntropy)}, NLL of the held-out text ${f(t.heldOutNll)} nats/char; held-out text distinct-2/3 ${f(t.dataDistinct2)}/${f(t.dataDistinct3)}.`,
+    `Teacher is multi-modal: ${f(t.modes.meanTokensAbove10Percent)} characters with p ≥ 0.1 per position on average; top character below 0.5 at ${formatPercent(t.modes.shareTopBelowHalf, 1)} of positions; two characters ≥ 0.2 at ${formatPercent(t.modes.shareTwoAbove20Percent, 1)}.`,
     `"gap": KL(P‖Q) minus the exact minimum over every student that sees ${t.studentContext} character${t.studentContext === 1 ? '' : 's'} (the teacher's distributions averaged per context); ` +
       `the student that is optimal on the training positions reaches ${f(t.forwardKlOfTrainOptimum)} here.`,
     `Samples: ${t.samples.length} × ${t.samples[0]?.length ?? 0} characters per model after the same held-out prompts; NLL under the teacher (lower = more precise); distinct-n of character n-grams (higher = more diverse).`,

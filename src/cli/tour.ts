@@ -6,6 +6,7 @@ import { MEASURE_LABELS } from './kl.js';
 import { action, withExamples } from './run.js';
 import { tourSection as fitTour } from './fit.js';
 import { tourSection as textTour } from './text.js';
+import { tourSection as distillTour } from './distill.js';
 
 /** The tour's first part: the explainer's example computed both ways, with the identity checked. */
 export function exampleSection(): string {
@@ -35,6 +36,7 @@ export function exampleSection(): string {
 export const tourSections: Array<{ title: string; run: () => Promise<string> | string }> = [
   { title: 'measures', run: exampleSection },
   { title: 'pictures', run: () => fitTour() },
+  { title: 'distillation', run: distillTour },
   { title: 'text and samples', run: textTour },
 ];
 

@@ -177,7 +177,7 @@ describe('compareFiles on llama.cpp .kld files', () => {
     assert.ok(A.some((r) => r.win.some((v) => v === 0)));
     const one = await compareFiles({ base: fx.base, candidate: fx.cand, threads: 1 });
     checkStats(one.result, tv, 1e-12);
-    const two = await compareFiles({ base: fx.base, candidate: fx.cand, threads: 2 });
+    const two = await compareFiles({ base: fx.base, candidate: fx.cand, threads: 2, minWorkerElements: 0 });
     assert.deepEqual(two.result, one.result);
   });
 
@@ -196,7 +196,7 @@ describe('compareFiles on llama.cpp .kld files', () => {
     const buf = readFileSync(fx.baseNpy);
     const lp = logSoftmaxRows(new Float32Array(buf.buffer.slice(buf.byteOffset + 128, buf.byteOffset + buf.length)), 1001);
     const tv = B.map((r, k) => tokenValues(lp[k]!, r.lp, ALL(1001), r.win, r.target));
-    const res = await compareFiles({ base: fx.baseNpy, candidate: fx.cand, threads: 2 });
+    const res = await compareFiles({ base: fx.baseNpy, candidate: fx.cand, threads: 2, minWorkerElements: 0 });
     checkStats(res.result, tv, 1e-10);
     assert.ok(res.result.notes.some((n) => n.includes('tokens the candidate .kld stores at its floor code')));
   });
@@ -224,7 +224,7 @@ describe('compareFiles on llama.cpp .kld files', () => {
       b.writeFloatLE(NaN, 20 + 4 * 24 * 3 + 5 * 2 * (1002 + 4));
       return b;
     });
-    await assert.rejects(compareFiles({ base: fx.base, candidate: nan, threads: 2 }), (e: Error) => e instanceof DataError && /row 5 .*scale is NaN/.test(e.message));
+    await assert.rejects(compareFiles({ base: fx.base, candidate: nan, threads: 2, minWorkerElements: 0 }), (e: Error) => e instanceof DataError && /row 5 .*scale is NaN/.test(e.message));
     const d2 = mkdtempSync(path.join(tmpdir(), 'klscope-cmp2-'));
     const other = writeKldFixture({ dir: d2, nCtx: 24, nVocab: 999, nChunk: 3, seed: 3 });
     await assert.rejects(compareFiles({ base: fx.base, candidate: other.cand }), /n_vocab mismatch: base has 1001, candidate has 999/);

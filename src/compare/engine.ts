@@ -42,6 +42,11 @@ export interface CompareOptions {
   retainLimit?: number;
   sink?: RowSink;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * .kld inputs below this many elements (rows × vocabulary) run on the current thread: a worker
+   * costs about 0.25 s of start-up and JIT warm-up. Default 2^26 (tests set 0 to use workers).
+   */
+  minWorkerElements?: number;
 }
 
 /** What {@link compareFiles} returns. */
@@ -226,7 +231,8 @@ async function runFused(base: OpenedSource, cand: OpenedSource, args: RunArgs): 
   const blockRows = Math.min(blockRowsFor(base, cand), Math.max(1, Math.ceil((args.end - args.start) / (4 * args.threads))));
   const ranges: Array<[number, number]> = [];
   for (let r = args.start; r < args.end; r += blockRows) ranges.push([r, Math.min(blockRows, args.end - r)]);
-  if (args.threads <= 1 || ranges.length <= 1) {
+  const small = (args.end - args.start) * base.cols < (args.opts.minWorkerElements ?? 1 << 26);
+  if (args.threads <= 1 || ranges.length <= 1 || small) {
     const scratch = new FusedScratch(base, cand, blockRows);
     for (const [r0, n] of ranges) await deliver(args, fusedBlock({ base, cand, r0, n, scratch }));
     return;

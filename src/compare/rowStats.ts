@@ -3,6 +3,9 @@ import { KLD_WINDOW, decodeKldValue } from '../io/kld.js';
 import type { RowBlock } from './accumulator.js';
 import type { OpenedSource } from './sources.js';
 
+/** Per-row results of the hot loops: forward, reverse, JS, TVD, argmax base, argmax candidate. */
+const ROW = new Float64Array(6);
+
 /**
  * Allocates a {@link RowBlock} for n rows starting at row0 (targets −1, target log-probabilities NaN).
  *
@@ -83,28 +86,105 @@ function kldRowHead(src: OpenedSource & { kind: 'kld' }, raw: Uint8Array, k: num
  * every token with a finite logit is in.
  */
 function decodeSide(src: OpenedSource, s: SideScratch, k: number, row: number, cols: number): number {
-  const lv = s.lv;
   if (src.kind === 'kld') {
-    const [scale, min, codes] = kldRowHead(src, s.raw!, k, row);
-    for (let i = 0; i < cols; i++) lv[i] = min + scale * codes[i]!;
-    const c = windowThresholdCode(scale, min);
-    return c > 65535 ? Infinity : min + scale * c;
+    const h = kldRowHead(src, s.raw!, k, row);
+    decodeKldInto(s.lv, h[0], h[1], h[2], cols);
+    const c = windowThresholdCode(h[0], h[1]);
+    return c > 65535 ? Infinity : h[1] + h[0] * c;
   }
-  const x = s.floats!;
   const off = k * cols;
+  const bad = logSoftmaxInto(s.lv, s.floats!, off, cols);
+  if (bad >= 0) {
+    const v = s.floats![off + bad]!;
+    throw new DataError(`invalid ${src.spec.name}[${row}][${bad}]: expected a finite logit (or -Infinity for a masked token), got ${showValue(v)}`);
+  }
+  if (bad === -2) throw new DataError(`invalid ${src.spec.name}[${row}]: all ${cols} logits are -Infinity, so it is no distribution`);
+  return -Number.MAX_VALUE;
+}
+
+// The hot loops live in small functions of typed arrays and numbers only, so V8 optimizes them
+// once (code after a loop compiled on the stack would otherwise lack type feedback and deopt).
+
+function decodeKldInto(lv: Float64Array, scale: number, min: number, codes: Uint16Array, cols: number): void {
+  for (let i = 0; i < cols; i++) lv[i] = min + scale * codes[i]!;
+}
+
+/** Log-softmax of x[off, off + cols) into lv; returns −1, the index of a NaN/+∞ logit, or −2 when all are −∞. */
+function logSoftmaxInto(lv: Float64Array, x: Float64Array, off: number, cols: number): number {
   let m = -Infinity;
   for (let i = 0; i < cols; i++) {
     const v = x[off + i]!;
-    if (Number.isNaN(v) || v === Infinity) throw new DataError(`invalid ${src.spec.name}[${row}][${i}]: expected a finite logit (or -Infinity for a masked token), got ${showValue(v)}`);
+    if (v !== v || v === Infinity) return i;
     if (v > m) m = v;
   }
-  if (m === -Infinity) throw new DataError(`invalid ${src.spec.name}[${row}]: all ${cols} logits are -Infinity, so it is no distribution`);
+  if (m === -Infinity) return -2;
   // log-sum-exp shifted by the max: no logit is exponentiated unshifted
   let s2 = 0;
   for (let i = 0; i < cols; i++) s2 += Math.exp(x[off + i]! - m);
   const lse = m + Math.log(s2);
   for (let i = 0; i < cols; i++) lv[i] = x[off + i]! - lse;
-  return -Number.MAX_VALUE;
+  return -1;
+}
+
+/**
+ * One token's p·log(2p/(p+q)) + q·log(2q/(p+q)) (twice its JS contribution). With one side at 0
+ * it is (p + q)·ln 2. For near-equal log-probabilities (|d| < 0.25, d = log q − log p) it is
+ * m·h(r) with m = (p + q)/2, r = tanh(d/2) and h(r) = (1+r)log(1+r) + (1−r)log(1−r) =
+ * Σ r^(2k)/(k(2k−1)): a short series instead of a logarithm, relative error below 1e-10.
+ */
+function jsTerm(p: number, q: number, la: number, lb: number, inA: boolean, inB: boolean): number {
+  if (!inA || !inB || p === 0 || q === 0) return (p + q) * Math.LN2;
+  const d = lb - la;
+  if (d < 0.25 && d > -0.25) {
+    const h1 = 0.5 * d;
+    const h2 = h1 * h1;
+    const r = h1 * (1 - h2 * (1 / 3 - h2 * (2 / 15 - h2 * (17 / 315 - h2 * (62 / 2835)))));
+    const r2 = r * r;
+    return 0.5 * (p + q) * r2 * (1 + r2 * (1 / 6 + r2 * (1 / 15 + r2 * (1 / 28 + r2 / 45))));
+  }
+  // log m = log((p + q)/2); from the logs when p + q is subnormal (the log would lose digits)
+  const s = p + q;
+  const lm = s > 1e-300 ? Math.log(s) - Math.LN2 : (la > lb ? la : lb) + Math.log1p(Math.exp(-Math.abs(la - lb))) - Math.LN2;
+  return p * (la - lm) + q * (lb - lm);
+}
+
+/** The fused loop over two decoded rows (windows as thresholds on the log-probabilities); results in ROW. */
+function genericRow(a: Float64Array, b: Float64Array, ta: number, tb: number, cols: number): void {
+  let fwd = 0;
+  let rev = 0;
+  let js = 0;
+  let tv = 0;
+  let amA = 0;
+  let amB = 0;
+  let maxA = a[0]!;
+  let maxB = b[0]!;
+  for (let i = 0; i < cols; i++) {
+    const la = a[i]!;
+    const lb = b[i]!;
+    if (la > maxA) {
+      maxA = la;
+      amA = i;
+    }
+    if (lb > maxB) {
+      maxB = lb;
+      amB = i;
+    }
+    const inA = la >= ta;
+    const inB = lb >= tb;
+    if (!inA && !inB) continue;
+    const p = inA ? Math.exp(la) : 0;
+    const q = inB ? Math.exp(lb) : 0;
+    if (inA) fwd += lb === -Infinity ? Infinity : p * (la - lb);
+    if (inB) rev += la === -Infinity ? Infinity : q * (lb - la);
+    tv += Math.abs(p - q);
+    js += jsTerm(p, q, la, lb, inA, inB);
+  }
+  ROW[0] = fwd;
+  ROW[1] = rev;
+  ROW[2] = Math.min(Math.max(0, 0.5 * js), Math.LN2);
+  ROW[3] = Math.min(0.5 * tv, 1);
+  ROW[4] = amA;
+  ROW[5] = amB;
 }
 
 /** Scratch buffers for a pair of sides and a block size. */
@@ -148,9 +228,7 @@ function fillExpTables(scale: number, min: number, hi: Float64Array, lo: Float64
  * probabilities uses a series in r = tanh(d/2), d = log q − log p, instead of a logarithm:
  * p·log(2p/(p+q)) + q·log(2q/(p+q)) = m·h(r), m = (p+q)/2, h(r) = Σ r^(2k)/(k(2k−1)).
  */
-function kldPairRow(out: RowBlock, k: number, a: [number, number, Uint16Array], b: [number, number, Uint16Array], cols: number): void {
-  const [sa, ma, ca] = a;
-  const [sb, mb, cb] = b;
+function kldPairRow(sa: number, ma: number, ca: Uint16Array, sb: number, mb: number, cb: Uint16Array, cols: number): void {
   fillExpTables(sa, ma, HA, LA);
   fillExpTables(sb, mb, HB, LB);
   const ta = windowThresholdCode(sa, ma);
@@ -184,27 +262,18 @@ function kldPairRow(out: RowBlock, k: number, a: [number, number, Uint16Array], 
     if (inA) fwd += p * (la - lb);
     if (inB) rev += q * (lb - la);
     tv += Math.abs(p - q);
-    if (inA && inB) {
-      const d = lb - la;
-      if (d < 0.25 && d > -0.25) {
-        const h1 = 0.5 * d;
-        const h2 = h1 * h1;
-        const r = h1 * (1 - h2 * (1 / 3 - h2 * (2 / 15 - h2 * (17 / 315 - h2 * (62 / 2835)))));
-        const r2 = r * r;
-        js += 0.5 * (p + q) * r2 * (1 + r2 * (1 / 6 + r2 * (1 / 15 + r2 * (1 / 28 + r2 / 45))));
-      } else {
-        const lm = Math.log(p + q) - Math.LN2;
-        js += p * (la - lm) + q * (lb - lm);
-      }
-    } else js += (p + q) * Math.LN2; // one side outside its window: p·log(2p/p) = p·ln 2
+    js += jsTerm(p, q, la, lb, inA, inB);
   }
-  out.forward[k] = fwd;
-  out.reverse[k] = rev;
-  out.js[k] = Math.min(Math.max(0, 0.5 * js), Math.LN2);
-  out.tvd[k] = Math.min(0.5 * tv, 1);
-  out.argmaxBase[k] = amA;
-  out.argmaxCand[k] = amB;
+  // results through a typed scratch: plain indexed stores keep the optimized loop free of
+  // property accesses that would lack type feedback when the loop is compiled on the stack (OSR)
+  ROW[0] = fwd;
+  ROW[1] = rev;
+  ROW[2] = Math.min(Math.max(0, 0.5 * js), Math.LN2);
+  ROW[3] = Math.min(0.5 * tv, 1);
+  ROW[4] = amA;
+  ROW[5] = amB;
 }
+
 
 /** Inputs of {@link fusedBlock}. */
 export interface BlockRequest {
@@ -246,7 +315,13 @@ export function fusedBlock(req: BlockRequest): RowBlock {
     if (base.kind === 'kld' && cand.kind === 'kld') {
       const ha = kldRowHead(base, scratch.base.raw!, k, row);
       const hb = kldRowHead(cand, scratch.cand.raw!, k, row);
-      kldPairRow(out, k, ha, hb, cols);
+      kldPairRow(ha[0], ha[1], ha[2], hb[0], hb[1], hb[2], cols);
+      out.forward[k] = ROW[0]!;
+      out.reverse[k] = ROW[1]!;
+      out.js[k] = ROW[2]!;
+      out.tvd[k] = ROW[3]!;
+      out.argmaxBase[k] = ROW[4]!;
+      out.argmaxCand[k] = ROW[5]!;
       const t = kf.targetOf(row);
       out.position[k] = kf.positionOf(row);
       if (t >= 0) {
@@ -259,46 +334,13 @@ export function fusedBlock(req: BlockRequest): RowBlock {
     }
     const ta = decodeSide(base, scratch.base, k, row, cols);
     const tb = decodeSide(cand, scratch.cand, k, row, cols);
-    let fwd = 0;
-    let rev = 0;
-    let js = 0;
-    let tv = 0;
-    let amA = 0;
-    let amB = 0;
-    let maxA = a[0]!;
-    let maxB = b[0]!;
-    for (let i = 0; i < cols; i++) {
-      const la = a[i]!;
-      const lb = b[i]!;
-      if (la > maxA) {
-        maxA = la;
-        amA = i;
-      }
-      if (lb > maxB) {
-        maxB = lb;
-        amB = i;
-      }
-      const inA = la >= ta;
-      const inB = lb >= tb;
-      const p = inA ? Math.exp(la) : 0;
-      const q = inB ? Math.exp(lb) : 0;
-      if (inA) fwd += lb === -Infinity ? Infinity : p * (la - lb);
-      if (inB) rev += la === -Infinity ? Infinity : q * (lb - la);
-      tv += Math.abs(p - q);
-      const s = p + q;
-      if (s > 0) {
-        // log m = log((p + q)/2); from the logs when the sum is subnormal
-        const lm = s > 1e-300 ? Math.log(s) - Math.LN2 : Math.max(inA ? la : -Infinity, inB ? lb : -Infinity) + Math.log1p(Math.exp(-Math.abs((inA ? la : -1e308) - (inB ? lb : -1e308)))) - Math.LN2;
-        if (p > 0) js += p * (la - lm);
-        if (q > 0) js += q * (lb - lm);
-      }
-    }
-    out.forward[k] = fwd;
-    out.reverse[k] = rev;
-    out.js[k] = Math.min(Math.max(0, 0.5 * js), Math.LN2);
-    out.tvd[k] = Math.min(0.5 * tv, 1);
-    out.argmaxBase[k] = amA;
-    out.argmaxCand[k] = amB;
+    genericRow(a, b, ta, tb, cols);
+    out.forward[k] = ROW[0]!;
+    out.reverse[k] = ROW[1]!;
+    out.js[k] = ROW[2]!;
+    out.tvd[k] = ROW[3]!;
+    out.argmaxBase[k] = ROW[4]!;
+    out.argmaxCand[k] = ROW[5]!;
     out.position[k] = kf.positionOf(row);
     const t = kf.targetOf(row);
     if (t >= 0) {

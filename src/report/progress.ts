@@ -13,6 +13,8 @@ export interface ProgressOptions {
   label: string;
   /** Extra text after the bar, with {name} placeholders filled from the update payload. */
   extra?: string;
+  /** Initial values of the {name} placeholders in `extra`, so the first frame shows no raw placeholder. */
+  payload?: Record<string, string | number>;
   /** Force on/off; default: only when stderr is a TTY. */
   enabled?: boolean;
 }
@@ -38,7 +40,9 @@ export function createProgress(opts: ProgressOptions): Progress {
     },
     cliProgress.Presets.shades_classic,
   );
-  bar.start(opts.total, 0);
+  // Placeholders in `extra` start as empty strings unless the caller gives initial values.
+  const names = [...(opts.extra ?? '').matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
+  bar.start(opts.total, 0, { ...Object.fromEntries(names.map((n) => [n, ''])), ...opts.payload });
   return {
     update(done, payload) {
       bar.update(done, payload);

@@ -1,7 +1,7 @@
 import { DataError } from '../errors.js';
 import { initTf } from './backend.js';
 import { decodeText, loadBrown, VOCAB_SIZE, type BrownSplit } from './corpus.js';
-import { contextOptima, evaluateTable, teacherHeldOutNll, type EvalSet } from './evaluate.js';
+import { contextOptima, evaluateTable, modeStats, teacherHeldOutNll, type EvalSet, type ModeStats } from './evaluate.js';
 import { KneserNeyModel } from './kneserNey.js';
 import { seededRandom } from './random.js';
 import { distinctN, sampleNll, sampleText, type NextToken } from './sample.js';
@@ -119,6 +119,8 @@ export interface TeacherReport {
   teacherEntropy: number;
   /** teacher's NLL of the held-out text (nats/char) */
   heldOutNll: number;
+  /** how multi-modal the teacher's held-out next-character distributions are */
+  modes: ModeStats;
   /** teacher's NLL of its own samples, and their diversity */
   sampleTeacherNll: number;
   distinct2: number;
@@ -294,6 +296,7 @@ export async function runDistill(opts: DistillOptions = {}): Promise<DistillResu
       studentContext: k,
       teacherEntropy: teacherEval.teacherEntropy,
       heldOutNll: teacherHeldOutNll(evalSet),
+      modes: modeStats(evalSet),
       sampleTeacherNll: teacherSamples.nll,
       distinct2: teacherSamples.d2,
       distinct3: teacherSamples.d3,

@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { contextOptima, evaluateTable, teacherHeldOutNll, type EvalSet } from './evaluate.js';
+import { contextOptima, evaluateTable, modeStats, teacherHeldOutNll, type EvalSet } from './evaluate.js';
 import { entropy } from '../divergence/entropy.js';
 import { forwardKl, reverseKl } from '../divergence/kl.js';
 
@@ -70,4 +70,13 @@ describe('contextOptima', () => {
       { numRuns: 200 },
     );
   });
+});
+
+test('modeStats counts plausible tokens per position', () => {
+  // Rows: (0.6, 0.3, 0.05, 0.05): 2 tokens >= 0.1, top >= 0.5, two >= 0.2;
+  // (0.6, 0.05, 0.3, 0.05): the same; (0.1, 0.2, 0.3, 0.4): 4 tokens >= 0.1, top < 0.5, three >= 0.2.
+  const m = modeStats(set);
+  assert.ok(Math.abs(m.meanTokensAbove10Percent - 8 / 3) < 1e-15);
+  assert.ok(Math.abs(m.shareTopBelowHalf - 1 / 3) < 1e-15);
+  assert.equal(m.shareTwoAbove20Percent, 1);
 });

@@ -120,6 +120,43 @@ export function contextOptima(set: EvalSet, numContexts: number): ContextOptima 
   return { forwardTable, reverseTable, forwardKl: f.forwardKl, reverseKl: r.reverseKl, forwardEntropy: f.studentEntropy, reverseEntropy: r.studentEntropy };
 }
 
+/** How spread out the teacher's next-token distributions are, over an evaluation set. */
+export interface ModeStats {
+  /** Mean number of tokens with probability >= 0.1 per position. */
+  meanTokensAbove10Percent: number;
+  /** Share of positions where the most likely token has probability < 0.5. */
+  shareTopBelowHalf: number;
+  /** Share of positions with at least two tokens of probability >= 0.2 (two clear modes). */
+  shareTwoAbove20Percent: number;
+}
+
+/**
+ * Multi-modality of the teacher on `set`: how many next tokens are plausible at once.
+ *
+ * @example
+ * modeStats(evalSet).shareTwoAbove20Percent; // share of positions with two tokens >= 0.2
+ */
+export function modeStats(set: EvalSet): ModeStats {
+  const V = set.vocab;
+  const M = set.contexts.length;
+  let above10 = 0;
+  let topBelowHalf = 0;
+  let two20 = 0;
+  for (let i = 0; i < M; i++) {
+    let top = 0;
+    let n20 = 0;
+    for (let w = 0; w < V; w++) {
+      const p = Math.exp(set.teacherLogProbs[i * V + w]!);
+      if (p >= 0.1) above10++;
+      if (p >= 0.2) n20++;
+      if (p > top) top = p;
+    }
+    if (top < 0.5) topBelowHalf++;
+    if (n20 >= 2) two20++;
+  }
+  return { meanTokensAbove10Percent: above10 / M, shareTopBelowHalf: topBelowHalf / M, shareTwoAbove20Percent: two20 / M };
+}
+
 /**
  * The teacher's mean negative log-likelihood (nats per character) of the observed tokens of `set`.
  *
