@@ -1,7 +1,8 @@
 // klscope's public API: named exports only, one line per module. Each area owns its block.
 
-// errors
+// errors and seeded randomness shared by every area
 export { KlscopeError, UsageError, DataError } from './errors.js';
+export { seededRandom } from './random.js';
 
 // divergence: measures on rows and their gradients
 export type { Row, Matrix, InputKind, Unit, MeasureOptions } from './divergence/types.js';
@@ -69,7 +70,7 @@ export { evaluateTable, contextOptima, teacherHeldOutNll, modeStats } from './tr
 export type { EvalSet, StudentEvaluation, ContextOptima, ModeStats } from './train/evaluate.js';
 export { sampleText, sampleNll, distinctN } from './train/sample.js';
 export type { NextToken } from './train/sample.js';
-export { seededRandom, drawIndex } from './train/random.js';
+export { drawIndex } from './train/random.js';
 export { runDistill, distillPreset, distillFindings, contextId } from './train/distill.js';
 export type { DistillOptions, DistillProgress, DistillResult, StudentReport, TeacherReport, Finding } from './train/distill.js';
 

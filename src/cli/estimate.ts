@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DataError } from '../errors.js';
 import { readLogprobJsonl } from '../io/logprobJsonl.js';
 import { formatNumber } from '../report/format.js';
 import { toJson } from '../report/json.js';
 import { renderTable } from '../report/table.js';
 import { MonteCarloKl, ESTIMATORS, type EstimatorStats, type MonteCarloResult } from '../text/monteCarlo.js';
+import { dataDir } from './paths.js';
 import { action, withExamples } from './run.js';
 
 /**
@@ -82,10 +82,6 @@ export function estimateJson(r: MonteCarloResult): string {
   );
 }
 
-function dataDir(sub: string): string {
-  const root = process.env.KLSCOPE_ROOT ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-  return path.join(root, 'data', sub);
-}
 
 /** The tour's estimate part: k1/k2/k3 on the bundled rollouts, whose exact KL is known. */
 export async function estimateTourSection(): Promise<string> {

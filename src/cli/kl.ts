@@ -6,23 +6,12 @@ import { batchStats } from '../kernels/index.js';
 import type { InputKind, Matrix, Unit } from '../divergence/types.js';
 import { readMatrixArg } from '../io/matrixArg.js';
 import { formatNumber } from '../report/format.js';
+import { MEASURE_LABELS } from '../report/labels.js';
 import { toJson } from '../report/json.js';
 import { renderTable } from '../report/table.js';
 import { DataError } from '../errors.js';
 import { action, choiceOption, intOption, withExamples } from './run.js';
 
-/** How each measure is labelled for people: the direction is always written out. */
-export const MEASURE_LABELS: Record<keyof Measures, { symbol: string; name: string }> = {
-  forward: { symbol: 'KL(P‖Q)', name: 'forward KL, P = reference' },
-  reverse: { symbol: 'KL(Q‖P)', name: 'reverse KL' },
-  entropyP: { symbol: 'H(P)', name: 'entropy of P' },
-  entropyQ: { symbol: 'H(Q)', name: 'entropy of Q' },
-  crossEntropyPQ: { symbol: 'H(P,Q)', name: 'cross-entropy = H(P) + KL(P‖Q)' },
-  crossEntropyQP: { symbol: 'H(Q,P)', name: 'cross-entropy = H(Q) + KL(Q‖P)' },
-  jsDivergence: { symbol: 'JS(P,Q)', name: 'Jensen–Shannon divergence (≤ ln 2)' },
-  jsDistance: { symbol: '√JS(P,Q)', name: 'Jensen–Shannon distance' },
-  tvd: { symbol: 'TV(P,Q)', name: 'total variation ½Σ|p−q| (no unit)' },
-};
 
 /** Options of {@link klCommand} (the parsed CLI flags). */
 export interface KlCommandOptions {

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DataError, UsageError } from '../errors.js';
 import { readSampleMatrix } from '../io/sampleMatrix.js';
 import { formatNumber } from '../report/format.js';
@@ -8,6 +7,7 @@ import { toJson } from '../report/json.js';
 import { createProgress } from '../report/progress.js';
 import { renderTable } from '../report/table.js';
 import { samplesDivergence, type SamplesDivergence } from '../text/samplesKl.js';
+import { dataDir } from './paths.js';
 import { action, intOption, numberOption, withExamples } from './run.js';
 
 /** Options of {@link runSamples} (the parsed CLI flags). */
@@ -79,10 +79,6 @@ export function samplesJson(r: SamplesDivergence): string {
   return toJson(r) + '\n';
 }
 
-function dataDir(sub: string): string {
-  const root = process.env.KLSCOPE_ROOT ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-  return path.join(root, 'data', sub);
-}
 
 /** The tour's samples part: kNN and Gaussian-fit KL on the bundled 2-D feature samples. */
 export async function samplesTourSection(): Promise<string> {

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.js';
 import { readCorpus, type CorpusDocument } from '../io/textFiles.js';
 import { formatNumber } from '../report/format.js';
@@ -11,6 +10,7 @@ import { renderTable } from '../report/table.js';
 import { parseSmoothing, type Smoothing } from '../text/smoothing.js';
 import { textDivergence, textPairs, type NgramContribution, type PairsDivergence, type TextDivergence } from '../text/textKl.js';
 import { loadTokenizer, TOKENIZERS, type Tokenizer, type TokenizerName } from '../text/tokenize.js';
+import { dataDir } from './paths.js';
 import { action, choiceOption, intOption, withExamples } from './run.js';
 import { samplesTourSection } from './samples.js';
 import { estimateTourSection } from './estimate.js';
@@ -142,10 +142,6 @@ export function textJson(r: TextReport): string {
   return toJson(r) + '\n';
 }
 
-function dataDir(sub: string): string {
-  const root = process.env.KLSCOPE_ROOT ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-  return path.join(root, 'data', sub);
-}
 
 /** The tour's text part: word-bigram KL between the bundled generated and reference texts. */
 export async function textTourSection(): Promise<string> {

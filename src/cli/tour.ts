@@ -2,11 +2,12 @@ import type { Command } from 'commander';
 import { divergenceMeasures } from '../divergence/measures.js';
 import { formatNumber } from '../report/format.js';
 import { renderTable } from '../report/table.js';
-import { MEASURE_LABELS } from './kl.js';
+import { MEASURE_LABELS } from '../report/labels.js';
 import { action, withExamples } from './run.js';
 import { tourSection as fitTour } from './fit.js';
 import { tourSection as textTour } from './text.js';
 import { tourSection as distillTour } from './distill.js';
+import { tourSection as compareTour } from './compare.js';
 
 /** The tour's first part: the explainer's example computed both ways, with the identity checked. */
 export function exampleSection(): string {
@@ -36,6 +37,7 @@ export function exampleSection(): string {
 export const tourSections: Array<{ title: string; run: () => Promise<string> | string }> = [
   { title: 'measures', run: exampleSection },
   { title: 'pictures', run: () => fitTour() },
+  { title: 'model comparison', run: compareTour },
   { title: 'distillation', run: distillTour },
   { title: 'text and samples', run: textTour },
 ];

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CompareAccumulator } from './accumulator.js';
 import { createRowBlock } from './rowStats.js';
-import { seededRandom } from './fixtures.js';
+import { seededRandom } from '../random.js';
 
 function randomBlock(n: number, row0: number, seed: number, withTargets = true) {
   const rnd = seededRandom(seed);

@@ -2,18 +2,8 @@ import path from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { KldWriter, kldLayout } from '../io/kld.js';
 import { encodeNpy } from '../io/npy.js';
+import { seededRandom } from '../random.js';
 
-/** A small seeded PRNG (mulberry32) for reproducible fixtures. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Options of {@link makeLogitPair}. */
 export interface LogitPairOptions {

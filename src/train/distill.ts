@@ -3,7 +3,7 @@ import { initTf } from './backend.js';
 import { decodeText, loadBrown, VOCAB_SIZE, type BrownSplit } from './corpus.js';
 import { contextOptima, evaluateTable, modeStats, teacherHeldOutNll, type EvalSet, type ModeStats } from './evaluate.js';
 import { KneserNeyModel } from './kneserNey.js';
-import { seededRandom } from './random.js';
+import { seededRandom } from '../random.js';
 import { distinctN, sampleNll, sampleText, type NextToken } from './sample.js';
 import { LOSS_LABELS, trainStudent, type StudentData, type StudentLoss } from './student.js';
 

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { drawIndex, seededRandom } from './random.js';
+import { drawIndex } from './random.js';
+import { seededRandom } from '../random.js';
 
 test('the same seed gives the same stream, another seed another one', () => {
   const a = seededRandom(7);

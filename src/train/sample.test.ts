@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { distinctN, sampleNll, sampleText } from './sample.js';
-import { seededRandom } from './random.js';
+import { seededRandom } from '../random.js';
 
 test('distinctN counts distinct character n-grams inside each sample', () => {
   assert.equal(distinctN(['abab'], 2), 2 / 3);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { logSoftmax } from '../divergence/prepare.js';
 import { crossEntropyLoss, forwardKlLoss, jsdLoss, reverseKlLoss, tvdLoss } from './losses.js';
-import { seededRandom } from './random.js';
+import { seededRandom } from '../random.js';
 
 /** The training objectives of the distillation experiment. */
 export type StudentLoss = 'fkl' | 'rkl' | 'jsd' | 'ce' | 'tvd';

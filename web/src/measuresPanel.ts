@@ -1,19 +1,8 @@
 import { divergenceMeasures, MEASURE_KEYS, type Measures } from '../../src/divergence/measures.js';
 import { KlscopeError } from '../../src/errors.js';
+import { MEASURE_LABELS as LABELS } from '../../src/report/labels.js';
 import { byId, fmt, units } from './state.js';
 
-/** How each measure is labelled, direction written out (as in `klscope kl`). */
-const LABELS: Record<keyof Measures, { symbol: string; name: string }> = {
-  forward: { symbol: 'KL(P‖Q)', name: 'forward KL, P = reference' },
-  reverse: { symbol: 'KL(Q‖P)', name: 'reverse KL' },
-  entropyP: { symbol: 'H(P)', name: 'entropy of P' },
-  entropyQ: { symbol: 'H(Q)', name: 'entropy of Q' },
-  crossEntropyPQ: { symbol: 'H(P,Q)', name: 'cross-entropy = H(P) + KL(P‖Q)' },
-  crossEntropyQP: { symbol: 'H(Q,P)', name: 'cross-entropy = H(Q) + KL(Q‖P)' },
-  jsDivergence: { symbol: 'JS(P,Q)', name: 'Jensen–Shannon divergence (≤ ln 2)' },
-  jsDistance: { symbol: '√JS(P,Q)', name: 'Jensen–Shannon distance' },
-  tvd: { symbol: 'TV(P,Q)', name: 'total variation ½Σ|p−q| (no unit)' },
-};
 
 const START = { p: [0.5, 0.3, 0.2], q: [0.4, 0.4, 0.2] };
 const NAMES = ['A', 'B', 'C'];

@@ -1,0 +1,18 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The package root: dist/cli/paths.js → ../.. (KLSCOPE_ROOT overrides it, for tests). */
+export function packageRoot(): string {
+  return process.env.KLSCOPE_ROOT ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+}
+
+/**
+ * A folder of the bundled example data, e.g. `dataDir('text')` → `<package>/data/text`, so the
+ * tour works from any working directory.
+ *
+ * @example
+ * dataDir('samples'); // '/…/klscope/data/samples'
+ */
+export function dataDir(sub: string): string {
+  return path.join(packageRoot(), 'data', sub);
+}
