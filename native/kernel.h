@@ -166,17 +166,6 @@ static inline __attribute__((always_inline)) vf loadf(const T* x, int i, int n, 
 }
 
 template <typename T>
-static inline __attribute__((always_inline)) vf load(const T* x, int i, int n, float fill) {
-  vf v;
-  if (i + W <= n) {
-    for (int k = 0; k < W; k++) v[k] = (float)x[i + k];
-  } else {
-    for (int k = 0; k < W; k++) v[k] = i + k < n ? (float)x[i + k] : fill;
-  }
-  return v;
-}
-
-template <typename T>
 static inline __attribute__((always_inline)) vd loadd(const T* x, int i, int n, double fill) {
   vd v;
   for (int k = 0; k < W; k++) v[k] = i + k < n ? (double)x[i + k] : fill;
@@ -493,8 +482,7 @@ __attribute__((noinline)) static RowResult fused_row_t(const T* a, const T* b, i
     })
   }
   tot.flush(acc);
-  // sum p*phi(x) = KL + (sum q - sum p): remove the mass difference of unnormalised rows
-  // Rows normalised by a log-sum-exp shift (logits, normalised log-probabilities) sum to 1 by
+  // sum p*phi(x) = KL + sum(q - p). Rows normalised by a log-sum-exp shift (logits, normalised log-probabilities) sum to 1 by
   // construction, and there the shift's own rounding only scales KL by (1 + eps): no term.
   // Rows taken as given (probabilities, raw log-probabilities) use the measured sum(q - p).
   const bool useD = kind == PROBS || (kind == LOGPROBS && !normalize);

@@ -8,6 +8,7 @@ import { tourSection as fitTour } from './fit.js';
 import { tourSection as textTour } from './text.js';
 import { tourSection as distillTour } from './distill.js';
 import { tourSection as compareTour } from './compare.js';
+import { tourSection as benchTour } from './bench.js';
 
 /** The tour's first part: the explainer's example computed both ways, with the identity checked. */
 export function exampleSection(): string {
@@ -16,7 +17,7 @@ export function exampleSection(): string {
   const m = divergenceMeasures(P, Q);
   const bits = divergenceMeasures(P, Q, { unit: 'bits' });
   const lines: string[] = [];
-  lines.push('1. The explainer\'s example: P = (0.5, 0.3, 0.2) is the truth, Q = (0.4, 0.4, 0.2) the model.');
+  lines.push('The explainer\'s example: P = (0.5, 0.3, 0.2) is the truth, Q = (0.4, 0.4, 0.2) the model.');
   lines.push('');
   const keys = ['forward', 'reverse', 'entropyP', 'entropyQ', 'crossEntropyPQ', 'crossEntropyQP', 'jsDivergence', 'tvd'] as const;
   lines.push(
@@ -37,6 +38,7 @@ export function exampleSection(): string {
 export const tourSections: Array<{ title: string; run: () => Promise<string> | string }> = [
   { title: 'measures', run: exampleSection },
   { title: 'pictures', run: () => fitTour() },
+  { title: 'kernels', run: benchTour },
   { title: 'model comparison', run: compareTour },
   { title: 'distillation', run: distillTour },
   { title: 'text and samples', run: textTour },

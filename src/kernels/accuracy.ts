@@ -1,3 +1,4 @@
+import { seededRandom } from '../random.js';
 import type { BatchInput, BatchStats } from './types.js';
 import { STAT_F64_KEYS } from './types.js';
 
@@ -59,18 +60,6 @@ export function compareStats(ref: BatchStats, got: BatchStats, rule = ACCURACY_R
     }
   }
   return { maxRelErr, maxAbsErrSmall, mismatches };
-}
-
-/** A deterministic pseudo-random source (mulberry32), so cases are the same on every run. */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Standard normal deviate from two uniforms (Box–Muller). */
