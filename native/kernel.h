@@ -524,11 +524,126 @@ __attribute__((noinline)) static RowResult fused_row_t(const T* a, const T* b, i
   return res;
 }
 
+// Fast path for measures = 'kl' on float32 logit rows: two exps per element and no stores.
+// With ya = a - mA, yb = b - mB (float32, exact near each row's max) and x = ya - yb:
+//   SA = sum e^ya, TA = sum e^ya x, UA = sum e^ya ya   (and SB, TB, UB for Q)
+//   KL(P||Q) = TA/SA - log SA + log SB,  KL(Q||P) = -TB/SB - log SB + log SA
+//   H(P) = log SA - UA/SA,  H(P,Q) = H(P) + KL(P||Q)
+// SA and SB are summed in float64 (the max term is exactly 1, so H of a peaked row keeps its
+// digits); the other sums in float lanes flushed to float64 every 4 vectors. KL here is a
+// difference of O(1) terms: independent float32 errors u (1 + |y_i|) of the weights (exp, and
+// the rounding of y) move it by about u sqrt(sum p_i^2 (1 + |y_i|)^2), not by u * KL. When that
+// estimate is not far below KL (near-equal rows) or a row is not all-finite (masked logits,
+// invalid values), the caller recomputes the row with the exact phi form (fused_row_t).
+constexpr double kFastRelBound = 5e-6;   // allowed relative error estimate of a fast KL
+constexpr double kExpErr = 6e-8;          // float32 rounding unit
+constexpr double kSigma = 8;              // safety factor on the statistical error estimate
+
+static inline __attribute__((always_inline)) vd cvtd(vf v) { return __builtin_convertvector(v, vd); }
+
+__attribute__((noinline)) static bool fast_kl_row(const float* a, const float* b, int n, int32_t target, RowResult& res) {
+  // pass 1: maxima, first index of each, finiteness (v - v != 0 for NaN and +-inf)
+  vf ma = splat(-kInf), mb = splat(-kInf);
+  vi ia = vi{}, ib = vi{}, badv = vi{};
+  vi lane;
+  for (int k = 0; k < W; k++) lane[k] = k;
+  KLK_LOOP(i, 0, n, {
+    vf av = loadf(a, i, n, -kInf, full);
+    vf bv = loadf(b, i, n, -kInf, full);
+    if (full) badv |= ((av - av) != 0.f) | ((bv - bv) != 0.f);
+    else {
+      vi in = (lane + i) < n;
+      badv |= in & (((av - av) != 0.f) | ((bv - bv) != 0.f));
+    }
+    vi ga = av > ma, gb = bv > mb;
+    ia = ga ? lane + i : ia;
+    ib = gb ? lane + i : ib;
+    ma = vmax(ma, av);
+    mb = vmax(mb, bv);
+  })
+  for (int k = 0; k < W; k++)
+    if (badv[k]) return false;
+  float mA = -kInf, mB = -kInf;
+  for (int k = 0; k < W; k++) { mA = ma[k] > mA ? ma[k] : mA; mB = mb[k] > mB ? mb[k] : mB; }
+  int32_t argA = n, argB = n;
+  for (int k = 0; k < W; k++) {
+    if (ma[k] == mA && ia[k] < argA) argA = ia[k];
+    if (mb[k] == mB && ib[k] < argB) argB = ib[k];
+  }
+  // pass 2: the sums
+  const vf mAv = splat(mA), mBv = splat(mB);
+  vd sa = vd{}, sb = vd{}, ta = vd{}, tb = vd{}, ua = vd{}, ub = vd{}, xa = vd{}, xb = vd{};
+  vf fta = vf{}, ftb = vf{}, fua = vf{}, fub = vf{}, fxa = vf{}, fxb = vf{};
+  int cnt = 0;
+  KLK_LOOP(i, 0, n, {
+    vf ya = loadf(a, i, n, -kInf, full) - mAv;
+    vf yb = loadf(b, i, n, -kInf, full) - mBv;
+    vf ea = vexp(ya), eb = vexp(yb);
+    if (!full) {  // padding: -inf - m = -inf, e = 0; keep the products finite
+      ya = sel(ya == -kInf, vf{}, ya);
+      yb = sel(yb == -kInf, vf{}, yb);
+    }
+    vf x = ya - yb;
+    sa += cvtd(ea);
+    sb += cvtd(eb);
+    fta += ea * x;
+    ftb += eb * x;
+    fua += ea * ya;
+    fub += eb * yb;
+    // random error scale of each weight: e (1 + |y|) (float32 exp, rounding of y)
+    vf ra = ea - ea * ya, rb = eb - eb * yb;
+    fxa += ra * ra;
+    fxb += rb * rb;
+    if (++cnt == 4) {
+      ta += cvtd(fta); tb += cvtd(ftb); ua += cvtd(fua); ub += cvtd(fub); xa += cvtd(fxa); xb += cvtd(fxb);
+      fta = ftb = fua = fub = fxa = fxb = vf{};
+      cnt = 0;
+    }
+  })
+  ta += cvtd(fta); tb += cvtd(ftb); ua += cvtd(fua); ub += cvtd(fub); xa += cvtd(fxa); xb += cvtd(fxb);
+  double SA = 0, SB = 0, TA = 0, TB = 0, UA = 0, UB = 0, XA = 0, XB = 0;
+  for (int k = 0; k < W; k++) {
+    SA += sa[k]; SB += sb[k]; TA += ta[k]; TB += tb[k]; UA += ua[k]; UB += ub[k]; XA += xa[k]; XB += xb[k];
+  }
+  const double lSA = std::log(SA), lSB = std::log(SB);
+  double fwd = TA / SA - lSA + lSB;
+  double rev = -TB / SB - lSB + lSA;
+  // error estimate of the differences above (independent per-weight errors of relative size
+  // u (1 + |y|), kSigma standard deviations); near-equal rows go to the exact path
+  const double err = kSigma * kExpErr * (std::sqrt(XA) / SA + std::sqrt(XB) / SB);
+  if (err > kFastRelBound * fwd || err > kFastRelBound * rev) return false;
+  double hp = lSA - UA / SA, hq = lSB - UB / SB;
+  hp = hp < 0 ? 0 : hp;
+  hq = hq < 0 ? 0 : hq;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  res.forward = fwd;
+  res.reverse = rev;
+  res.entropyP = hp;
+  res.entropyQ = hq;
+  res.crossPQ = hp + fwd;
+  res.crossQP = hq + rev;
+  res.js = res.tvd = nan;
+  res.argmaxP = argA;
+  res.argmaxQ = argB;
+  if (target >= 0 && target < n) {
+    res.lpt = ((double)a[target] - (double)mA) - lSA;
+    res.lqt = ((double)b[target] - (double)mB) - lSB;
+  } else {
+    res.lpt = res.lqt = nan;
+  }
+  res.invalid = false;
+  return true;
+}
+
 /** The fused pass over one row pair; `all` = false skips JS and TV (set to NaN). */
 template <typename T>
 static RowResult fused_row(const T* a, const T* b, int n, int kind, bool normalize, double tol, int32_t target, bool all = true) {
   switch (kind) {
     case LOGITS:
+      if constexpr (sizeof(T) == 4) {
+        RowResult r{};
+        if (!all && fast_kl_row(a, b, n, target, r)) return r;
+      }
       return all ? fused_row_t<T, LOGITS, true>(a, b, n, normalize, tol, target) : fused_row_t<T, LOGITS, false>(a, b, n, normalize, tol, target);
     case LOGPROBS:
       return all ? fused_row_t<T, LOGPROBS, true>(a, b, n, normalize, tol, target) : fused_row_t<T, LOGPROBS, false>(a, b, n, normalize, tol, target);
