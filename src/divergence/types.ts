@@ -1,12 +1,7 @@
 /** A row of numbers: plain array or typed array (float32 input is accumulated in float64). */
 export type Row = ArrayLike<number>;
 
-/** Row-major [rows × cols] matrix. */
-export interface Matrix {
-  data: Float32Array | Float64Array;
-  rows: number;
-  cols: number;
-}
+export type { Matrix } from '../matrix.js';
 
 /** How the numbers of a row are to be read. */
 export type InputKind = 'probs' | 'logprobs' | 'logits';

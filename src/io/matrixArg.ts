@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DataError, UsageError } from '../errors.js';
-import type { Matrix } from '../divergence/types.js';
+import type { Matrix } from '../matrix.js';
 import { parseNpy } from './npy.js';
 
 /**

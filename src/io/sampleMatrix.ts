@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DataError, showValue, UsageError } from '../errors.js';
-import type { Matrix } from '../divergence/types.js';
+import type { Matrix } from '../matrix.js';
 import { readMatrixArg } from './matrixArg.js';
 import { readNpy } from './npy.js';
 import { decodeUtf8Strict } from './textFiles.js';
