@@ -9,7 +9,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeNpy } from '../dist/io/npy.js';
-import { seededRandom } from '../dist/compare/fixtures.js';
+import { seededRandom } from '../dist/random.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (name, def) => {

@@ -10,7 +10,7 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KldWriter, encodeKldRow, kldLayout } from '../dist/io/kld.js';
-import { seededRandom } from '../dist/compare/fixtures.js';
+import { seededRandom } from '../dist/random.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (name, def) => {
