@@ -1,5 +1,5 @@
 // klscope fused kernel for WebAssembly SIMD (AssemblyScript): the numerics of native/kernel.h
-// in 4-lane f32x4 vectors with float64 sums. See docs/kernels.md.
+// in 4-lane f32x4 vectors with float64 sums. See the "Fast fused kernels" section of README.md.
 //
 // The host writes the two rows (float32, padded to a multiple of 4 with -Infinity for logits and
 // log-probabilities, 0 for probabilities) into memory and calls `row`, which writes 13 float64
@@ -430,4 +430,262 @@ export function row(pp: usize, qp: usize, n: i32, kind: i32, normalize: i32, tol
     store<f64>(out, NaN, 72);
   }
   store<f64>(out, 0, 96);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fast path for measures = 'kl' on logit rows: two exps per element, no stores (see
+// native/kernel.h, fast_kl_row, for the derivation). With ya = a - mA, yb = b - mB, x = ya - yb:
+//   KL(P||Q) = TA/SA - log SA + log SB, KL(Q||P) = -TB/SB - log SB + log SA, H(P) = log SA - UA/SA
+// with SA = sum e^ya, TA = sum e^ya x, UA = sum e^ya ya. The columns of the two maxima (e = 1)
+// are summed apart in float64, so SA - 1 keeps its digits and H of a peaked row stays exact.
+// Returns 0 (and the host runs `row`) when a row has a non-finite value or when the error
+// estimate is not far below KL (near-equal rows): there the exact phi form is needed.
+
+const KFAST = memory.data<f32>([-87, 1.4426950408889634, 12582912, 0.693359375, -2.12194440e-4, 0.008312526158988476, 0.04189016669988632, 0.16667114198207855, 0.499992311000824, 0, 1, 0, 127, 0.6931471805599453]);
+const KIDX = memory.data<i32>([0, 1, 2, 3, 4, 127]);
+
+// @ts-ignore: decorator
+@inline function kf(i: i32): v128 {
+  return v128.load32_splat(KFAST + (<usize>i << 2));
+}
+
+/** e^y for y <= 0 (NaN stays NaN); below -87 about 1e-38 instead of 0, invisible in the sums. */
+// @ts-ignore: decorator
+@inline function vexpNeg(y: v128): v128 {
+  const x = f32x4.pmax(y, kf(0)); // pmax(y, c) = y < c ? c : y: NaN passes through
+  const t = add(mul(x, kf(1)), kf(2)); // 1.5*2^23 + k
+  const k = sub(t, kf(2));
+  // one-step reduction with ln2 rounded to float: r is off by k * 1.9e-9, which scales every
+  // weight by e^(1.9e-9 y ln2 / ln2): a relative change of the logits' temperature of ~3e-9
+  const r = sub(x, mul(k, kf(13)));
+  // degree-5 polynomial fitted for relative error on |r| <= ln2/2 (1e-7; 2e-7 in float32)
+  let p = fma(kf(5), r, kf(6));
+  p = fma(p, r, kf(7));
+  p = fma(p, r, kf(8));
+  p = fma(p, r, kf(10));
+  p = fma(p, r, kf(10));
+  const scale = i32x4.shl(i32x4.add(t, v128.load32_splat(KIDX + 20)), 23); // (k + 127) << 23
+  return mul(p, scale);
+}
+
+// @ts-ignore: decorator
+@inline function hsum2(v: v128): v128 {
+  return f64x2.add(f64x2.promote_low_f32x4(v), f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1)));
+}
+
+// @ts-ignore: decorator
+@inline function f64sum(v: v128): f64 {
+  return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
+}
+
+/**
+ * The 'kl' fast path over one logit row pair (float32, `n` values, padded to a multiple of 4;
+ * the padding is overwritten during the call and reset to -Infinity). Writes the 13 results
+ * at `out` like `row` and returns 1, or returns 0 when the caller must run `row` instead.
+ */
+export function rowKl(pp: usize, qp: usize, n: i32, target: i32, out: usize): i32 {
+  const n4 = (n + 3) & ~3;
+  if (n < 1) return 0;
+  // padding: a copy of element 0 for pass 1 (max and first index unchanged)
+  const a0 = load<f32>(pp);
+  const b0 = load<f32>(qp);
+  for (let i = n; i < n4; i++) {
+    store<f32>(pp + (<usize>i << 2), a0);
+    store<f32>(qp + (<usize>i << 2), b0);
+  }
+  // pass 1: maxima and the first index of each (per lane, strict >, then the smallest index)
+  let ma = kc(31);
+  let mb = kc(31);
+  let ia = kc(0);
+  let ib = kc(0);
+  let iv = v128.load(KIDX);
+  const four = v128.load32_splat(KIDX + 16);
+  for (let i = 0; i < n4; i += 4) {
+    const av = v128.load(pp + (<usize>i << 2));
+    const bv = v128.load(qp + (<usize>i << 2));
+    ia = v128.bitselect(iv, ia, f32x4.gt(av, ma));
+    ib = v128.bitselect(iv, ib, f32x4.gt(bv, mb));
+    ma = f32x4.pmax(ma, av);
+    mb = f32x4.pmax(mb, bv);
+    iv = i32x4.add(iv, four);
+  }
+  const mA = max(max(f32x4.extract_lane(ma, 0), f32x4.extract_lane(ma, 1)), max(f32x4.extract_lane(ma, 2), f32x4.extract_lane(ma, 3)));
+  const mB = max(max(f32x4.extract_lane(mb, 0), f32x4.extract_lane(mb, 1)), max(f32x4.extract_lane(mb, 2), f32x4.extract_lane(mb, 3)));
+  let argA = n4;
+  let argB = n4;
+  for (let k = 0; k < 4; k++) {
+    // (lanes read through memory: extract_lane needs a constant index)
+    store<v128>(out, ia);
+    store<v128>(out, ib, 16);
+    store<v128>(out, ma, 32);
+    store<v128>(out, mb, 48);
+    const la = load<i32>(out + (<usize>k << 2));
+    const lb = load<i32>(out + 16 + (<usize>k << 2));
+    if (load<f32>(out + 32 + (<usize>k << 2)) == mA && la < argA) argA = la;
+    if (load<f32>(out + 48 + (<usize>k << 2)) == mB && lb < argB) argB = lb;
+  }
+  // padding for pass 2: far below the max, so e = 1e-38 and x = 0
+  for (let i = n; i < n4; i++) {
+    store<f32>(pp + (<usize>i << 2), mA - 200);
+    store<f32>(qp + (<usize>i << 2), mB - 200);
+  }
+  // The two maxima's columns are taken out of the vector loop the same way and added in
+  // float64 below: their e = 1 (y = 0) would otherwise sit in a float lane beside the small
+  // terms, and H(P) = log SA - UA/SA of a peaked row needs SA - 1 to keep its digits.
+  const a1 = load<f32>(pp + (<usize>argA << 2));
+  const b1 = load<f32>(qp + (<usize>argA << 2));
+  const a2 = load<f32>(pp + (<usize>argB << 2));
+  const b2 = load<f32>(qp + (<usize>argB << 2));
+  store<f32>(pp + (<usize>argA << 2), mA - 200);
+  store<f32>(qp + (<usize>argA << 2), mB - 200);
+  store<f32>(pp + (<usize>argB << 2), mA - 200);
+  store<f32>(qp + (<usize>argB << 2), mB - 200);
+  const mAv = splat(mA);
+  const mBv = splat(mB);
+  const zero = kc(0);
+  let sa = zero, sb = zero, ta = zero, tb = zero, ua = zero, ub = zero;
+  let dsa = zero, dsb = zero, dta = zero, dtb = zero, dua = zero, dub = zero;
+  let ra2 = zero, rb2 = zero, dra = zero, drb = zero;
+  let cnt = 0;
+  // two vectors per iteration (the constants of the exps are loaded once for four exps);
+  // e (1 - y) = e (1 + |y|) is each weight's error scale, squared into the estimate below
+  const n8 = n4 & ~7;
+  let i = 0;
+  for (; i < n8; i += 8) {
+    const ya0 = sub(v128.load(pp + (<usize>(i + 0) << 2)), mAv);
+    const yb0 = sub(v128.load(qp + (<usize>(i + 0) << 2)), mBv);
+    const ea0 = vexpNeg(ya0);
+    const eb0 = vexpNeg(yb0);
+    const x0 = sub(ya0, yb0);
+    sa = add(sa, ea0);
+    sb = add(sb, eb0);
+    ta = add(ta, mul(ea0, x0));
+    tb = add(tb, mul(eb0, x0));
+    const eya0 = mul(ea0, ya0);
+    const eyb0 = mul(eb0, yb0);
+    ua = add(ua, eya0);
+    ub = add(ub, eyb0);
+    const ra0 = sub(ea0, eya0);
+    const rb0 = sub(eb0, eyb0);
+    ra2 = add(ra2, mul(ra0, ra0));
+    rb2 = add(rb2, mul(rb0, rb0));
+    const ya4 = sub(v128.load(pp + (<usize>(i + 4) << 2)), mAv);
+    const yb4 = sub(v128.load(qp + (<usize>(i + 4) << 2)), mBv);
+    const ea4 = vexpNeg(ya4);
+    const eb4 = vexpNeg(yb4);
+    const x4 = sub(ya4, yb4);
+    sa = add(sa, ea4);
+    sb = add(sb, eb4);
+    ta = add(ta, mul(ea4, x4));
+    tb = add(tb, mul(eb4, x4));
+    const eya4 = mul(ea4, ya4);
+    const eyb4 = mul(eb4, yb4);
+    ua = add(ua, eya4);
+    ub = add(ub, eyb4);
+    const ra4 = sub(ea4, eya4);
+    const rb4 = sub(eb4, eyb4);
+    ra2 = add(ra2, mul(ra4, ra4));
+    rb2 = add(rb2, mul(rb4, rb4));
+    if (++cnt == 8) {
+      dra = f64x2.add(dra, hsum2(ra2));
+      drb = f64x2.add(drb, hsum2(rb2));
+      dsa = f64x2.add(dsa, hsum2(sa));
+      dsb = f64x2.add(dsb, hsum2(sb));
+      dta = f64x2.add(dta, hsum2(ta));
+      dtb = f64x2.add(dtb, hsum2(tb));
+      dua = f64x2.add(dua, hsum2(ua));
+      dub = f64x2.add(dub, hsum2(ub));
+      sa = sb = ta = tb = ua = ub = ra2 = rb2 = zero;
+      cnt = 0;
+    }
+  }
+  if (i < n4) {
+    const ya0 = sub(v128.load(pp + (<usize>(i + 0) << 2)), mAv);
+    const yb0 = sub(v128.load(qp + (<usize>(i + 0) << 2)), mBv);
+    const ea0 = vexpNeg(ya0);
+    const eb0 = vexpNeg(yb0);
+    const x0 = sub(ya0, yb0);
+    sa = add(sa, ea0);
+    sb = add(sb, eb0);
+    ta = add(ta, mul(ea0, x0));
+    tb = add(tb, mul(eb0, x0));
+    const eya0 = mul(ea0, ya0);
+    const eyb0 = mul(eb0, yb0);
+    ua = add(ua, eya0);
+    ub = add(ub, eyb0);
+    const ra0 = sub(ea0, eya0);
+    const rb0 = sub(eb0, eyb0);
+    ra2 = add(ra2, mul(ra0, ra0));
+    rb2 = add(rb2, mul(rb0, rb0));
+  }
+  dsa = f64x2.add(dsa, hsum2(sa));
+  dsb = f64x2.add(dsb, hsum2(sb));
+  dta = f64x2.add(dta, hsum2(ta));
+  dtb = f64x2.add(dtb, hsum2(tb));
+  dua = f64x2.add(dua, hsum2(ua));
+  dub = f64x2.add(dub, hsum2(ub));
+  dra = f64x2.add(dra, hsum2(ra2));
+  drb = f64x2.add(drb, hsum2(rb2));
+  for (let i = n; i < n4; i++) {
+    store<f32>(pp + (<usize>i << 2), -INF);
+    store<f32>(qp + (<usize>i << 2), -INF);
+  }
+  store<f32>(pp + (<usize>argA << 2), a1);
+  store<f32>(qp + (<usize>argA << 2), b1);
+  store<f32>(pp + (<usize>argB << 2), a2);
+  store<f32>(qp + (<usize>argB << 2), b2);
+  let SA = f64sum(dsa);
+  let SB = f64sum(dsb);
+  let TA = f64sum(dta);
+  let TB = f64sum(dtb);
+  let UA = f64sum(dua);
+  let UB = f64sum(dub);
+  const RA = f64sum(dra);
+  const RB = f64sum(drb);
+  for (let k = 0; k < 2; k++) {
+    if (k == 1 && argB == argA) break;
+    const ya = (k == 0 ? <f64>a1 : <f64>a2) - <f64>mA;
+    const yb = (k == 0 ? <f64>b1 : <f64>b2) - <f64>mB;
+    const ea = Math.exp(ya);
+    const eb = Math.exp(yb);
+    SA += ea;
+    SB += eb;
+    TA += ea * (ya - yb);
+    TB += eb * (ya - yb);
+    UA += ea * ya;
+    UB += eb * yb;
+    // float64 here: these weights carry no float32 error, so nothing goes into RA, RB
+  }
+  const lSA = Math.log(SA);
+  const lSB = Math.log(SB);
+  const fwd = TA / SA - lSA + lSB;
+  const rev = -TB / SB - lSB + lSA;
+  if (!isFinite(fwd + rev + UA + UB)) return 0;
+  // error estimate (see native/kernel.h): independent weight errors u (1 + |y|) move KL by
+  // about u sqrt(sum p^2 (1 + |y|)^2); 8 such standard deviations must stay below 5e-6 KL
+  const err = 8 * 6e-8 * (Math.sqrt(RA) / SA + Math.sqrt(RB) / SB);
+  if (err > 5e-6 * fwd || err > 5e-6 * rev) return 0;
+  let hp = lSA - UA / SA;
+  let hq = lSB - UB / SB;
+  hp = hp < 0 ? 0 : hp;
+  hq = hq < 0 ? 0 : hq;
+  store<f64>(out, fwd, 0);
+  store<f64>(out, rev, 8);
+  store<f64>(out, hp, 16);
+  store<f64>(out, hq, 24);
+  store<f64>(out, hp + fwd, 32);
+  store<f64>(out, hq + rev, 40);
+  store<f64>(out, NaN, 48);
+  store<f64>(out, NaN, 56);
+  if (target >= 0 && target < n) {
+    store<f64>(out, (<f64>load<f32>(pp + (<usize>target << 2)) - <f64>mA) - lSA, 64);
+    store<f64>(out, (<f64>load<f32>(qp + (<usize>target << 2)) - <f64>mB) - lSB, 72);
+  } else {
+    store<f64>(out, NaN, 64);
+    store<f64>(out, NaN, 72);
+  }
+  store<f64>(out, <f64>argA, 80);
+  store<f64>(out, <f64>argB, 88);
+  store<f64>(out, 0, 96);
+  return 1;
 }

@@ -33,6 +33,26 @@ describe('accuracy suite (issue 3 rule: rel ≤ 1e-5 on values ≥ 1e-4, abs ≤
         }
       });
     }
+    test(`${backend}: measures 'kl' (two-exp fast path for logits, exact fallback) on the whole float32 suite`, () => {
+      for (const c of f32) {
+        const input = { ...c.input, measures: 'kl' as const };
+        const cmp = compareStats(referenceBatchStats(input), batchStatsSync(input, { backend }));
+        assert.deepEqual(cmp.mismatches, [], `${backend} kl ${c.name}`);
+      }
+    });
+    test(`${backend}: measures 'kl' across the fast path's boundary (KL from 1e-10 to 1)`, () => {
+      // near-equal rows must leave the fast path (its error is ~1e-7·E|x|, not relative to KL)
+      for (const noise of [1e-5, 1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1]) {
+        for (const scale of [0.5, 3, 10]) {
+          for (const cols of [1000, 32001]) {
+            const { p, q } = makeLogits({ rows: 3, cols, scale, noise, seed: 11 + cols });
+            const input = { p, q, rows: 3, cols, from: 'logits' as const, measures: 'kl' as const, targets: new Int32Array([0, 5, cols - 1]) };
+            const cmp = compareStats(referenceBatchStats(input), batchStatsSync(input, { backend }));
+            assert.deepEqual(cmp.mismatches, [], `${backend} noise ${noise} scale ${scale} cols ${cols}`);
+          }
+        }
+      }
+    });
     test(`${backend}: agrees with the independent per-row divergence functions`, () => {
       const cols = 3001;
       const { p, q } = makeLogits({ rows: 3, cols, scale: 2.5, noise: 0.4, seed: 42 });

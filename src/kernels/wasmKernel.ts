@@ -7,6 +7,8 @@ import { STAT_F64_KEYS } from './types.js';
 interface KernelExports {
   memory: WebAssembly.Memory;
   row(pp: number, qp: number, n: number, kind: number, normalize: number, tol: number, target: number, out: number, scratch: number, all: number): void;
+  /** the 'kl' fast path for logit rows: 1 when it wrote the results, 0 when `row` must run */
+  rowKl(pp: number, qp: number, n: number, target: number, out: number): number;
 }
 
 const KIND = { logits: 0, logprobs: 1, probs: 2 } as const;
@@ -59,13 +61,15 @@ export function createWasmKernel(bytes: BufferSource): WasmKernel {
       const kind = KIND[input.from];
       const norm = input.normalize ? 1 : 0;
       const all = input.measures === 'kl' ? 0 : 1;
+      // two exps per element instead of three; near-equal rows fall back to the exact form
+      const fast = all === 0 && kind === 0;
       const P = input.p as Float32Array;
       const Q = input.q as Float32Array;
       for (let r = start; r < end; r++) {
         pv.set(P.subarray(r * n, r * n + n));
         qv.set(Q.subarray(r * n, r * n + n));
         const t = input.targets ? input.targets[r]! : -1;
-        ex.row(pPtr, qPtr, n, kind, norm, tolerance, t, outPtr, scratch, all);
+        if (!fast || ex.rowKl(pPtr, qPtr, n, t, outPtr) === 0) ex.row(pPtr, qPtr, n, kind, norm, tolerance, t, outPtr, scratch, all);
         for (let k = 0; k < STAT_F64_KEYS.length; k++) out[STAT_F64_KEYS[k]!][r] = res[k]!;
         out.argmaxP[r] = res[10]!;
         out.argmaxQ[r] = res[11]!;
