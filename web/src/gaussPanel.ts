@@ -1,7 +1,7 @@
 import { axisBottom, axisLeft, area, line, scaleLinear, select, type ScaleLinear, type Selection } from 'd3';
 import { defaultPathStart, fitForward, fitReverse, GaussianDescent, type GaussianFit, type ReverseFit } from '../../src/fit/fit1d.js';
 import { mixturePdf, type GaussianComponent } from '../../src/fit/mixture.js';
-import { byId, COLORS, fixed, fmt, inUnit, prefersReducedMotion, units } from './state.js';
+import { byId, COLORS, drawGrid, fixed, fmt, inUnit, prefersReducedMotion, units } from './state.js';
 
 const PRESETS: Record<string, GaussianComponent[]> = {
   separated: [
@@ -71,15 +71,7 @@ class DensityChart {
   setYMax(yMax: number): void {
     this.y.domain([0, yMax]);
     this.yAxis.call(axisLeft(this.y).ticks(5));
-    this.grid
-      .selectAll('line')
-      .data(this.y.ticks(5))
-      .join('line')
-      .attr('x1', M.l)
-      .attr('x2', W - M.r)
-      .attr('y1', (d) => this.y(d))
-      .attr('y2', (d) => this.y(d))
-      .attr('stroke', COLORS.grid);
+    drawGrid(this.grid, this.y, M.l, W - M.r);
   }
   private path(f: (x: number) => number): string {
     return line<number>()

@@ -1,3 +1,4 @@
+import type { ScaleLinear, Selection } from 'd3';
 import type { Unit } from '../../src/divergence/types.js';
 
 type Listener = () => void;
@@ -55,4 +56,17 @@ export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   const el = document.getElementById(id);
   if (!el) throw new Error(`missing #${id}`);
   return el as T;
+}
+
+/** Horizontal grid lines at the y scale's ticks, from x1 to x2 (shared by the panels' charts). */
+export function drawGrid(grid: Selection<SVGGElement, unknown, null, undefined>, y: ScaleLinear<number, number>, x1: number, x2: number): void {
+  grid
+    .selectAll('line')
+    .data(y.ticks(5))
+    .join('line')
+    .attr('x1', x1)
+    .attr('x2', x2)
+    .attr('y1', (d) => y(d))
+    .attr('y2', (d) => y(d))
+    .attr('stroke', COLORS.grid);
 }

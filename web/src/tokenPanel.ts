@@ -1,6 +1,6 @@
 import { axisLeft, scaleBand, scaleLinear, select, type ScaleBand, type ScaleLinear, type Selection } from 'd3';
 import { fitTokenStudent, keptTokens, TOKEN_EXAMPLE, type TokenFitResult } from '../../src/fit/tokens.js';
-import { byId, COLORS, fmt, inUnit, units } from './state.js';
+import { byId, COLORS, drawGrid, fmt, inUnit, units } from './state.js';
 
 const W = 540;
 const H = 300;
@@ -46,15 +46,7 @@ class TokenChart {
   setYMax(m: number): void {
     this.y.domain([0, m]);
     this.yAxis.call(axisLeft(this.y).ticks(5, '.0%'));
-    this.grid
-      .selectAll('line')
-      .data(this.y.ticks(5))
-      .join('line')
-      .attr('x1', M.l)
-      .attr('x2', W - M.r)
-      .attr('y1', (d) => this.y(d))
-      .attr('y2', (d) => this.y(d))
-      .attr('stroke', COLORS.grid);
+    drawGrid(this.grid, this.y, M.l, W - M.r);
   }
   draw(p: readonly number[], q: ArrayLike<number>): void {
     const bw = this.x.bandwidth();
