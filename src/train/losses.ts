@@ -91,27 +91,10 @@ const forwardPerToken: PerToken = tf.customGrad((t: tf.Tensor | tf.GradSaveFunc,
 }) as unknown as PerToken;
 
 /**
- * Per-token KL(Q‖P) from logits with exact gradients: ∂/∂student = q ⊙ (log q − log p − KL(Q‖P)),
- * ∂/∂teacher = p − q.
+ * Per-token KL(Q‖P) from logits: forward KL with the roles swapped. Its custom gradient carries
+ * over: ∂/∂student = q ⊙ (log q − log p − KL(Q‖P)), ∂/∂teacher = p − q.
  */
-const reversePerToken: PerToken = tf.customGrad((t: tf.Tensor | tf.GradSaveFunc, s: tf.Tensor | tf.GradSaveFunc, save: tf.Tensor | tf.GradSaveFunc) => {
-  const lp = tf.logSoftmax(t as tf.Tensor);
-  const lq = tf.logSoftmax(s as tf.Tensor);
-  const q = tf.exp(lq);
-  const diff = tf.sub(lq, lp);
-  const value = tf.sum(tf.mul(q, diff), -1);
-  (save as tf.GradSaveFunc)([q, lp, diff, value]);
-  return {
-    value,
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [qq, lpp, d, kl] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-      const g = tf.expandDims(dy, -1);
-      const dT = tf.mul(g, tf.sub(tf.exp(lpp), qq));
-      const dS = tf.mul(g, tf.mul(qq, tf.sub(d, tf.expandDims(kl, -1))));
-      return [dT, dS];
-    },
-  };
-}) as unknown as PerToken;
+const reversePerToken: PerToken = (t, s) => forwardPerToken(s, t);
 
 /** log(e^a + e^b) elementwise without overflow: max + log1p(e^(−|a − b|)). */
 function logAddExp(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
