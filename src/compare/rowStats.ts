@@ -7,6 +7,29 @@ import type { OpenedSource } from './sources.js';
 const ROW = new Float64Array(6);
 
 /**
+ * Finishes a row into ROW: the JS sum (twice the divergence) halved and clamped to [0, ln 2],
+ * TV halved and capped at 1 (rounding can leave either a hair outside its range).
+ */
+function setRow(fwd: number, rev: number, js: number, tv: number, amA: number, amB: number): void {
+  ROW[0] = fwd;
+  ROW[1] = rev;
+  ROW[2] = Math.min(Math.max(0, 0.5 * js), Math.LN2);
+  ROW[3] = Math.min(0.5 * tv, 1);
+  ROW[4] = amA;
+  ROW[5] = amB;
+}
+
+/** Copies the row just computed into slot k of a block. */
+function copyRow(out: RowBlock, k: number): void {
+  out.forward[k] = ROW[0]!;
+  out.reverse[k] = ROW[1]!;
+  out.js[k] = ROW[2]!;
+  out.tvd[k] = ROW[3]!;
+  out.argmaxBase[k] = ROW[4]!;
+  out.argmaxCand[k] = ROW[5]!;
+}
+
+/**
  * Allocates a {@link RowBlock} for n rows starting at row0 (targets −1, target log-probabilities NaN).
  *
  * @example
@@ -179,12 +202,7 @@ function genericRow(a: Float64Array, b: Float64Array, ta: number, tb: number, co
     tv += Math.abs(p - q);
     js += jsTerm(p, q, la, lb, inA, inB);
   }
-  ROW[0] = fwd;
-  ROW[1] = rev;
-  ROW[2] = Math.min(Math.max(0, 0.5 * js), Math.LN2);
-  ROW[3] = Math.min(0.5 * tv, 1);
-  ROW[4] = amA;
-  ROW[5] = amB;
+  setRow(fwd, rev, js, tv, amA, amB);
 }
 
 /** Scratch buffers for a pair of sides and a block size. */
@@ -266,12 +284,7 @@ function kldPairRow(sa: number, ma: number, ca: Uint16Array, sb: number, mb: num
   }
   // results through a typed scratch: plain indexed stores keep the optimized loop free of
   // property accesses that would lack type feedback when the loop is compiled on the stack (OSR)
-  ROW[0] = fwd;
-  ROW[1] = rev;
-  ROW[2] = Math.min(Math.max(0, 0.5 * js), Math.LN2);
-  ROW[3] = Math.min(0.5 * tv, 1);
-  ROW[4] = amA;
-  ROW[5] = amB;
+  setRow(fwd, rev, js, tv, amA, amB);
 }
 
 
@@ -316,12 +329,7 @@ export function fusedBlock(req: BlockRequest): RowBlock {
       const ha = kldRowHead(base, scratch.base.raw!, k, row);
       const hb = kldRowHead(cand, scratch.cand.raw!, k, row);
       kldPairRow(ha[0], ha[1], ha[2], hb[0], hb[1], hb[2], cols);
-      out.forward[k] = ROW[0]!;
-      out.reverse[k] = ROW[1]!;
-      out.js[k] = ROW[2]!;
-      out.tvd[k] = ROW[3]!;
-      out.argmaxBase[k] = ROW[4]!;
-      out.argmaxCand[k] = ROW[5]!;
+      copyRow(out, k);
       const t = kf.targetOf(row);
       out.position[k] = kf.positionOf(row);
       if (t >= 0) {
@@ -335,12 +343,7 @@ export function fusedBlock(req: BlockRequest): RowBlock {
     const ta = decodeSide(base, scratch.base, k, row, cols);
     const tb = decodeSide(cand, scratch.cand, k, row, cols);
     genericRow(a, b, ta, tb, cols);
-    out.forward[k] = ROW[0]!;
-    out.reverse[k] = ROW[1]!;
-    out.js[k] = ROW[2]!;
-    out.tvd[k] = ROW[3]!;
-    out.argmaxBase[k] = ROW[4]!;
-    out.argmaxCand[k] = ROW[5]!;
+    copyRow(out, k);
     out.position[k] = kf.positionOf(row);
     const t = kf.targetOf(row);
     if (t >= 0) {
