@@ -72,6 +72,13 @@ describe('ExactSum', () => {
     );
   });
 
+  test('a sum of zeros is +0, also when one of them is −0', () => {
+    const s = new ExactSum();
+    s.add(-0);
+    assert.ok(Object.is(s.value(), 0));
+    assert.ok(Object.is(new ExactSum().value(), 0));
+  });
+
   test('infinities are counted apart', () => {
     const s = new ExactSum();
     s.add(1);

@@ -74,7 +74,9 @@ export class ExactSum {
       const yr = x - hi;
       if (y === yr) hi = x;
     }
-    return hi;
+    // An exact sum of 0 is +0 whatever the order: a lone −0 partial must not make merged and
+    // unsplit runs differ in sign.
+    return hi === 0 ? 0 : hi;
   }
 
   /** JSON form: the partials (doubles survive JSON exactly) and the infinity counts. */
