@@ -38,8 +38,14 @@ export interface EstimatorStats {
   variance: number | null;
 }
 
-/** Welford's running mean and variance, exact for +∞ (any infinite value makes the mean +∞). */
-class Running {
+/**
+ * Welford's running mean and variance, exact for +∞ (any infinite value makes the mean +∞).
+ *
+ * @example
+ * const r = new Running(); r.add(1); r.add(3);
+ * r.stats(); // { mean: 2, stderr: 1, variance: 2 }
+ */
+export class Running {
   n = 0;
   mean = 0;
   m2 = 0;
