@@ -26,6 +26,9 @@ test('bad flags are usage errors naming the flag and the rule', () => {
     [{ order: '9' }, /invalid --order: expected an integer from 2 to 6, got 9/],
     [{ lr: '-1' }, /invalid --lr: expected a number > 0/],
     [{ steps: '0' }, /invalid --steps: expected an integer >= 1, got "0"/],
+    [{ evalPositions: '1e8' }, /invalid --eval-positions: expected an integer from 1 to 1000000, got "1e8"/],
+    [{ batch: '1e9' }, /invalid --batch: expected an integer from 1 to 65536/],
+    [{ opdEstimator: 'k1-loss' }, /invalid --opd-estimator: "k1-loss" is not one of k1-reward, k2-loss, k3-loss/],
     [{ seed: 'x' }, /invalid --seed/],
     [{ order: '3', studentContext: '2' }, /invalid --student-context 2 with --order 3: the student must see fewer characters than the teacher's 2/],
   ] as const) {
@@ -45,8 +48,11 @@ test('--json prints one document with the issue\'s keys; the table renders from 
   const r = run(['--quick', '--json', '--order', '3', '--student-context', '1', '--steps', '30', '--train-positions', '3000', '--eval-positions', '500', '--samples', '2', '--sample-length', '20', '--losses', 'fkl,rkl']);
   assert.equal(r.status, 0, r.stderr);
   const j = JSON.parse(r.stdout) as DistillResult;
-  assert.deepEqual(Object.keys(j), ['teacher', 'students']);
+  assert.deepEqual(Object.keys(j), ['teacher', 'students', 'findings']);
   assert.deepEqual(j.students.map((s) => s.loss), ['fkl', 'rkl']);
+  // The three yes/no findings the table prints are in the JSON too, with the same words.
+  assert.equal(j.findings.length, 3);
+  for (const x of j.findings) assert.deepEqual(Object.keys(x), ['claim', 'holds', 'detail']);
   assert.equal(j.teacher.order, 3);
   assert.equal(j.teacher.backend, 'wasm');
   const text = distillReport(j, { sampleLines: 1 });
@@ -54,4 +60,18 @@ test('--json prints one document with the issue\'s keys; the table renders from 
   assert.match(text, /student: rkl = reverse KL\(Q‖P\)/);
   assert.match(text, /exact min of KL\(P‖Q\)/);
   assert.equal(text.split('\n').filter((l) => l.startsWith('fkl ')).length, 1);
+  for (const x of j.findings) assert.ok(text.includes(`${x.holds ? 'yes' : 'NO '}  ${x.claim}: ${x.detail}`), x.claim);
+});
+
+test('--eval-positions 1e8 is one usage line, not a memory blow-up; a diverging run says to lower --lr', () => {
+  const big = run(['--quick', '--eval-positions', '1e8']);
+  assert.equal(big.status, 2, big.stderr);
+  assert.equal(big.stdout, '');
+  assert.match(big.stderr, /^klscope distill: invalid --eval-positions: expected an integer from 1 to 1000000, got "1e8"\n$/);
+  const r = run(['--quick', '--lr', '1e10', '--losses', 'rkl', '--order', '3', '--student-context', '1', '--steps', '30', '--train-positions', '2000', '--eval-positions', '500', '--samples', '2', '--sample-length', '20']);
+  assert.equal(r.status, 1, r.stderr);
+  assert.equal(r.stdout, '');
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, /^klscope distill: training diverged: the rkl student's .*; lower --lr$/m);
+  assert.doesNotMatch(r.stderr, /normalize/);
 });

@@ -4,11 +4,16 @@ import { formatNumber, formatPercent } from '../report/format.js';
 import { toJson } from '../report/json.js';
 import { createProgress } from '../report/progress.js';
 import { renderTable } from '../report/table.js';
-import { distillFindings, distillPreset, runDistill, type DistillOptions, type DistillResult } from '../train/distill.js';
-import { LOSS_LABELS, type StudentLoss } from '../train/student.js';
+import { DISTILL_LABELS, DISTILL_LIMITS, distillPreset, runDistill, type DistillLoss, type DistillOptions, type DistillResult, type StudentReport } from '../train/distill.js';
+import { OPD_ESTIMATORS, OPD_LABELS, type OpdEstimator } from '../train/onPolicy.js';
 import { action, intOption, numberOption, withExamples } from './run.js';
 
-const LOSSES: StudentLoss[] = ['fkl', 'rkl', 'jsd', 'ce', 'tvd'];
+const LOSSES: DistillLoss[] = ['fkl', 'rkl', 'jsd', 'ce', 'tvd', 'opd'];
+
+/** A student's row label: its loss, or for 'opd' the estimator it was trained with. */
+function studentLabel(s: StudentReport): string {
+  return s.opdEstimator ? `student: opd, ${OPD_LABELS[s.opdEstimator]}` : `student: ${s.loss} = ${DISTILL_LABELS[s.loss]}`;
+}
 
 /** Options of {@link distillReport}. */
 export interface DistillReportOptions {
@@ -33,20 +38,36 @@ export function distillReport(r: DistillResult, opts: DistillReportOptions = {})
   const lines = opts.sampleLines ?? 2;
   const width = opts.sampleWidth ?? 72;
   const f = (x: number) => formatNumber(x, 4);
-  const header = ['model (P = teacher, Q = student)', 'KL(P‖Q)', 'KL(Q‖P)', 'H(Q)', 'gap to min KL(P‖Q)', 'teacher NLL of samples', 'distinct-2', 'distinct-3'];
+  const header = ['model (P = teacher, Q = student)', 'KL(P‖Q)', 'KL(Q‖P)', 'H(Q)', 'gap to min KL(P‖Q)', 'teacher NLL of samples', 'KL(Q‖P) on samples', 'distinct-2', 'distinct-3', 'train tokens/s', 'teacher evals/token'];
   const rows: string[][] = [];
-  rows.push(['teacher itself', '0', '0', f(t.teacherEntropy), '', f(t.sampleTeacherNll), f(t.distinct2), f(t.distinct3)]);
+  rows.push(['teacher itself', '0', '0', f(t.teacherEntropy), '', f(t.sampleTeacherNll), '0', f(t.distinct2), f(t.distinct3), '', '']);
   for (const s of r.students) {
-    rows.push([`student: ${s.loss} = ${LOSS_LABELS[s.loss]}`, f(s.forwardKl), f(s.reverseKl), f(s.studentEntropy), f(s.forwardKlGapToOptimum), f(s.sampleTeacherNll), f(s.distinct2), f(s.distinct3)]);
+    rows.push([
+      studentLabel(s),
+      f(s.forwardKl),
+      f(s.reverseKl),
+      f(s.studentEntropy),
+      f(s.forwardKlGapToOptimum),
+      f(s.sampleTeacherNll),
+      f(s.reverseKlOnSamples),
+      f(s.distinct2),
+      f(s.distinct3),
+      formatNumber(Math.round(s.samplesPerSecond), 6),
+      formatNumber(s.teacherEvaluationsPerSample, 3),
+    ]);
   }
-  rows.push(['exact min of KL(P‖Q), no training', f(t.forwardKlOptimum), '', f(t.forwardKlOptimumEntropy), '0', '', '', '']);
-  rows.push(['exact min of KL(Q‖P), no training', '', f(t.reverseKlOptimum), f(t.reverseKlOptimumEntropy), '', '', '', '']);
+  rows.push(['exact min of KL(P‖Q), no training', f(t.forwardKlOptimum), '', f(t.forwardKlOptimumEntropy), '0', '', '', '', '', '', '']);
+  rows.push(['exact min of KL(Q‖P), no training', '', f(t.reverseKlOptimum), f(t.reverseKlOptimumEntropy), '', '', '', '', '', '', '']);
   const first = r.students[0];
+  const opd = r.students.find((s) => s.opdEstimator !== null);
   const title = [
     `${opts.command ?? 'klscope distill'}: P = teacher, ${t.model} (context ${t.order - 1} characters), Q = student that sees the last ${t.studentContext} character${t.studentContext === 1 ? '' : 's'}.`,
     `${t.corpus}; train ${t.trainFiles} files (${t.trainChars} characters), held out ${t.heldOutFiles} files (${t.heldOutChars} characters); ` +
       `measured on ${t.evalPositions} held-out positions; nats; seed ${t.seed}; backend ${t.backend}.`,
     first ? `Students: ${first.steps} Adam steps of ${first.batch} positions, learning rate ${first.learningRate}, on ${t.trainPositions} training positions with the teacher's full distributions.` : '',
+    opd
+      ? `opd: ${opd.steps} steps, each on ${opd.batch} characters the student samples itself (rollouts after held-out prompts); the teacher scores each sampled character (log-ratio log q − log p, discount 0).`
+      : '',
   ]
     .filter(Boolean)
     .join('\n');
@@ -57,15 +78,17 @@ export function distillReport(r: DistillResult, opts: DistillReportOptions = {})
     `"gap": KL(P‖Q) minus the exact minimum over every student that sees ${t.studentContext} character${t.studentContext === 1 ? '' : 's'} (the teacher's distributions averaged per context); ` +
       `the student that is optimal on the training positions reaches ${f(t.forwardKlOfTrainOptimum)} here.`,
     `Samples: ${t.samples.length} × ${t.samples[0]?.length ?? 0} characters per model after the same held-out prompts; NLL under the teacher (lower = more precise); distinct-n of character n-grams (higher = more diverse).`,
+    'KL(P‖Q), KL(Q‖P): at held-out positions (contexts weighted as the data has them); "KL(Q‖P) on samples": exact, at the positions of the student\'s own samples (contexts weighted as the student visits them: what on-policy training minimizes).',
     '',
   );
-  for (const x of distillFindings(r)) notes.push(`${x.holds ? 'yes' : 'NO '}  ${x.claim}: ${x.detail}`);
+  notes.push('"train tokens/s": positions (opd: self-sampled characters, teacher scoring included) per second of training, wall clock; "teacher evals/token": contexts the teacher scored per training token.', '');
+  for (const x of r.findings) notes.push(`${x.holds ? 'yes' : 'NO '}  ${x.claim}: ${x.detail}`);
   notes.push('');
   const show = (name: string, samples: string[]) => {
     for (const s of samples.slice(0, lines)) notes.push(`${name.padEnd(8)}│${s.slice(0, width)}`);
   };
   show('teacher', t.samples);
-  for (const s of r.students) show(s.loss, s.samples);
+  for (const s of r.students) show(s.opdEstimator ? `opd ${s.opdEstimator.split('-')[0]}` : s.loss, s.samples);
   return renderTable(header, rows, { title, notes });
 }
 
@@ -78,10 +101,20 @@ export function distillReport(r: DistillResult, opts: DistillReportOptions = {})
  */
 export function parseDistillFlags(o: Record<string, string | boolean | undefined>): DistillOptions & { quick: boolean } {
   const quick = Boolean(o.quick);
-  const opt = (name: string, flag: string, min = 1) => (o[name] === undefined ? undefined : intOption(String(o[name]), flag, min));
+  const opt = (name: string, flag: string, min = 1) => {
+    if (o[name] === undefined) return undefined;
+    const v = intOption(String(o[name]), flag, min);
+    const max = DISTILL_LIMITS[name as keyof typeof DISTILL_LIMITS] as number | undefined;
+    if (max !== undefined && v > max) throw new UsageError(`invalid ${flag}: expected an integer from ${min} to ${max}, got ${JSON.stringify(o[name])}`);
+    return v;
+  };
   const losses = o.losses === undefined ? undefined : String(o.losses).split(',').map((x) => x.trim());
   for (const l of losses ?? []) {
-    if (!LOSSES.includes(l as StudentLoss)) throw new UsageError(`invalid --losses: ${JSON.stringify(l)} is not one of ${LOSSES.join(', ')}`);
+    if (!LOSSES.includes(l as DistillLoss)) throw new UsageError(`invalid --losses: ${JSON.stringify(l)} is not one of ${LOSSES.join(', ')}`);
+  }
+  const opdEstimators = o.opdEstimator === undefined ? undefined : String(o.opdEstimator).split(',').map((x) => x.trim());
+  for (const e of opdEstimators ?? []) {
+    if (!OPD_ESTIMATORS.includes(e as OpdEstimator)) throw new UsageError(`invalid --opd-estimator: ${JSON.stringify(e)} is not one of ${OPD_ESTIMATORS.join(', ')}`);
   }
   let learningRate: number | undefined;
   if (o.lr !== undefined) {
@@ -113,7 +146,10 @@ export function parseDistillFlags(o: Record<string, string | boolean | undefined
         evalPositions: opt('evalPositions', '--eval-positions'),
         samples: opt('samples', '--samples'),
         sampleLength: opt('sampleLength', '--sample-length', 10),
-        losses: losses as StudentLoss[] | undefined,
+        losses: losses as DistillLoss[] | undefined,
+        opdEstimators: opdEstimators as OpdEstimator[] | undefined,
+        rolloutLength: opt('rolloutLength', '--rollout-length'),
+        opdBatch: opt('opdBatch', '--opd-batch'),
       }).filter(([, v]) => v !== undefined),
     ),
   };
@@ -131,7 +167,7 @@ export async function tourSection(): Promise<string> {
   const r = await runDistill(distillPreset('tour'));
   return (
     'Forward or reverse? A character 6-gram teacher distilled into students that see only the last 2 characters.\n' +
-    'Same run with more steps: klscope distill --quick; the full run: klscope distill.\n\n' +
+    'Same run with more steps and on-policy students (opd): klscope distill --quick; the full run: klscope distill.\n\n' +
     distillReport(r, { sampleLines: 1, sampleWidth: 64, command: 'klscope tour (distill, 200 steps per student)' })
   );
 }
@@ -140,12 +176,15 @@ export function registerDistill(program: Command): Command {
   const cmd = program
     .command('distill')
     .description(
-      'Distillation experiment on the Brown corpus: a Kneser–Ney character 6-gram teacher P, short-context students Q trained with forward KL(P‖Q), reverse KL(Q‖P), JSD(0.5) and cross-entropy; held-out KL both ways, entropies, sample precision and diversity.',
+      'Distillation experiment on the Brown corpus: a Kneser–Ney character 6-gram teacher P, short-context students Q trained with forward KL(P‖Q), reverse KL(Q‖P), JSD(0.5), cross-entropy, and on-policy on their own samples; held-out KL both ways, entropies, sample precision and diversity.',
     )
     .option('--quick', 'small run (a quarter of the corpus, 300 steps): well under 90 s on 2 cores')
     .option('--seed <n>', 'seed of positions, batches and samples (same seed, same numbers)', '1')
-    .option('--json', 'print one JSON document: {"teacher": {...}, "students": [{"loss", "forwardKl", "reverseKl", ...}]}')
-    .option('--losses <list>', `students to train, comma-separated from ${LOSSES.join(', ')} (default fkl,rkl,jsd,ce)`)
+    .option('--json', 'print one JSON document: {"teacher": {...}, "students": [{"loss", "opdEstimator", "forwardKl", "reverseKl", ...}], "findings": [{"claim", "holds", "detail"}]}')
+    .option('--losses <list>', `students to train, comma-separated from ${LOSSES.join(', ')} (default fkl,rkl,jsd,ce,opd)`)
+    .option('--opd-estimator <list>', `how the on-policy student learns from its samples, comma-separated from ${OPD_ESTIMATORS.join(', ')}; one opd student each (default all three)`)
+    .option('--opd-batch <n>', 'characters the on-policy student samples per step (default 4096, --quick 2048)')
+    .option('--rollout-length <n>', 'characters each on-policy rollout samples (default 16)')
     .option('--steps <n>', 'Adam steps per student (default 3000, --quick 300)')
     .option('--batch <n>', 'positions per step (default 1024, --quick 512)')
     .option('--lr <x>', 'peak Adam learning rate, cosine-decayed to a tenth (default 0.2)')
@@ -160,7 +199,8 @@ export function registerDistill(program: Command): Command {
       action('distill', async (o: Record<string, string | boolean | undefined>) => {
         const opts = parseDistillFlags(o);
         const showSamples = intOption(String(o.showSamples), '--show-samples', 0);
-        const bar = createProgress({ total: opts.steps! * opts.losses!.length, label: 'steps', extra: '{student} loss {loss}' });
+        const students = opts.losses!.reduce((n, l) => n + (l === 'opd' ? opts.opdEstimators!.length : 1), 0);
+        const bar = createProgress({ total: opts.steps! * students, label: 'steps', extra: '{student} loss {loss}' });
         let result: DistillResult;
         let shown = '-';
         try {
@@ -184,5 +224,6 @@ export function registerDistill(program: Command): Command {
     'klscope distill --quick --json > distill.json',
     'klscope distill --seed 7',
     'klscope distill --losses fkl,rkl --student-context 1 --steps 1000',
+    'klscope distill --quick --losses rkl,opd --opd-estimator k1-reward,k3-loss',
   ]);
 }

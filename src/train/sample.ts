@@ -1,3 +1,4 @@
+import { klDivergence } from '../divergence/kl.js';
 import { drawIndex } from './random.js';
 
 /** Something that gives a next-token distribution after a context of codes. */
@@ -36,6 +37,27 @@ export function sampleNll(next: NextToken, prefix: Uint8Array, sample: Uint8Arra
   for (let j = 0; j < sample.length; j++) {
     const at = prefix.length + j;
     s -= Math.log(next(all.subarray(0, at))[all[at]!]!);
+  }
+  return s / sample.length;
+}
+
+/**
+ * Mean exact KL(model‖teacher) per token along a sample: at each position j of `sample` (after
+ * `prefix`), KL between the model's and the teacher's full next-token distributions. With the
+ * model's own samples this is the reverse KL where the model actually goes, which is what
+ * on-policy training minimizes (held-out positions weight contexts as the data does instead).
+ *
+ * @example
+ * sampleReverseKl(studentNext, teacherNext, encodeText('the '), encodeText('cat')); // nats per character
+ */
+export function sampleReverseKl(model: NextToken, teacher: NextToken, prefix: Uint8Array, sample: Uint8Array): number {
+  const all = new Uint8Array(prefix.length + sample.length);
+  all.set(prefix);
+  all.set(sample, prefix.length);
+  let s = 0;
+  for (let j = 0; j < sample.length; j++) {
+    const ctx = all.subarray(0, prefix.length + j);
+    s += klDivergence(model(ctx), teacher(ctx));
   }
   return s / sample.length;
 }

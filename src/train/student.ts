@@ -77,6 +77,22 @@ export class ContextStudent {
   }
 }
 
+/**
+ * The learning rate at step `step` of `steps` (1-based): a cosine from `peak` down to a tenth of
+ * it, so the last steps average out the minibatch noise.
+ *
+ * @example
+ * cosineLearningRate(0.2, 1, 300); // 0.2
+ */
+export function cosineLearningRate(peak: number, step: number, steps: number): number {
+  return peak * (0.1 + 0.45 * (1 + Math.cos((Math.PI * (step - 1)) / steps)));
+}
+
+/** Sets an Adam optimizer's learning rate (tfjs' Adam reads its learningRate field at every update). */
+export function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
+  (optimizer as unknown as { learningRate: number }).learningRate = lr;
+}
+
 /** Training data of a student: a pool of positions with the teacher's distribution at each. */
 export interface StudentData {
   /** Teacher log-probabilities at each position, row-major [N × V]. */
@@ -114,6 +130,8 @@ export interface TrainedStudent {
   /** Mean training loss over the last `reportEvery` steps. */
   finalLoss: number;
   steps: number;
+  /** Wall-clock seconds of the training loop. */
+  seconds: number;
 }
 
 /**
@@ -138,10 +156,10 @@ export async function trainStudent(data: StudentData, opts: TrainOptions): Promi
   let acc = 0;
   let count = 0;
   let last = NaN;
+  const start = performance.now();
   try {
     for (let step = 1; step <= opts.steps; step++) {
-      // tfjs' Adam reads its learningRate field at every update.
-      (optimizer as unknown as { learningRate: number }).learningRate = opts.learningRate * (0.1 + 0.45 * (1 + Math.cos((Math.PI * (step - 1)) / opts.steps)));
+      setLearningRate(optimizer, cosineLearningRate(opts.learningRate, step, opts.steps));
       for (let b = 0; b < B; b++) {
         const i = Math.floor(rnd() * N);
         cBuf[b] = data.contexts[i]!;
@@ -178,7 +196,7 @@ export async function trainStudent(data: StudentData, opts: TrainOptions): Promi
         count = 0;
       }
     }
-    return { loss: opts.loss, logProbs: student.logProbTable(), finalLoss: last, steps: opts.steps };
+    return { loss: opts.loss, logProbs: student.logProbTable(), finalLoss: last, steps: opts.steps, seconds: (performance.now() - start) / 1000 };
   } finally {
     student.dispose();
     optimizer.dispose();
