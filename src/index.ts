@@ -68,11 +68,13 @@ export { ContextStudent, trainStudent, LOSS_LABELS } from './train/student.js';
 export type { StudentLoss, StudentData, TrainOptions, TrainedStudent } from './train/student.js';
 export { evaluateTable, contextOptima, teacherHeldOutNll, modeStats } from './train/evaluate.js';
 export type { EvalSet, StudentEvaluation, ContextOptima, ModeStats } from './train/evaluate.js';
-export { sampleText, sampleNll, distinctN } from './train/sample.js';
+export { sampleText, sampleNll, sampleReverseKl, distinctN } from './train/sample.js';
 export type { NextToken } from './train/sample.js';
-export { drawIndex } from './train/random.js';
-export { runDistill, distillPreset, distillFindings, contextId } from './train/distill.js';
-export type { DistillOptions, DistillProgress, DistillResult, StudentReport, TeacherReport, Finding } from './train/distill.js';
+export { drawIndex } from './random.js';
+export { trainOnPolicy, OPD_ESTIMATORS, OPD_LABELS } from './train/onPolicy.js';
+export type { OpdEstimator, OnPolicyData, OnPolicyOptions, OnPolicyStudent } from './train/onPolicy.js';
+export { runDistill, distillPreset, distillFindings, contextId, DISTILL_LABELS, DISTILL_LIMITS } from './train/distill.js';
+export type { DistillLoss, DistillOptions, DistillProgress, DistillResult, StudentReport, TeacherReport, Finding } from './train/distill.js';
 
 // fit (issue 6)
 export { DEFAULT_MIXTURE, parseMixture, validateMixture, formatMixture, mixtureLogPdf, mixturePdf, mixtureLogPdfDerivatives, mixtureMoments } from './fit/mixture.js';
@@ -121,6 +123,8 @@ export type { Rng } from './text/random.js';
 export { gaussianSamples } from './text/gaussianSamples.js';
 export { MonteCarloKl, klEstimatorTerms, ESTIMATORS } from './text/monteCarlo.js';
 export type { MonteCarloResult, EstimatorStats, EstimatorName } from './text/monteCarlo.js';
+export { estimatorGradients, sampleTerms, classifyGradient, gradientVerdict, randomDistribution, GRADIENT_ESTIMATORS, PLACEMENTS } from './text/estimatorGradients.js';
+export type { GradientEstimator, Placement, GradientTarget, EstimatorGradientOptions, EstimatorGradientRow, EstimatorGradientResult, EstimatorMonteCarlo } from './text/estimatorGradients.js';
 export { readCorpus, decodeUtf8Strict, firstInvalidUtf8 } from './io/textFiles.js';
 export type { CorpusDocument, ReadCorpusOptions } from './io/textFiles.js';
 export { readSampleMatrix, parseSampleCsv } from './io/sampleMatrix.js';

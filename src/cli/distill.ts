@@ -183,7 +183,7 @@ export function registerDistill(program: Command): Command {
     .option('--json', 'print one JSON document: {"teacher": {...}, "students": [{"loss", "opdEstimator", "forwardKl", "reverseKl", ...}], "findings": [{"claim", "holds", "detail"}]}')
     .option('--losses <list>', `students to train, comma-separated from ${LOSSES.join(', ')} (default fkl,rkl,jsd,ce,opd)`)
     .option('--opd-estimator <list>', `how the on-policy student learns from its samples, comma-separated from ${OPD_ESTIMATORS.join(', ')}; one opd student each (default all three)`)
-    .option('--opd-batch <n>', 'characters the on-policy student samples per step (default 4096, --quick 2048)')
+    .option('--opd-batch <n>', 'characters the on-policy student samples per step (default 2048)')
     .option('--rollout-length <n>', 'characters each on-policy rollout samples (default 16)')
     .option('--steps <n>', 'Adam steps per student (default 3000, --quick 300)')
     .option('--batch <n>', 'positions per step (default 1024, --quick 512)')

@@ -84,7 +84,7 @@ export type DistillMode = 'full' | 'quick' | 'tour';
 
 /**
  * The settings of the full run (whole corpus, 3000 steps × 1024 positions, on-policy 3000 ×
- * 4096 sampled characters), the quick run (a quarter of the corpus, 300 × 512, on-policy 300 ×
+ * 2048 sampled characters), the quick run (a quarter of the corpus, 300 × 512, on-policy 300 ×
  * 2048) and the tour (a quarter of the corpus, 200 × 256, no on-policy student).
  *
  * @example
@@ -105,7 +105,7 @@ export function distillPreset(mode: DistillMode | boolean): Required<Omit<Distil
     return { ...common, losses: ['fkl', 'rkl', 'jsd', 'ce'], steps: 200, batch: 256, opdBatch: 1024, trainPositions: 20_000, evalPositions: 10_000, samples: 6, sampleLength: 120, stride: 4 };
   }
   if (m === 'quick') return { ...common, steps: 300, batch: 512, opdBatch: 2048, trainPositions: 40_000, evalPositions: 20_000, samples: 12, sampleLength: 160, stride: 4 };
-  return { ...common, steps: 3000, batch: 1024, opdBatch: 4096, trainPositions: 400_000, evalPositions: 100_000, samples: 40, sampleLength: 300, stride: 1 };
+  return { ...common, steps: 3000, batch: 1024, opdBatch: 2048, trainPositions: 400_000, evalPositions: 100_000, samples: 40, sampleLength: 300, stride: 1 };
 }
 
 /** Result of one student in the JSON of `klscope distill` (nats; P = teacher, Q = student). */
