@@ -117,6 +117,21 @@ export function gradientsTable(r: EstimatorGradientResult, command = 'klscope gr
   return renderTable(header, rows, { title, notes, align: ['left', 'left', 'right', 'right', 'right', 'right', 'left', 'right', 'right', 'right', 'left'] });
 }
 
+/**
+ * The tour's part: the default run's table (8 random tokens, 10,000 samples; milliseconds).
+ *
+ * @example
+ * process.stdout.write(gradientsTourSection());
+ */
+export function gradientsTourSection(): string {
+  const r = runGradients({ from: 'probs', vocab: 8, samples: 10_000, seed: 1 });
+  return (
+    'KL from samples: the right value is not the right gradient (k3 as a loss descends the forward KL).\n' +
+    '$ klscope gradients\n' +
+    gradientsTable(r, 'klscope gradients (seed 1)')
+  );
+}
+
 export function registerGradients(program: Command): Command {
   const cmd = program
     .command('gradients')

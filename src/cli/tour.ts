@@ -9,6 +9,7 @@ import { tourSection as textTour } from './text.js';
 import { tourSection as distillTour } from './distill.js';
 import { tourSection as compareTour } from './compare.js';
 import { tourSection as benchTour } from './bench.js';
+import { gradientsTourSection } from './gradients.js';
 
 /** The tour's first part: the explainer's example computed both ways, with the identity checked. */
 export function exampleSection(): string {
@@ -42,6 +43,7 @@ export const tourSections: Array<{ title: string; run: () => Promise<string> | s
   { title: 'model comparison', run: compareTour },
   { title: 'distillation', run: distillTour },
   { title: 'text and samples', run: textTour },
+  { title: 'estimator gradients', run: gradientsTourSection },
 ];
 
 export function registerTour(program: Command): Command {
