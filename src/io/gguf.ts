@@ -1,0 +1,429 @@
+import { createHash } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { DataError } from '../errors.js';
+
+/**
+ * GGUF value types as the format numbers them (gguf.h): the key-value section stores one of
+ * these before every value, and arrays store one for their items.
+ */
+export const GGUF_VALUE_TYPES = ['u8', 'i8', 'u16', 'i16', 'u32', 'i32', 'f32', 'bool', 'string', 'array', 'u64', 'i64', 'f64'] as const;
+/** One GGUF value type by name: `u32`, `f32`, `string`, `array`, … */
+export type GgufValueType = (typeof GGUF_VALUE_TYPES)[number];
+
+/** A metadata value: numbers (64-bit integers as bigint when past 2^53), booleans, strings, arrays. */
+export type GgufValue = number | bigint | boolean | string | GgufValue[];
+
+/** One metadata entry: the key, its stored type, and for arrays the item type. */
+export interface GgufKv {
+  key: string;
+  type: GgufValueType;
+  /** Item type of an array (the innermost, for nested arrays). */
+  itemType?: GgufValueType;
+  value: GgufValue;
+}
+
+/** Layout of one ggml tensor type: elements per block and bytes per block. */
+export interface GgmlTypeInfo {
+  id: number;
+  name: string;
+  blockSize: number;
+  typeSize: number;
+}
+
+// ggml's type table (ggml.h / ggml.c type_traits): id, name, block size, block bytes.
+const GGML_TYPE_LIST: GgmlTypeInfo[] = [
+  [0, 'F32', 1, 4], [1, 'F16', 1, 2], [2, 'Q4_0', 32, 18], [3, 'Q4_1', 32, 20], [6, 'Q5_0', 32, 22],
+  [7, 'Q5_1', 32, 24], [8, 'Q8_0', 32, 34], [9, 'Q8_1', 32, 36], [10, 'Q2_K', 256, 84], [11, 'Q3_K', 256, 110],
+  [12, 'Q4_K', 256, 144], [13, 'Q5_K', 256, 176], [14, 'Q6_K', 256, 210], [15, 'Q8_K', 256, 292],
+  [16, 'IQ2_XXS', 256, 66], [17, 'IQ2_XS', 256, 74], [18, 'IQ3_XXS', 256, 98], [19, 'IQ1_S', 256, 50],
+  [20, 'IQ4_NL', 32, 18], [21, 'IQ3_S', 256, 110], [22, 'IQ2_S', 256, 82], [23, 'IQ4_XS', 256, 136],
+  [24, 'I8', 1, 1], [25, 'I16', 1, 2], [26, 'I32', 1, 4], [27, 'I64', 1, 8], [28, 'F64', 1, 8],
+  [29, 'IQ1_M', 256, 56], [30, 'BF16', 1, 2], [34, 'TQ1_0', 256, 54], [35, 'TQ2_0', 256, 66],
+  [39, 'MXFP4', 32, 17], [40, 'NVFP4', 64, 36], [41, 'Q1_0', 128, 18], [42, 'Q2_0', 64, 18],
+].map(([id, name, blockSize, typeSize]) => ({ id, name, blockSize, typeSize }) as GgmlTypeInfo);
+
+/** ggml tensor types by id. */
+export const GGML_TYPES: ReadonlyMap<number, GgmlTypeInfo> = new Map(GGML_TYPE_LIST.map((t) => [t.id, t]));
+/** ggml tensor type ids by name (`F32` → 0, `Q8_0` → 8). */
+export const GGML_TYPE_IDS: Readonly<Record<string, number>> = Object.fromEntries(GGML_TYPE_LIST.map((t) => [t.name, t.id]));
+
+/** Bytes a tensor of `elements` elements takes in ggml type `type` (its row length must be a whole number of blocks). */
+export function ggmlTensorBytes(type: number, elements: number): number {
+  const t = GGML_TYPES.get(type);
+  if (!t) throw new DataError(`unknown ggml tensor type ${type}`);
+  return (elements / t.blockSize) * t.typeSize;
+}
+
+/** One tensor of a GGUF file. `offset` is absolute (from the start of the file). */
+export interface GgufTensorInfo {
+  name: string;
+  /** ggml order: dims[0] is the contiguous (row) length. */
+  dims: number[];
+  type: number;
+  typeName: string;
+  elements: number;
+  offset: number;
+  bytes: number;
+}
+
+/** What {@link readGguf} found: header, metadata, tensor table, and the figures a comparison reports. */
+export interface GgufInfo {
+  name: string;
+  version: number;
+  fileSize: number;
+  alignment: number;
+  /** Absolute offset of the tensor data section. */
+  dataOffset: number;
+  metadata: Map<string, GgufKv>;
+  tensors: GgufTensorInfo[];
+  /** `general.architecture` (e.g. `llama`), or undefined when absent. */
+  architecture: string | undefined;
+  /** `tokenizer.ggml.model` (`llama` = SentencePiece, `gpt2` = BPE, …). */
+  tokenizerModel: string | undefined;
+  /** Token texts (`tokenizer.ggml.tokens`); empty when the file has none. */
+  tokens: string[];
+  /** Vocabulary size: `<arch>.vocab_size`, else the number of token texts, else the output rows. */
+  nVocab: number;
+  /** `tokenizer.ggml.bos_token_id`, or llama.cpp's default for the tokenizer model (1 for SPM). */
+  bosId: number | undefined;
+  /** Whether a BOS token is prepended: `tokenizer.ggml.add_bos_token`, else llama.cpp's default for the tokenizer model. */
+  addBos: boolean;
+  /** `<arch>.context_length`: the training context. */
+  contextLength: number | undefined;
+  /** Total elements of all tensors. */
+  parameterCount: number;
+  /** Total bytes of all tensor data. */
+  tensorBytes: number;
+  /** tensorBytes × 8 / parameterCount. */
+  bitsPerWeight: number;
+  /** {@link tokenizerFingerprint} of the token texts. */
+  tokenizerFingerprint: string;
+}
+
+/**
+ * A short stable hash of a vocabulary: SHA-256 over the token texts, each length-prefixed, so
+ * two models share a fingerprint exactly when they have the same texts in the same order.
+ *
+ * @example
+ * tokenizerFingerprint(['<unk>', '<s>', '</s>']) === tokenizerFingerprint(['<unk>', '<s>', '</s>']); // true
+ * tokenizerFingerprint(['ab', 'c']) !== tokenizerFingerprint(['a', 'bc']); // true
+ */
+export function tokenizerFingerprint(tokens: readonly string[]): string {
+  const h = createHash('sha256');
+  const len = Buffer.alloc(4);
+  h.update(`n=${tokens.length};`);
+  for (const t of tokens) {
+    const b = Buffer.from(t, 'utf8');
+    len.writeUInt32LE(b.length, 0);
+    h.update(len);
+    h.update(b);
+  }
+  return `sha256:${h.digest('hex').slice(0, 32)}`;
+}
+
+/** Quotes a value for an error message, at most `max` characters, so a corrupt string stays one short line. */
+export function quoteBounded(s: string, max = 60): string {
+  const q = JSON.stringify(s.length > max ? s.slice(0, max) : s);
+  return s.length > max ? `${q.slice(0, -1)}…" (${s.length} chars)` : q;
+}
+
+// Random access to the bytes of a file or buffer, read in bounded windows: a 150k-token vocabulary
+// is read piece by piece and the tensor data is never loaded.
+interface ByteSource {
+  size: number;
+  read(pos: number, n: number): Uint8Array;
+}
+
+function bufferSource(bytes: Uint8Array): ByteSource {
+  return { size: bytes.length, read: (pos, n) => bytes.subarray(pos, pos + n) };
+}
+
+function fileSource(fd: number, size: number): ByteSource {
+  const WINDOW = 1 << 20;
+  let buf = new Uint8Array(0);
+  let start = 0;
+  return {
+    size,
+    read(pos, n) {
+      if (pos >= start && pos + n <= start + buf.length) return buf.subarray(pos - start, pos - start + n);
+      const len = Math.min(Math.max(n, WINDOW), size - pos);
+      buf = new Uint8Array(len);
+      let got = 0;
+      while (got < len) {
+        const r = readSync(fd, buf, got, len - got, pos + got);
+        if (r === 0) break;
+        got += r;
+      }
+      buf = buf.subarray(0, got);
+      start = pos;
+      return buf.subarray(0, Math.min(n, got));
+    },
+  };
+}
+
+class Cursor {
+  pos = 0;
+  private readonly dec = new TextDecoder('utf-8', { fatal: true });
+  constructor(
+    private readonly src: ByteSource,
+    private readonly name: string,
+  ) {}
+
+  take(n: number, what: string): DataView {
+    if (this.pos + n > this.src.size) {
+      throw new DataError(`${this.name}: truncated GGUF at offset ${this.pos}: ${what} needs ${n} bytes, the file has ${this.src.size - this.pos} left (${this.src.size} bytes)`);
+    }
+    const b = this.src.read(this.pos, n);
+    this.pos += n;
+    return new DataView(b.buffer, b.byteOffset, b.byteLength);
+  }
+  remaining(): number {
+    return this.src.size - this.pos;
+  }
+  u32(what: string): number {
+    return this.take(4, what).getUint32(0, true);
+  }
+  u64(what: string): number {
+    const at = this.pos;
+    const v = this.take(8, what).getBigUint64(0, true);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new DataError(`${this.name}: ${what} at offset ${at} is ${v}, beyond any file size`);
+    return Number(v);
+  }
+  string(what: string): string {
+    const at = this.pos;
+    const n = this.u64(`${what} (length)`);
+    if (this.pos + n > this.src.size) {
+      throw new DataError(`${this.name}: truncated GGUF at offset ${this.pos}: ${what} (string of ${n} bytes, length at offset ${at}) needs ${n} bytes, the file has ${this.src.size - this.pos} left`);
+    }
+    const v = this.take(n, what);
+    try {
+      return this.dec.decode(v);
+    } catch {
+      throw new DataError(`${this.name}: ${what} at offset ${at} is not valid UTF-8 (${n} bytes)`);
+    }
+  }
+}
+
+const SCALAR_SIZE: Partial<Record<GgufValueType, number>> = { u8: 1, i8: 1, u16: 2, i16: 2, u32: 4, i32: 4, f32: 4, bool: 1, u64: 8, i64: 8, f64: 8 };
+
+function valueType(c: Cursor, name: string, what: string): GgufValueType {
+  const at = c.pos;
+  const t = c.u32(`${what} (type)`);
+  const v = GGUF_VALUE_TYPES[t];
+  if (v === undefined) throw new DataError(`${name}: ${what} at offset ${at} has value type ${t}; GGUF value types are 0..12`);
+  return v;
+}
+
+function scalar(c: Cursor, t: GgufValueType, what: string): number | bigint | boolean {
+  const d = c.take(SCALAR_SIZE[t]!, what);
+  switch (t) {
+    case 'u8': return d.getUint8(0);
+    case 'i8': return d.getInt8(0);
+    case 'u16': return d.getUint16(0, true);
+    case 'i16': return d.getInt16(0, true);
+    case 'u32': return d.getUint32(0, true);
+    case 'i32': return d.getInt32(0, true);
+    case 'f32': return d.getFloat32(0, true);
+    case 'f64': return d.getFloat64(0, true);
+    case 'bool': return d.getUint8(0) !== 0;
+    case 'u64': { const v = d.getBigUint64(0, true); return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v; }
+    case 'i64': { const v = d.getBigInt64(0, true); return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v; }
+    default: throw new Error(`not a scalar type ${t}`);
+  }
+}
+
+function readValue(c: Cursor, name: string, t: GgufValueType, what: string, depth: number): { value: GgufValue; itemType?: GgufValueType } {
+  if (t === 'string') return { value: c.string(what) };
+  if (t !== 'array') return { value: scalar(c, t, what) };
+  if (depth > 4) throw new DataError(`${name}: ${what} at offset ${c.pos} nests arrays deeper than 4 levels`);
+  const it = valueType(c, name, `${what} (array item type)`);
+  const at = c.pos;
+  const n = c.u64(`${what} (array length)`);
+  // Every item takes at least one byte (strings eight), so a count past the bytes left is corrupt.
+  const minItem = it === 'string' || it === 'array' ? 8 : SCALAR_SIZE[it]!;
+  if (n * minItem > c.remaining()) {
+    throw new DataError(`${name}: truncated GGUF at offset ${at}: ${what} (array of ${n} ${it}) needs at least ${n * minItem} bytes, the file has ${c.remaining()} left`);
+  }
+  const out: GgufValue[] = new Array(n);
+  let inner: GgufValueType = it;
+  for (let i = 0; i < n; i++) {
+    const r = readValue(c, name, it, `${what}[${i}]`, depth + 1);
+    out[i] = r.value;
+    if (r.itemType) inner = r.itemType;
+  }
+  return { value: out, itemType: inner };
+}
+
+/**
+ * Reads a GGUF file's header, metadata and tensor table (never its tensor data), checking every
+ * length against the file size. Errors are one-line {@link DataError}s naming the file, the
+ * offset and the rule: a file that is not GGUF names the magic it found, a truncated file says
+ * what was being read, at which offset, and how many bytes it needed.
+ *
+ * @example
+ * const g = readGguf('tiny.gguf');
+ * g.architecture; // 'llama'
+ * g.nVocab;       // 384
+ * g.bitsPerWeight; // 32 for an F32 model, 8.5 for Q8_0
+ */
+export function readGguf(path: string, opts: { name?: string } = {}): GgufInfo {
+  const name = opts.name ?? path;
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw new DataError(`${name}: cannot open file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  try {
+    const size = fstatSync(fd).size;
+    return parseGgufSource(fileSource(fd, size), name);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * {@link readGguf} over bytes in memory (the whole file, or at least its header and tensor table
+ * when `fileSize` gives the full size).
+ *
+ * @example
+ * const g = parseGguf(readFileSync('tiny.gguf'), 'tiny.gguf');
+ * g.tensors[0].name; // 'token_embd.weight'
+ */
+export function parseGguf(bytes: Uint8Array, name: string): GgufInfo {
+  return parseGgufSource(bufferSource(bytes), name);
+}
+
+function describeMagic(b: Uint8Array): string {
+  const hex = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
+  const printable = Array.from(b).every((x) => x >= 0x20 && x < 0x7f);
+  return printable ? `${JSON.stringify(String.fromCharCode(...b))} (${hex})` : hex;
+}
+
+function parseGgufSource(src: ByteSource, name: string): GgufInfo {
+  if (src.size < 4) throw new DataError(`${name}: not a GGUF file (${src.size} bytes; the magic "GGUF" needs 4)`);
+  const magic = src.read(0, 4);
+  if (!(magic[0] === 0x47 && magic[1] === 0x47 && magic[2] === 0x55 && magic[3] === 0x46)) {
+    throw new DataError(`${name}: not a GGUF file (magic at offset 0 is ${describeMagic(magic)}, expected "GGUF")`);
+  }
+  const c = new Cursor(src, name);
+  c.pos = 4;
+  const version = c.u32('the version');
+  if (version < 2 || version > 3) throw new DataError(`${name}: GGUF version ${version} at offset 4 is not supported (2 or 3)`);
+  const nTensors = c.u64('the tensor count');
+  const nKv = c.u64('the metadata count');
+  if (nKv * 13 > src.size - c.pos) throw new DataError(`${name}: truncated GGUF at offset 16: ${nKv} metadata entries need at least ${nKv * 13} bytes, the file has ${src.size - c.pos} left`);
+  if (nTensors * 24 > src.size - c.pos) throw new DataError(`${name}: truncated GGUF at offset 8: ${nTensors} tensor infos need at least ${nTensors * 24} bytes, the file has ${src.size - c.pos} left`);
+
+  const metadata = new Map<string, GgufKv>();
+  for (let i = 0; i < nKv; i++) {
+    const at = c.pos;
+    const key = c.string(`metadata key ${i}`);
+    if (metadata.has(key)) throw new DataError(`${name}: metadata key ${quoteBounded(key)} at offset ${at} appears twice`);
+    const type = valueType(c, name, `metadata ${quoteBounded(key)}`);
+    const { value, itemType } = readValue(c, name, type, `metadata ${quoteBounded(key)}`, 0);
+    metadata.set(key, itemType ? { key, type, itemType, value } : { key, type, value });
+  }
+
+  const alignKv = metadata.get('general.alignment');
+  let alignment = 32;
+  if (alignKv) {
+    const a = alignKv.value;
+    if (typeof a !== 'number' || !Number.isInteger(a) || a <= 0 || (a & (a - 1)) !== 0) {
+      throw new DataError(`${name}: general.alignment is ${String(a)}; it must be a power of two`);
+    }
+    alignment = a;
+  }
+
+  const tensors: GgufTensorInfo[] = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < nTensors; i++) {
+    const at = c.pos;
+    const tname = c.string(`tensor info ${i} (name)`);
+    const what = `tensor ${quoteBounded(tname)}`;
+    if (seen.has(tname)) throw new DataError(`${name}: ${what} at offset ${at} appears twice`);
+    seen.add(tname);
+    const nDimsAt = c.pos;
+    const nDims = c.u32(`${what} (dimension count)`);
+    if (nDims < 1 || nDims > 4) throw new DataError(`${name}: ${what} at offset ${nDimsAt} has ${nDims} dimensions; ggml allows 1..4`);
+    const dims: number[] = [];
+    let elements = 1;
+    for (let d = 0; d < nDims; d++) {
+      const n = c.u64(`${what} (dimension ${d})`);
+      if (n === 0 && elements !== 0) elements = 0;
+      dims.push(n);
+      elements *= n;
+    }
+    if (!Number.isSafeInteger(elements)) throw new DataError(`${name}: ${what} has dimensions ${dims.join('×')}, too many elements`);
+    const typeAt = c.pos;
+    const type = c.u32(`${what} (type)`);
+    const info = GGML_TYPES.get(type);
+    if (!info) throw new DataError(`${name}: ${what} at offset ${typeAt} has ggml type ${type}, which this reader does not know`);
+    if (dims[0]! % info.blockSize !== 0) {
+      throw new DataError(`${name}: ${what} has rows of ${dims[0]} elements, not a multiple of the ${info.name} block size ${info.blockSize}`);
+    }
+    const offAt = c.pos;
+    const rel = c.u64(`${what} (data offset)`);
+    if (rel % alignment !== 0) throw new DataError(`${name}: ${what} at offset ${offAt} has data offset ${rel}, not a multiple of the alignment ${alignment}`);
+    tensors.push({ name: tname, dims, type, typeName: info.name, elements, offset: rel, bytes: (elements / info.blockSize) * info.typeSize });
+  }
+  const dataOffset = Math.ceil(c.pos / alignment) * alignment;
+  let tensorBytes = 0;
+  let parameterCount = 0;
+  for (const t of tensors) {
+    t.offset += dataOffset;
+    if (t.offset + t.bytes > src.size) {
+      throw new DataError(`${name}: truncated GGUF: tensor ${quoteBounded(t.name)} (${t.typeName} ${t.dims.join('×')}) needs bytes ${t.offset}..${t.offset + t.bytes}, the file has ${src.size}`);
+    }
+    tensorBytes += t.bytes;
+    parameterCount += t.elements;
+  }
+
+  const str = (k: string): string | undefined => {
+    const v = metadata.get(k)?.value;
+    return typeof v === 'string' ? v : undefined;
+  };
+  const int = (k: string): number | undefined => {
+    const v = metadata.get(k)?.value;
+    if (v === undefined) return undefined;
+    if (typeof v !== 'number' || !Number.isInteger(v)) throw new DataError(`${name}: metadata ${quoteBounded(k)} is ${quoteBounded(String(v))}; expected an integer`);
+    return v;
+  };
+  const architecture = str('general.architecture');
+  const tokenizerModel = str('tokenizer.ggml.model');
+  const tokKv = metadata.get('tokenizer.ggml.tokens');
+  let tokens: string[] = [];
+  if (tokKv) {
+    if (tokKv.type !== 'array' || tokKv.itemType !== 'string') throw new DataError(`${name}: metadata "tokenizer.ggml.tokens" is a ${tokKv.type}${tokKv.itemType ? ` of ${tokKv.itemType}` : ''}; expected an array of strings`);
+    tokens = tokKv.value as string[];
+  }
+  const output = tensors.find((t) => t.name === 'output.weight') ?? tensors.find((t) => t.name === 'token_embd.weight');
+  const nVocab = (architecture && int(`${architecture}.vocab_size`)) || tokens.length || (output?.dims[1] ?? 0);
+  const spmLike = tokenizerModel === 'llama' || tokenizerModel === 'bert';
+  const bosId = int('tokenizer.ggml.bos_token_id') ?? (tokenizerModel === 'llama' ? 1 : tokenizerModel === 'bert' ? 101 : undefined);
+  const addBosKv = metadata.get('tokenizer.ggml.add_bos_token')?.value;
+  const addBos = typeof addBosKv === 'boolean' ? addBosKv : spmLike;
+  if (bosId !== undefined && tokens.length && (bosId < 0 || bosId >= tokens.length)) {
+    throw new DataError(`${name}: tokenizer.ggml.bos_token_id is ${bosId}, outside the ${tokens.length} tokens`);
+  }
+  return {
+    name,
+    version,
+    fileSize: src.size,
+    alignment,
+    dataOffset,
+    metadata,
+    tensors,
+    architecture,
+    tokenizerModel,
+    tokens,
+    nVocab,
+    bosId,
+    addBos,
+    contextLength: architecture ? int(`${architecture}.context_length`) : undefined,
+    parameterCount,
+    tensorBytes,
+    bitsPerWeight: parameterCount ? (tensorBytes * 8) / parameterCount : 0,
+    tokenizerFingerprint: tokenizerFingerprint(tokens),
+  };
+}
