@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { DataError } from '../errors.js';
+import { halfToNumber } from './float16.js';
 
 /**
  * GGUF value types as the format numbers them (gguf.h): the key-value section stores one of
@@ -52,6 +53,74 @@ export function ggmlTensorBytes(type: number, elements: number): number {
   const t = GGML_TYPES.get(type);
   if (!t) throw new DataError(`unknown ggml tensor type ${type}`);
   return (elements / t.blockSize) * t.typeSize;
+}
+
+/** Number of values in one Q8_0 block: one f16 scale and 32 int8 quants, 34 bytes. */
+export const Q8_0_BLOCK = 32;
+
+/**
+ * The values Q8_0 blocks stand for, d × q (exact in float64).
+ *
+ * @example
+ * dequantizeQ8_0(quantizeQ8_0([...Array(32).keys()]), 32)[31]; // 31 (quantizeQ8_0 is in ./ggufWriter.ts)
+ */
+export function dequantizeQ8_0(bytes: Uint8Array, n: number): Float64Array {
+  const out = new Float64Array(n);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let b = 0; b < n / Q8_0_BLOCK; b++) {
+    const d = halfToNumber(dv.getUint16(b * 34, true));
+    for (let j = 0; j < Q8_0_BLOCK; j++) out[b * Q8_0_BLOCK + j] = d * dv.getInt8(b * 34 + 2 + j);
+  }
+  return out;
+}
+
+/**
+ * The values of one tensor as float64, row-major in ggml order (dims[0] fastest). Reads only
+ * that tensor's bytes. F32, F16, BF16, F64 and Q8_0 are decoded; other types are a DataError.
+ *
+ * @example
+ * const g = readGguf('tiny.gguf');
+ * const w = readGgufTensor('tiny.gguf', g.tensors.find((t) => t.name === 'output.weight')!);
+ */
+export function readGgufTensor(path: string, tensor: GgufTensorInfo, opts: { name?: string } = {}): Float64Array {
+  const name = opts.name ?? path;
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (tensor.offset + tensor.bytes > size) throw new DataError(`${name}: truncated GGUF: tensor ${quoteBounded(tensor.name)} needs bytes ${tensor.offset}..${tensor.offset + tensor.bytes}, the file has ${size}`);
+    const b = new Uint8Array(tensor.bytes);
+    let got = 0;
+    while (got < b.length) {
+      const r = readSync(fd, b, got, b.length - got, tensor.offset + got);
+      if (r === 0) break;
+      got += r;
+    }
+    return decodeTensor(b, tensor, name);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function decodeTensor(b: Uint8Array, t: GgufTensorInfo, name: string): Float64Array {
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const n = t.elements;
+  const out = new Float64Array(n);
+  switch (t.typeName) {
+    case 'F32': for (let i = 0; i < n; i++) out[i] = dv.getFloat32(4 * i, true); return out;
+    case 'F64': for (let i = 0; i < n; i++) out[i] = dv.getFloat64(8 * i, true); return out;
+    case 'F16': for (let i = 0; i < n; i++) out[i] = halfToNumber(dv.getUint16(2 * i, true)); return out;
+    case 'BF16': {
+      const f = new Float32Array(1);
+      const u = new Uint32Array(f.buffer);
+      for (let i = 0; i < n; i++) {
+        u[0] = dv.getUint16(2 * i, true) << 16;
+        out[i] = f[0]!;
+      }
+      return out;
+    }
+    case 'Q8_0': return dequantizeQ8_0(b, n);
+    default: throw new DataError(`${name}: tensor ${quoteBounded(t.name)} is ${t.typeName}; values can be read from F32, F16, BF16, F64 and Q8_0 tensors`);
+  }
 }
 
 /** One tensor of a GGUF file. `offset` is absolute (from the start of the file). */

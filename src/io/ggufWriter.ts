@@ -1,7 +1,7 @@
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { DataError } from '../errors.js';
-import { halfToNumber, numberToHalf } from './float16.js';
-import { GGML_TYPE_IDS, GGUF_VALUE_TYPES, ggmlTensorBytes, type GgufKv, type GgufValue, type GgufValueType } from './gguf.js';
+import { numberToHalf } from './float16.js';
+import { GGML_TYPE_IDS, Q8_0_BLOCK, GGUF_VALUE_TYPES, ggmlTensorBytes, type GgufKv, type GgufValue, type GgufValueType } from './gguf.js';
 
 /** Tensor types the writer encodes from float values. */
 export type GgufWritableType = 'F32' | 'F16' | 'Q8_0';
@@ -22,9 +22,6 @@ export interface GgufModelInput {
   alignment?: number;
 }
 
-/** Number of values in one Q8_0 block: one f16 scale and 32 int8 quants, 34 bytes. */
-export const Q8_0_BLOCK = 32;
-
 /**
  * Quantizes values to ggml's Q8_0 blocks as llama.cpp's reference quantizer does: per block of
  * 32, d = max|x| / 127 in float32, stored as f16, and q = round(x / d) (half away from zero),
@@ -32,7 +29,7 @@ export const Q8_0_BLOCK = 32;
  *
  * @example
  * const q = quantizeQ8_0(new Float32Array(32).fill(0.5));
- * dequantizeQ8_0(q, 32)[0]; // 0.5 within f16 precision of the scale
+ * dequantizeQ8_0(q, 32)[0]; // 0.5 within f16 precision of the scale (dequantizeQ8_0 is in ./gguf.ts)
  */
 export function quantizeQ8_0(x: ArrayLike<number>): Uint8Array {
   if (x.length % Q8_0_BLOCK !== 0) throw new DataError(`Q8_0 needs a multiple of ${Q8_0_BLOCK} values, got ${x.length}`);
@@ -52,22 +49,6 @@ export function quantizeQ8_0(x: ArrayLike<number>): Uint8Array {
       const q = Math.sign(v) * Math.floor(Math.abs(v) + 0.5);
       dv.setInt8(b * 34 + 2 + j, q);
     }
-  }
-  return out;
-}
-
-/**
- * The values Q8_0 blocks stand for, d × q (exact in float64).
- *
- * @example
- * dequantizeQ8_0(quantizeQ8_0([...Array(32).keys()]), 32)[31]; // 31
- */
-export function dequantizeQ8_0(bytes: Uint8Array, n: number): Float64Array {
-  const out = new Float64Array(n);
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let b = 0; b < n / Q8_0_BLOCK; b++) {
-    const d = halfToNumber(dv.getUint16(b * 34, true));
-    for (let j = 0; j < Q8_0_BLOCK; j++) out[b * Q8_0_BLOCK + j] = d * dv.getInt8(b * 34 + 2 + j);
   }
   return out;
 }

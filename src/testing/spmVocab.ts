@@ -110,45 +110,80 @@ export function trainSpmVocab(text: string, opts: { merges?: number } = {}): Spm
  * spmTokenize(v, 'hello', { addBos: true }); // [1, id of '▁hello']
  */
 export function spmTokenize(vocab: SpmVocab, text: string, opts: { addBos?: boolean; addSpacePrefix?: boolean } = {}): number[] {
-  const ids = new Map<string, number>();
-  // llama.cpp looks every text up among all tokens (the last of equal texts wins).
-  vocab.tokens.forEach((t, i) => ids.set(t, i));
+  const ids = textIds(vocab);
   const out: number[] = [];
   if (opts.addBos) out.push(vocab.bosId);
   if (text.length === 0) return out;
   const s = ((opts.addSpacePrefix ?? true) ? ' ' : '') + text;
-  const sym = [...s.replace(/ /g, SPM_SPACE)];
-  // Linked list of symbols; merging marks the right one dead.
-  const alive = sym.map(() => true);
-  const next = sym.map((_, i) => (i + 1 < sym.length ? i + 1 : -1));
-  const prev = sym.map((_, i) => i - 1);
-  const parts = sym.slice();
-  for (;;) {
-    let bestL = -1;
-    let bestScore = -Infinity;
-    for (let i = 0; i !== -1 && i < parts.length; i = next[i]!) {
-      if (!alive[i]) continue;
-      const j = next[i]!;
-      if (j === -1) break;
-      const id = ids.get(parts[i]! + parts[j]!);
-      if (id === undefined) continue;
-      if (vocab.scores[id]! > bestScore) {
-        bestScore = vocab.scores[id]!;
-        bestL = i;
+  const parts = [...s.replace(/ /g, SPM_SPACE)];
+  // Symbols in a linked list; a merge grows the left one and empties the right one. Candidate
+  // pairs wait in a max-heap by (score, then leftmost); a popped pair whose sides changed is stale.
+  const n = parts.length;
+  const next = Int32Array.from({ length: n }, (_, i) => (i + 1 < n ? i + 1 : -1));
+  const prev = Int32Array.from({ length: n }, (_, i) => i - 1);
+  const heap: { left: number; right: number; score: number; text: string }[] = [];
+  const before = (x: (typeof heap)[number], y: (typeof heap)[number]) => x.score > y.score || (x.score === y.score && x.left < y.left);
+  const push = (left: number, right: number) => {
+    if (left < 0 || right < 0) return;
+    const joined = parts[left]! + parts[right]!;
+    const id = ids.get(joined);
+    if (id === undefined) return;
+    const item = { left, right, score: vocab.scores[id]!, text: joined };
+    heap.push(item);
+    for (let i = heap.length - 1; i > 0; ) {
+      const p = (i - 1) >> 1;
+      if (!before(heap[i]!, heap[p]!)) break;
+      [heap[i], heap[p]] = [heap[p]!, heap[i]!];
+      i = p;
+    }
+  };
+  const pop = () => {
+    const top = heap[0]!;
+    const last = heap.pop()!;
+    if (heap.length) {
+      heap[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < heap.length && before(heap[l]!, heap[m]!)) m = l;
+        if (r < heap.length && before(heap[r]!, heap[m]!)) m = r;
+        if (m === i) break;
+        [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+        i = m;
       }
     }
-    if (bestL < 0) break;
-    const r = next[bestL]!;
-    parts[bestL] = parts[bestL]! + parts[r]!;
-    alive[r] = false;
-    next[bestL] = next[r]!;
-    if (next[r]! !== -1) prev[next[r]!] = bestL;
+    return top;
+  };
+  for (let i = 1; i < n; i++) push(i - 1, i);
+  while (heap.length) {
+    const b = pop();
+    if (parts[b.left] === '' || parts[b.right] === '' || parts[b.left]! + parts[b.right]! !== b.text) continue;
+    parts[b.left] = b.text;
+    parts[b.right] = '';
+    next[b.left] = next[b.right]!;
+    if (next[b.right]! >= 0) prev[next[b.right]!] = b.left;
+    push(prev[b.left]!, b.left);
+    push(b.left, next[b.left]!);
   }
   const enc = new TextEncoder();
   for (let i = 0; i !== -1; i = next[i]!) {
     const id = ids.get(parts[i]!);
     if (id !== undefined) out.push(id);
-    else for (const b of enc.encode(parts[i]!)) out.push(vocab.byteBase + b);
+    else for (const byte of enc.encode(parts[i]!)) out.push(vocab.byteBase + byte);
   }
   return out;
+}
+
+const ID_CACHE = new WeakMap<SpmVocab, Map<string, number>>();
+
+/** Text → id over all tokens, as llama.cpp looks pieces up (the last of equal texts wins). */
+function textIds(vocab: SpmVocab): Map<string, number> {
+  let m = ID_CACHE.get(vocab);
+  if (!m) {
+    m = new Map();
+    vocab.tokens.forEach((t, i) => m!.set(t, i));
+    ID_CACHE.set(vocab, m);
+  }
+  return m;
 }

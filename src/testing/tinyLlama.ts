@@ -23,8 +23,8 @@
  */
 import path from 'node:path';
 import { DataError } from '../errors.js';
-import type { GgufKv } from '../io/gguf.js';
-import { dequantizeQ8_0, quantizeQ8_0, writeGguf, type GgufTensorInput } from '../io/ggufWriter.js';
+import { dequantizeQ8_0, type GgufKv } from '../io/gguf.js';
+import { quantizeQ8_0, writeGguf, type GgufTensorInput } from '../io/ggufWriter.js';
 import { seededRandom } from '../random.js';
 import { spmTokenize, trainSpmVocab, type SpmVocab } from './spmVocab.js';
 
@@ -322,26 +322,27 @@ function fitBigram(vocab: SpmVocab, ids: number[], E: number, rnd: () => number)
     }
   };
   normalizeRows(A);
-  // B = Lᵀ A (AᵀA + λI)⁻¹ and A = L B (BᵀB + λI)⁻¹.
-  const solveRight = (M: Float64Array, X: Float64Array, transposeM: boolean) => {
+  // B = Lᵀ A (AᵀA + λI)⁻¹ and A = L B (BᵀB + λI)⁻¹; M·X is V×V times V×E, row-major.
+  const LT = new Float64Array(V * V);
+  for (let a = 0; a < V; a++) for (let b = 0; b < V; b++) LT[b * V + a] = L[a * V + b]!;
+  const solveRight = (M: Float64Array, X: Float64Array) => {
     const G = new Float64Array(E * E);
     for (let r = 0; r < V; r++) for (let i = 0; i < E; i++) for (let j = 0; j < E; j++) G[i * E + j]! += X[r * E + i]! * X[r * E + j]!;
     for (let i = 0; i < E; i++) G[i * E + i]! += 1e-3;
     const R = new Float64Array(V * E);
     for (let r = 0; r < V; r++) {
       for (let k = 0; k < V; k++) {
-        const m = transposeM ? M[k * V + r]! : M[r * V + k]!;
-        if (m === 0) continue;
+        const m = M[r * V + k]!;
         for (let e = 0; e < E; e++) R[r * E + e]! += m * X[k * E + e]!;
       }
     }
     return choleskySolveRows(G, R, E);
   };
-  let B: Float64Array = solveRight(L, A, true);
-  for (let it = 0; it < 12; it++) {
-    A = solveRight(L, B, false);
+  let B: Float64Array = solveRight(LT, A);
+  for (let it = 0; it < 3; it++) {
+    A = solveRight(L, B);
     normalizeRows(A);
-    B = solveRight(L, A, true);
+    B = solveRight(LT, A);
   }
   return { embd: A, output: B };
 }
