@@ -6,13 +6,18 @@ import type { TinyLlamaWeights } from './tinyLlama.js';
 /** Options of {@link llamaOracleLogits}. */
 export interface LlamaOracleOptions {
   /**
-   * Quantize the activations that multiply a Q8_0 matrix to Q8_0 first, as ggml's CPU backend
-   * does (its Q8_0 dot product takes both sides in Q8_0). Default: on for Q8_0 weights.
+   * Bring the activations that multiply a matrix to the matrix's type first, as ggml's CPU
+   * backend does (its F16 dot product takes both sides in f16, its Q8_0 one both in Q8_0).
+   * Default true; false keeps them in float64.
    */
   quantizeActivations?: boolean;
   /**
    * Round Q, K, V and the attention weights to f16, as llama.cpp does with its default f16 KV
-   * cache without flash attention. Default false (an f32 cache: exact float64 attention).
+   * cache when flash attention is off (`flashAttention: false` in node-llama-cpp). Default false,
+   * which matches an f32 KV cache (`experimentalKvCacheKeyType/ValueType: 'F32'`). With flash
+   * attention on, llama.cpp's online softmax rounds in its own order and neither setting
+   * reproduces it: |Δp| about 1e-4 for F32 weights, 3e-3 for Q8_0, where each activation's
+   * rounding to Q8_0 magnifies any small difference.
    */
   f16Attention?: boolean;
 }
@@ -93,8 +98,9 @@ function rope(v: Float64Array, pos: number, nHeads: number, d: number, base: num
 export function llamaOracleLogits(w: TinyLlamaWeights, tokens: readonly number[], opts: LlamaOracleOptions = {}): Float64Array[] {
   const hp = w.hparams;
   const { nEmbd: E, nHead, nHeadKv, headDim: d, nFf: F, nVocab: V } = hp;
-  const qa = opts.quantizeActivations ?? w.matrixType === 'Q8_0';
-  const mm = (W: Float64Array, x: Float64Array, rows: number) => matVec(W, qa ? q8Activations(x) : x, rows);
+  const qa = opts.quantizeActivations ?? true;
+  const act = !qa || w.matrixType === 'F32' ? (x: Float64Array) => x : w.matrixType === 'F16' ? (x: Float64Array) => x.map(f16) : q8Activations;
+  const mm = (W: Float64Array, x: Float64Array, rows: number) => matVec(W, act(x), rows);
   const round = opts.f16Attention ? (a: Float64Array) => a.map(f16) : (a: Float64Array) => a;
   const T = tokens.length;
   let h: Float64Array[] = tokens.map((t) => {
@@ -139,8 +145,8 @@ export function llamaOracleLogits(w: TinyLlamaWeights, tokens: readonly number[]
       const n = rmsNorm(r, L.ffnNorm, hp.rmsEps);
       const g = mm(L.ffnGate, n, F);
       const u = mm(L.ffnUp, n, F);
-      const act = Float64Array.from(g, (gv, i) => (gv / (1 + Math.exp(-gv))) * u[i]!);
-      const dn = mm(L.ffnDown, act, E);
+      const swiglu = Float64Array.from(g, (gv, i) => (gv / (1 + Math.exp(-gv))) * u[i]!);
+      const dn = mm(L.ffnDown, swiglu, E);
       next.push(Float64Array.from(r, (v, i) => v + dn[i]!));
     }
     h = next;

@@ -50,12 +50,14 @@ after(async () => {
 });
 
 /** Full next-token distributions from llama.cpp for every position, renormalised in float64. */
-async function llamaDistributions(file: string, ids: number[], nVocab: number): Promise<Float64Array[]> {
+async function llamaDistributions(file: string, ids: number[], nVocab: number, kv: 'F32' | 'F16' = 'F32'): Promise<Float64Array[]> {
   const model = await llama!.loadModel({ modelPath: file });
   try {
-    // An f32 KV cache without flash attention: llama.cpp's attention then rounds nothing to f16,
-    // so the comparison measures float32 arithmetic against float64 and nothing else.
-    const ctx = await model.createContext({ contextSize: 128, threads: 1, flashAttention: false, experimentalKvCacheKeyType: 'F32', experimentalKvCacheValueType: 'F32' });
+    // Without flash attention, an f32 KV cache rounds nothing to f16 (the comparison measures
+    // float32 arithmetic against float64 and nothing else) and an f16 one rounds Q, K, V and the
+    // attention weights, which the oracle's f16Attention reproduces. One thread: on a busy
+    // machine llama.cpp's spinning threads make each batch wait for a free core.
+    const ctx = await model.createContext({ contextSize: 128, threads: 1, flashAttention: false, experimentalKvCacheKeyType: kv, experimentalKvCacheValueType: kv });
     try {
       const seq = ctx.getSequence();
       const res = await seq.controlledEvaluate(ids.map((t) => [t as Token, { generateNext: { probabilities: true } }] as const).map((x) => [x[0], x[1]]));
@@ -142,14 +144,23 @@ test('the tokenizer merges by score, leftmost first, and never across a space', 
   assert.deepEqual(spmTokenize(v, 'é'), [piece(SPM_SPACE), v.byteBase + 0xc3, v.byteBase + 0xa9]);
 });
 
-test('llama.cpp\'s full distributions match the float64 oracle: F32, perturbed F32 and Q8_0', async (t) => {
+test('llama.cpp\'s full distributions match the float64 oracle: F32, perturbed F32, F16 and Q8_0', async (t) => {
   if (!llama) return t.skip(skipReason);
   const ids = bigram.tokenize(EVAL_TEXT);
   const V = bigram.vocab.tokens.length;
   const live: Record<string, Float64Array[]> = {};
-  for (const which of ['base', 'perturbed', 'q8_0'] as const) {
+  for (const which of ['base', 'perturbed', 'f16', 'q8_0'] as const) {
     live[which] = await llamaDistributions(bigram.paths[which], ids, V);
     checkAgainstOracle(`bigram ${which}`, llamaOracleProbabilities(bigram.weights[which], ids), live[which]!);
+  }
+  // llama.cpp's default f16 KV cache, flash attention off.
+  for (const which of ['base', 'q8_0'] as const) {
+    const f16kv = await llamaDistributions(bigram.paths[which], ids, V, 'F16');
+    checkAgainstOracle(`bigram ${which}, f16 KV cache`, llamaOracleProbabilities(bigram.weights[which], ids, { f16Attention: true }), f16kv);
+    // …and the f16 rounding is what closes the gap.
+    const plain = agreement(llamaOracleProbabilities(bigram.weights[which], ids), f16kv);
+    const rounded = agreement(llamaOracleProbabilities(bigram.weights[which], ids, { f16Attention: true }), f16kv);
+    assert.ok(plain.maxAbs > 2 * rounded.maxAbs, `${which}: f16 KV ${plain.maxAbs} vs ${rounded.maxAbs}`);
   }
   // The check can fail: the oracle of the wrong model, or Q8_0 without the activation rounding
   // llama.cpp's Q8_0 dot product does, is far outside the tolerance.
@@ -158,6 +169,7 @@ test('llama.cpp\'s full distributions match the float64 oracle: F32, perturbed F
   assert.ok(agreement(baseOracle, live.q8_0!).maxKl > 100 * TOL.maxKl);
   const noActQ: LlamaOracleOptions = { quantizeActivations: false };
   assert.ok(agreement(llamaOracleProbabilities(bigram.weights.q8_0, ids, noActQ), live.q8_0!).maxKl > 10 * TOL.maxKl);
+  assert.ok(agreement(llamaOracleProbabilities(bigram.weights.f16, ids, noActQ), live.f16!).maxAbs > agreement(llamaOracleProbabilities(bigram.weights.f16, ids), live.f16!).maxAbs);
   // Fitted to bigrams, the distributions are peaked: the most likely token averages well over 1/V.
   const meanMax = live.base!.reduce((s, q) => s + Math.max(...q), 0) / ids.length;
   assert.ok(meanMax > 0.3, `mean top probability ${meanMax}`);
@@ -176,7 +188,7 @@ test('random weights, grouped-query attention and no BOS: nearly flat distributi
 });
 
 test('the files: GGUF facts, shared tokenizer fingerprint, options honoured, seeded bytes', () => {
-  const info = (['base', 'perturbed', 'q8_0'] as const).map((k) => readGguf(bigram.paths[k]));
+  const info = (['base', 'perturbed', 'f16', 'q8_0'] as const).map((k) => readGguf(bigram.paths[k]));
   for (const g of info) {
     assert.equal(g.architecture, 'llama');
     assert.equal(g.tokenizerModel, 'llama');
@@ -189,7 +201,8 @@ test('the files: GGUF facts, shared tokenizer fingerprint, options honoured, see
   }
   assert.equal(info[0]!.bitsPerWeight, 32);
   // Q8_0: 8.5 bits in the matrices, 32 in the norm vectors.
-  assert.ok(info[2]!.bitsPerWeight > 8.5 && info[2]!.bitsPerWeight < 8.7, String(info[2]!.bitsPerWeight));
+  assert.ok(info[2]!.bitsPerWeight > 16 && info[2]!.bitsPerWeight < 16.2, String(info[2]!.bitsPerWeight));
+  assert.ok(info[3]!.bitsPerWeight > 8.5 && info[3]!.bitsPerWeight < 8.7, String(info[3]!.bitsPerWeight));
   const r = readGguf(random.paths.base);
   assert.equal(r.addBos, false);
   assert.equal(r.contextLength, 64);

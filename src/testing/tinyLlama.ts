@@ -2,8 +2,8 @@
  * Tiny llama-architecture GGUF models written on the spot, for tests that need real models and no
  * download: one or two layers, a few dozen dimensions, and a real SentencePiece vocabulary (byte
  * fallback included) learnt from a text, so llama.cpp tokenizes any UTF-8 text with them. Each
- * call writes a base model in F32 and two candidates of it: a perturbed F32 copy and a Q8_0
- * copy. The exact weights come back too, for {@link llamaOracleLogits} (./llamaOracle.ts), an
+ * call writes a base model in F32 and three candidates of it: a perturbed F32 copy, an F16 copy
+ * and a Q8_0 copy. The exact weights come back too, for {@link llamaOracleLogits} (./llamaOracle.ts), an
  * independent float64 forward pass.
  *
  * With `weights: 'random'` the next-token distributions are nearly flat; with `weights: 'bigram'`
@@ -17,12 +17,14 @@
  * const m = writeTinyLlama({ dir: mkdtempSync(path.join(tmpdir(), 'tiny-')), weights: 'bigram', seed: 7 });
  * m.paths.base;      // …/tiny-f32.gguf
  * m.paths.perturbed; // …/tiny-perturbed-f32.gguf
+ * m.paths.f16;       // …/tiny-f16.gguf
  * m.paths.q8_0;      // …/tiny-q8_0.gguf
  * const ids = m.tokenize('The cat sat.'); // the ids llama.cpp gives (BOS first when addBos)
  * const logits = llamaOracleLogits(m.weights.base, ids); // [positions][n_vocab], float64
  */
 import path from 'node:path';
 import { DataError } from '../errors.js';
+import { halfToNumber, numberToHalf } from '../io/float16.js';
 import { dequantizeQ8_0, type GgufKv } from '../io/gguf.js';
 import { quantizeQ8_0, writeGguf, type GgufTensorInput } from '../io/ggufWriter.js';
 import { seededRandom } from '../random.js';
@@ -66,15 +68,18 @@ export interface TinyLlamaWeights {
   outputNorm: Float64Array;
   /** [n_vocab][n_embd] */
   output: Float64Array;
-  /** Storage of every matrix (norm vectors stay F32). Q8_0 matrices multiply Q8_0-quantized activations in llama.cpp. */
-  matrixType: 'F32' | 'Q8_0';
+  /**
+   * Storage of every matrix (norm vectors stay F32). On llama.cpp's CPU backend an F16 matrix
+   * multiplies activations rounded to f16, a Q8_0 matrix activations quantized to Q8_0.
+   */
+  matrixType: 'F32' | 'F16' | 'Q8_0';
 }
 
 /** Options of {@link writeTinyLlama}. */
 export interface TinyLlamaOptions {
   /** Folder for the files (it must exist). */
   dir: string;
-  /** File name stem: `<name>-f32.gguf`, `<name>-perturbed-f32.gguf`, `<name>-q8_0.gguf`. Default `tiny`. */
+  /** File name stem: `<name>-f32.gguf`, `<name>-perturbed-f32.gguf`, `<name>-f16.gguf`, `<name>-q8_0.gguf`. Default `tiny`. */
   name?: string;
   /** PRNG seed (src/random.ts). Default 1. */
   seed?: number;
@@ -110,8 +115,8 @@ export interface TinyLlamaOptions {
 
 /** What {@link writeTinyLlama} wrote. */
 export interface TinyLlamaModel {
-  paths: { base: string; perturbed: string; q8_0: string };
-  weights: { base: TinyLlamaWeights; perturbed: TinyLlamaWeights; q8_0: TinyLlamaWeights };
+  paths: { base: string; perturbed: string; f16: string; q8_0: string };
+  weights: { base: TinyLlamaWeights; perturbed: TinyLlamaWeights; f16: TinyLlamaWeights; q8_0: TinyLlamaWeights };
   vocab: SpmVocab;
   addBos: boolean;
   /** The ids llama.cpp's tokenizer gives for a text with these models (BOS first when addBos). */
@@ -197,23 +202,26 @@ export function writeTinyLlama(options: TinyLlamaOptions): TinyLlamaModel {
     return Float64Array.from(a, (x) => Math.fround(x + o.perturb * rms * (2 * rnd() - 1) * Math.sqrt(3)));
   }, 'F32');
   const f32 = mapWeights(base, (a) => Float64Array.from(a, Math.fround), 'F32');
+  const f16 = mapWeights(f32, (a, isMatrix) => (isMatrix ? a.map((x) => halfToNumber(numberToHalf(x))) : a), 'F16');
   const q8 = mapWeights(f32, (a, isMatrix) => (isMatrix ? dequantizeQ8_0(quantizeQ8_0(a), a.length) : a), 'Q8_0');
 
   const name = options.name ?? 'tiny';
   const paths = {
     base: path.join(options.dir, `${name}-f32.gguf`),
     perturbed: path.join(options.dir, `${name}-perturbed-f32.gguf`),
+    f16: path.join(options.dir, `${name}-f16.gguf`),
     q8_0: path.join(options.dir, `${name}-q8_0.gguf`),
   };
   const meta = (label: string, fileType: number) => tinyMetadata(hp, vocab, { addBos, name: `${name}-${label}`, fileType });
   writeGguf(paths.base, { metadata: meta('f32', 0), tensors: tensorsOf(f32, 'F32') });
   writeGguf(paths.perturbed, { metadata: meta('perturbed-f32', 0), tensors: tensorsOf(perturbed, 'F32') });
+  writeGguf(paths.f16, { metadata: meta('f16', 1), tensors: tensorsOf(f32, 'F16') });
   // The Q8_0 file is quantized from the F32 weights (the writer's quantizer equals the one used for q8 above).
   writeGguf(paths.q8_0, { metadata: meta('q8_0', 7), tensors: tensorsOf(f32, 'Q8_0') });
-  return { paths, weights: { base: f32, perturbed, q8_0: q8 }, vocab, addBos, tokenize, text };
+  return { paths, weights: { base: f32, perturbed, f16, q8_0: q8 }, vocab, addBos, tokenize, text };
 }
 
-function mapWeights(w: TinyLlamaWeights, f: (a: Float64Array, isMatrix: boolean) => Float64Array, matrixType: 'F32' | 'Q8_0'): TinyLlamaWeights {
+function mapWeights(w: TinyLlamaWeights, f: (a: Float64Array, isMatrix: boolean) => Float64Array, matrixType: TinyLlamaWeights['matrixType']): TinyLlamaWeights {
   return {
     hparams: w.hparams,
     tokenEmbd: f(w.tokenEmbd, true),
@@ -227,7 +235,7 @@ function mapWeights(w: TinyLlamaWeights, f: (a: Float64Array, isMatrix: boolean)
   };
 }
 
-function tensorsOf(w: TinyLlamaWeights, matrixType: 'F32' | 'Q8_0'): GgufTensorInput[] {
+function tensorsOf(w: TinyLlamaWeights, matrixType: TinyLlamaWeights['matrixType']): GgufTensorInput[] {
   const { nEmbd: E, nVocab: V, nFf: F, nHeadKv, headDim } = w.hparams;
   const kv = nHeadKv * headDim;
   const m = (name: string, inDim: number, outDim: number, data: Float64Array): GgufTensorInput => ({ name, dims: [inDim, outDim], type: matrixType, data });
