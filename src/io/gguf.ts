@@ -84,7 +84,7 @@ export function dequantizeQ8_0(bytes: Uint8Array, n: number): Float64Array {
  */
 export function readGgufTensor(path: string, tensor: GgufTensorInfo, opts: { name?: string } = {}): Float64Array {
   const name = opts.name ?? path;
-  const fd = openSync(path, 'r');
+  const fd = openForRead(path, name);
   try {
     const size = fstatSync(fd).size;
     if (tensor.offset + tensor.bytes > size) throw new DataError(`${name}: truncated GGUF: tensor ${quoteBounded(tensor.name)} needs bytes ${tensor.offset}..${tensor.offset + tensor.bytes}, the file has ${size}`);
@@ -230,45 +230,84 @@ function fileSource(fd: number, size: number): ByteSource {
   };
 }
 
+/** A label for an error message, built only when an error is thrown. */
+type Label = string | (() => string);
+const label = (w: Label) => (typeof w === 'string' ? w : w());
+
 class Cursor {
   pos = 0;
   private readonly dec = new TextDecoder('utf-8', { fatal: true });
+  private buf: ArrayBufferLike | null = null;
+  private dv: DataView = new DataView(new ArrayBuffer(0));
   constructor(
     private readonly src: ByteSource,
     private readonly name: string,
   ) {}
 
-  take(n: number, what: string): DataView {
+  /** Advances past n bytes and returns where they start in this.dv. */
+  private take(n: number, what: Label): number {
     if (this.pos + n > this.src.size) {
-      throw new DataError(`${this.name}: truncated GGUF at offset ${this.pos}: ${what} needs ${n} bytes, the file has ${this.src.size - this.pos} left (${this.src.size} bytes)`);
+      throw new DataError(`${this.name}: truncated GGUF at offset ${this.pos}: ${label(what)} needs ${n} bytes, the file has ${this.src.size - this.pos} left (${this.src.size} bytes)`);
     }
     const b = this.src.read(this.pos, n);
+    if (b.buffer !== this.buf) {
+      this.buf = b.buffer;
+      this.dv = new DataView(b.buffer);
+    }
     this.pos += n;
-    return new DataView(b.buffer, b.byteOffset, b.byteLength);
+    return b.byteOffset;
   }
   remaining(): number {
     return this.src.size - this.pos;
   }
-  u32(what: string): number {
-    return this.take(4, what).getUint32(0, true);
+  u32(what: Label): number {
+    const o = this.take(4, what);
+    return this.dv.getUint32(o, true);
   }
-  u64(what: string): number {
+  u64(what: Label): number {
     const at = this.pos;
-    const v = this.take(8, what).getBigUint64(0, true);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new DataError(`${this.name}: ${what} at offset ${at} is ${v}, beyond any file size`);
-    return Number(v);
+    const o = this.take(8, what);
+    const lo = this.dv.getUint32(o, true);
+    const hi = this.dv.getUint32(o + 4, true);
+    if (hi >= 0x200000) throw new DataError(`${this.name}: ${label(what)} at offset ${at} is ${this.dv.getBigUint64(o, true)}, beyond any file size`);
+    return hi * 2 ** 32 + lo;
   }
-  string(what: string): string {
-    const at = this.pos;
-    const n = this.u64(`${what} (length)`);
-    if (this.pos + n > this.src.size) {
-      throw new DataError(`${this.name}: truncated GGUF at offset ${this.pos}: ${what} (string of ${n} bytes, length at offset ${at}) needs ${n} bytes, the file has ${this.src.size - this.pos} left`);
+  scalar(t: GgufValueType, what: Label): number | bigint | boolean {
+    const o = this.take(SCALAR_SIZE[t]!, what);
+    const d = this.dv;
+    switch (t) {
+      case 'u8': return d.getUint8(o);
+      case 'i8': return d.getInt8(o);
+      case 'u16': return d.getUint16(o, true);
+      case 'i16': return d.getInt16(o, true);
+      case 'u32': return d.getUint32(o, true);
+      case 'i32': return d.getInt32(o, true);
+      case 'f32': return d.getFloat32(o, true);
+      case 'f64': return d.getFloat64(o, true);
+      case 'bool': return d.getUint8(o) !== 0;
+      case 'u64': { const v = d.getBigUint64(o, true); return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v; }
+      case 'i64': { const v = d.getBigInt64(o, true); return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v; }
+      default: throw new Error(`not a scalar type ${t}`);
     }
-    const v = this.take(n, what);
+  }
+  string(what: Label): string {
+    const at = this.pos;
+    const n = this.u64(() => `${label(what)} (length)`);
+    if (this.pos + n > this.src.size) {
+      throw new DataError(`${this.name}: truncated GGUF at offset ${this.pos}: ${label(what)} (string of ${n} bytes, length at offset ${at}) needs ${n} bytes, the file has ${this.src.size - this.pos} left`);
+    }
+    const o = this.take(n, what);
+    const bytes = new Uint8Array(this.buf!, o, n);
+    // Short ASCII strings (most token texts) skip the decoder.
+    if (n <= 32) {
+      let ascii = true;
+      for (let i = 0; i < n; i++) if (bytes[i]! >= 0x80) { ascii = false; break; }
+      if (ascii) return String.fromCharCode.apply(null, bytes as unknown as number[]);
+    }
     try {
-      return this.dec.decode(v);
+      return this.dec.decode(bytes);
     } catch {
-      throw new DataError(`${this.name}: ${what} at offset ${at} is not valid UTF-8 (${n} bytes)`);
+      throw new DataError(`${this.name}: ${label(what)} at offset ${at} is not valid UTF-8 (${n} bytes)`);
     }
   }
 }
@@ -283,27 +322,9 @@ function valueType(c: Cursor, name: string, what: string): GgufValueType {
   return v;
 }
 
-function scalar(c: Cursor, t: GgufValueType, what: string): number | bigint | boolean {
-  const d = c.take(SCALAR_SIZE[t]!, what);
-  switch (t) {
-    case 'u8': return d.getUint8(0);
-    case 'i8': return d.getInt8(0);
-    case 'u16': return d.getUint16(0, true);
-    case 'i16': return d.getInt16(0, true);
-    case 'u32': return d.getUint32(0, true);
-    case 'i32': return d.getInt32(0, true);
-    case 'f32': return d.getFloat32(0, true);
-    case 'f64': return d.getFloat64(0, true);
-    case 'bool': return d.getUint8(0) !== 0;
-    case 'u64': { const v = d.getBigUint64(0, true); return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v; }
-    case 'i64': { const v = d.getBigInt64(0, true); return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v; }
-    default: throw new Error(`not a scalar type ${t}`);
-  }
-}
-
 function readValue(c: Cursor, name: string, t: GgufValueType, what: string, depth: number): { value: GgufValue; itemType?: GgufValueType } {
   if (t === 'string') return { value: c.string(what) };
-  if (t !== 'array') return { value: scalar(c, t, what) };
+  if (t !== 'array') return { value: c.scalar(t, what) };
   if (depth > 4) throw new DataError(`${name}: ${what} at offset ${c.pos} nests arrays deeper than 4 levels`);
   const it = valueType(c, name, `${what} (array item type)`);
   const at = c.pos;
@@ -314,6 +335,14 @@ function readValue(c: Cursor, name: string, t: GgufValueType, what: string, dept
     throw new DataError(`${name}: truncated GGUF at offset ${at}: ${what} (array of ${n} ${it}) needs at least ${n * minItem} bytes, the file has ${c.remaining()} left`);
   }
   const out: GgufValue[] = new Array(n);
+  if (it === 'string') {
+    for (let i = 0; i < n; i++) out[i] = c.string(() => `${what}[${i}]`);
+    return { value: out, itemType: it };
+  }
+  if (it !== 'array') {
+    for (let i = 0; i < n; i++) out[i] = c.scalar(it, () => `${what}[${i}]`);
+    return { value: out, itemType: it };
+  }
   let inner: GgufValueType = it;
   for (let i = 0; i < n; i++) {
     const r = readValue(c, name, it, `${what}[${i}]`, depth + 1);
@@ -337,12 +366,7 @@ function readValue(c: Cursor, name: string, t: GgufValueType, what: string, dept
  */
 export function readGguf(path: string, opts: { name?: string } = {}): GgufInfo {
   const name = opts.name ?? path;
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    throw new DataError(`${name}: cannot open file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  const fd = openForRead(path, name);
   try {
     const size = fstatSync(fd).size;
     return parseGgufSource(fileSource(fd, size), name);
@@ -351,9 +375,16 @@ export function readGguf(path: string, opts: { name?: string } = {}): GgufInfo {
   }
 }
 
+function openForRead(path: string, name: string): number {
+  try {
+    return openSync(path, 'r');
+  } catch (e) {
+    throw new DataError(`${name}: cannot open file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
 /**
- * {@link readGguf} over bytes in memory (the whole file, or at least its header and tensor table
- * when `fileSize` gives the full size).
+ * {@link readGguf} over the bytes of a whole file in memory.
  *
  * @example
  * const g = parseGguf(readFileSync('tiny.gguf'), 'tiny.gguf');
@@ -399,7 +430,7 @@ function parseGgufSource(src: ByteSource, name: string): GgufInfo {
   if (alignKv) {
     const a = alignKv.value;
     if (typeof a !== 'number' || !Number.isInteger(a) || a <= 0 || (a & (a - 1)) !== 0) {
-      throw new DataError(`${name}: general.alignment is ${String(a)}; it must be a power of two`);
+      throw new DataError(`${name}: general.alignment is ${quoteBounded(String(a))}; it must be a power of two`);
     }
     alignment = a;
   }

@@ -70,48 +70,56 @@ export function encodeTensorData(t: GgufTensorInput): Uint8Array {
   return quantizeQ8_0(t.data);
 }
 
-// Little-endian byte builder for the header section.
+// Little-endian byte builder for the header section: one growing buffer, no per-value allocation.
+const SIZES: Record<string, number> = { u8: 1, i8: 1, u16: 2, i16: 2, u32: 4, i32: 4, f32: 4, bool: 1, u64: 8, i64: 8, f64: 8 };
 class Bytes {
-  private chunks: Uint8Array[] = [];
+  private buf = new Uint8Array(1 << 16);
+  private dv = new DataView(this.buf.buffer);
+  private readonly enc = new TextEncoder();
   length = 0;
+  private reserve(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.length + n));
+    next.set(this.buf.subarray(0, this.length));
+    this.buf = next;
+    this.dv = new DataView(next.buffer);
+  }
   push(b: Uint8Array): void {
-    this.chunks.push(b);
+    this.reserve(b.length);
+    this.buf.set(b, this.length);
     this.length += b.length;
   }
   num(type: GgufValueType, v: number | bigint | boolean): void {
-    const sizes: Record<string, number> = { u8: 1, i8: 1, u16: 2, i16: 2, u32: 4, i32: 4, f32: 4, bool: 1, u64: 8, i64: 8, f64: 8 };
-    const b = new Uint8Array(sizes[type]!);
-    const d = new DataView(b.buffer);
+    const size = SIZES[type];
+    if (size === undefined) throw new Error(`not a number type: ${type}`);
+    this.reserve(size);
+    const d = this.dv;
+    const o = this.length;
     const n = typeof v === 'boolean' ? Number(v) : v;
     switch (type) {
-      case 'u8': d.setUint8(0, Number(n)); break;
-      case 'i8': d.setInt8(0, Number(n)); break;
-      case 'u16': d.setUint16(0, Number(n), true); break;
-      case 'i16': d.setInt16(0, Number(n), true); break;
-      case 'u32': d.setUint32(0, Number(n), true); break;
-      case 'i32': d.setInt32(0, Number(n), true); break;
-      case 'f32': d.setFloat32(0, Number(n), true); break;
-      case 'f64': d.setFloat64(0, Number(n), true); break;
-      case 'bool': d.setUint8(0, n ? 1 : 0); break;
-      case 'u64': d.setBigUint64(0, BigInt(n), true); break;
-      case 'i64': d.setBigInt64(0, BigInt(n), true); break;
-      default: throw new Error(`not a number type: ${type}`);
+      case 'u8': d.setUint8(o, Number(n)); break;
+      case 'i8': d.setInt8(o, Number(n)); break;
+      case 'u16': d.setUint16(o, Number(n), true); break;
+      case 'i16': d.setInt16(o, Number(n), true); break;
+      case 'u32': d.setUint32(o, Number(n), true); break;
+      case 'i32': d.setInt32(o, Number(n), true); break;
+      case 'f32': d.setFloat32(o, Number(n), true); break;
+      case 'f64': d.setFloat64(o, Number(n), true); break;
+      case 'bool': d.setUint8(o, n ? 1 : 0); break;
+      case 'u64': d.setBigUint64(o, BigInt(n), true); break;
+      case 'i64': d.setBigInt64(o, BigInt(n), true); break;
     }
-    this.push(b);
+    this.length += size;
   }
   str(s: string): void {
-    const b = new TextEncoder().encode(s);
-    this.num('u64', b.length);
-    this.push(b);
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    this.reserve(8 + 3 * s.length);
+    const { written } = this.enc.encodeInto(s, this.buf.subarray(this.length + 8));
+    this.dv.setBigUint64(this.length, BigInt(written), true);
+    this.length += 8 + written;
   }
   concat(): Uint8Array {
-    const out = new Uint8Array(this.length);
-    let o = 0;
-    for (const c of this.chunks) {
-      out.set(c, o);
-      o += c.length;
-    }
-    return out;
+    return this.buf.subarray(0, this.length);
   }
 }
 
