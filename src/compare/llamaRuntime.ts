@@ -58,13 +58,16 @@ interface NativeBinding {
 /** The directory of node-llama-cpp's prebuilt llama.cpp libraries for this platform, if installed. */
 function prebuiltDir(): string | null {
   const plat = `${process.platform}-${process.arch}`;
+  const dirs = [path.join(root, 'node_modules/@node-llama-cpp', plat, 'bins', plat)];
   try {
-    const pkg = require.resolve(`@node-llama-cpp/${plat}/package.json`);
-    const dir = path.join(path.dirname(pkg), 'bins', plat);
-    return existsSync(dir) ? dir : null;
+    // the package's entry point lies under its folder; its exports hide package.json
+    let d = path.dirname(require.resolve(`@node-llama-cpp/${plat}`));
+    for (let i = 0; i < 4 && !existsSync(path.join(d, 'bins')); i++) d = path.dirname(d);
+    dirs.push(path.join(d, 'bins', plat));
   } catch {
-    return null;
+    // not installed next to klscope
   }
+  return dirs.find((d) => existsSync(d)) ?? null;
 }
 
 function loadError(e: unknown, file: string, name: string): DataError {
