@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import fc from 'fast-check';
 import { readGguf } from '../io/gguf.js';
 import { llamaOracleProbabilities, type LlamaOracleOptions } from './llamaOracle.js';
 import { writeTinyLlama, type TinyLlamaModel, type TinyLlamaWeights } from './tinyLlama.js';
@@ -121,6 +122,17 @@ test('the SPM tokenizer expectation gives the ids llama.cpp gives, byte fallback
         const mine = m.tokenize(text);
         assert.deepEqual(m.addBos ? [model.tokens.bos, ...theirs] : theirs, mine, JSON.stringify(text));
       }
+      // Arbitrary text over an alphabet of pieces the vocabulary knows, spaces, control
+      // characters and characters it lacks.
+      const alphabet = ['the', ' ', '  ', 'a', 'e', 'th', 'n', '.', ',', '\n', '\t', 'é', '🐱', '中', 'Q', '0', '~'];
+      fc.assert(
+        fc.property(fc.array(fc.constantFrom(...alphabet), { maxLength: 24 }), (parts) => {
+          const text = parts.join('');
+          const theirs = [...model.tokenize(text)];
+          assert.deepEqual(m.addBos ? [model.tokens.bos, ...theirs] : theirs, m.tokenize(text), JSON.stringify(text));
+        }),
+        { numRuns: 200, seed: 42 },
+      );
       assert.equal(model.tokens.bos, m.vocab.bosId);
       // Characters outside the vocabulary come out as their UTF-8 bytes.
       const cat = m.tokenize('🐱');
@@ -185,6 +197,23 @@ test('random weights, grouped-query attention and no BOS: nearly flat distributi
     checkAgainstOracle(`random ${which}`, llamaOracleProbabilities(random.weights[which], ids), live);
     for (const q of live) assert.ok(Math.max(...q) < 5 / V, 'nearly flat');
   }
+});
+
+test('the oracle is causal and its distributions are proper', () => {
+  const ids = bigram.tokenize('The dog sat on the log.');
+  const full = llamaOracleProbabilities(bigram.weights.base, ids);
+  const prefix = llamaOracleProbabilities(bigram.weights.base, ids.slice(0, 4));
+  const changed = llamaOracleProbabilities(bigram.weights.base, [...ids.slice(0, 4), ...ids.slice(4).reverse()]);
+  for (let p = 0; p < 4; p++) {
+    assert.deepEqual(prefix[p], full[p]);
+    assert.deepEqual(changed[p], full[p]);
+  }
+  assert.notDeepEqual(changed[5], full[5]);
+  for (const q of full) {
+    assert.ok(Math.abs(q.reduce((a, b) => a + b, 0) - 1) < 1e-12);
+    assert.ok(q.every((x) => x > 0 && Number.isFinite(x)));
+  }
+  assert.throws(() => llamaOracleProbabilities(bigram.weights.base, [bigram.vocab.tokens.length]), RangeError);
 });
 
 test('the files: GGUF facts, shared tokenizer fingerprint, options honoured, seeded bytes', () => {
