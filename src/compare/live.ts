@@ -75,7 +75,7 @@ export function checkVocabulary(base: Pick<GgufInfo, 'name' | 'nVocab'> & { toke
     const big = base.nVocab > cand.nVocab ? base.name : cand.name;
     if (same) {
       throw new DataError(
-        `padded vocabulary: ${base.name} has n_vocab ${base.nVocab}, ${cand.name} has ${cand.nVocab}; the first ${n} token texts agree, so the ${Math.abs(base.nVocab - cand.nVocab)} extra rows of ${big} are padding (compare models converted with the same vocabulary size)`,
+        `padded vocabulary: ${base.name} has n_vocab ${base.nVocab}, ${cand.name} has ${cand.nVocab}; the first ${n} token texts agree, so ${big} only adds ${Math.abs(base.nVocab - cand.nVocab)} tokens at the end (padding or extra tokens); the distributions must have the same size (compare models converted with the same vocabulary)`,
       );
     }
     throw new DataError(`n_vocab mismatch: ${base.name} has ${base.nVocab}, ${cand.name} has ${cand.nVocab} (the models must share a vocabulary)`);
