@@ -167,7 +167,19 @@ export interface GgufInfo {
   bitsPerWeight: number;
   /** {@link tokenizerFingerprint} of the token texts. */
   tokenizerFingerprint: string;
+  /** llama.cpp's name for `general.file_type` (`F32`, `F16`, `Q8_0`, `Q4_K_M`, …), or undefined when absent or unknown. */
+  fileType: string | undefined;
+  /** Parameters by tensor type, e.g. `{ Q8_0: 131072, F32: 320 }`. */
+  parametersByType: Record<string, number>;
 }
+
+// llama.h's llama_ftype names by number (general.file_type): "mostly" the named type, 1-D tensors aside.
+const FILE_TYPES: Record<number, string> = {
+  0: 'F32', 1: 'F16', 2: 'Q4_0', 3: 'Q4_1', 7: 'Q8_0', 8: 'Q5_0', 9: 'Q5_1', 10: 'Q2_K', 11: 'Q3_K_S', 12: 'Q3_K_M',
+  13: 'Q3_K_L', 14: 'Q4_K_S', 15: 'Q4_K_M', 16: 'Q5_K_S', 17: 'Q5_K_M', 18: 'Q6_K', 19: 'IQ2_XXS', 20: 'IQ2_XS',
+  21: 'Q2_K_S', 22: 'IQ3_XS', 23: 'IQ3_XXS', 24: 'IQ1_S', 25: 'IQ4_NL', 26: 'IQ3_S', 27: 'IQ3_M', 28: 'IQ2_S',
+  29: 'IQ2_M', 30: 'IQ4_XS', 31: 'IQ1_M', 32: 'BF16', 36: 'TQ1_0', 37: 'TQ2_0', 38: 'MXFP4_MOE', 39: 'NVFP4', 40: 'Q1_0', 41: 'Q2_0',
+};
 
 /**
  * A short stable hash of a vocabulary: SHA-256 over the token texts, each length-prefixed, so
@@ -470,7 +482,9 @@ function parseGgufSource(src: ByteSource, name: string): GgufInfo {
   const dataOffset = Math.ceil(c.pos / alignment) * alignment;
   let tensorBytes = 0;
   let parameterCount = 0;
+  const parametersByType: Record<string, number> = {};
   for (const t of tensors) {
+    parametersByType[t.typeName] = (parametersByType[t.typeName] ?? 0) + t.elements;
     t.offset += dataOffset;
     if (t.offset + t.bytes > src.size) {
       throw new DataError(`${name}: truncated GGUF: tensor ${quoteBounded(t.name)} (${t.typeName} ${t.dims.join('×')}) needs bytes ${t.offset}..${t.offset + t.bytes}, the file has ${src.size}`);
@@ -525,5 +539,7 @@ function parseGgufSource(src: ByteSource, name: string): GgufInfo {
     tensorBytes,
     bitsPerWeight: parameterCount ? (tensorBytes * 8) / parameterCount : 0,
     tokenizerFingerprint: tokenizerFingerprint(tokens),
+    fileType: FILE_TYPES[(metadata.get('general.file_type')?.value as number) ?? -1],
+    parametersByType,
   };
 }

@@ -229,6 +229,9 @@ test('the files: GGUF facts, shared tokenizer fingerprint, options honoured, see
     assert.equal(g.tokenizerFingerprint, info[0]!.tokenizerFingerprint);
   }
   assert.equal(info[0]!.bitsPerWeight, 32);
+  assert.deepEqual(info.map((g) => g.fileType), ['F32', 'F32', 'F16', 'Q8_0']);
+  const E = bigram.weights.base.hparams.nEmbd;
+  assert.deepEqual(info[3]!.parametersByType, { F32: E * (2 * bigram.weights.base.layers.length + 1), Q8_0: info[3]!.parameterCount - E * (2 * bigram.weights.base.layers.length + 1) });
   // Q8_0: 8.5 bits in the matrices, 32 in the norm vectors.
   assert.ok(info[2]!.bitsPerWeight > 16 && info[2]!.bitsPerWeight < 16.2, String(info[2]!.bitsPerWeight));
   assert.ok(info[3]!.bitsPerWeight > 8.5 && info[3]!.bitsPerWeight < 8.7, String(info[3]!.bitsPerWeight));
