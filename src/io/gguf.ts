@@ -62,7 +62,7 @@ export const Q8_0_BLOCK = 32;
  * The values Q8_0 blocks stand for, d × q (exact in float64).
  *
  * @example
- * dequantizeQ8_0(quantizeQ8_0([...Array(32).keys()]), 32)[31]; // 31 (quantizeQ8_0 is in ./ggufWriter.ts)
+ * dequantizeQ8_0(quantizeQ8_0([...Array(32).keys()]), 32)[31]; // 31.005859375: 127 × f16(31/127) (quantizeQ8_0 is in ./ggufWriter.ts)
  */
 export function dequantizeQ8_0(bytes: Uint8Array, n: number): Float64Array {
   const out = new Float64Array(n);
@@ -371,10 +371,11 @@ function readValue(c: Cursor, name: string, t: GgufValueType, what: string, dept
  * what was being read, at which offset, and how many bytes it needed.
  *
  * @example
- * const g = readGguf('tiny.gguf');
- * g.architecture; // 'llama'
- * g.nVocab;       // 384
- * g.bitsPerWeight; // 32 for an F32 model, 8.5 for Q8_0
+ * const g = readGguf('tiny-q8_0.gguf'); // writeTinyLlama's defaults
+ * g.architecture;  // 'llama'
+ * g.nVocab;        // 444
+ * g.fileType;      // 'Q8_0'
+ * g.bitsPerWeight; // 8.554…: 8.5 in the matrices, 32 in the norm vectors
  */
 export function readGguf(path: string, opts: { name?: string } = {}): GgufInfo {
   const name = opts.name ?? path;

@@ -29,7 +29,7 @@ export interface GgufModelInput {
  *
  * @example
  * const q = quantizeQ8_0(new Float32Array(32).fill(0.5));
- * dequantizeQ8_0(q, 32)[0]; // 0.5 within f16 precision of the scale (dequantizeQ8_0 is in ./gguf.ts)
+ * dequantizeQ8_0(q, 32)[0]; // 0.499969482421875: 127 × f16(0.5/127) (dequantizeQ8_0 is in ./gguf.ts)
  */
 export function quantizeQ8_0(x: ArrayLike<number>): Uint8Array {
   if (x.length % Q8_0_BLOCK !== 0) throw new DataError(`Q8_0 needs a multiple of ${Q8_0_BLOCK} values, got ${x.length}`);

@@ -107,7 +107,7 @@ export function trainSpmVocab(text: string, opts: { merges?: number } = {}): Spm
  *
  * @example
  * const v = trainSpmVocab('hello hello', { merges: 10 });
- * spmTokenize(v, 'hello', { addBos: true }); // [1, id of '▁hello']
+ * spmTokenize(v, 'hello', { addBos: true }).map((id) => v.tokens[id]); // ['<s>', '▁hello']
  */
 export function spmTokenize(vocab: SpmVocab, text: string, opts: { addBos?: boolean; addSpacePrefix?: boolean } = {}): number[] {
   const ids = textIds(vocab);

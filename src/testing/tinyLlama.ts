@@ -146,9 +146,15 @@ export const TINY_TEXT = [
 const DEFAULTS = { nLayer: 2, nEmbd: 64, nHead: 4, nFf: 128, contextLength: 256, rmsEps: 1e-5, ropeFreqBase: 10000, merges: 96, perturb: 0.05 };
 
 /**
- * Writes a tiny llama model (F32), a perturbed copy and a Q8_0 copy into `dir`, and returns
- * their paths, their exact weights and the tokenizer expectation. See the module comment for an
- * example.
+ * Writes a tiny llama model (F32) and its perturbed F32, F16 and Q8_0 copies into `dir`, and
+ * returns their paths, their exact weights and the tokenizer expectation (module comment: how
+ * to compare them with llama.cpp).
+ *
+ * @example
+ * const m = writeTinyLlama({ dir: '/tmp/models', weights: 'random', nLayer: 1, nEmbd: 32, nHead: 2, addBos: false });
+ * m.vocab.tokens.length;                  // n_vocab of all four files
+ * m.tokenize('hi there');                 // ids without BOS, as llama.cpp gives them
+ * m.weights.q8_0.matrixType;              // 'Q8_0'
  */
 export function writeTinyLlama(options: TinyLlamaOptions): TinyLlamaModel {
   const o = { ...DEFAULTS, ...options };
