@@ -343,27 +343,65 @@ function fitBigram(vocab: SpmVocab, ids: number[], E: number, rnd: () => number)
     }
   };
   normalizeRows(A);
-  // B = Lᵀ A (AᵀA + λI)⁻¹ and A = L B (BᵀB + λI)⁻¹; M·X is V×V times V×E, row-major.
-  const LT = new Float64Array(V * V);
-  for (let a = 0; a < V; a++) for (let b = 0; b < V; b++) LT[b * V + a] = L[a * V + b]!;
-  const solveRight = (M: Float64Array, X: Float64Array) => {
+  // B = Lᵀ A (AᵀA + λI)⁻¹ and A = L B (BᵀB + λI)⁻¹. Every unseen context has the same row of L
+  // (the unigram), so the products run over the seen contexts plus one row for all unseen ones.
+  const unseen: number[] = [];
+  const reps: number[] = [];
+  for (let a = 0; a < V; a++) {
+    let n = 0;
+    for (let b = 0; b < V; b++) n += counts[a * V + b]!;
+    if (n > 0) reps.push(a);
+    else unseen.push(a);
+  }
+  if (unseen.length) reps.push(unseen[0]!);
+  const gram = (X: Float64Array) => {
     const G = new Float64Array(E * E);
-    for (let r = 0; r < V; r++) for (let i = 0; i < E; i++) for (let j = 0; j < E; j++) G[i * E + j]! += X[r * E + i]! * X[r * E + j]!;
-    for (let i = 0; i < E; i++) G[i * E + i]! += 1e-3;
-    const R = new Float64Array(V * E);
     for (let r = 0; r < V; r++) {
-      for (let k = 0; k < V; k++) {
-        const m = M[r * V + k]!;
-        for (let e = 0; e < E; e++) R[r * E + e]! += m * X[k * E + e]!;
+      const o = r * E;
+      for (let i = 0; i < E; i++) {
+        const xi = X[o + i]!;
+        for (let j = 0; j < E; j++) G[i * E + j]! += xi * X[o + j]!;
       }
     }
-    return choleskySolveRows(G, R, E);
+    for (let i = 0; i < E; i++) G[i * E + i]! += 1e-3;
+    return G;
   };
-  let B: Float64Array = solveRight(LT, A);
+  const stepB = (A: Float64Array) => {
+    const R = new Float64Array(V * E);
+    const w = new Float64Array(E);
+    for (const r of reps) {
+      w.fill(0);
+      for (const a of r === unseen[0] ? unseen : [r]) for (let e = 0; e < E; e++) w[e]! += A[a * E + e]!;
+      for (let b = 0; b < V; b++) {
+        const m = L[r * V + b]!;
+        const o = b * E;
+        for (let e = 0; e < E; e++) R[o + e]! += m * w[e]!;
+      }
+    }
+    return choleskySolveRows(gram(A), R, E);
+  };
+  const stepA = (B: Float64Array) => {
+    const R = new Float64Array(reps.length * E);
+    reps.forEach((r, i) => {
+      const o = i * E;
+      for (let k = 0; k < V; k++) {
+        const m = L[r * V + k]!;
+        const ok = k * E;
+        for (let e = 0; e < E; e++) R[o + e]! += m * B[ok + e]!;
+      }
+    });
+    const X = choleskySolveRows(gram(B), R, E);
+    const A = new Float64Array(V * E);
+    reps.forEach((r, i) => {
+      for (const a of r === unseen[0] ? unseen : [r]) A.set(X.subarray(i * E, (i + 1) * E), a * E);
+    });
+    return A;
+  };
+  let B: Float64Array = stepB(A);
   for (let it = 0; it < 3; it++) {
-    A = solveRight(L, B);
+    A = stepA(B);
     normalizeRows(A);
-    B = solveRight(LT, A);
+    B = stepB(A);
   }
   return { embd: A, output: B };
 }
