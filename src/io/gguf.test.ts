@@ -201,6 +201,9 @@ test('corrupt values: bad value type, absurd lengths, unknown tensor type, misal
   dv(b).setUint32(4, 7, true);
   assert.throws(() => parseGguf(b, 'c.gguf'), /GGUF version 7 at offset 4 is not supported/);
   b = base();
+  dv(b).setUint32(4, 3, false);
+  assert.throws(() => parseGguf(b, 'c.gguf'), /c\.gguf: big-endian GGUF \(version 3 at offset 4, bytes swapped\) is not supported/);
+  b = base();
   dv(b).setBigUint64(24, 2n ** 40n, true); // key length
   assert.throws(() => parseGguf(b, 'c.gguf'), /truncated GGUF at offset 32: metadata key 0 \(string of 1099511627776 bytes, length at offset 24\)/);
   b = base();
@@ -237,6 +240,7 @@ test('corrupt values: bad value type, absurd lengths, unknown tensor type, misal
 test('readGguf names the file when it cannot be opened, and reads real files in windows', () => {
   assert.throws(() => readGguf('/nonexistent/m.gguf'), /\/nonexistent\/m\.gguf: cannot open file \(ENOENT\)/);
   const dir = tmp();
+  assert.throws(() => readGguf(dir, { name: 'models/' }), /^DataError: models\/: not a GGUF file \(it is a directory\)$/);
   try {
     // A vocabulary larger than the 1 MiB read window.
     const tokens = Array.from({ length: 60000 }, (_, i) => `tok${i}-${'y'.repeat(i % 20)}`);

@@ -381,8 +381,9 @@ export function readGguf(path: string, opts: { name?: string } = {}): GgufInfo {
   const name = opts.name ?? path;
   const fd = openForRead(path, name);
   try {
-    const size = fstatSync(fd).size;
-    return parseGgufSource(fileSource(fd, size), name);
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new DataError(`${name}: not a GGUF file (it is a ${st.isDirectory() ? 'directory' : 'special file'})`);
+    return parseGgufSource(fileSource(fd, st.size), name);
   } finally {
     closeSync(fd);
   }
@@ -422,7 +423,11 @@ function parseGgufSource(src: ByteSource, name: string): GgufInfo {
   const c = new Cursor(src, name);
   c.pos = 4;
   const version = c.u32('the version');
-  if (version < 2 || version > 3) throw new DataError(`${name}: GGUF version ${version} at offset 4 is not supported (2 or 3)`);
+  if (version < 2 || version > 3) {
+    const swapped = ((version & 0xff) << 24) | ((version >>> 8) & 0xff) << 16 | ((version >>> 16) & 0xff) << 8 | (version >>> 24);
+    if (swapped >= 1 && swapped <= 3) throw new DataError(`${name}: big-endian GGUF (version ${swapped} at offset 4, bytes swapped) is not supported; convert it to little-endian`);
+    throw new DataError(`${name}: GGUF version ${version} at offset 4 is not supported (2 or 3)`);
+  }
   const nTensors = c.u64('the tensor count');
   const nKv = c.u64('the metadata count');
   if (nKv * 13 > src.size - c.pos) throw new DataError(`${name}: truncated GGUF at offset 16: ${nKv} metadata entries need at least ${nKv * 13} bytes, the file has ${src.size - c.pos} left`);
