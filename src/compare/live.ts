@@ -13,7 +13,7 @@ import { CompareAccumulator, type RowBlock } from './accumulator.js';
 import { kernelBlock } from './kernelRows.js';
 import { loadLlamaRuntime, type LiveModel, type LlamaRuntime } from './llamaRuntime.js';
 import { fusedBlock, FusedScratch } from './rowStats.js';
-import { openSource, sideSpec } from './sources.js';
+import { floatRowsSource, openSource, sideSpec } from './sources.js';
 import type { CompareOptions, CompareRun, FloatRows, OpenedSource, RowSink, RowTokens, SideOptions, SourceSpec } from './types.js';
 
 /** How a text's tokens are cut into chunks and which positions are scored. */
@@ -160,20 +160,10 @@ interface GgufSide {
 }
 
 function ggufSource(side: GgufSide, plan: ChunkPlan, runtime: LlamaRuntime): OpenedSource & { kind: 'float'; floats: LiveRows } {
-  const floats = new LiveRows(side.model, plan);
   const { info, spec } = side;
-  return {
-    spec,
-    kind: 'float',
-    floats,
-    rows: floats.rows,
-    cols: floats.cols,
+  return floatRowsSource(spec, new LiveRows(side.model, plan), {
     tokens: planTokens(plan),
-    describe: () => ({
-      path: spec.path,
-      format: 'gguf',
-      rows: floats.rows,
-      vocab: floats.cols,
+    extra: () => ({
       nCtx: plan.nCtx,
       nChunk: plan.nChunk,
       firstScored: plan.first,
@@ -184,8 +174,7 @@ function ggufSource(side: GgufSide, plan: ChunkPlan, runtime: LlamaRuntime): Ope
       tokenizer: info.tokenizerFingerprint,
       runtime: runtime.name,
     }),
-    close: () => {},
-  };
+  });
 }
 
 /** Options of {@link compareLive}: one base (a GGUF model or a .kld base file) and candidate models. */

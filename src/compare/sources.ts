@@ -5,7 +5,7 @@ import { KldFile } from '../io/kld.js';
 import { openNpyRows } from '../io/npyRows.js';
 import { openSafetensorsRows } from '../io/safetensors.js';
 import { jsonlLines, parseTopkLine } from '../io/topkJsonl.js';
-import type { CompareFormat, OpenedSource, SideOptions, SourceSpec } from './types.js';
+import type { CompareFormat, FloatRows, OpenedSource, RowTokens, SideOptions, SourceCommon, SourceSpec } from './types.js';
 
 export type { CompareFormat, OpenedSource, SourceSpec } from './types.js';
 
@@ -76,14 +76,31 @@ const NAMES = FORMATS.map((f) => f.format);
 
 function floatSource(spec: SourceSpec): OpenedSource {
   const floats = spec.format === 'npy' ? openNpyRows(spec.path, spec.name) : openSafetensorsRows(spec.path, { tensor: spec.tensor, name: spec.name });
+  return floatRowsSource(spec, floats, { close: () => floats.close() });
+}
+
+/**
+ * A 'float' source over any {@link FloatRows} (a file of logits, a live model): its JSON
+ * description is the path, format, shape and dtype plus `extra`.
+ *
+ * @example
+ * const src = floatRowsSource(spec, openNpyRows('c.npy', 'candidate'));
+ * src.describe(); // { path, format: 'npy', rows, vocab, dtype: 'f32' }
+ */
+export function floatRowsSource<F extends FloatRows>(
+  spec: SourceSpec,
+  floats: F,
+  o: { tokens?: RowTokens; extra?: () => Record<string, unknown>; close?: () => void } = {},
+): SourceCommon & { kind: 'float'; floats: F } {
   return {
     spec,
     kind: 'float',
     floats,
     rows: floats.rows,
     cols: floats.cols,
-    describe: () => ({ path: spec.path, format: spec.format, rows: floats.rows, vocab: floats.cols, dtype: floats.dtype }),
-    close: () => floats.close(),
+    tokens: o.tokens,
+    describe: () => ({ path: spec.path, format: spec.format, rows: floats.rows, vocab: floats.cols, dtype: floats.dtype, ...o.extra?.() }),
+    close: o.close ?? (() => {}),
   };
 }
 
