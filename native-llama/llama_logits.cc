@@ -149,8 +149,9 @@ class Model : public Napi::ObjectWrap<Model> {
   }
 
   // evalChunk(tokens: Int32Array, first: number, out: Float32Array): evaluates the tokens as one
-  // sequence from position 0 on an empty memory and writes the logits of positions
-  // first … n−1 into out ((n − first)·n_vocab floats, row-major).
+  // sequence from position 0 on an empty memory, with outputs at positions first … n−1 as
+  // llama-perplexity asks for them, and writes the logits of positions first … n−2 (those that
+  // predict a next token) into out ((n − 1 − first)·n_vocab floats, row-major).
   Napi::Value EvalChunk(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!Alive(env)) return env.Null();
@@ -158,11 +159,11 @@ class Model : public Napi::ObjectWrap<Model> {
     int first = info[1].As<Napi::Number>().Int32Value();
     Napi::Float32Array out = info[2].As<Napi::Float32Array>();
     int n = (int)tokens.ElementLength();
-    if (n < 1 || n > n_ctx_ || first < 0 || first >= n) {
-      Napi::RangeError::New(env, "evalChunk: expected 1..n_ctx tokens and 0 <= first < n").ThrowAsJavaScriptException();
+    if (n < 2 || n > n_ctx_ || first < 0 || first >= n - 1) {
+      Napi::RangeError::New(env, "evalChunk: expected 2..n_ctx tokens and 0 <= first < n - 1").ThrowAsJavaScriptException();
       return env.Null();
     }
-    size_t need = (size_t)(n - first) * (size_t)n_vocab_;
+    size_t need = (size_t)(n - 1 - first) * (size_t)n_vocab_;
     if (out.ElementLength() < need) {
       Napi::RangeError::New(env, "evalChunk: output buffer too small").ThrowAsJavaScriptException();
       return env.Null();
@@ -192,7 +193,7 @@ class Model : public Napi::ObjectWrap<Model> {
       return env.Null();
     }
     float* dst = out.Data();
-    for (int i = first; i < n; i++) {
+    for (int i = first; i < n - 1; i++) {
       const float* row = llama_get_logits_ith(ctx_, i);
       if (!row) {
         Napi::Error::New(env, "no logits for position " + std::to_string(i)).ThrowAsJavaScriptException();

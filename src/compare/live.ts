@@ -122,8 +122,7 @@ class LiveRows implements FloatRows {
     this.cols = model.nVocab;
     this.rows = plan.nChunk * plan.rowsPerChunk;
     this.buf = new Float32Array(plan.rowsPerChunk * this.cols);
-    // the chunk's last token predicts nothing: positions 0 … n_ctx − 2 give the same logits without it (causal attention)
-    this.input = new Int32Array(plan.nCtx - 1);
+    this.input = new Int32Array(plan.nCtx);
   }
 
   /** Evaluates the chunk holding rows [r0, r0 + n) (they must lie in one chunk). */
@@ -132,7 +131,7 @@ class LiveRows implements FloatRows {
     const c = Math.floor(r0 / p.rowsPerChunk);
     if (Math.floor((r0 + n - 1) / p.rowsPerChunk) !== c) throw new Error('LiveRows: a block must lie in one chunk');
     if (c === this.chunk) return;
-    this.input.set(p.tokens.subarray(c * p.nCtx, (c + 1) * p.nCtx - 1));
+    this.input.set(p.tokens.subarray(c * p.nCtx, (c + 1) * p.nCtx));
     // llama-perplexity puts BOS first in every chunk where the vocabulary adds one
     if (this.model.addBos) this.input[0] = this.model.bos;
     const t0 = performance.now();

@@ -20,9 +20,10 @@ export interface LiveModel {
   /** Tokens of a text with the model's special tokens (BOS where it adds one), as llama-perplexity tokenizes. */
   tokenize(text: string): Promise<Int32Array>;
   /**
-   * Evaluates `tokens` as one sequence from position 0 and writes into `out` the next-token
-   * scores of positions first … n−1 ((n − first)·nVocab floats): logits (native) or
-   * log-probabilities (node-llama-cpp); both read the same after a log-softmax.
+   * Evaluates a chunk of n tokens as one sequence from position 0 and writes into `out` the
+   * next-token scores of positions first … n−2, those with a next token ((n − 1 − first)·nVocab
+   * floats): logits (native) or log-probabilities (node-llama-cpp); both read the same after a
+   * log-softmax.
    */
   evalChunk(tokens: Int32Array, first: number, out: Float32Array): Promise<void>;
   close(): Promise<void>;
@@ -174,7 +175,10 @@ async function nodeLlamaRuntime(): Promise<LlamaRuntime | null> {
           const bos = model.tokens.bos;
           return Int32Array.from(model.tokens.shouldPrependBosToken && bos !== null ? [bos, ...t] : t);
         },
-        async evalChunk(tokens, first, out) {
+        async evalChunk(chunk, first, out) {
+          // without the last token: its position predicts nothing, and a sequence filling the
+          // whole context makes node-llama-cpp change the last position's distribution
+          const tokens = chunk.subarray(0, chunk.length - 1);
           await seq.clearHistory();
           const items = Array.from(tokens, (t, i): number | [number, { generateNext: { probabilities: true } }] => (i >= first ? [t, { generateNext: { probabilities: true } }] : t));
           const res = await seq.controlledEvaluate(items);
