@@ -15,7 +15,7 @@
 namespace {
 
 std::mutex g_log_mutex;
-std::string g_last_error;  // the last error line llama.cpp logged (for load failures)
+std::string g_last_error;  // the first error line llama.cpp logged since the last take (the cause)
 bool g_verbose = false;
 
 void log_cb(ggml_log_level level, const char* text, void*) {
@@ -23,7 +23,7 @@ void log_cb(ggml_log_level level, const char* text, void*) {
     std::lock_guard<std::mutex> lock(g_log_mutex);
     std::string line(text);
     while (!line.empty() && (line.back() == '\n' || line.back() == ' ')) line.pop_back();
-    if (!line.empty() && level == GGML_LOG_LEVEL_ERROR) g_last_error = line;
+    if (!line.empty() && level == GGML_LOG_LEVEL_ERROR && g_last_error.empty()) g_last_error = line;
   }
   if (g_verbose) fputs(text, stderr);
 }

@@ -186,6 +186,12 @@ describe('compare on live GGUF models', () => {
     await assert.rejects(run({ live: { text: short } }), /short.txt: the text is \d+ tokens; a context of 64 needs at least 128/);
     await assert.rejects(run({ live: { ctx: 512 } }), (e: Error) => e instanceof UsageError && /invalid --ctx 512: .* was trained with a context of 256 tokens/.test(e.message));
     await assert.rejects(run({ live: { text: undefined } }), (e: Error) => e instanceof UsageError && /needs --text/.test(e.message));
+    // a model llama.cpp refuses (an unknown architecture): its reason, in one line
+    const arch = readFileSync(m.paths.perturbed);
+    arch.write('llamz', arch.indexOf('llama', arch.indexOf('general.architecture') + 20), 'latin1');
+    const badArch = path.join(dir, 'arch.gguf');
+    writeFileSync(badArch, arch);
+    await assert.rejects(run({ candidates: [badArch] }), (e: Error) => e instanceof DataError && /arch\.gguf: .*load.*/i.test(e.message) && !e.message.includes('\n'));
     const kld = path.join(dir, 'never.kld');
     await assert.rejects(run({ live: { text: short, saveBase: kld } }), /short.txt/);
     assert.equal(existsSync(kld), false);
