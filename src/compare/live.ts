@@ -238,6 +238,7 @@ export async function compareLive(opts: LiveCompareOptions): Promise<LiveRun[]> 
   const kldBase = bspec.format === 'kld' ? (openSource(bspec) as OpenedSource & { kind: 'kld' }) : null;
   const sides: GgufSide[] = [];
   let saver: KldWriter | undefined;
+  let onSignal: ((sig: NodeJS.Signals) => void) | undefined;
   try {
     const binfo = kldBase ? null : readGguf(bspec.path, { name: bspec.path });
     const baseVocab = binfo ? { name: bspec.path, nVocab: binfo.nVocab, tokens: binfo.tokens } : { name: bspec.path, nVocab: kldBase!.cols };
@@ -293,7 +294,17 @@ export async function compareLive(opts: LiveCompareOptions): Promise<LiveRun[]> 
     const cands = candSides.map((s) => ggufSource(s, plan, runtime));
     const rows = plan.nChunk * plan.rowsPerChunk;
     const cols = baseSrc.cols;
-    if (live.saveBase) saver = new KldWriter(live.saveBase, { nCtx: plan.nCtx, nVocab: cols, nChunk: plan.nChunk, tokens: plan.tokens });
+    if (live.saveBase) {
+      saver = new KldWriter(live.saveBase, { nCtx: plan.nCtx, nVocab: cols, nChunk: plan.nChunk, tokens: plan.tokens });
+      // an interrupted run leaves no partial base file: remove it, then die of the same signal
+      const w = saver;
+      onSignal = (sig: NodeJS.Signals) => {
+        w.abort();
+        process.kill(process.pid, sig);
+      };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+    }
 
     const accs = cands.map((c) => {
       const acc = new CompareAccumulator({ relativeAccuracy: opts.relativeAccuracy, retainLimit: opts.retainLimit, positionBinWidth: Math.max(1, Math.ceil(plan.nCtx / 1024)) });
@@ -340,6 +351,8 @@ export async function compareLive(opts: LiveCompareOptions): Promise<LiveRun[]> 
         statsSeconds += (performance.now() - ts) / 1000;
       }
       opts.onProgress?.(r0 + n, rows);
+      // let the event loop run once per chunk: signals, the progress bar's timer
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
     if (saver) {
       const ts = performance.now();
@@ -379,6 +392,10 @@ export async function compareLive(opts: LiveCompareOptions): Promise<LiveRun[]> 
     saver?.abort();
     throw e;
   } finally {
+    if (onSignal) {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+    }
     kldBase?.close();
     for (const s of sides) await s.model.close();
   }
