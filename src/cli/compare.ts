@@ -272,14 +272,14 @@ export function registerCompare(program: Command): Command {
     );
   return withExamples(cmd, [
     'klscope compare f16.gguf q4_k_m.gguf --text wiki.test.raw',
-    'klscope compare f16.gguf q8_0.gguf q4_k_m.gguf q2_k.gguf --text wiki.test.raw --report ladder.html',
-    'klscope compare f16.gguf q8_0.gguf --text wiki.txt --ctx 512 --chunks 40 --save-base f16.kld',
+    'klscope compare f16.gguf q8.gguf q4.gguf --text wiki.raw --report l.html',
+    'klscope compare f16.gguf q8.gguf --text wiki.raw --save-base f16.kld',
     'klscope compare f16.kld q4_k_m.gguf   # tokens and chunks from the base file',
     'klscope compare fp16.kld q4_k_m.kld --json > q4.json',
-    'klscope compare base.kld candidate_logits.npy --per-token tokens.parquet --report report.html',
+    'klscope compare base.kld cand.npy --per-token t.parquet --report r.html',
     'klscope compare teacher.npy student.npy --tokens ids.npy',
-    'klscope compare run.safetensors other.safetensors --tensor logits --tokens ids.json',
-    'klscope compare base_topk.jsonl cand_topk.jsonl   # lower bounds from top-k logprobs',
+    'klscope compare a.safetensors b.safetensors --tensor logits --tokens t.json',
+    'klscope compare a_topk.jsonl b_topk.jsonl   # lower bounds from top-k',
     'klscope compare fp16.kld q4.kld --rows 0:50000 --summary-out part0.json',
   ]);
 }
