@@ -10,6 +10,7 @@ const steps = [
   { name: 'wasm kernels', script: 'scripts/build-wasm.mjs', optional: false },
   { name: 'typescript', cmd: ['node', [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']], optional: false },
   { name: 'native addon', script: 'scripts/build-native.mjs', optional: true },
+  { name: 'llama binding', script: 'scripts/build-llama.mjs', optional: true },
   { name: 'web page', script: 'scripts/build-web.mjs', optional: false },
 ];
 

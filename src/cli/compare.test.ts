@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { writeKldFixture } from '../compare/fixtures.js';
 import { compareFiles } from '../compare/engine.js';
 import { tourSection } from './compare.js';
+import { compareLive } from '../compare/live.js';
+import { TINY_TEXT, writeTinyLlama } from '../testing/tinyLlama.js';
 
 const root = process.env.KLSCOPE_ROOT ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(root, 'bin/klscope.js'), ...args], { encoding: 'utf8' });
@@ -78,6 +80,83 @@ describe('klscope compare (CLI)', () => {
     assert.match(text, /KL\(base‖candidate\)/);
     assert.match(text, /KL\(candidate‖base\)/);
     assert.match(text, /PPL\(candidate\)\/PPL\(base\) = \d/);
+  });
+
+  test('cleanup', () => rmSync(dir, { recursive: true, force: true }));
+});
+
+describe('klscope compare on GGUF models (CLI)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'klscope-cligguf-'));
+  const m = writeTinyLlama({ dir, seed: 11 });
+  const text = path.join(dir, 'text.txt');
+  writeFileSync(text, `${TINY_TEXT}\n${TINY_TEXT}\n${TINY_TEXT}`);
+  const out = (name: string) => path.join(dir, name);
+  const live = ['--text', text, '--ctx', '64', '--chunks', '2', '--threads', '1'];
+
+  test('one command: two models and a text give the file-input document; --save-base, --per-token, --report written', async () => {
+    const r = cli('compare', m.paths.base, m.paths.perturbed, ...live, '--json', '--save-base', out('base.kld'), '--per-token', out('t.csv'), '--report', out('r.html'));
+    assert.equal(r.status, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.equal(j.direction, 'KL(base‖candidate)');
+    assert.equal(j.tokens, 2 * 31);
+    for (const k of ['mean', 'stderr', 'p99', 'max']) assert.equal(typeof j.kld[k], 'number');
+    assert.equal(j.inputs[0].format, 'gguf');
+    assert.equal(j.inputs[1].bitsPerWeight, 32);
+    const lib = await compareLive({ base: m.paths.base, candidates: [m.paths.perturbed], live: { text, ctx: 64, chunks: 2, threads: 1 }, threads: 1 });
+    assert.equal(j.kld.mean, lib[0]!.result.kld.mean);
+    assert.equal(readFileSync(out('t.csv'), 'utf8').trim().split('\n').length, 1 + 2 * 31);
+    assert.match(readFileSync(out('r.html'), 'utf8'), /<svg/);
+    // the saved base against the live candidate: llama.cpp's setting, tokens and chunks from the file
+    const k = cli('compare', out('base.kld'), m.paths.perturbed, '--json', '--threads', '1');
+    assert.equal(k.status, 0, k.stderr);
+    const jk = JSON.parse(k.stdout);
+    assert.equal(jk.tokens, 2 * 31);
+    assert.ok(Math.abs(jk.kld.mean - j.kld.mean) < 2.5e-4, `${jk.kld.mean} vs ${j.kld.mean}`);
+  });
+
+  test('a quantization ladder: one table with a column per candidate, --json {base, candidates}, ladder report', () => {
+    const t = cli('compare', m.paths.base, m.paths.perturbed, m.paths.q8_0, ...live, '--report', out('ladder.html'));
+    assert.equal(t.status, 0, t.stderr);
+    assert.match(t.stdout, /tiny-perturbed-f32\.gguf +tiny-q8_0\.gguf/);
+    for (const row of ['mean KL(base‖candidate)', 'mean KL(candidate‖base)', '99.9% KL', 'max KL', 'same top p', 'RMS Δp', 'PPL(candidate)/PPL(base)', 'file size', 'bits per weight']) {
+      assert.ok(t.stdout.includes(row), row);
+    }
+    const html = readFileSync(out('ladder.html'), 'utf8');
+    assert.match(html, /<svg/);
+    assert.match(html, /model file size/);
+    const r = cli('compare', m.paths.base, m.paths.perturbed, m.paths.q8_0, ...live, '--json');
+    assert.equal(r.status, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.equal(j.base.format, 'gguf');
+    assert.equal(j.candidates.length, 2);
+    assert.equal(j.candidates[1].inputs[1].path, m.paths.q8_0);
+    assert.ok(j.candidates[1].kld.mean < j.candidates[0].kld.mean);
+    assert.equal(j.candidates[0].direction, 'KL(base‖candidate)');
+  });
+
+  test('bad input: one line, exit 1 (2 for usage), nothing on stdout, no file left', () => {
+    const notGguf = out('not.gguf');
+    writeFileSync(notGguf, 'plain text, not a model');
+    const empty = out('empty.txt');
+    writeFileSync(empty, '');
+    const cases: Array<[string[], number, RegExp]> = [
+      [[m.paths.base, notGguf, ...live], 1, /not\.gguf/],
+      [[m.paths.base, m.paths.perturbed, '--text', empty, '--ctx', '64', '--threads', '1'], 1, /empty\.txt: the text is empty/],
+      [[m.paths.base, m.paths.perturbed, '--text', text, '--ctx', '1024'], 2, /invalid --ctx 1024: .*trained with a context of 256/],
+      [[m.paths.base, m.paths.perturbed], 2, /needs --text FILE/],
+      [[m.paths.base, m.paths.perturbed, ...live, '--save-base', out('x.txt')], 2, /invalid --save-base/],
+      [[m.paths.base, m.paths.perturbed, m.paths.q8_0, ...live, '--per-token', out('p.csv')], 2, /--per-token takes one candidate/],
+    ];
+    const before = new Set(readdirSync(dir));
+    for (const [args, code, re] of cases) {
+      // every run would also save the base: a failed one leaves no file behind
+      const r = cli('compare', ...args, ...(args.includes('--save-base') ? [] : ['--save-base', out('never.kld')]));
+      assert.equal(r.status, code, `${args.join(' ')}: ${r.stderr}`);
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, re);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    }
+    assert.deepEqual(new Set(readdirSync(dir)), before);
   });
 
   test('cleanup', () => rmSync(dir, { recursive: true, force: true }));

@@ -4,10 +4,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { CompareResult } from '../compare/accumulator.js';
 import { compareFiles, parseRowRange, type CompareRun } from '../compare/engine.js';
+import type { LiveRun } from '../compare/live.js';
+import { sideSpec } from '../compare/sources.js';
+import type { LiveOptions } from '../compare/types.js';
 import { KldWriter } from '../io/kld.js';
 import { closeWorkers } from '../kernels/index.js';
 import type { BackendName } from '../kernels/types.js';
 import { renderCompareHtml } from '../report/compareHtml.js';
+import type { LadderEntry } from '../report/ladder.js';
 import { formatNumber, formatPercent } from '../report/format.js';
 import { toJson } from '../report/json.js';
 import { createPerTokenWriter, type PerTokenWriter } from '../report/perToken.js';
@@ -130,50 +134,78 @@ interface CompareFlags {
   perToken?: string;
   report?: string;
   summaryOut?: string;
+  text?: string;
+  ctx?: string;
+  chunks?: string;
+  score?: string;
+  saveBase?: string;
+  runtime?: string;
 }
 
 /**
  * Runs `klscope compare` and returns what it prints (the files are written on success only).
+ * With GGUF models several candidates may follow the base (a quantization ladder).
  *
  * @example
  * const text = await runCompare('a.kld', 'b.kld', { format: 'auto', backend: 'auto', accuracy: '0.005', json: true });
  */
-export async function runCompare(base: string, candidate: string, o: CompareFlags, progress = true): Promise<string> {
+export async function runCompare(base: string, candidates: string | string[], o: CompareFlags, progress = true): Promise<string> {
+  const cands = typeof candidates === 'string' ? [candidates] : candidates;
   const threads = o.threads === undefined ? undefined : intOption(o.threads, '--threads');
   const accuracy = numberOption(o.accuracy, '--accuracy');
   if (!(accuracy > 0 && accuracy < 0.5)) throw new UsageError(`invalid --accuracy: expected a relative error in (0, 0.5), got ${o.accuracy}`);
   for (const [flag, file, exts] of [
     ['--report', o.report, ['.html', '.htm']],
     ['--summary-out', o.summaryOut, ['.json']],
+    ['--save-base', o.saveBase, ['.kld']],
   ] as const) {
     if (file && !exts.some((e) => file.toLowerCase().endsWith(e))) throw new UsageError(`invalid ${flag} ${JSON.stringify(file)}: expected a file ending in ${exts.join(' or ')}`);
   }
+  const baseSide = { path: base, format: o.baseFormat ?? o.format, tensor: o.baseTensor ?? o.tensor };
+  const candSides = cands.map((c) => ({ path: c, format: o.candidateFormat ?? o.format, tensor: o.candidateTensor ?? o.tensor }));
+  const specs = [sideSpec(baseSide, 'base'), ...candSides.map((c) => sideSpec(c, 'candidate'))];
+  const live = specs.some((s) => s.format === 'gguf');
+  if (!live) {
+    if (cands.length > 1) throw new UsageError(`several candidates need GGUF models (a quantization ladder); saved runs compare two at a time, got ${cands.length} candidates`);
+    for (const [flag, v] of [['--text', o.text], ['--ctx', o.ctx], ['--chunks', o.chunks], ['--score', o.score], ['--save-base', o.saveBase]] as const) {
+      if (v !== undefined) throw new UsageError(`${flag} applies to GGUF models only`);
+    }
+  }
+  if (cands.length > 1) {
+    for (const [flag, v] of [['--per-token', o.perToken], ['--summary-out', o.summaryOut]] as const) {
+      if (v !== undefined) throw new UsageError(`${flag} takes one candidate (got ${cands.length}); run the candidates one at a time for per-token files and summaries`);
+    }
+  }
+  const liveOptions: LiveOptions | undefined = live
+    ? {
+        text: o.text,
+        ctx: o.ctx === undefined ? undefined : intOption(o.ctx, '--ctx', 4),
+        chunks: o.chunks === undefined ? undefined : intOption(o.chunks, '--chunks'),
+        score: o.score as LiveOptions['score'],
+        saveBase: o.saveBase,
+        threads,
+        runtime: (o.runtime ?? 'auto') as LiveOptions['runtime'],
+      }
+    : undefined;
   let writer: PerTokenWriter | undefined;
-  if (o.perToken) writer = createPerTokenWriter(o.perToken, { text: /\.jsonl$|\.ndjson$/i.test(base) || o.format === 'jsonl' });
+  if (o.perToken) writer = createPerTokenWriter(o.perToken, { text: live || /\.jsonl$|\.ndjson$/i.test(base) || o.format === 'jsonl' });
   let bar: ReturnType<typeof createProgress> | undefined;
-  let run: CompareRun;
+  const t0 = performance.now();
+  const onProgress = (done: number, total: number) => {
+    if (!progress) return;
+    bar ??= createProgress({ total, label: 'tokens', extra: '{rate} tokens/s', payload: { rate: '…' } });
+    const s = (performance.now() - t0) / 1000;
+    bar.update(done, { rate: s > 0 ? Math.round(done / s) : '…' });
+  };
+  const common = { format: o.format, tokens: o.tokens, rowRange: o.rows ? parseRowRange(o.rows) : undefined, threads, backend: o.backend as BackendName | 'auto', relativeAccuracy: accuracy, onProgress };
+  let runs: CompareRun[];
   try {
-    run = await compareFiles({
-      base,
-      candidate,
-      format: o.format,
-      baseFormat: o.baseFormat,
-      candidateFormat: o.candidateFormat,
-      tensor: o.tensor,
-      baseTensor: o.baseTensor,
-      candidateTensor: o.candidateTensor,
-      tokens: o.tokens,
-      rowRange: o.rows ? parseRowRange(o.rows) : undefined,
-      threads,
-      backend: o.backend as BackendName | 'auto',
-      relativeAccuracy: accuracy,
-      sink: writer,
-      onProgress: (done, total) => {
-        if (!progress) return;
-        bar ??= createProgress({ total, label: 'tokens' });
-        bar.update(done);
-      },
-    });
+    if (live) {
+      const { compareLive } = await import('../compare/live.js');
+      runs = await compareLive({ ...common, base: specs[0]!, candidates: specs.slice(1), sinks: [writer], live: liveOptions });
+    } else {
+      runs = [await compareFiles({ ...common, base: baseSide, candidate: candSides[0]!, sink: writer })];
+    }
     bar?.stop();
     await writer?.close();
   } catch (e) {
@@ -183,26 +215,49 @@ export async function runCompare(base: string, candidate: string, o: CompareFlag
   } finally {
     await closeWorkers();
   }
-  const title = `klscope compare: base = ${base}, candidate = ${candidate}`;
+  if (runs.length > 1) return await ladderOutput(base, runs as LiveRun[], o);
+  const run = runs[0]!;
+  const title = `klscope compare: base = ${base}, candidate = ${cands[0]}`;
   if (o.report) writeFileAtomic(o.report, renderCompareHtml(run.result, run.accumulator, { title, tokenText: run.tokenText }));
   if (o.summaryOut) writeFileAtomic(o.summaryOut, JSON.stringify(run.accumulator.toSummary()) + '\n');
   return o.json ? compareJson(run.result, { inputs: run.accumulator.inputs }) : compareTable(run.result, title);
 }
 
+/** The ladder's table, JSON (`{"base", "candidates"}`, each the single-candidate document) and report. */
+async function ladderOutput(base: string, runs: LiveRun[], o: CompareFlags): Promise<string> {
+  const { ladderTable, renderLadderHtml } = await import('../report/ladder.js');
+  const title = `klscope compare: base = ${base}, ${runs.length} candidates`;
+  const entries: LadderEntry[] = runs.map((r) => ({ label: path.basename(r.model.path), path: r.model.path, fileSize: r.model.fileSize, bitsPerWeight: r.model.bitsPerWeight, result: r.result }));
+  if (o.report) writeFileAtomic(o.report, renderLadderHtml(entries, { title, notes: runs[0]!.result.notes }));
+  if (o.json) {
+    const docs = runs.map((r) => JSON.parse(toJson({ ...r.result, inputs: r.accumulator.inputs })) as Record<string, unknown>);
+    return toJson({ base: runs[0]!.accumulator.inputs[0], candidates: docs }) + '\n';
+  }
+  return ladderTable(entries, title) + '\n' + runs[0]!.result.notes.map((n) => `• ${n}`).join('\n') + '\n';
+}
+
 export function registerCompare(program: Command): Command {
   const cmd = program
     .command('compare')
-    .description("Compare two models' next-token distributions over a corpus: KL(base‖candidate) (llama.cpp's KLD) and KL(candidate‖base), JS, TVD, PPL, Δp, same top.")
-    .argument('<base>', 'the reference run (P): a llama.cpp .kld file, .npy logits [T, V], .safetensors, or top-k .jsonl')
-    .argument('<candidate>', 'the compared run (Q), same kinds')
-    .addOption(choiceOption('--format <fmt>', 'format of both inputs', ['auto', 'kld', 'npy', 'safetensors', 'jsonl'], 'auto'))
-    .addOption(choiceOption('--base-format <fmt>', 'format of the base only', ['auto', 'kld', 'npy', 'safetensors', 'jsonl']))
-    .addOption(choiceOption('--candidate-format <fmt>', 'format of the candidate only', ['auto', 'kld', 'npy', 'safetensors', 'jsonl']))
+    .description(
+      "Compare models' next-token distributions over a corpus: KL(base‖candidate) (llama.cpp's KLD) and KL(candidate‖base), JS, TVD, PPL, Δp, same top. Saved runs, or GGUF models run live on a text.",
+    )
+    .argument('<base>', 'the reference (P): a GGUF model, a llama.cpp .kld file, .npy logits [T, V], .safetensors, or top-k .jsonl')
+    .argument('<candidates...>', 'the compared run (Q), same kinds; several GGUF models make a quantization ladder')
+    .addOption(choiceOption('--format <fmt>', 'format of every input', FORMAT_CHOICES, 'auto'))
+    .addOption(choiceOption('--base-format <fmt>', 'format of the base only', FORMAT_CHOICES))
+    .addOption(choiceOption('--candidate-format <fmt>', 'format of the candidate only', FORMAT_CHOICES))
     .option('--tensor <name>', 'logits tensor in .safetensors inputs')
     .option('--base-tensor <name>', 'tensor name in the base .safetensors')
     .option('--candidate-tensor <name>', 'tensor name in the candidate .safetensors')
     .option('--tokens <file>', 'token ids for .npy/.safetensors inputs (.npy int32/int64, .json, or text): T+1 ids, row t predicts token t+1')
     .option('--rows <start:end>', 'only rows [start, end): one shard of a run split across machines')
+    .option('--text <file>', 'GGUF models: the UTF-8 text to evaluate (tokenized once with the base)')
+    .option('--ctx <n>', 'GGUF models: tokens per chunk (default 512, as llama-perplexity)')
+    .option('--chunks <n>', 'GGUF models: evaluate at most this many chunks')
+    .addOption(choiceOption('--score <which>', 'GGUF models: scored positions (second-half as llama.cpp, or all)', ['second-half', 'all']))
+    .option('--save-base <file>', "GGUF base: also write its distributions as llama.cpp's .kld base file")
+    .addOption(choiceOption('--runtime <name>', 'GGUF models: klscope_llama binding or node-llama-cpp', ['auto', 'native', 'node-llama-cpp']))
     .option('--threads <n>', 'threads (default: all cores)')
     .addOption(choiceOption('--backend <name>', 'kernel backend for logit pairs', ['auto', 'js', 'wasm', 'native'], 'auto'))
     .option('--accuracy <alpha>', 'relative error of the mergeable quantile sketch', '0.005')
@@ -211,20 +266,25 @@ export function registerCompare(program: Command): Command {
     .option('--report <file>', 'write a self-contained HTML report (.html)')
     .option('--summary-out <file>', 'write an exact mergeable summary (.json) for klscope merge')
     .action(
-      action('compare', async (base: string, candidate: string, o: CompareFlags) => {
-        process.stdout.write(await runCompare(base, candidate, o));
+      action('compare', async (base: string, candidates: string[], o: CompareFlags) => {
+        process.stdout.write(await runCompare(base, candidates, o));
       }),
     );
   return withExamples(cmd, [
-    'klscope compare fp16.kld q4_k_m.kld',
+    'klscope compare f16.gguf q4_k_m.gguf --text wiki.test.raw',
+    'klscope compare f16.gguf q8.gguf q4.gguf --text wiki.raw --report l.html',
+    'klscope compare f16.gguf q8.gguf --text wiki.raw --save-base f16.kld',
+    'klscope compare f16.kld q4_k_m.gguf   # tokens and chunks from the base file',
     'klscope compare fp16.kld q4_k_m.kld --json > q4.json',
-    'klscope compare base.kld candidate_logits.npy --per-token tokens.parquet --report report.html',
+    'klscope compare base.kld cand.npy --per-token t.parquet --report r.html',
     'klscope compare teacher.npy student.npy --tokens ids.npy',
-    'klscope compare run.safetensors other.safetensors --tensor logits --tokens ids.json',
-    'klscope compare base_topk.jsonl cand_topk.jsonl   # lower bounds from top-k logprobs',
+    'klscope compare a.safetensors b.safetensors --tensor logits --tokens t.json',
+    'klscope compare a_topk.jsonl b_topk.jsonl   # lower bounds from top-k',
     'klscope compare fp16.kld q4.kld --rows 0:50000 --summary-out part0.json',
   ]);
 }
+
+const FORMAT_CHOICES = ['auto', 'kld', 'gguf', 'npy', 'safetensors', 'jsonl'];
 
 /**
  * The tour's compare section: two small llama.cpp-format files written into a temporary

@@ -219,7 +219,7 @@ describe('compareFiles on llama.cpp .kld files', () => {
       b.write('_logitz_', 0, 'latin1');
       return b;
     });
-    await assert.rejects(compareFiles({ base: fx.base, candidate: magic, candidateFormat: 'kld' }), /expected the magic "_logits_"/);
+    await assert.rejects(compareFiles({ base: fx.base, candidate: { path: magic, format: 'kld' } }), /expected the magic "_logits_"/);
     const nan = bad('nan.kld', (b) => {
       b.writeFloatLE(NaN, 20 + 4 * 24 * 3 + 5 * 2 * (1002 + 4));
       return b;

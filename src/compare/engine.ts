@@ -1,68 +1,17 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { DataError, UsageError, showValue } from '../errors.js';
+import { DataError, UsageError } from '../errors.js';
 import { batchStats, pickBackend } from '../kernels/index.js';
 import type { BackendName, BatchInput } from '../kernels/types.js';
 import { readTokenIds } from '../io/tokens.js';
-import { CompareAccumulator, type CompareResult, type RowBlock } from './accumulator.js';
-import { createRowBlock, fusedBlock, FusedScratch } from './rowStats.js';
-import { detectFormat, openSource, type CompareFormat, type OpenedSource, type SourceSpec } from './sources.js';
-import { compareTopkJsonl } from './topk.js';
+import { CompareAccumulator, type RowBlock } from './accumulator.js';
+import { kernelBlock } from './kernelRows.js';
+import { fusedBlock, FusedScratch } from './rowStats.js';
+import { openSource, sideSpec } from './sources.js';
+import { compareTopk } from './topk.js';
+import type { CompareOptions, CompareRun, OpenedSource, RowSource } from './types.js';
 
-/** Receives per-token results in row order (e.g. the --per-token writer). */
-export interface RowSink {
-  write(block: RowBlock, tokenText?: (id: number) => string | undefined): void | Promise<void>;
-}
-
-/** Options of {@link compareFiles}. */
-export interface CompareOptions {
-  /** The reference (llama.cpp's base): a .kld, .npy, .safetensors or .jsonl file. */
-  base: string;
-  /** The model compared with it. */
-  candidate: string;
-  /** Format of both sides, or per side; default autodetected. */
-  format?: string;
-  baseFormat?: string;
-  candidateFormat?: string;
-  /** Tensor name for .safetensors inputs. */
-  tensor?: string;
-  baseTensor?: string;
-  candidateTensor?: string;
-  /** Token ids for .npy/.safetensors inputs: T + 1 ids, row t predicts token t + 1. */
-  tokens?: string;
-  /** Only rows [start, end) (to split a run into shards). */
-  rowRange?: [number, number];
-  /** Threads (default: all cores). */
-  threads?: number;
-  /** Kernel backend for logit pairs (default auto). */
-  backend?: BackendName | 'auto';
-  /** Relative accuracy of the quantile sketches (default 0.005). */
-  relativeAccuracy?: number;
-  /** Keep up to this many per-token values for exact quantiles (default 2^21). */
-  retainLimit?: number;
-  sink?: RowSink;
-  onProgress?: (done: number, total: number) => void;
-  /**
-   * .kld inputs below this many elements (rows × vocabulary) run on the current thread: a worker
-   * costs about 0.25 s of start-up and JIT warm-up. Default 2^26 (tests set 0 to use workers).
-   */
-  minWorkerElements?: number;
-}
-
-/** What {@link compareFiles} returns. */
-export interface CompareRun {
-  accumulator: CompareAccumulator;
-  result: CompareResult;
-  /** Rows compared. */
-  rows: number;
-  /** Elements (rows × vocabulary) per side. */
-  elements: number;
-  /** Bytes read from both inputs. */
-  bytes: number;
-  vocab: number;
-  /** Token strings for ids (JSONL inputs), else undefined. */
-  tokenText?: (id: number) => string | undefined;
-}
+export type { CompareOptions, CompareRun, RowSink, SideOptions } from './types.js';
 
 /**
  * Parses "A:B" (either side may be empty) into a row range, as a usage error when malformed.
@@ -74,18 +23,6 @@ export function parseRowRange(text: string): [number, number] {
   const m = /^\s*(\d*)\s*:\s*(\d*)\s*$/.exec(text);
   if (!m) throw new UsageError(`invalid --rows ${JSON.stringify(text)}: expected START:END (row indices, END excluded; either may be empty)`);
   return [m[1] ? Number(m[1]) : 0, m[2] ? Number(m[2]) : Number.MAX_SAFE_INTEGER];
-}
-
-function spec(file: string, name: string, format: CompareFormat, tensor?: string): SourceSpec {
-  if (format === 'jsonl') throw new Error('unreachable');
-  return { path: file, name, format, tensor };
-}
-
-function describe(s: OpenedSource, role: string): Record<string, unknown> {
-  const d: Record<string, unknown> = { role, path: s.spec.path, format: s.spec.format, rows: s.rows, vocab: s.cols };
-  if (s.kind === 'kld') Object.assign(d, { nCtx: s.kld.header.nCtx, nChunk: s.kld.header.nChunk });
-  else Object.assign(d, { dtype: s.floats.dtype });
-  return d;
 }
 
 /**
@@ -122,22 +59,29 @@ export function checkKldPair(a: OpenedSource & { kind: 'kld' }, b: OpenedSource 
  * run.result.kld.mean; // llama.cpp's "Mean KLD"
  */
 export async function compareFiles(opts: CompareOptions): Promise<CompareRun> {
-  const fb = detectFormat(opts.base, opts.baseFormat ?? opts.format);
-  const fc = detectFormat(opts.candidate, opts.candidateFormat ?? opts.format);
-  if (fb === 'jsonl' || fc === 'jsonl') {
-    if (fb !== fc) throw new UsageError(`top-k JSONL can only be compared with top-k JSONL (base is ${fb}, candidate is ${fc})`);
-    if (opts.tokens) throw new UsageError('--tokens does not apply to JSONL inputs: each line carries its token');
-    return compareTopkJsonl(opts);
+  const defaults = { format: opts.format, tensor: opts.tensor };
+  const sb = sideSpec(opts.base, 'base', defaults);
+  const sc = sideSpec(opts.candidate, 'candidate', defaults);
+  if (sb.format === 'gguf' || sc.format === 'gguf') {
+    // live models evaluate the text chunk by chunk (the ladder runner also takes one candidate)
+    const { compareLive } = await import('./live.js');
+    return (await compareLive({ ...opts, base: sb, candidates: [sc] }))[0]!;
   }
-  const base = openSource(spec(opts.base, 'base', fb, opts.baseTensor ?? opts.tensor));
+  if (sb.format === 'jsonl' || sc.format === 'jsonl') {
+    if (sb.format !== sc.format) throw new UsageError(`top-k JSONL can only be compared with top-k JSONL (base is ${sb.format}, candidate is ${sc.format})`);
+    if (opts.tokens) throw new UsageError('--tokens does not apply to JSONL inputs: each line carries its token');
+  }
+  const base = openSource(sb);
   let cand: OpenedSource;
   try {
-    cand = openSource(spec(opts.candidate, 'candidate', fc, opts.candidateTensor ?? opts.tensor));
+    cand = openSource(sc);
   } catch (e) {
     base.close();
     throw e;
   }
   try {
+    if (base.kind === 'topk' && cand.kind === 'topk') return await compareTopk(base, cand, opts);
+    if (base.kind === 'topk' || cand.kind === 'topk') throw new Error('unreachable: top-k sides pair only with each other');
     return await compareOpened(base, cand, opts);
   } finally {
     base.close();
@@ -145,7 +89,7 @@ export async function compareFiles(opts: CompareOptions): Promise<CompareRun> {
   }
 }
 
-async function compareOpened(base: OpenedSource, cand: OpenedSource, opts: CompareOptions): Promise<CompareRun> {
+async function compareOpened(base: RowSource, cand: RowSource, opts: CompareOptions): Promise<CompareRun> {
   if (base.kind === 'kld' && cand.kind === 'kld') checkKldPair(base, cand);
   if (base.cols !== cand.cols) throw new DataError(`vocabulary mismatch: base has ${base.cols} columns, candidate has ${cand.cols}`);
   if (base.rows !== cand.rows) throw new DataError(`row count mismatch: base has ${base.rows} scored rows, candidate has ${cand.rows} (row t of each must predict the same token)`);
@@ -173,9 +117,9 @@ async function compareOpened(base: OpenedSource, cand: OpenedSource, opts: Compa
   // KL by position: positions in the context window (.kld), else row indices in about 512 bins
   const positionBinWidth = kld ? Math.max(1, Math.ceil(kld.header.nCtx / 1024)) : Math.max(1, Math.ceil(total / 512));
   const acc = new CompareAccumulator({ relativeAccuracy: opts.relativeAccuracy, retainLimit: opts.retainLimit, positionBinWidth });
-  acc.inputs.push({ ...describe(base, 'base'), rowRange: [start, end] }, describe(cand, 'candidate'));
+  acc.inputs.push({ role: 'base', ...base.describe(), rowRange: [start, end] }, { role: 'candidate', ...cand.describe() });
   const threads = Math.max(1, Math.floor(opts.threads ?? availableParallelism()));
-  const bytesPerRow = (s: OpenedSource) => (s.kind === 'kld' ? s.kld.header.rowBytes : s.cols * (s.floats.dtype === 'f64' ? 8 : s.floats.dtype === 'f32' ? 4 : 2));
+  const bytesPerRow = (s: RowSource) => (s.kind === 'kld' ? s.kld.header.rowBytes : s.cols * (s.floats.dtype === 'f64' ? 8 : s.floats.dtype === 'f32' ? 4 : 2));
   const bytes = (end - start) * (bytesPerRow(base) + bytesPerRow(cand));
 
   if (base.kind === 'kld' || cand.kind === 'kld') {
@@ -187,7 +131,7 @@ async function compareOpened(base: OpenedSource, cand: OpenedSource, opts: Compa
   return { accumulator: acc, result: acc.result(), rows: end - start, elements: (end - start) * cols, bytes, vocab: cols };
 }
 
-function notesForKld(acc: CompareAccumulator, base: OpenedSource, cand: OpenedSource): void {
+function notesForKld(acc: CompareAccumulator, base: RowSource, cand: RowSource): void {
   const floor = (side: string) => `tokens the ${side} .kld stores at its floor code read as the floor value, an upper bound on their log-probability, so those terms are lower bounds`;
   acc.notes.push(
     'KL(base‖candidate) sums over ' +
@@ -222,12 +166,12 @@ async function deliver(args: RunArgs, b: RowBlock): Promise<void> {
 }
 
 /** Row blocks of about 8 MB of input per side. */
-function blockRowsFor(base: OpenedSource, cand: OpenedSource): number {
-  const rb = (s: OpenedSource) => (s.kind === 'kld' ? s.kld.header.rowBytes : s.cols * 8);
+function blockRowsFor(base: RowSource, cand: RowSource): number {
+  const rb = (s: RowSource) => (s.kind === 'kld' ? s.kld.header.rowBytes : s.cols * 8);
   return Math.max(1, Math.floor((8 << 20) / Math.max(rb(base), rb(cand))));
 }
 
-async function runFused(base: OpenedSource, cand: OpenedSource, args: RunArgs): Promise<void> {
+async function runFused(base: RowSource, cand: RowSource, args: RunArgs): Promise<void> {
   const blockRows = Math.min(blockRowsFor(base, cand), Math.max(1, Math.ceil((args.end - args.start) / (4 * args.threads))));
   const ranges: Array<[number, number]> = [];
   for (let r = args.start; r < args.end; r += blockRows) ranges.push([r, Math.min(blockRows, args.end - r)]);
@@ -303,7 +247,7 @@ async function runFused(base: OpenedSource, cand: OpenedSource, args: RunArgs): 
   }
 }
 
-async function runKernel(base: OpenedSource, cand: OpenedSource, args: RunArgs): Promise<void> {
+async function runKernel(base: RowSource, cand: RowSource, args: RunArgs): Promise<void> {
   if (base.kind !== 'float' || cand.kind !== 'float') throw new Error('unreachable');
   const cols = base.cols;
   // Blocks of ~4M elements per side: enough for the kernel to use every thread.
@@ -341,22 +285,7 @@ async function runKernel(base: OpenedSource, cand: OpenedSource, args: RunArgs):
     const nr0 = r0 + n;
     const nextInput = nr0 < args.end ? read(nr0, Math.min(blockRows, args.end - nr0), (1 - k) as 0 | 1) : null;
     const s = await pending;
-    const b = createRowBlock(n, r0);
-    for (let i = 0; i < n; i++) {
-      if (s.invalid[i]) throw invalidRow(input, r0 + i, i, cols);
-    }
-    b.forward.set(s.forward);
-    b.reverse.set(s.reverse);
-    b.js.set(s.jsDivergence);
-    b.tvd.set(s.tvd);
-    b.argmaxBase.set(s.argmaxP);
-    b.argmaxCand.set(s.argmaxQ);
-    for (let i = 0; i < n; i++) b.position[i] = r0 + i + 1;
-    if (args.targets) {
-      b.target.set(args.targets.subarray(r0, r0 + n));
-      b.logpTarget.set(s.logpTarget);
-      b.logqTarget.set(s.logqTarget);
-    }
+    const b = kernelBlock(input, s, r0);
     await deliver(args, b);
     if (!nextInput) break;
     r0 = nr0;
@@ -364,18 +293,4 @@ async function runKernel(base: OpenedSource, cand: OpenedSource, args: RunArgs):
     input = nextInput;
   }
   args.acc.notes.push(`Both sides are logits: per-token statistics from the fused kernel (${backendName ?? 'js'} backend), accumulated in float64; rounding noise below 0 is clamped to 0.`);
-}
-
-/** Names the first bad value of a row the kernel flagged. */
-function invalidRow(input: BatchInput, row: number, i: number, cols: number): DataError {
-  for (const [name, x] of [['base', input.p], ['candidate', input.q]] as const) {
-    let allNegInf = true;
-    for (let c = 0; c < cols; c++) {
-      const v = x[i * cols + c]!;
-      if (Number.isNaN(v) || v === Infinity) return new DataError(`invalid ${name}[${row}][${c}]: expected a finite logit (or -Infinity for a masked token), got ${showValue(v)}`);
-      if (v !== -Infinity) allNegInf = false;
-    }
-    if (allNegInf) return new DataError(`invalid ${name}[${row}]: all ${cols} logits are -Infinity, so it is no distribution`);
-  }
-  return new DataError(`row ${row}: the kernel refused it (no NaN or Infinity found; please report this)`);
 }

@@ -1,7 +1,7 @@
 import { DataError, showValue } from '../errors.js';
 import { KLD_WINDOW, decodeKldValue } from '../io/kld.js';
 import type { RowBlock } from './accumulator.js';
-import type { OpenedSource } from './sources.js';
+import type { RowSource as OpenedSource } from './types.js';
 
 /** Per-row results of the hot loops: forward, reverse, JS, TVD, argmax base, argmax candidate. */
 const ROW = new Float64Array(6);

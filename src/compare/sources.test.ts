@@ -23,7 +23,9 @@ describe('detectFormat', () => {
     assert.equal(detectFormat(w('d.bin', encodeSafetensors({ x: { data: new Float32Array(2), shape: [1, 2] } }))), 'safetensors');
     assert.equal(detectFormat(w('e.bin', 'abc'), 'npy'), 'npy');
     assert.throws(() => detectFormat(w('f.bin', 'ab')), /cannot tell the format/);
-    assert.throws(() => detectFormat('x.kld', 'gguf'), /invalid --format "gguf"/);
+    assert.throws(() => detectFormat('x.kld', 'parquet'), /invalid --format "parquet"/);
+    assert.equal(detectFormat('m.gguf'), 'gguf');
+    assert.equal(detectFormat(w('g.bin', 'GGUF\x03\0\0\0')), 'gguf');
     assert.throws(() => detectFormat(path.join(dir, 'missing.bin')), /cannot open file \(ENOENT\)/);
     rmSync(dir, { recursive: true, force: true });
   });

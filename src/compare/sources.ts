@@ -2,39 +2,123 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { DataError, UsageError } from '../errors.js';
 import { KldFile } from '../io/kld.js';
-import { openNpyRows, type FloatRowFile } from '../io/npyRows.js';
+import { openNpyRows } from '../io/npyRows.js';
 import { openSafetensorsRows } from '../io/safetensors.js';
+import { jsonlLines, parseTopkLine } from '../io/topkJsonl.js';
+import type { CompareFormat, FloatRows, OpenedSource, RowTokens, SideOptions, SourceCommon, SourceSpec } from './types.js';
 
-/** Input formats of `klscope compare`. */
-export type CompareFormat = 'kld' | 'npy' | 'safetensors' | 'jsonl';
+export type { CompareFormat, OpenedSource, SourceSpec } from './types.js';
 
-/** How to open one side again (also in a worker thread). */
-export interface SourceSpec {
-  path: string;
-  /** Name used in messages (the argument or the path). */
-  name: string;
-  format: Exclude<CompareFormat, 'jsonl'>;
-  /** Tensor name in a .safetensors file. */
-  tensor?: string;
+/**
+ * The formats compare reads: extensions, how the first bytes identify them, and how to open a
+ * side. A new file format of an existing kind (say float logits in another container) is one
+ * entry here. GGUF models are opened by the live pipeline (they need the text and its chunks).
+ */
+interface FormatEntry {
+  format: CompareFormat;
+  extensions: string[];
+  /** Recognises the first 8 bytes (fewer for a tiny file). */
+  magic(head: Uint8Array, text: string): boolean;
+  open?(spec: SourceSpec): OpenedSource;
+}
+
+const FORMATS: FormatEntry[] = [
+  {
+    format: 'kld',
+    extensions: ['.kld'],
+    magic: (_, text) => text === '_logits_',
+    open(spec) {
+      const kld = new KldFile(spec.path, spec.name);
+      const h = kld.header;
+      return {
+        spec,
+        kind: 'kld',
+        kld,
+        rows: h.rows,
+        cols: h.nVocab,
+        tokens: { nCtx: h.nCtx, targetOf: (r) => kld.targetOf(r), positionOf: (r) => kld.positionOf(r) },
+        describe: () => ({ path: spec.path, format: 'kld', rows: h.rows, vocab: h.nVocab, nCtx: h.nCtx, nChunk: h.nChunk }),
+        close: () => kld.close(),
+      };
+    },
+  },
+  { format: 'gguf', extensions: ['.gguf'], magic: (_, text) => text.startsWith('GGUF') },
+  { format: 'npy', extensions: ['.npy'], magic: (head, text) => head[0] === 0x93 && text.slice(1, 6) === 'NUMPY', open: (spec) => floatSource(spec) },
+  {
+    format: 'jsonl',
+    extensions: ['.jsonl', '.ndjson'],
+    magic: (_, text) => text.trimStart().startsWith('{'),
+    open(spec) {
+      let bytes = 0;
+      return {
+        spec,
+        kind: 'topk',
+        rows: NaN,
+        cols: 0,
+        async *positions() {
+          let lineNo = 0;
+          for await (const line of jsonlLines(spec.path, spec.name)) {
+            bytes += line.length;
+            yield parseTopkLine(line, spec.path, ++lineNo);
+          }
+        },
+        bytesRead: () => bytes,
+        describe: () => ({ path: spec.path, format: 'jsonl' }),
+        close: () => {},
+      };
+    },
+  },
+  // last: a safetensors file starts with a little-endian header length, no magic
+  { format: 'safetensors', extensions: ['.safetensors'], magic: (head) => head.length === 8, open: (spec) => floatSource(spec) },
+];
+
+const NAMES = FORMATS.map((f) => f.format);
+
+function floatSource(spec: SourceSpec): OpenedSource {
+  const floats = spec.format === 'npy' ? openNpyRows(spec.path, spec.name) : openSafetensorsRows(spec.path, { tensor: spec.tensor, name: spec.name });
+  return floatRowsSource(spec, floats, { close: () => floats.close() });
+}
+
+/**
+ * A 'float' source over any {@link FloatRows} (a file of logits, a live model): its JSON
+ * description is the path, format, shape and dtype plus `extra`.
+ *
+ * @example
+ * const src = floatRowsSource(spec, openNpyRows('c.npy', 'candidate'));
+ * src.describe(); // { path, format: 'npy', rows, vocab, dtype: 'f32' }
+ */
+export function floatRowsSource<F extends FloatRows>(
+  spec: SourceSpec,
+  floats: F,
+  o: { tokens?: RowTokens; extra?: () => Record<string, unknown>; close?: () => void } = {},
+): SourceCommon & { kind: 'float'; floats: F } {
+  return {
+    spec,
+    kind: 'float',
+    floats,
+    rows: floats.rows,
+    cols: floats.cols,
+    tokens: o.tokens,
+    describe: () => ({ path: spec.path, format: spec.format, rows: floats.rows, vocab: floats.cols, dtype: floats.dtype, ...o.extra?.() }),
+    close: o.close ?? (() => {}),
+  };
 }
 
 /**
  * Detects an input's format from its extension, falling back to its first bytes
- * ("_logits_" → kld, "\x93NUMPY" → npy, "{" → jsonl, else a safetensors length prefix).
+ * ("_logits_" → kld, "GGUF" → gguf, "\x93NUMPY" → npy, "{" → jsonl, else a safetensors length prefix).
  *
  * @example
  * detectFormat('base.kld'); // 'kld'
  */
 export function detectFormat(file: string, explicit?: string): CompareFormat {
   if (explicit && explicit !== 'auto') {
-    if (explicit === 'kld' || explicit === 'npy' || explicit === 'safetensors' || explicit === 'jsonl') return explicit;
-    throw new UsageError(`invalid --format ${JSON.stringify(explicit)}: expected auto, kld, npy, safetensors or jsonl`);
+    if ((NAMES as string[]).includes(explicit)) return explicit as CompareFormat;
+    throw new UsageError(`invalid --format ${JSON.stringify(explicit)}: expected auto, ${NAMES.slice(0, -1).join(', ')} or ${NAMES.at(-1)}`);
   }
   const ext = path.extname(file).toLowerCase();
-  if (ext === '.kld') return 'kld';
-  if (ext === '.npy') return 'npy';
-  if (ext === '.safetensors') return 'safetensors';
-  if (ext === '.jsonl' || ext === '.ndjson') return 'jsonl';
+  const byExt = FORMATS.find((f) => f.extensions.includes(ext));
+  if (byExt) return byExt.format;
   let fd: number;
   try {
     fd = openSync(file, 'r');
@@ -45,30 +129,32 @@ export function detectFormat(file: string, explicit?: string): CompareFormat {
   const n = readSync(fd, head, 0, 8, 0);
   closeSync(fd);
   const text = new TextDecoder('latin1').decode(head.subarray(0, n));
-  if (text === '_logits_') return 'kld';
-  if (head[0] === 0x93 && text.slice(1, 6) === 'NUMPY') return 'npy';
-  if (text.trimStart().startsWith('{')) return 'jsonl';
-  if (n === 8) return 'safetensors';
-  throw new DataError(`${file}: cannot tell the format (${n} bytes; use --format kld|npy|safetensors|jsonl)`);
+  const byMagic = FORMATS.find((f) => f.magic(head.subarray(0, n), text));
+  if (byMagic) return byMagic.format;
+  throw new DataError(`${file}: cannot tell the format (${n} bytes; use --format ${NAMES.join('|')})`);
 }
 
-/** One opened side: a .kld file (quantized log-probabilities) or a float logit array. */
-export type OpenedSource =
-  | { spec: SourceSpec; kind: 'kld'; kld: KldFile; rows: number; cols: number; close(): void }
-  | { spec: SourceSpec; kind: 'float'; floats: FloatRowFile; rows: number; cols: number; close(): void };
+/**
+ * One side's spec from what the caller gave (a path or `{ path, format, tensor }`) and the
+ * defaults for both sides.
+ *
+ * @example
+ * sideSpec({ path: 'b.safetensors', tensor: 'logits' }, 'base'); // { path, name: 'base', format: 'safetensors', tensor: 'logits' }
+ */
+export function sideSpec(side: string | SideOptions, name: string, defaults: { format?: string; tensor?: string } = {}): SourceSpec {
+  const o = typeof side === 'string' ? { path: side } : side;
+  return { path: o.path, name, format: detectFormat(o.path, o.format ?? defaults.format), tensor: o.tensor ?? defaults.tensor };
+}
 
 /**
- * Opens one side for random row access.
+ * Opens one side of a file format (every format but GGUF, which the live pipeline opens).
  *
  * @example
  * const s = openSource({ path: 'base.kld', name: 'base', format: 'kld' });
  * s.rows; // scored tokens
  */
 export function openSource(spec: SourceSpec): OpenedSource {
-  if (spec.format === 'kld') {
-    const kld = new KldFile(spec.path, spec.name);
-    return { spec, kind: 'kld', kld, rows: kld.header.rows, cols: kld.header.nVocab, close: () => kld.close() };
-  }
-  const floats = spec.format === 'npy' ? openNpyRows(spec.path, spec.name) : openSafetensorsRows(spec.path, { tensor: spec.tensor, name: spec.name });
-  return { spec, kind: 'float', floats, rows: floats.rows, cols: floats.cols, close: () => floats.close() };
+  const f = FORMATS.find((x) => x.format === spec.format);
+  if (!f?.open) throw new UsageError(`${spec.path}: a ${spec.format} input is opened with its text (klscope compare BASE.gguf CAND.gguf --text FILE)`);
+  return f.open(spec);
 }

@@ -1,60 +1,12 @@
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { DataError, showValue } from '../errors.js';
+import { DataError } from '../errors.js';
 import { relEntr } from '../divergence/relEntr.js';
+import type { TopkPosition } from '../io/topkJsonl.js';
 import { CompareAccumulator, type RowBlock } from './accumulator.js';
-import type { CompareOptions, CompareRun } from './engine.js';
 import { createRowBlock } from './rowStats.js';
+import type { CompareOptions, CompareRun, OpenedSource } from './types.js';
 
-/** One token position of a top-k logprob JSONL file (OpenAI-compatible APIs, vLLM, llama.cpp server). */
-export interface TopkPosition {
-  token: string;
-  logprob: number;
-  top: Array<{ token: string; logprob: number }>;
-}
-
-/**
- * Parses one JSONL line `{"token", "logprob", "top_logprobs": [{"token", "logprob"}, ...]}`
- * (`top_logprobs` may also be an object {token: logprob}). Errors name the file and line.
- *
- * @example
- * parseTopkLine('{"token":"a","logprob":-0.1,"top_logprobs":[{"token":"a","logprob":-0.1}]}', 'x.jsonl', 1);
- */
-export function parseTopkLine(line: string, name: string, lineNo: number): TopkPosition {
-  let j: Record<string, unknown>;
-  try {
-    j = JSON.parse(line) as Record<string, unknown>;
-  } catch (e) {
-    throw new DataError(`${name}: line ${lineNo} is not JSON (${(e as Error).message})`);
-  }
-  const lp = (v: unknown, what: string): number => {
-    if (typeof v !== 'number' || Number.isNaN(v) || v > 1e-6) {
-      throw new DataError(`${name}: line ${lineNo}: ${what} is ${typeof v === 'number' ? showValue(v) : JSON.stringify(v)}, expected a log-probability <= 0`);
-    }
-    return Math.min(v, 0);
-  };
-  if (typeof j.token !== 'string') throw new DataError(`${name}: line ${lineNo}: "token" is missing or not a string`);
-  const raw = j.top_logprobs;
-  let top: Array<{ token: string; logprob: number }>;
-  if (Array.isArray(raw)) {
-    top = raw.map((e, k) => {
-      const o = e as { token?: unknown; logprob?: unknown };
-      if (typeof o?.token !== 'string') throw new DataError(`${name}: line ${lineNo}: top_logprobs[${k}].token is missing or not a string`);
-      return { token: o.token, logprob: lp(o.logprob, `top_logprobs[${k}].logprob`) };
-    });
-  } else if (raw && typeof raw === 'object') {
-    top = Object.entries(raw as Record<string, unknown>).map(([t, v]) => ({ token: t, logprob: lp(v, `top_logprobs[${JSON.stringify(t)}]`) }));
-  } else throw new DataError(`${name}: line ${lineNo}: "top_logprobs" is missing (expected a list of {"token", "logprob"})`);
-  let mass = 0;
-  const seen = new Set<string>();
-  for (const t of top) {
-    if (seen.has(t.token)) throw new DataError(`${name}: line ${lineNo}: token ${JSON.stringify(t.token)} appears twice in top_logprobs`);
-    seen.add(t.token);
-    mass += Math.exp(t.logprob);
-  }
-  if (mass > 1 + 1e-4) throw new DataError(`${name}: line ${lineNo}: the top_logprobs probabilities sum to ${mass}, more than 1`);
-  return { token: j.token, logprob: lp(j.logprob, '"logprob"'), top };
-}
+export { parseTopkLine } from '../io/topkJsonl.js';
+export type { TopkPosition } from '../io/topkJsonl.js';
 
 /** The coarsened pair of one position: shared tokens plus one "rest" bucket on each side. */
 export interface CoarsenedPair {
@@ -128,25 +80,20 @@ export function coarsenedMeasures(c: CoarsenedPair): { forward: number; reverse:
   return { forward: Math.max(0, fwd), reverse: Math.max(0, rev), js: Math.min(Math.max(0, 0.5 * js), Math.LN2), tvd: Math.min(0.5 * tv, 1) };
 }
 
-async function* lines(path: string, name: string): AsyncGenerator<string> {
-  const stream = createReadStream(path);
-  const failed = new Promise<never>((_, reject) => stream.on('error', (e) => reject(new DataError(`${name}: cannot read file (${(e as NodeJS.ErrnoException).code ?? e.message})`))));
-  failed.catch(() => {});
-  const rl = createInterface({ input: stream, crlfDelay: Infinity });
-  const it = rl[Symbol.asyncIterator]();
-  while (true) {
-    const r = await Promise.race([it.next(), failed]);
-    if (r.done) return;
-    if (r.value.trim() !== '') yield r.value;
-  }
-}
-
 /**
- * Compares two top-k logprob JSONL files position by position with the coarsened estimator
+ * Compares two top-k streams (JSONL files) position by position with the coarsened estimator
  * ({@link coarsenTopk}): KL both ways, JS and TVD are lower bounds; perplexity and Δp use each
  * line's sampled token and its log-probability, which are exact.
+ *
+ * @example
+ * const run = await compareTopk(openSource(baseSpec), openSource(candSpec), {});
+ * run.result.kld.mean; // a lower bound on the mean KL(base‖candidate)
  */
-export async function compareTopkJsonl(opts: CompareOptions): Promise<CompareRun> {
+export async function compareTopk(
+  base: OpenedSource & { kind: 'topk' },
+  cand: OpenedSource & { kind: 'topk' },
+  opts: Pick<CompareOptions, 'relativeAccuracy' | 'retainLimit' | 'rowRange' | 'sink' | 'onProgress'>,
+): Promise<CompareRun> {
   // positions are line numbers of the whole file: bins of 256 keep the by-position table small
   const acc = new CompareAccumulator({ relativeAccuracy: opts.relativeAccuracy, retainLimit: opts.retainLimit, positionBinWidth: 256 });
   const ids = new Map<string, number>();
@@ -161,20 +108,16 @@ export async function compareTopkJsonl(opts: CompareOptions): Promise<CompareRun
     return v;
   };
   const [start, end] = opts.rowRange ?? [0, Number.MAX_SAFE_INTEGER];
-  const A = lines(opts.base, 'base');
-  const B = lines(opts.candidate, 'candidate');
+  const A = base.positions();
+  const B = cand.positions();
   const BLOCK = 4096;
   let block: RowBlock = createRowBlock(BLOCK, start);
   let k = 0;
   let t = 0;
-  let bytes = 0;
   const tokenText = (id: number) => texts[id];
   const flush = async () => {
     if (k === 0) return;
-    const b: RowBlock = {
-      ...block,
-      n: k,
-    };
+    const b: RowBlock = { ...block, n: k };
     acc.addBlock(b);
     if (opts.sink) await opts.sink.write(b, tokenText);
     block = createRowBlock(BLOCK, t);
@@ -188,17 +131,12 @@ export async function compareTopkJsonl(opts: CompareOptions): Promise<CompareRun
       }
       break;
     }
-    if (t >= end) {
+    if (t < start || t >= end) {
       t++;
       continue;
     }
-    if (t < start) {
-      t++;
-      continue;
-    }
-    bytes += ra.value.length + rb.value.length;
-    const a = parseTopkLine(ra.value, opts.base, t + 1);
-    const b = parseTopkLine(rb.value, opts.candidate, t + 1);
+    const a = ra.value;
+    const b = rb.value;
     if (a.token !== b.token) {
       throw new DataError(`token mismatch at position ${t} (line ${t + 1}): base has ${JSON.stringify(a.token)}, candidate has ${JSON.stringify(b.token)} (both must score the same text)`);
     }
@@ -224,10 +162,11 @@ export async function compareTopkJsonl(opts: CompareOptions): Promise<CompareRun
   }
   await flush();
   if (acc.count === 0) throw new DataError(`no token positions to compare${opts.rowRange ? ` in rows ${start}:${end}` : ''}`);
-  acc.inputs.push({ role: 'base', path: opts.base, format: 'jsonl', rowRange: [start, Math.min(end, t)] }, { role: 'candidate', path: opts.candidate, format: 'jsonl' });
+  acc.inputs.push({ ...base.describe(), role: 'base', rowRange: [start, Math.min(end, t)] }, { ...cand.describe(), role: 'candidate' });
   acc.estimator = 'topk-lower-bound';
   acc.notes.push(
     'Top-k JSONL input: each position is coarsened onto the tokens in both top-k lists plus one "rest" bucket, so KL(base‖candidate), KL(candidate‖base), JS and TVD are LOWER BOUNDS on the full values (data-processing inequality); perplexity and Δp use the sampled token\'s exact log-probability.',
   );
+  const bytes = base.bytesRead() + cand.bytesRead();
   return { accumulator: acc, result: acc.result(), rows: acc.count, elements: acc.count, bytes, vocab: 0, tokenText };
 }

@@ -3,7 +3,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { KlscopeError } from '../errors.js';
 import { fusedBlock, FusedScratch } from './rowStats.js';
-import { openSource, type SourceSpec } from './sources.js';
+import { openSource } from './sources.js';
+import type { RowSource, SourceSpec } from './types.js';
 
 interface Init {
   base: SourceSpec;
@@ -12,8 +13,9 @@ interface Init {
 }
 
 const init = workerData as Init;
-const base = openSource(init.base);
-const cand = openSource(init.cand);
+// the engine sends workers .kld and float file sides only
+const base = openSource(init.base) as RowSource;
+const cand = openSource(init.cand) as RowSource;
 const scratch = new FusedScratch(base, cand, init.blockRows);
 
 parentPort!.on('message', (m: { id: number; r0: number; n: number } | { close: true }) => {

@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync, renameSync, writeSync, unlinkSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync, unlinkSync } from 'node:fs';
 import { DataError } from '../errors.js';
 
 /**
@@ -298,6 +298,16 @@ export class KldWriter {
   private flush(): void {
     if (this.bufRows) writeSync(this.fd, this.buf, 0, this.bufRows * this.header.rowBytes);
     this.bufRows = 0;
+  }
+
+  /** Gives up: closes and removes the temporary file (the target is never created). */
+  abort(): void {
+    try {
+      closeSync(this.fd);
+    } catch {
+      // already closed
+    }
+    rmSync(this.tmp, { force: true });
   }
 
   /** Finishes the file; refuses (and removes the temporary file) when rows are missing. */

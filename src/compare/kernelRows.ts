@@ -1,0 +1,48 @@
+import { DataError, showValue } from '../errors.js';
+import type { BatchInput, BatchStats } from '../kernels/types.js';
+import type { RowBlock } from './accumulator.js';
+import { createRowBlock } from './rowStats.js';
+
+/**
+ * The per-token block of a logit pair the fused kernel ran on: KL both ways, JS, TVD, argmaxes
+ * and, with targets, their log-probabilities. Positions are `positionOf(row)` when given, else
+ * row + 1. A row the kernel flagged becomes a DataError naming its first bad value.
+ *
+ * @example
+ * const s = await batchStats(input);
+ * const block = kernelBlock(input, s, 0); // block.forward[k] = KL(base‖candidate) of row k
+ */
+export function kernelBlock(input: BatchInput, s: BatchStats, r0: number, positionOf?: (row: number) => number): RowBlock {
+  const n = input.rows;
+  for (let i = 0; i < n; i++) {
+    if (s.invalid[i]) throw invalidRow(input, r0 + i, i, input.cols);
+  }
+  const b = createRowBlock(n, r0);
+  b.forward.set(s.forward);
+  b.reverse.set(s.reverse);
+  b.js.set(s.jsDivergence);
+  b.tvd.set(s.tvd);
+  b.argmaxBase.set(s.argmaxP);
+  b.argmaxCand.set(s.argmaxQ);
+  for (let i = 0; i < n; i++) b.position[i] = positionOf ? positionOf(r0 + i) : r0 + i + 1;
+  if (input.targets) {
+    b.target.set(input.targets.subarray(0, n));
+    b.logpTarget.set(s.logpTarget);
+    b.logqTarget.set(s.logqTarget);
+  }
+  return b;
+}
+
+/** Names the first bad value of a row the kernel flagged. */
+function invalidRow(input: BatchInput, row: number, i: number, cols: number): DataError {
+  for (const [name, x] of [['base', input.p], ['candidate', input.q]] as const) {
+    let allNegInf = true;
+    for (let c = 0; c < cols; c++) {
+      const v = x[i * cols + c]!;
+      if (Number.isNaN(v) || v === Infinity) return new DataError(`invalid ${name}[${row}][${c}]: expected a finite logit (or -Infinity for a masked token), got ${showValue(v)}`);
+      if (v !== -Infinity) allNegInf = false;
+    }
+    if (allNegInf) return new DataError(`invalid ${name}[${row}]: all ${cols} logits are -Infinity, so it is no distribution`);
+  }
+  return new DataError(`row ${row}: the kernel refused it (no NaN or Infinity found; please report this)`);
+}

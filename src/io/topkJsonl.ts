@@ -1,0 +1,73 @@
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { DataError, showValue } from '../errors.js';
+
+/** One token position of a top-k logprob JSONL file (OpenAI-compatible APIs, vLLM, llama.cpp server). */
+export interface TopkPosition {
+  token: string;
+  logprob: number;
+  top: Array<{ token: string; logprob: number }>;
+}
+
+/**
+ * Parses one JSONL line `{"token", "logprob", "top_logprobs": [{"token", "logprob"}, ...]}`
+ * (`top_logprobs` may also be an object {token: logprob}). Errors name the file and line.
+ *
+ * @example
+ * parseTopkLine('{"token":"a","logprob":-0.1,"top_logprobs":[{"token":"a","logprob":-0.1}]}', 'x.jsonl', 1);
+ */
+export function parseTopkLine(line: string, name: string, lineNo: number): TopkPosition {
+  let j: Record<string, unknown>;
+  try {
+    j = JSON.parse(line) as Record<string, unknown>;
+  } catch (e) {
+    throw new DataError(`${name}: line ${lineNo} is not JSON (${(e as Error).message})`);
+  }
+  const lp = (v: unknown, what: string): number => {
+    if (typeof v !== 'number' || Number.isNaN(v) || v > 1e-6) {
+      throw new DataError(`${name}: line ${lineNo}: ${what} is ${typeof v === 'number' ? showValue(v) : JSON.stringify(v)}, expected a log-probability <= 0`);
+    }
+    return Math.min(v, 0);
+  };
+  if (typeof j.token !== 'string') throw new DataError(`${name}: line ${lineNo}: "token" is missing or not a string`);
+  const raw = j.top_logprobs;
+  let top: Array<{ token: string; logprob: number }>;
+  if (Array.isArray(raw)) {
+    top = raw.map((e, k) => {
+      const o = e as { token?: unknown; logprob?: unknown };
+      if (typeof o?.token !== 'string') throw new DataError(`${name}: line ${lineNo}: top_logprobs[${k}].token is missing or not a string`);
+      return { token: o.token, logprob: lp(o.logprob, `top_logprobs[${k}].logprob`) };
+    });
+  } else if (raw && typeof raw === 'object') {
+    top = Object.entries(raw as Record<string, unknown>).map(([t, v]) => ({ token: t, logprob: lp(v, `top_logprobs[${JSON.stringify(t)}]`) }));
+  } else throw new DataError(`${name}: line ${lineNo}: "top_logprobs" is missing (expected a list of {"token", "logprob"})`);
+  let mass = 0;
+  const seen = new Set<string>();
+  for (const t of top) {
+    if (seen.has(t.token)) throw new DataError(`${name}: line ${lineNo}: token ${JSON.stringify(t.token)} appears twice in top_logprobs`);
+    seen.add(t.token);
+    mass += Math.exp(t.logprob);
+  }
+  if (mass > 1 + 1e-4) throw new DataError(`${name}: line ${lineNo}: the top_logprobs probabilities sum to ${mass}, more than 1`);
+  return { token: j.token, logprob: lp(j.logprob, '"logprob"'), top };
+}
+
+/**
+ * The non-blank lines of a file, streamed; a read error becomes a DataError naming the file.
+ *
+ * @example
+ * for await (const line of jsonlLines('a.jsonl', 'base')) parseTopkLine(line, 'a.jsonl', 1);
+ */
+export async function* jsonlLines(path: string, name: string): AsyncGenerator<string> {
+  const stream = createReadStream(path);
+  const failed = new Promise<never>((_, reject) => stream.on('error', (e) => reject(new DataError(`${name}: cannot read file (${(e as NodeJS.ErrnoException).code ?? e.message})`))));
+  failed.catch(() => {});
+  const rl = createInterface({ input: stream, crlfDelay: Infinity });
+  const it = rl[Symbol.asyncIterator]();
+  while (true) {
+    const r = await Promise.race([it.next(), failed]);
+    if (r.done) return;
+    if (r.value.trim() !== '') yield r.value;
+  }
+}
+
