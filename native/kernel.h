@@ -636,49 +636,59 @@ static inline __attribute__((always_inline)) void phi_pair(vf x, vf& phiF, vf& p
   phiR = x2 * (E + O);
 }
 
-__attribute__((noinline)) static bool fast_kl_row(const float* a, const float* b, int n, int32_t target, RowResult& res) {
-  // pass 1: maxima and the first index of each, and every block's lane maxima: their weights
-  // are distinct elements' weights, so their sum is a lower bound of SA (SB). A NaN or infinity
-  // anywhere (masked logits, invalid rows) makes a sum of pass 2 non-finite: exact path.
-  static thread_local std::vector<vf> blk;
-  const int nB = (n + BLOCK - 1) / BLOCK;
-  if ((int)blk.size() < 2 * nB) blk.resize(2 * nB);
-  vf ma = splat(-kInf), mb = splat(-kInf);
-  vi ia = vi{}, ib = vi{};
-  vi lane;
-  for (int k = 0; k < W; k++) lane[k] = k;
-  for (int b0 = 0, j = 0; b0 < n; b0 += BLOCK, j++) {
-    const int b1 = b0 + BLOCK < n ? b0 + BLOCK : n;
-    vf bma = splat(-kInf), bmb = splat(-kInf);
-    KLK_LOOP(i, b0, b1, {
-      vf av = loadf(a, i, b1, -kInf, full);
-      vf bv = loadf(b, i, b1, -kInf, full);
-      ia = av > ma ? lane + i : ia;
-      ib = bv > mb ? lane + i : ib;
-      bma = vmax(bma, av);
-      bmb = vmax(bmb, bv);
-      ma = vmax(ma, av);
-      mb = vmax(mb, bv);
-    })
-    blk[2 * j] = bma;
-    blk[2 * j + 1] = bmb;
-  }
-  float mA = -kInf, mB = -kInf;
-  for (int k = 0; k < W; k++) { mA = ma[k] > mA ? ma[k] : mA; mB = mb[k] > mB ? mb[k] : mB; }
-  if (!(mA > -kInf && mA < kInf && mB > -kInf && mB < kInf)) return false;
-  int32_t argA = n, argB = n;
-  for (int k = 0; k < W; k++) {
-    if (ma[k] == mA && ia[k] < argA) argA = ia[k];
-    if (mb[k] == mB && ib[k] < argB) argB = ib[k];
-  }
+// The plain two-exp form for broad rows (no weight near SA, KL not tiny): with T = sum ea x,
+// KL(P||Q) = TA/SA - log rho, a difference of O(1) terms whose float32 error is about
+// u sqrt(sum p^2 (1 + |y|)^2): small when every p is small. Fewer operations than the phi form;
+// returns false when its estimate is not far below both KLs (the phi form runs then).
+static inline __attribute__((always_inline)) bool two_exp_pass(const float* a, const float* b, int n, float mA, float mB, double out[6]) {
   const vf mAv = splat(mA), mBv = splat(mB);
-  vf la = vf{}, lb = vf{};
-  for (int j = 0; j < nB; j++) {
-    la += vexp_neg(blk[2 * j] - mAv);
-    lb += vexp_neg(blk[2 * j + 1] - mBv);
+  vd sa = vd{}, sb = vd{}, ta = vd{}, tb = vd{}, ua = vd{}, ub = vd{}, xa = vd{}, xb = vd{};
+  vf fta = vf{}, ftb = vf{}, fua = vf{}, fub = vf{}, fxa = vf{}, fxb = vf{};
+  int cnt = 0;
+  KLK_LOOP(i, 0, n, {
+    vf ya = loadf(a, i, n, -kInf, full) - mAv;
+    vf yb = loadf(b, i, n, -kInf, full) - mBv;
+    vf ea = vexp_neg(ya), eb = vexp_neg(yb);
+    if (!full) {
+      ya = sel(ya == -kInf, vf{}, ya);
+      yb = sel(yb == -kInf, vf{}, yb);
+    }
+    vf x = ya - yb;
+    sa += cvtd(ea);
+    sb += cvtd(eb);
+    fta += ea * x;
+    ftb += eb * x;
+    fua += ea * ya;
+    fub += eb * yb;
+    vf ra = ea - ea * ya, rb = eb - eb * yb;
+    fxa += ra * ra;
+    fxb += rb * rb;
+    if (++cnt == 4) {
+      ta += cvtd(fta); tb += cvtd(ftb); ua += cvtd(fua); ub += cvtd(fub); xa += cvtd(fxa); xb += cvtd(fxb);
+      fta = ftb = fua = fub = fxa = fxb = vf{};
+      cnt = 0;
+    }
+  })
+  ta += cvtd(fta); tb += cvtd(ftb); ua += cvtd(fua); ub += cvtd(fub); xa += cvtd(fxa); xb += cvtd(fxb);
+  double SA = 0, SB = 0, TA = 0, TB = 0, UA = 0, UB = 0, XA = 0, XB = 0;
+  for (int k = 0; k < W; k++) {
+    SA += sa[k]; SB += sb[k]; TA += ta[k]; TB += tb[k]; UA += ua[k]; UB += ub[k]; XA += xa[k]; XB += xb[k];
   }
-  double SAlb = 0, SBlb = 0;
-  for (int k = 0; k < W; k++) { SAlb += la[k]; SBlb += lb[k]; }
+  if (!std::isfinite(SA + SB + TA + TB + UA + UB + XA + XB)) return false;
+  const double lSA = std::log(SA), lSB = std::log(SB);
+  const double fwd = TA / SA - lSA + lSB;
+  const double rev = -TB / SB - lSB + lSA;
+  const double err = kSigma * kExpErr * (std::sqrt(XA) / SA + std::sqrt(XB) / SB);
+  if (err > kFastRelBound * fwd || err > kFastRelBound * rev) return false;
+  out[0] = fwd; out[1] = rev; out[2] = SA; out[3] = SB; out[4] = UA; out[5] = UB;
+  return true;
+}
+
+// The compensated (phi) pass over a row pair with maxima mA, mB (see fast_kl_row); SAlb, SBlb
+// are lower bounds of SA, SB. Returns false when its error estimate is not small enough.
+static inline __attribute__((always_inline)) bool phi_pass(const float* a, const float* b, int n, float mA, float mB, double SAlb, double SBlb,
+                                                           double& SA, double& SB, double& UA, double& UB, double& fwd, double& rev) {
+  const vf mAv = splat(mA), mBv = splat(mB);
   // heavy: ya > log(kHeavy * SAlb) (at least -87, so that no weight below it is "heavy")
   const vf thrA = splat((float)std::log(kHeavy * SAlb)), thrB = splat((float)std::log(kHeavy * SBlb));
   // x = (a - b) - (mA - mB): the float64 difference of the maxima in two floats
@@ -758,18 +768,18 @@ __attribute__((noinline)) static bool fast_kl_row(const float* a, const float* b
   })
   sa += cvtd(fsa); sb += cvtd(fsb); f += cvtd(ff); r += cvtd(fr); ua += cvtd(fua); ub += cvtd(fub);
   xa += cvtd(fxa); xb += cvtd(fxb); fy += cvtd(ffy); ry += cvtd(fry);
-  double SA = 0, SB = 0, F = 0, R = 0, UA = 0, UB = 0, XA = 0, XB = 0, FY = 0, RY = 0;
+  double F = 0, R = 0, XA = 0, XB = 0, FY = 0, RY = 0;
+  SA = SB = UA = UB = 0;
   for (int k = 0; k < W; k++) {
     SA += sa[k]; SB += sb[k]; F += f[k]; R += r[k]; UA += ua[k]; UB += ub[k];
     XA += xa[k]; XB += xb[k]; FY += fy[k]; RY += ry[k];
   }
   if (!std::isfinite(SA + SB + F + R + UA + UB + XA + XB + FY + RY)) return false;
-  const double lSA = std::log(SA), lSB = std::log(SB);
   // phi(-log rho) = d - log1p(d), d = rho - 1; phi(log rho) = d' - log1p(d'), d' = 1/rho - 1
   const double d = (SB - SA) / SA, dr = (SA - SB) / SB;
   const double gF = d - std::log1p(d), gR = dr - std::log1p(dr);
-  double fwd = F / SA - gF;
-  double rev = R / SB - gR;
+  fwd = F / SA - gF;
+  rev = R / SB - gR;
   // error estimate: the terms' own (relative, deterministic bound) and |rho - 1| times that
   // of log rho (light weights, kSigma standard deviations)
   const double eLog = kSigma * kExpErr * (std::sqrt(XA) / SA + std::sqrt(XB) / SB);
@@ -777,6 +787,64 @@ __attribute__((noinline)) static bool fast_kl_row(const float* a, const float* b
   const double errR = kExpErr * (8 * R + RY) / SB + std::fabs(dr) * eLog;
   if (errF > kFastRelBound * fwd && errF > kFastAbsBound) return false;
   if (errR > kFastRelBound * rev && errR > kFastAbsBound) return false;
+  return true;
+}
+
+// A row whose weights sum (lower bound from pass 1) to at least this much is broad: no weight
+// exceeds 1/kBroad of SA, and the two-exp form is tried first.
+constexpr double kBroad = 8;
+
+__attribute__((noinline)) static bool fast_kl_row(const float* a, const float* b, int n, int32_t target, RowResult& res) {
+  // pass 1: maxima and the first index of each, and every block's lane maxima: their weights
+  // are distinct elements' weights, so their sum is a lower bound of SA (SB). A NaN or infinity
+  // anywhere (masked logits, invalid rows) makes a sum of pass 2 non-finite: exact path.
+  static thread_local std::vector<vf> blk;
+  const int nB = (n + BLOCK - 1) / BLOCK;
+  if ((int)blk.size() < 2 * nB) blk.resize(2 * nB);
+  vf ma = splat(-kInf), mb = splat(-kInf);
+  vi ia = vi{}, ib = vi{};
+  vi lane;
+  for (int k = 0; k < W; k++) lane[k] = k;
+  for (int b0 = 0, j = 0; b0 < n; b0 += BLOCK, j++) {
+    const int b1 = b0 + BLOCK < n ? b0 + BLOCK : n;
+    vf bma = splat(-kInf), bmb = splat(-kInf);
+    KLK_LOOP(i, b0, b1, {
+      vf av = loadf(a, i, b1, -kInf, full);
+      vf bv = loadf(b, i, b1, -kInf, full);
+      ia = av > ma ? lane + i : ia;
+      ib = bv > mb ? lane + i : ib;
+      bma = vmax(bma, av);
+      bmb = vmax(bmb, bv);
+      ma = vmax(ma, av);
+      mb = vmax(mb, bv);
+    })
+    blk[2 * j] = bma;
+    blk[2 * j + 1] = bmb;
+  }
+  float mA = -kInf, mB = -kInf;
+  for (int k = 0; k < W; k++) { mA = ma[k] > mA ? ma[k] : mA; mB = mb[k] > mB ? mb[k] : mB; }
+  if (!(mA > -kInf && mA < kInf && mB > -kInf && mB < kInf)) return false;
+  int32_t argA = n, argB = n;
+  for (int k = 0; k < W; k++) {
+    if (ma[k] == mA && ia[k] < argA) argA = ia[k];
+    if (mb[k] == mB && ib[k] < argB) argB = ib[k];
+  }
+  const vf mAv = splat(mA), mBv = splat(mB);
+  vf la = vf{}, lb = vf{};
+  for (int j = 0; j < nB; j++) {
+    la += vexp_neg(blk[2 * j] - mAv);
+    lb += vexp_neg(blk[2 * j + 1] - mBv);
+  }
+  double SAlb = 0, SBlb = 0;
+  for (int k = 0; k < W; k++) { SAlb += la[k]; SBlb += lb[k]; }
+  double SA = 0, SB = 0, UA = 0, UB = 0, fwd = 0, rev = 0;
+  double two[6];
+  if (SAlb >= kBroad && SBlb >= kBroad && two_exp_pass(a, b, n, mA, mB, two)) {
+    fwd = two[0]; rev = two[1]; SA = two[2]; SB = two[3]; UA = two[4]; UB = two[5];
+  } else if (!phi_pass(a, b, n, mA, mB, SAlb, SBlb, SA, SB, UA, UB, fwd, rev)) {
+    return false;
+  }
+  const double lSA = std::log(SA), lSB = std::log(SB);
   fwd = fwd < 0 ? 0 : fwd;
   rev = rev < 0 ? 0 : rev;
   double hp = lSA - UA / SA, hq = lSB - UB / SB;
