@@ -103,6 +103,8 @@ export function makeLogits(o: LogitOptions): { p: Float32Array | Float64Array; q
 
 /** A realistic regime of the benchmarks and the accuracy suite: LM-like rows, a candidate at a KL. */
 export interface LmRegime {
+  /** short id for command lines: lm-1e-3 */
+  id: string;
   name: string;
   /** the candidate's KL(P‖Q) per row, approximately */
   kl: number;
@@ -110,9 +112,9 @@ export interface LmRegime {
 
 /** The three candidate distances of the realistic regimes: a quantization, a fine-tune, a distinct model. */
 export const LM_REGIMES: readonly LmRegime[] = [
-  { name: 'lm kl≈1e-3', kl: 1e-3 },
-  { name: 'lm kl≈1e-2', kl: 1e-2 },
-  { name: 'lm kl≈1e-1', kl: 1e-1 },
+  { id: 'lm-1e-3', name: 'lm kl≈1e-3', kl: 1e-3 },
+  { id: 'lm-1e-2', name: 'lm kl≈1e-2', kl: 1e-2 },
+  { id: 'lm-1e-1', name: 'lm kl≈1e-1', kl: 1e-1 },
 ];
 
 /** Options of {@link makeLmLogits}. */
@@ -247,7 +249,7 @@ export function accuracyCases(opts: { float64?: boolean; large?: boolean } = {})
   if (opts.large ?? true) logits('V=256000', 1, 256000, 3, 0.5, 6);
   // the realistic regimes (LM-like peaked rows, candidates at KL 1e-3, 1e-2, 1e-1) and closer
   // ones (1e-4, 1e-6: quantization noise at the floor), in all three input kinds
-  for (const [k, reg] of [...LM_REGIMES, { name: 'lm kl≈1e-4', kl: 1e-4 }, { name: 'lm kl≈1e-6', kl: 1e-6 }].entries()) {
+  for (const [k, reg] of [...LM_REGIMES, { id: 'lm-1e-4', name: 'lm kl≈1e-4', kl: 1e-4 }, { id: 'lm-1e-6', name: 'lm kl≈1e-6', kl: 1e-6 }].entries()) {
     for (const cols of opts.large ?? true ? [32000, 128256] : [32000]) {
       const rows = cols > 32000 ? 2 : 6;
       const lm = makeLmLogits({ rows, cols, kl: reg.kl, seed: 40 + k });
