@@ -799,14 +799,15 @@ __attribute__((noinline)) static bool fast_kl_row(const float* a, const float* b
   // are distinct elements' weights, so their sum is a lower bound of SA (SB). A NaN or infinity
   // anywhere (masked logits, invalid rows) makes a sum of pass 2 non-finite: exact path.
   static thread_local std::vector<vf> blk;
-  const int nB = (n + BLOCK - 1) / BLOCK;
+  constexpr int LB = 512;  // block of the lower bound: ~n/32 distinct elements enter it
+  const int nB = (n + LB - 1) / LB;
   if ((int)blk.size() < 2 * nB) blk.resize(2 * nB);
   vf ma = splat(-kInf), mb = splat(-kInf);
   vi ia = vi{}, ib = vi{};
   vi lane;
   for (int k = 0; k < W; k++) lane[k] = k;
-  for (int b0 = 0, j = 0; b0 < n; b0 += BLOCK, j++) {
-    const int b1 = b0 + BLOCK < n ? b0 + BLOCK : n;
+  for (int b0 = 0, j = 0; b0 < n; b0 += LB, j++) {
+    const int b1 = b0 + LB < n ? b0 + LB : n;
     vf bma = splat(-kInf), bmb = splat(-kInf);
     KLK_LOOP(i, b0, b1, {
       vf av = loadf(a, i, b1, -kInf, full);
