@@ -76,14 +76,14 @@ describe('rowStats', () => {
         b.writeFloatLE(0, off + 4);
       });
       const at = h.dataOffset + 7 * h.rowBytes;
-      await rejects(wide, new RegExp(`candidate: row 7 \\(chunk 0, byte offset ${at}\\): scale is 0\\.0099.*expected at most 16/65535`));
+      await rejects(wide, new RegExp(`candidate \\(\\S*wide\\.kld\\): row 7 \\(chunk 0, byte offset ${at}\\): scale is 0\\.0099.*expected at most 16/65535`));
       const pos = corrupt('pos.kld', 7, (b, off) => {
         b.writeFloatLE(1e-4, off);
         b.writeFloatLE(0, off + 4);
       });
-      await rejects(pos, new RegExp(`candidate: row 7 \\(chunk 0, byte offset ${at}\\): decodes to log-probability 6\\.55.*expected <= 0 within one storage step`));
+      await rejects(pos, new RegExp(`candidate \\(\\S*pos\\.kld\\): row 7 \\(chunk 0, byte offset ${at}\\): decodes to log-probability 6\\.55.*expected <= 0 within one storage step`));
       // also when the .kld side is compared with logits
-      await rejects(pos, /candidate: row 7 .*expected <= 0/, fx.baseNpy);
+      await rejects(pos, /candidate \(\S*pos\.kld\): row 7 .*expected <= 0/, fx.baseNpy);
     });
 
     test('a window whose mass is not 1: every code 0 at min_log_prob −5', async () => {
@@ -94,8 +94,8 @@ describe('rowStats', () => {
       });
       const at = h.dataOffset + 13 * h.rowBytes;
       // 1001 · e^−5 = 6.74
-      await rejects(bad, new RegExp(`candidate: row 13 \\(chunk 1, byte offset ${at}\\): its probabilities in the window \\(log p > -16\\) sum to 6\\.74`));
-      await rejects(bad, /candidate: row 13 .*sum to 6\.74/, fx.baseNpy);
+      await rejects(bad, new RegExp(`candidate \\(\\S*mass\\.kld\\): row 13 \\(chunk 1, byte offset ${at}\\): its probabilities in the window \\(log p > -16\\) sum to 6\\.74`));
+      await rejects(bad, /candidate \(\S*mass\.kld\): row 13 .*sum to 6\.74/, fx.baseNpy);
     });
 
     test('scale 1e30: a one-line error naming the row, not a sketch failure', async () => {
@@ -104,7 +104,7 @@ describe('rowStats', () => {
           b.writeFloatLE(1e30, off);
           b.writeFloatLE(min, off + 4);
         });
-        await rejects(bad, /candidate: row 3 \(chunk 0, byte offset \d+\): scale is 1\.0+\d*e\+30, expected at most 16\/65535/);
+        await rejects(bad, /candidate \(\S*huge\S*\.kld\): row 3 \(chunk 0, byte offset \d+\): scale is 1\.0+\d*e\+30, expected at most 16\/65535/);
       }
     });
 
@@ -113,7 +113,7 @@ describe('rowStats', () => {
       b.writeFloatLE(0, h.dataOffset + 4 * h.rowBytes + 4);
       const p = path.join(dir, 'badbase.kld');
       writeFileSync(p, b);
-      await rejects(fx.cand, /base: row 4 .*expected <= 0/, p);
+      await rejects(fx.cand, /base \(\S*badbase\.kld\): row 4 .*expected <= 0/, p);
       rmSync(dir, { recursive: true, force: true });
     });
   });

@@ -73,7 +73,8 @@ function whereRow(src: OpenedSource, row: number): string {
   if (src.kind === 'kld') {
     const h = src.kld.header;
     const chunk = Math.floor(row / h.rowsPerChunk);
-    return `${src.spec.name}: row ${row} (chunk ${chunk}, byte offset ${h.dataOffset + row * h.rowBytes})`;
+    const file = src.spec.path !== src.spec.name ? `${src.spec.name} (${src.spec.path})` : src.spec.name;
+    return `${file}: row ${row} (chunk ${chunk}, byte offset ${h.dataOffset + row * h.rowBytes})`;
   }
   return `${src.spec.name}: row ${row}`;
 }
