@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { makeLogits } from './accuracy.js';
+import { makeLmLogits, makeLogits } from './accuracy.js';
 import { referenceBatchStats } from './reference.js';
 import { WASM_KERNEL_PATH } from './wasmBackend.js';
 
@@ -89,4 +89,24 @@ test('wasm rowKl: argmax takes the first of tied maxima', () => {
   assert.equal(took, 1);
   assert.equal(res[10], 13);
   assert.equal(res[11], 5);
+});
+
+test('wasm rowKl keeps LM-like peaked rows at KL ≈ 1e-3 and 1e-2 on the fast path, to the accuracy rule', () => {
+  const ex = instance();
+  const cols = 32001;
+  for (const kl of [1e-3, 1e-2]) {
+    const { p, q } = makeLmLogits({ rows: 3, cols, kl, seed: 9 });
+    for (let r = 0; r < 3; r++) {
+      const a = p.subarray(r * cols, (r + 1) * cols);
+      const b = q.subarray(r * cols, (r + 1) * cols);
+      const { took, res } = callRowKl(ex, a, b, 5);
+      assert.equal(took, 1, `kl ${kl} row ${r}`);
+      const ref = referenceBatchStats({ p: a, q: b, rows: 1, cols, from: 'logits', targets: new Int32Array([5]) });
+      const want = [ref.forward[0]!, ref.reverse[0]!, ref.entropyP[0]!, ref.entropyQ[0]!, ref.crossEntropyPQ[0]!, ref.crossEntropyQP[0]!, NaN, NaN, ref.logpTarget[0]!, ref.logqTarget[0]!];
+      for (const k of [0, 1, 2, 3, 4, 5, 8, 9]) {
+        const err = Math.abs(res[k]! - want[k]!);
+        assert.ok(Math.abs(want[k]!) >= 1e-4 ? err <= 1e-5 * Math.abs(want[k]!) : err <= 1e-9, `kl ${kl} row ${r} field ${k}: ${res[k]} vs ${want[k]}`);
+      }
+    }
+  }
 });
