@@ -433,20 +433,28 @@ export function row(pp: usize, qp: usize, n: i32, kind: i32, normalize: i32, tol
 }
 
 // ---------------------------------------------------------------------------------------------
-// Fast path for measures = 'kl' on logit rows: two exps per element, no stores (see
-// native/kernel.h, fast_kl_row, for the derivation). With ya = a - mA, yb = b - mB, x = ya - yb:
-//   KL(P||Q) = TA/SA - log SA + log SB, KL(Q||P) = -TB/SB - log SB + log SA, H(P) = log SA - UA/SA
-// with SA = sum e^ya, TA = sum e^ya x, UA = sum e^ya ya. The columns of the two maxima (e = 1)
-// are summed apart in float64, so SA - 1 keeps its digits and H of a peaked row stays exact.
-// Returns 0 (and the host runs `row`) when a row has a non-finite value or when the error
-// estimate is not far below KL (near-equal rows): there the exact phi form is needed.
+// Fast path for measures = 'kl' on logit rows: the compensated (phi) form of native/kernel.h,
+// fast_kl_row, which has the derivation. With ya = a - mA, yb = b - mB, x = ya - yb, weights
+// ea = e^ya, eb = e^yb, SA = sum ea, SB = sum eb, rho = SB/SA:
+//   KL(P||Q) = F/SA - phi(-log rho), F = sum ea phi(x);  KL(Q||P) = R/SB - phi(log rho), R = sum eb phi(-x)
+//   H(P) = log SA - UA/SA, UA = sum ea ya
+// Every term of F and R is non-negative; x is formed exactly near 0 (two-sum); the weights
+// above SA/1024 (SA bounded below by the blocks' lane maxima of pass 1) are computed in float64,
+// so the error of log rho stays small on peaked rows. Returns 0 (and the host runs `row`) when
+// a row has a non-finite value or when the error estimate is not far below a KL.
 
 const KFAST = memory.data<f32>([-87, 1.4426950408889634, 12582912, 0.693359375, -2.12194440e-4, 0.008312526158988476, 0.04189016669988632, 0.16667114198207855, 0.499992311000824, 0, 1, 0, 127, 0.6931471805599453]);
 const KIDX = memory.data<i32>([0, 1, 2, 3, 4, 127]);
+// phi series: even part 1/8!, 1/6!, 1/4!, 1/2; odd part 1/9!, 1/7!, 1/5!, 1/3!; the 0.5 bound
+const KPHI = memory.data<f32>([1.0 / 40320, 1.0 / 720, 1.0 / 24, 0.5, 1.0 / 362880, 1.0 / 5040, 1.0 / 120, 1.0 / 6, 0.5]);
 
 // @ts-ignore: decorator
 @inline function kf(i: i32): v128 {
   return v128.load32_splat(KFAST + (<usize>i << 2));
+}
+// @ts-ignore: decorator
+@inline function kp(i: i32): v128 {
+  return v128.load32_splat(KPHI + (<usize>i << 2));
 }
 
 /** e^y for y <= 0 (NaN stays NaN); below -87 about 1e-38 instead of 0, invisible in the sums. */
@@ -478,39 +486,257 @@ const KIDX = memory.data<i32>([0, 1, 2, 3, 4, 127]);
   return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
 }
 
+// Results of twoExp for rowKl.
+let gSA: f64 = 0, gSB: f64 = 0, gUA: f64 = 0, gUB: f64 = 0, gF: f64 = 0, gR: f64 = 0;
+
 /**
- * The 'kl' fast path over one logit row pair (float32, `n` values, padded to a multiple of 4;
- * the padding is overwritten during the call and reset to -Infinity). Writes the 13 results
- * at `out` like `row` and returns 1, or returns 0 when the caller must run `row` instead.
+ * The plain two-exp form for broad rows (every weight far below SA): KL(P||Q) = TA/SA - log rho
+ * with TA = sum ea x, fewer operations than the phi form. Its float32 error, about
+ * u sqrt(sum p^2 (1 + |y|)^2), is small when every p is; returns 0 when the estimate is not far
+ * below both KLs (the phi form runs then). The padding must hold mA - 200, mB - 200.
  */
-export function rowKl(pp: usize, qp: usize, n: i32, target: i32, out: usize): i32 {
+function twoExp(pp: usize, qp: usize, n4: i32, mA: f32, mB: f32): i32 {
+  const mAv = splat(mA);
+  const mBv = splat(mB);
+  const zero = kc(0);
+  let sa = zero, sb = zero, ta = zero, tb = zero, ua = zero, ub = zero, ra2 = zero, rb2 = zero;
+  let dsa = zero, dsb = zero, dta = zero, dtb = zero, dua = zero, dub = zero, dra = zero, drb = zero;
+  let cnt = 0;
+  for (let i = 0; i < n4; i += 4) {
+    const ya = sub(v128.load(pp + (<usize>i << 2)), mAv);
+    const yb = sub(v128.load(qp + (<usize>i << 2)), mBv);
+    const ea = vexpNeg(ya);
+    const eb = vexpNeg(yb);
+    const x = sub(ya, yb);
+    sa = add(sa, ea);
+    sb = add(sb, eb);
+    ta = add(ta, mul(ea, x));
+    tb = add(tb, mul(eb, x));
+    const eya = mul(ea, ya);
+    const eyb = mul(eb, yb);
+    ua = add(ua, eya);
+    ub = add(ub, eyb);
+    const ra = sub(ea, eya);
+    const rb = sub(eb, eyb);
+    ra2 = add(ra2, mul(ra, ra));
+    rb2 = add(rb2, mul(rb, rb));
+    if (++cnt == 8) {
+      dsa = f64x2.add(dsa, hsum2(sa));
+      dsb = f64x2.add(dsb, hsum2(sb));
+      dta = f64x2.add(dta, hsum2(ta));
+      dtb = f64x2.add(dtb, hsum2(tb));
+      dua = f64x2.add(dua, hsum2(ua));
+      dub = f64x2.add(dub, hsum2(ub));
+      dra = f64x2.add(dra, hsum2(ra2));
+      drb = f64x2.add(drb, hsum2(rb2));
+      sa = sb = ta = tb = ua = ub = ra2 = rb2 = zero;
+      cnt = 0;
+    }
+  }
+  dsa = f64x2.add(dsa, hsum2(sa));
+  dsb = f64x2.add(dsb, hsum2(sb));
+  dta = f64x2.add(dta, hsum2(ta));
+  dtb = f64x2.add(dtb, hsum2(tb));
+  dua = f64x2.add(dua, hsum2(ua));
+  dub = f64x2.add(dub, hsum2(ub));
+  dra = f64x2.add(dra, hsum2(ra2));
+  drb = f64x2.add(drb, hsum2(rb2));
+  const SA = f64sum(dsa);
+  const SB = f64sum(dsb);
+  const lSA = Math.log(SA);
+  const lSB = Math.log(SB);
+  const fwd = f64sum(dta) / SA - lSA + lSB;
+  const rev = -f64sum(dtb) / SB - lSB + lSA;
+  const UA = f64sum(dua);
+  const UB = f64sum(dub);
+  if (!isFinite(fwd + rev + UA + UB)) return 0;
+  const err = 8 * 6e-8 * (Math.sqrt(f64sum(dra)) / SA + Math.sqrt(f64sum(drb)) / SB);
+  if (err > 5e-6 * fwd || err > 5e-6 * rev) return 0;
+  gSA = SA;
+  gSB = SB;
+  gUA = UA;
+  gUB = UB;
+  gF = fwd;
+  gR = rev;
+  return 1;
+}
+
+/**
+ * The compensated (phi) form over a row pair with maxima mA, mB and lower bounds LA, LB of SA,
+ * SB (see rowKl); results in gSA.. gR. Returns 0 when its error estimate is not small enough.
+ * The padding must hold mA - 200, mB - 200.
+ */
+function phiForm(pp: usize, qp: usize, n4: i32, mA: f32, mB: f32, LA: f64, LB: f64): i32 {
+  const mAv = splat(mA);
+  const mBv = splat(mB);
+  const thrA = splat(<f32>Math.log(LA / 1024));
+  const thrB = splat(<f32>Math.log(LB / 1024));
+  // x = (a - b) - (mA - mB), with mA - mB (exact in float64) split in two floats
+  const cD = <f64>mA - <f64>mB;
+  const cHs = <f32>cD;
+  const cH = splat(cHs);
+  const cL = splat(<f32>(cD - <f64>cHs));
+  const zero = kc(0);
+  let sa = zero, sb = zero, f = zero, r = zero, ua = zero, ub = zero, fy = zero, ry = zero, xa = zero, xb = zero;
+  let dsa = zero, dsb = zero, df = zero, dr = zero, dua = zero, dub = zero, dfy = zero, dry = zero, dxa = zero, dxb = zero;
+  // the heavy weights, in float64
+  let hSA: f64 = 0, hSB: f64 = 0, hF: f64 = 0, hR: f64 = 0, hUA: f64 = 0, hUB: f64 = 0;
+  let cnt = 0;
+  for (let i = 0; i < n4; i += 4) {
+    const av = v128.load(pp + (<usize>i << 2));
+    const bv = v128.load(qp + (<usize>i << 2));
+    const ya = sub(av, mAv);
+    const yb = sub(bv, mBv);
+    if (v128.any_true(v128.or(f32x4.gt(ya, thrA), f32x4.gt(yb, thrB)))) {
+      for (let k = 0; k < 4; k++) {
+        const yad = <f64>load<f32>(pp + (<usize>(i + k) << 2)) - <f64>mA;
+        const ybd = <f64>load<f32>(qp + (<usize>(i + k) << 2)) - <f64>mB;
+        const ead = Math.exp(yad);
+        const ebd = Math.exp(ybd);
+        const xd = yad - ybd;
+        hSA += ead;
+        hSB += ebd;
+        // ea phi(x) = ea x - ea + eb: float64 cancellation leaves ~1e-16 ea
+        hF += (ead * xd - ead) + ebd;
+        hR += (ead - ebd * xd) - ebd;
+        hUA += ead * yad;
+        hUB += ebd * ybd;
+      }
+      continue;
+    }
+    const ea = vexpNeg(ya);
+    const eb = vexpNeg(yb);
+    // two-sum: s + e = av - bv exactly; x = (s - cH) + (e - cL), exact where x is small
+    const s = sub(av, bv);
+    const bb = sub(s, av);
+    const e = add(sub(av, sub(s, bb)), sub(f32x4.neg(bv), bb));
+    const x = add(sub(s, cH), sub(e, cL));
+    const x2 = mul(x, x);
+    let E = fma(kp(0), x2, kp(1));
+    E = fma(E, x2, kp(2));
+    E = fma(E, x2, kp(3));
+    let O = fma(kp(4), x2, kp(5));
+    O = fma(O, x2, kp(6));
+    O = fma(O, x2, kp(7));
+    O = mul(O, x);
+    const small = f32x4.lt(vabs(x), kp(8));
+    const phiF = mul(x2, sub(E, O));
+    const phiR = mul(x2, add(E, O));
+    // away from x = 0 the three parts of ea phi(x) = ea x - ea + eb do not cancel badly
+    const tf = sel(small, mul(ea, phiF), add(sub(mul(ea, x), ea), eb));
+    const tr = sel(small, mul(eb, phiR), sub(sub(ea, mul(eb, x)), eb));
+    sa = add(sa, ea);
+    sb = add(sb, eb);
+    f = add(f, tf);
+    r = add(r, tr);
+    const eya = mul(ea, ya);
+    const eyb = mul(eb, yb);
+    ua = add(ua, eya);
+    ub = add(ub, eyb);
+    // error scales: the terms' weight error u |y| (a bound), and e (1 + |y|) of each weight
+    fy = add(fy, mul(tf, vabs(ya)));
+    ry = add(ry, mul(tr, vabs(yb)));
+    const ra = sub(ea, eya);
+    const rb = sub(eb, eyb);
+    xa = add(xa, mul(ra, ra));
+    xb = add(xb, mul(rb, rb));
+    if (++cnt == 8) {
+      dsa = f64x2.add(dsa, hsum2(sa));
+      dsb = f64x2.add(dsb, hsum2(sb));
+      df = f64x2.add(df, hsum2(f));
+      dr = f64x2.add(dr, hsum2(r));
+      dua = f64x2.add(dua, hsum2(ua));
+      dub = f64x2.add(dub, hsum2(ub));
+      dfy = f64x2.add(dfy, hsum2(fy));
+      dry = f64x2.add(dry, hsum2(ry));
+      dxa = f64x2.add(dxa, hsum2(xa));
+      dxb = f64x2.add(dxb, hsum2(xb));
+      sa = sb = f = r = ua = ub = fy = ry = xa = xb = zero;
+      cnt = 0;
+    }
+  }
+  dsa = f64x2.add(dsa, hsum2(sa));
+  dsb = f64x2.add(dsb, hsum2(sb));
+  df = f64x2.add(df, hsum2(f));
+  dr = f64x2.add(dr, hsum2(r));
+  dua = f64x2.add(dua, hsum2(ua));
+  dub = f64x2.add(dub, hsum2(ub));
+  dfy = f64x2.add(dfy, hsum2(fy));
+  dry = f64x2.add(dry, hsum2(ry));
+  dxa = f64x2.add(dxa, hsum2(xa));
+  dxb = f64x2.add(dxb, hsum2(xb));
+  const SA = f64sum(dsa) + hSA;
+  const SB = f64sum(dsb) + hSB;
+  const F = f64sum(df) + hF;
+  const R = f64sum(dr) + hR;
+  const UA = f64sum(dua) + hUA;
+  const UB = f64sum(dub) + hUB;
+  const FY = f64sum(dfy);
+  const RY = f64sum(dry);
+  const XA = f64sum(dxa);
+  const XB = f64sum(dxb);
+  if (!isFinite(SA + SB + F + R + UA + UB + FY + RY + XA + XB)) return 0;
+  // phi(-log rho) = d - log1p(d), d = rho - 1; phi(log rho) = d' - log1p(d'), d' = 1/rho - 1
+  const d = (SB - SA) / SA;
+  const dq = (SA - SB) / SB;
+  const fwd = F / SA - (d - Math.log1p(d));
+  const rev = R / SB - (dq - Math.log1p(dq));
+  // error estimate (see native/kernel.h): the terms' own, and |rho - 1| times that of log rho
+  const eLog = 8 * 6e-8 * (Math.sqrt(XA) / SA + Math.sqrt(XB) / SB);
+  const errF = 6e-8 * (8 * F + FY) / SA + Math.abs(d) * eLog;
+  const errR = 6e-8 * (8 * R + RY) / SB + Math.abs(dq) * eLog;
+  if (errF > 5e-6 * fwd && errF > 2e-10) return 0;
+  if (errR > 5e-6 * rev && errR > 2e-10) return 0;
+  gSA = SA;
+  gSB = SB;
+  gUA = UA;
+  gUB = UB;
+  gF = fwd;
+  gR = rev;
+  return 1;
+}
+
+/**
+ * The 'kl' fast path over one logit row pair (float32, `n` values, padded to a multiple of 4
+ * with -Infinity; the padding is overwritten during the call and reset). Writes the 13 results
+ * at `out` like `row` and returns 1, or returns 0 when the caller must run `row` instead.
+ * `scratch` holds 32 bytes per 256 values.
+ */
+export function rowKl(pp: usize, qp: usize, n: i32, target: i32, out: usize, scratch: usize): i32 {
   const n4 = (n + 3) & ~3;
   if (n < 1) return 0;
-  // padding: a copy of element 0 for pass 1 (max and first index unchanged)
-  const a0 = load<f32>(pp);
-  const b0 = load<f32>(qp);
-  for (let i = n; i < n4; i++) {
-    store<f32>(pp + (<usize>i << 2), a0);
-    store<f32>(qp + (<usize>i << 2), b0);
-  }
-  // pass 1: maxima and the first index of each (per lane, strict >, then the smallest index)
+  // pass 1: maxima, the first index of each (per lane, strict >, then the smallest index),
+  // and the lane maxima of each 256-element block (distinct elements: the sum of their weights
+  // is a lower bound of SA, SB), stored at `scratch`
   let ma = kc(31);
   let mb = kc(31);
   let ia = kc(0);
   let ib = kc(0);
   let iv = v128.load(KIDX);
   const four = v128.load32_splat(KIDX + 16);
-  for (let i = 0; i < n4; i += 4) {
-    const av = v128.load(pp + (<usize>i << 2));
-    const bv = v128.load(qp + (<usize>i << 2));
-    ia = v128.bitselect(iv, ia, f32x4.gt(av, ma));
-    ib = v128.bitselect(iv, ib, f32x4.gt(bv, mb));
-    ma = f32x4.pmax(ma, av);
-    mb = f32x4.pmax(mb, bv);
-    iv = i32x4.add(iv, four);
+  let nb = 0;
+  for (let b0 = 0; b0 < n4; b0 += 256) {
+    const b1 = b0 + 256 < n4 ? b0 + 256 : n4;
+    let bma = kc(31);
+    let bmb = kc(31);
+    for (let i = b0; i < b1; i += 4) {
+      const av = v128.load(pp + (<usize>i << 2));
+      const bv = v128.load(qp + (<usize>i << 2));
+      ia = v128.bitselect(iv, ia, f32x4.gt(av, ma));
+      ib = v128.bitselect(iv, ib, f32x4.gt(bv, mb));
+      ma = f32x4.pmax(ma, av);
+      mb = f32x4.pmax(mb, bv);
+      bma = f32x4.pmax(bma, av);
+      bmb = f32x4.pmax(bmb, bv);
+      iv = i32x4.add(iv, four);
+    }
+    store<v128>(scratch + (<usize>nb << 5), bma);
+    store<v128>(scratch + (<usize>nb << 5), bmb, 16);
+    nb++;
   }
   const mA = max(max(f32x4.extract_lane(ma, 0), f32x4.extract_lane(ma, 1)), max(f32x4.extract_lane(ma, 2), f32x4.extract_lane(ma, 3)));
   const mB = max(max(f32x4.extract_lane(mb, 0), f32x4.extract_lane(mb, 1)), max(f32x4.extract_lane(mb, 2), f32x4.extract_lane(mb, 3)));
+  if (!(isFinite(mA) && isFinite(mB))) return 0;
   let argA = n4;
   let argB = n4;
   for (let k = 0; k < 4; k++) {
@@ -524,147 +750,52 @@ export function rowKl(pp: usize, qp: usize, n: i32, target: i32, out: usize): i3
     if (load<f32>(out + 32 + (<usize>k << 2)) == mA && la < argA) argA = la;
     if (load<f32>(out + 48 + (<usize>k << 2)) == mB && lb < argB) argB = lb;
   }
-  // padding for pass 2: far below the max, so e = 1e-38 and x = 0
+  // padding for pass 2: far below the max, so e ~ 1e-38 and x = 0
   for (let i = n; i < n4; i++) {
     store<f32>(pp + (<usize>i << 2), mA - 200);
     store<f32>(qp + (<usize>i << 2), mB - 200);
   }
-  // The two maxima's columns are taken out of the vector loop the same way and added in
-  // float64 below: their e = 1 (y = 0) would otherwise sit in a float lane beside the small
-  // terms, and H(P) = log SA - UA/SA of a peaked row needs SA - 1 to keep its digits.
-  const a1 = load<f32>(pp + (<usize>argA << 2));
-  const b1 = load<f32>(qp + (<usize>argA << 2));
-  const a2 = load<f32>(pp + (<usize>argB << 2));
-  const b2 = load<f32>(qp + (<usize>argB << 2));
-  store<f32>(pp + (<usize>argA << 2), mA - 200);
-  store<f32>(qp + (<usize>argA << 2), mB - 200);
-  store<f32>(pp + (<usize>argB << 2), mA - 200);
-  store<f32>(qp + (<usize>argB << 2), mB - 200);
   const mAv = splat(mA);
   const mBv = splat(mB);
-  const zero = kc(0);
-  let sa = zero, sb = zero, ta = zero, tb = zero, ua = zero, ub = zero;
-  let dsa = zero, dsb = zero, dta = zero, dtb = zero, dua = zero, dub = zero;
-  let ra2 = zero, rb2 = zero, dra = zero, drb = zero;
-  let cnt = 0;
-  // two vectors per iteration (the constants of the exps are loaded once for four exps);
-  // e (1 - y) = e (1 + |y|) is each weight's error scale, squared into the estimate below
-  const n8 = n4 & ~7;
-  let i = 0;
-  for (; i < n8; i += 8) {
-    const ya0 = sub(v128.load(pp + (<usize>(i + 0) << 2)), mAv);
-    const yb0 = sub(v128.load(qp + (<usize>(i + 0) << 2)), mBv);
-    const ea0 = vexpNeg(ya0);
-    const eb0 = vexpNeg(yb0);
-    const x0 = sub(ya0, yb0);
-    sa = add(sa, ea0);
-    sb = add(sb, eb0);
-    ta = add(ta, mul(ea0, x0));
-    tb = add(tb, mul(eb0, x0));
-    const eya0 = mul(ea0, ya0);
-    const eyb0 = mul(eb0, yb0);
-    ua = add(ua, eya0);
-    ub = add(ub, eyb0);
-    const ra0 = sub(ea0, eya0);
-    const rb0 = sub(eb0, eyb0);
-    ra2 = add(ra2, mul(ra0, ra0));
-    rb2 = add(rb2, mul(rb0, rb0));
-    const ya4 = sub(v128.load(pp + (<usize>(i + 4) << 2)), mAv);
-    const yb4 = sub(v128.load(qp + (<usize>(i + 4) << 2)), mBv);
-    const ea4 = vexpNeg(ya4);
-    const eb4 = vexpNeg(yb4);
-    const x4 = sub(ya4, yb4);
-    sa = add(sa, ea4);
-    sb = add(sb, eb4);
-    ta = add(ta, mul(ea4, x4));
-    tb = add(tb, mul(eb4, x4));
-    const eya4 = mul(ea4, ya4);
-    const eyb4 = mul(eb4, yb4);
-    ua = add(ua, eya4);
-    ub = add(ub, eyb4);
-    const ra4 = sub(ea4, eya4);
-    const rb4 = sub(eb4, eyb4);
-    ra2 = add(ra2, mul(ra4, ra4));
-    rb2 = add(rb2, mul(rb4, rb4));
-    if (++cnt == 8) {
-      dra = f64x2.add(dra, hsum2(ra2));
-      drb = f64x2.add(drb, hsum2(rb2));
-      dsa = f64x2.add(dsa, hsum2(sa));
-      dsb = f64x2.add(dsb, hsum2(sb));
-      dta = f64x2.add(dta, hsum2(ta));
-      dtb = f64x2.add(dtb, hsum2(tb));
-      dua = f64x2.add(dua, hsum2(ua));
-      dub = f64x2.add(dub, hsum2(ub));
-      sa = sb = ta = tb = ua = ub = ra2 = rb2 = zero;
-      cnt = 0;
+  let la = kc(0);
+  let lb = kc(0);
+  for (let j = 0; j < nb; j++) {
+    la = add(la, vexpNeg(sub(v128.load(scratch + (<usize>j << 5)), mAv)));
+    lb = add(lb, vexpNeg(sub(v128.load(scratch + (<usize>j << 5), 16), mBv)));
+  }
+  const LA = f64sum(hsum2(la));
+  const LB = f64sum(hsum2(lb));
+  // broad rows (weights sum to 8 or more, by the lower bound): the two-exp form first
+  let SA: f64 = 0, SB: f64 = 0, UA: f64 = 0, UB: f64 = 0, fwd: f64 = 0, rev: f64 = 0;
+  if (LA >= 8 && LB >= 8 && twoExp(pp, qp, n4, mA, mB)) {
+    SA = gSA;
+    SB = gSB;
+    UA = gUA;
+    UB = gUB;
+    fwd = gF;
+    rev = gR;
+  } else if (phiForm(pp, qp, n4, mA, mB, LA, LB)) {
+    SA = gSA;
+    SB = gSB;
+    UA = gUA;
+    UB = gUB;
+    fwd = gF;
+    rev = gR;
+  } else {
+    for (let i = n; i < n4; i++) {
+      store<f32>(pp + (<usize>i << 2), -INF);
+      store<f32>(qp + (<usize>i << 2), -INF);
     }
+    return 0;
   }
-  if (i < n4) {
-    const ya0 = sub(v128.load(pp + (<usize>(i + 0) << 2)), mAv);
-    const yb0 = sub(v128.load(qp + (<usize>(i + 0) << 2)), mBv);
-    const ea0 = vexpNeg(ya0);
-    const eb0 = vexpNeg(yb0);
-    const x0 = sub(ya0, yb0);
-    sa = add(sa, ea0);
-    sb = add(sb, eb0);
-    ta = add(ta, mul(ea0, x0));
-    tb = add(tb, mul(eb0, x0));
-    const eya0 = mul(ea0, ya0);
-    const eyb0 = mul(eb0, yb0);
-    ua = add(ua, eya0);
-    ub = add(ub, eyb0);
-    const ra0 = sub(ea0, eya0);
-    const rb0 = sub(eb0, eyb0);
-    ra2 = add(ra2, mul(ra0, ra0));
-    rb2 = add(rb2, mul(rb0, rb0));
-  }
-  dsa = f64x2.add(dsa, hsum2(sa));
-  dsb = f64x2.add(dsb, hsum2(sb));
-  dta = f64x2.add(dta, hsum2(ta));
-  dtb = f64x2.add(dtb, hsum2(tb));
-  dua = f64x2.add(dua, hsum2(ua));
-  dub = f64x2.add(dub, hsum2(ub));
-  dra = f64x2.add(dra, hsum2(ra2));
-  drb = f64x2.add(drb, hsum2(rb2));
   for (let i = n; i < n4; i++) {
     store<f32>(pp + (<usize>i << 2), -INF);
     store<f32>(qp + (<usize>i << 2), -INF);
   }
-  store<f32>(pp + (<usize>argA << 2), a1);
-  store<f32>(qp + (<usize>argA << 2), b1);
-  store<f32>(pp + (<usize>argB << 2), a2);
-  store<f32>(qp + (<usize>argB << 2), b2);
-  let SA = f64sum(dsa);
-  let SB = f64sum(dsb);
-  let TA = f64sum(dta);
-  let TB = f64sum(dtb);
-  let UA = f64sum(dua);
-  let UB = f64sum(dub);
-  const RA = f64sum(dra);
-  const RB = f64sum(drb);
-  for (let k = 0; k < 2; k++) {
-    if (k == 1 && argB == argA) break;
-    const ya = (k == 0 ? <f64>a1 : <f64>a2) - <f64>mA;
-    const yb = (k == 0 ? <f64>b1 : <f64>b2) - <f64>mB;
-    const ea = Math.exp(ya);
-    const eb = Math.exp(yb);
-    SA += ea;
-    SB += eb;
-    TA += ea * (ya - yb);
-    TB += eb * (ya - yb);
-    UA += ea * ya;
-    UB += eb * yb;
-    // float64 here: these weights carry no float32 error, so nothing goes into RA, RB
-  }
   const lSA = Math.log(SA);
   const lSB = Math.log(SB);
-  const fwd = TA / SA - lSA + lSB;
-  const rev = -TB / SB - lSB + lSA;
-  if (!isFinite(fwd + rev + UA + UB)) return 0;
-  // error estimate (see native/kernel.h): independent weight errors u (1 + |y|) move KL by
-  // about u sqrt(sum p^2 (1 + |y|)^2); 8 such standard deviations must stay below 5e-6 KL
-  const err = 8 * 6e-8 * (Math.sqrt(RA) / SA + Math.sqrt(RB) / SB);
-  if (err > 5e-6 * fwd || err > 5e-6 * rev) return 0;
+  fwd = fwd < 0 ? 0 : fwd;
+  rev = rev < 0 ? 0 : rev;
   let hp = lSA - UA / SA;
   let hq = lSB - UB / SB;
   hp = hp < 0 ? 0 : hp;

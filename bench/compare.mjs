@@ -1,9 +1,13 @@
 // Benchmark of `klscope compare` on a pair of llama.cpp .kld files larger than 1 GB.
-// Usage: node bench/compare.mjs [--gb 1.1] [--vocab 32000] [--dir /tmp] [--reps 2] [--keep]
+// Usage: node bench/compare.mjs [--gb 1.1] [--vocab 32000] [--data gauss|lm|uniform] [--dir /tmp] [--reps 2] [--keep]
 // Writes two files into a temporary directory (deleted afterwards unless --keep), then measures
-// in this same script: (1) a single-threaded decode + KL loop like llama.cpp's reader side,
-// (2) klscope compare on 1 thread and on all cores, each in a child process so its peak RSS
-// is its own (start-up and JIT warm-up included). Best of --reps runs each. Prints a Markdown table.
+// in this same script: (0) a plain read of both files (8 MB reads, no decoding: the floor),
+// (1) a single-threaded decode + KL loop like llama.cpp's reader side, (2) klscope compare on
+// 1 thread and on all cores, each in a child process so its peak RSS is its own (start-up and
+// JIT warm-up included). Best of --reps runs each. Prints a Markdown table with GB/s of input.
+// --data: gauss = N(0, 2.5²) logits with a few boosted tokens; lm = the LM-like rows of
+// `klscope bench` (Zipf, H 1–4 nats, candidate at KL ≈ 1e-2), encoded by KldWriter; uniform =
+// uniformly random codes (min_log_prob set so that each row's mass is 1).
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
@@ -11,6 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KldWriter, encodeKldRow, kldLayout } from '../dist/io/kld.js';
 import { seededRandom } from '../dist/random.js';
+import { makeLmLogits } from '../dist/kernels/accuracy.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (name, def) => {
@@ -20,6 +25,8 @@ const arg = (name, def) => {
 const targetGb = Number(arg('gb', '1.1'));
 const V = Number(arg('vocab', '32000'));
 const nCtx = 512;
+const data = arg('data', 'gauss');
+if (!['gauss', 'lm', 'uniform'].includes(data)) throw new Error(`--data: expected gauss, lm or uniform, got ${data}`);
 const dir = mkdtempSync(path.join(arg('dir', '/tmp'), 'klscope-bench-'));
 
 function generate() {
@@ -37,10 +44,34 @@ function generate() {
   const la = new Float32Array(V);
   const lb = new Float32Array(V);
   const gauss = () => Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
+  const lm = data === 'lm' ? makeLmLogits({ rows: POOL, cols: V, kl: 1e-2, seed: 42 }) : null;
+  const uniformRow = () => {
+    const e = new Uint16Array(a.header.nv);
+    let s = 0;
+    const scale = Math.fround(16 / 65535);
+    for (let i = 0; i < V; i++) {
+      e[4 + i] = Math.floor(rnd() * 65536);
+      s += Math.exp(scale * e[4 + i]);
+    }
+    const f = new Float32Array(e.buffer, 0, 2);
+    f[0] = scale;
+    f[1] = -Math.log(s);
+    return e;
+  };
   for (let k = 0; k < POOL; k++) {
-    for (let i = 0; i < V; i++) la[i] = 2.5 * gauss();
-    for (let j = 0; j < 5; j++) la[Math.floor(rnd() * V)] += 8 + 6 * rnd();
-    for (let i = 0; i < V; i++) lb[i] = la[i] + 0.15 * gauss();
+    if (data === 'uniform') {
+      encA.push(uniformRow());
+      encB.push(uniformRow());
+      continue;
+    }
+    if (lm) {
+      la.set(lm.p.subarray(k * V, (k + 1) * V));
+      lb.set(lm.q.subarray(k * V, (k + 1) * V));
+    } else {
+      for (let i = 0; i < V; i++) la[i] = 2.5 * gauss();
+      for (let j = 0; j < 5; j++) la[Math.floor(rnd() * V)] += 8 + 6 * rnd();
+      for (let i = 0; i < V; i++) lb[i] = la[i] + 0.15 * gauss();
+    }
     const ea = new Uint16Array(a.header.nv);
     const eb = new Uint16Array(a.header.nv);
     encodeKldRow(la, ea);
@@ -99,6 +130,27 @@ function baselineLoop(h) {
   return { sec, cpu: (c.user + c.system) / 1e6, meanKld: sum / h.rows, sameTop: same / h.rows };
 }
 
+/** A plain read of both files in 8 MB pieces: what any reader pays before decoding. */
+function plainRead() {
+  const buf = new Uint8Array(8 << 20);
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  let got = 0;
+  for (const f of ['base.kld', 'candidate.kld']) {
+    const fd = openSync(path.join(dir, f), 'r');
+    for (let pos = 0; ; ) {
+      const n = readSync(fd, buf, 0, buf.length, pos);
+      if (n === 0) break;
+      pos += n;
+      got += n;
+    }
+    closeSync(fd);
+  }
+  const sec = (performance.now() - t0) / 1000;
+  const c = process.cpuUsage(c0);
+  return { sec, cpu: (c.user + c.system) / 1e6, bytes: got };
+}
+
 function runChild(threads) {
   const script = `
     import { compareFiles } from ${JSON.stringify(path.join(root, 'dist/compare/engine.js'))};
@@ -136,16 +188,18 @@ try {
     }
     return b;
   };
+  const read = best(() => plainRead());
   const base = best(() => baselineLoop(h));
   const one = best(() => runChild(1));
   const all = best(() => runChild(availableParallelism()));
-  const fmt = (r) => `${r.sec.toFixed(2)} s | ${r.cpu.toFixed(2)} s | ${(elements / r.sec / 1e6).toFixed(1)} M/s | ${(r.sec / (bytes / 1e9)).toFixed(2)} s/GB`;
+  const fmt = (r) => `${r.sec.toFixed(2)} s | ${r.cpu.toFixed(2)} s | ${(elements / r.sec / 1e6).toFixed(1)} M/s | ${(bytes / 1e9 / r.sec).toFixed(2)} GB/s | ${(bytes / 1e9 / r.cpu).toFixed(2)} GB/s`;
   const lines = [
     `Machine: ${cpus()[0]?.model ?? 'unknown'} × ${availableParallelism()} cores, Node ${process.version}; files in the page cache; load average at the end ${loadavg().map((x) => x.toFixed(1)).join(' / ')} (the cores are shared).`,
-    `Input: two llama.cpp .kld files, n_ctx ${nCtx}, n_vocab ${V}, ${h.nChunk} chunks, ${h.rows} scored tokens each; ${(bytes / 1e9).toFixed(2)} GB together; ${(elements / 1e6).toFixed(0)} M elements (tokens × vocab).`,
+    `Input: two llama.cpp .kld files (${data} rows), n_ctx ${nCtx}, n_vocab ${V}, ${h.nChunk} chunks, ${h.rows} scored tokens each; ${(bytes / 1e9).toFixed(2)} GB together; ${(elements / 1e6).toFixed(0)} M elements (tokens × vocab).`,
     '',
-    '| run | wall time | CPU time (all threads) | elements/s (wall) | seconds per GB (wall) | peak RSS | wall-time speed-up vs baseline |',
-    '|---|---|---|---|---|---|---|',
+    '| run | wall time | CPU time (all threads) | elements/s (wall) | input GB/s (wall) | input GB per CPU-second | peak RSS | wall-time speed-up vs baseline |',
+    '|---|---|---|---|---|---|---|---|',
+    `| plain read of both files (8 MB reads, page cache) | ${fmt(read)} | (in-process) | ${(base.sec / read.sec).toFixed(2)}× |`,
     `| baseline: 1-thread decode + forward KL loop (llama.cpp's reader side) | ${fmt(base)} | (in-process) | 1.00 |`,
     `| klscope compare, 1 thread (KL both ways, JS, TVD, PPL, Δp, quantiles) | ${fmt(one)} | ${one.maxRssMb.toFixed(0)} MB | ${(base.sec / one.sec).toFixed(2)}× |`,
     `| klscope compare, ${availableParallelism()} threads | ${fmt(all)} | ${all.maxRssMb.toFixed(0)} MB | ${(base.sec / all.sec).toFixed(2)}× |`,

@@ -18,6 +18,9 @@
 #include <cstring>
 #include <limits>
 #include <vector>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 namespace klk {
 
@@ -526,20 +529,28 @@ __attribute__((noinline)) static RowResult fused_row_t(const T* a, const T* b, i
   return res;
 }
 
-// Fast path for measures = 'kl' on float32 logit rows: two exps per element and no stores.
-// With ya = a - mA, yb = b - mB (float32, exact near each row's max) and x = ya - yb:
-//   SA = sum e^ya, TA = sum e^ya x, UA = sum e^ya ya   (and SB, TB, UB for Q)
-//   KL(P||Q) = TA/SA - log SA + log SB,  KL(Q||P) = -TB/SB - log SB + log SA
-//   H(P) = log SA - UA/SA,  H(P,Q) = H(P) + KL(P||Q)
-// SA and SB are summed in float64 (the max term is exactly 1, so H of a peaked row keeps its
-// digits); the other sums in float lanes flushed to float64 every 4 vectors. KL here is a
-// difference of O(1) terms: independent float32 errors u (1 + |y_i|) of the weights (exp, and
-// the rounding of y) move it by about u sqrt(sum p_i^2 (1 + |y_i|)^2), not by u * KL. When that
-// estimate is not far below KL (near-equal rows) or a row is not all-finite (masked logits,
-// invalid values), the caller recomputes the row with the exact phi form (fused_row_t).
+// Fast path for measures = 'kl' on float32 logit rows: one read of each row for the maxima, one
+// for the sums, two exps per element and no stores. With ya = a - mA, yb = b - mB (the rows'
+// maxima), weights ea = e^ya, eb = e^yb, SA = sum ea, SB = sum eb, rho = SB/SA and
+// x = ya - yb = log p - log q - log rho, the compensated (phi) form is
+//   KL(P||Q) = F/SA - phi(-log rho),  F = sum ea phi(x),   phi(x) = x + e^-x - 1 >= 0
+//   KL(Q||P) = R/SB - phi(log rho),   R = sum eb phi(-x)
+// (sum ea x = F - (SB - SA), so F/SA - phi(-log rho) = sum p (x + log rho)). Every term of F
+// and R is non-negative, so float32 errors stay relative to F; the subtracted phi(-log rho) ~
+// (rho - 1)^2/2 moves only by |rho - 1| times the error of log rho. That error comes from the
+// float32 weights (exp and the rounding of y, relative u (1 + |y|) each, independent): about
+// u sqrt(sum p^2 (1 + |y|)^2), dominated by the heaviest weights of a peaked row. So weights
+// above kHeavy * SA (a lower bound of SA from pass 1) take a float64 path (rare vectors: the
+// few heavy tokens of a peaked row), and the light ones leave only a small error. x is formed
+// exactly near 0 (a two-sum of a - b minus the split mA - mB), as in the exact path.
+// H(P) = log SA - UA/SA with UA = sum ea ya. When the error estimate is not far below a KL
+// (or 1e-9 absolute for tiny ones), or a row is not all-finite (masked logits, invalid
+// values), the caller recomputes the row with the exact path (fused_row_t).
 constexpr double kFastRelBound = 5e-6;   // allowed relative error estimate of a fast KL
-constexpr double kExpErr = 6e-8;          // float32 rounding unit
-constexpr double kSigma = 8;              // safety factor on the statistical error estimate
+constexpr double kFastAbsBound = 2e-10;  // allowed absolute error estimate (KL below 1e-4)
+constexpr double kExpErr = 6e-8;         // float32 rounding unit
+constexpr double kSigma = 8;             // safety factor on the statistical error estimate
+constexpr float kHeavy = 1.f / 1024;     // weights above kHeavy * SA take the float64 path
 
 // e^y for y <= 0 (and -inf), for the fast path: rounding by the 1.5*2^23 trick inside one FMA,
 // whose bits also give 2^k (no float-int conversion); below -87 the floor gives ~1e-38, not 0,
@@ -566,32 +577,70 @@ static inline __attribute__((always_inline)) vf vexp_neg(vf y) {
   return p * scale;
 }
 
+typedef int64_t vl __attribute__((vector_size(128)));
+
+// e^y in float64 for -700 <= y <= 0 (clamped below): Cody-Waite with ln2 in two parts and a
+// degree-11 Taylor polynomial on |r| <= ln2/2 (truncation < 2e-14 relative).
+static inline __attribute__((always_inline)) vd vexpd_neg(vd y) {
+  vd x = y > -700.0 ? y : vd{} - 700.0;
+  vd t = x * 1.4426950408889634 + 6755399441055744.0;  // 1.5 * 2^52: round to integer
+  vd k = t - 6755399441055744.0;
+  vd r = x - k * 0.6931471803691238;
+  r = r - k * 1.9082149292705877e-10;
+  vd p = vd{} + 1.0 / 39916800;
+  p = p * r + 1.0 / 3628800;
+  p = p * r + 1.0 / 362880;
+  p = p * r + 1.0 / 40320;
+  p = p * r + 1.0 / 5040;
+  p = p * r + 1.0 / 720;
+  p = p * r + 1.0 / 120;
+  p = p * r + 1.0 / 24;
+  p = p * r + 1.0 / 6;
+  p = p * r + 0.5;
+  p = p * r + 1.0;
+  p = p * r + 1.0;
+  vl kb = __builtin_convertvector(k, vl);
+  vl sb = (kb + 1023) << 52;
+  vd scale;
+  std::memcpy(&scale, &sb, 128);
+  return p * scale;
+}
+
 static inline __attribute__((always_inline)) vd cvtd(vf v) { return __builtin_convertvector(v, vd); }
 
-__attribute__((noinline)) static bool fast_kl_row(const float* a, const float* b, int n, int32_t target, RowResult& res) {
-  // pass 1: maxima and the first index of each. A NaN or infinity anywhere (masked logits,
-  // invalid rows) makes a sum of pass 2 non-finite, and the row goes to the exact path.
-  vf ma = splat(-kInf), mb = splat(-kInf);
-  vi ia = vi{}, ib = vi{};
-  vi lane;
-  for (int k = 0; k < W; k++) lane[k] = k;
-  KLK_LOOP(i, 0, n, {
-    vf av = loadf(a, i, n, -kInf, full);
-    vf bv = loadf(b, i, n, -kInf, full);
-    vi ga = av > ma, gb = bv > mb;
-    ia = ga ? lane + i : ia;
-    ib = gb ? lane + i : ib;
-    ma = vmax(ma, av);
-    mb = vmax(mb, bv);
-  })
-  float mA = -kInf, mB = -kInf;
-  for (int k = 0; k < W; k++) { mA = ma[k] > mA ? ma[k] : mA; mB = mb[k] > mB ? mb[k] : mB; }
-  int32_t argA = n, argB = n;
-  for (int k = 0; k < W; k++) {
-    if (ma[k] == mA && ia[k] < argA) argA = ia[k];
-    if (mb[k] == mB && ib[k] < argB) argB = ib[k];
-  }
-  // pass 2: the sums
+static inline __attribute__((always_inline)) bool any_lane(vi m) {
+#if defined(__AVX512F__)
+  __m512i v;
+  std::memcpy(&v, &m, 64);
+  return _mm512_test_epi32_mask(v, v) != 0;
+#else
+  int32_t o = 0;
+  for (int k = 0; k < W; k++) o |= m[k];
+  return o != 0;
+#endif
+}
+
+// phi(x) and phi(-x) for |x| < 0.5 by their even/odd series (relative error ~1 ulp).
+static inline __attribute__((always_inline)) void phi_pair(vf x, vf& phiF, vf& phiR) {
+  vf x2 = x * x;
+  vf E = splat(1.f / 40320.f);
+  E = E * x2 + 1.f / 720.f;
+  E = E * x2 + 1.f / 24.f;
+  E = E * x2 + 0.5f;
+  vf O = splat(1.f / 362880.f);
+  O = O * x2 + 1.f / 5040.f;
+  O = O * x2 + 1.f / 120.f;
+  O = O * x2 + 1.f / 6.f;
+  O = O * x;
+  phiF = x2 * (E - O);
+  phiR = x2 * (E + O);
+}
+
+// The plain two-exp form for broad rows (no weight near SA, KL not tiny): with T = sum ea x,
+// KL(P||Q) = TA/SA - log rho, a difference of O(1) terms whose float32 error is about
+// u sqrt(sum p^2 (1 + |y|)^2): small when every p is small. Fewer operations than the phi form;
+// returns false when its estimate is not far below both KLs (the phi form runs then).
+static inline __attribute__((always_inline)) bool two_exp_pass(const float* a, const float* b, int n, float mA, float mB, double out[6]) {
   const vf mAv = splat(mA), mBv = splat(mB);
   vd sa = vd{}, sb = vd{}, ta = vd{}, tb = vd{}, ua = vd{}, ub = vd{}, xa = vd{}, xb = vd{};
   vf fta = vf{}, ftb = vf{}, fua = vf{}, fub = vf{}, fxa = vf{}, fxb = vf{};
@@ -600,7 +649,7 @@ __attribute__((noinline)) static bool fast_kl_row(const float* a, const float* b
     vf ya = loadf(a, i, n, -kInf, full) - mAv;
     vf yb = loadf(b, i, n, -kInf, full) - mBv;
     vf ea = vexp_neg(ya), eb = vexp_neg(yb);
-    if (!full) {  // padding: -inf - m = -inf, e = 0; keep the products finite
+    if (!full) {
       ya = sel(ya == -kInf, vf{}, ya);
       yb = sel(yb == -kInf, vf{}, yb);
     }
@@ -611,7 +660,6 @@ __attribute__((noinline)) static bool fast_kl_row(const float* a, const float* b
     ftb += eb * x;
     fua += ea * ya;
     fub += eb * yb;
-    // random error scale of each weight: e (1 + |y|) (float32 exp, rounding of y)
     vf ra = ea - ea * ya, rb = eb - eb * yb;
     fxa += ra * ra;
     fxb += rb * rb;
@@ -628,12 +676,178 @@ __attribute__((noinline)) static bool fast_kl_row(const float* a, const float* b
   }
   if (!std::isfinite(SA + SB + TA + TB + UA + UB + XA + XB)) return false;
   const double lSA = std::log(SA), lSB = std::log(SB);
-  double fwd = TA / SA - lSA + lSB;
-  double rev = -TB / SB - lSB + lSA;
-  // error estimate of the differences above (independent per-weight errors of relative size
-  // u (1 + |y|), kSigma standard deviations); near-equal rows go to the exact path
+  const double fwd = TA / SA - lSA + lSB;
+  const double rev = -TB / SB - lSB + lSA;
   const double err = kSigma * kExpErr * (std::sqrt(XA) / SA + std::sqrt(XB) / SB);
   if (err > kFastRelBound * fwd || err > kFastRelBound * rev) return false;
+  out[0] = fwd; out[1] = rev; out[2] = SA; out[3] = SB; out[4] = UA; out[5] = UB;
+  return true;
+}
+
+// The compensated (phi) pass over a row pair with maxima mA, mB (see fast_kl_row); SAlb, SBlb
+// are lower bounds of SA, SB. Returns false when its error estimate is not small enough.
+static inline __attribute__((always_inline)) bool phi_pass(const float* a, const float* b, int n, float mA, float mB, double SAlb, double SBlb,
+                                                           double& SA, double& SB, double& UA, double& UB, double& fwd, double& rev) {
+  const vf mAv = splat(mA), mBv = splat(mB);
+  // heavy: ya > log(kHeavy * SAlb) (at least -87, so that no weight below it is "heavy")
+  const vf thrA = splat((float)std::log(kHeavy * SAlb)), thrB = splat((float)std::log(kHeavy * SBlb));
+  // x = (a - b) - (mA - mB): the float64 difference of the maxima in two floats
+  float cH, cL;
+  split((double)mA - (double)mB, cH, cL);
+  // pass 2: the sums. Light weights in float lanes flushed to float64 every 4 vectors, heavy
+  // vectors in float64 throughout.
+  vd sa = vd{}, sb = vd{}, f = vd{}, r = vd{}, ua = vd{}, ub = vd{}, xa = vd{}, xb = vd{}, fy = vd{}, ry = vd{};
+  vf fsa = vf{}, fsb = vf{}, ff = vf{}, fr = vf{}, fua = vf{}, fub = vf{}, fxa = vf{}, fxb = vf{}, ffy = vf{}, fry = vf{};
+  int cnt = 0;
+  KLK_LOOP(i, 0, n, {
+    vf av = loadf(a, i, n, -kInf, full);
+    vf bv = loadf(b, i, n, -kInf, full);
+    vf ya = av - mAv, yb = bv - mBv;
+    if (__builtin_expect(any_lane((ya > thrA) | (yb > thrB)), 0)) {
+      // float64: exact y and x, weights to 1e-14; padding lanes (-inf) give weight 0
+      vd ad = cvtd(av), bd = cvtd(bv);
+      vd yad = ad - (double)mA, ybd = bd - (double)mB;
+      vd ead = vexpd_neg(yad), ebd = vexpd_neg(ybd);
+      if (!full) {
+        typedef int64_t vm __attribute__((vector_size(128)));
+        vm pa = ad == -INFINITY, pb = bd == -INFINITY;
+        ead = pa ? vd{} : ead;
+        ebd = pb ? vd{} : ebd;
+        yad = pa ? vd{} : yad;
+        ybd = pb ? vd{} : ybd;
+      }
+      vd xd = yad - ybd;
+      // ea phi(x) = ea x + eb - ea: float64 cancellation leaves ~1e-16 ea absolute
+      sa += ead;
+      sb += ebd;
+      f += (ead * xd - ead) + ebd;
+      r += (ead - ebd * xd) - ebd;
+      ua += ead * yad;
+      ub += ebd * ybd;
+    } else {
+      vf ea = vexp_neg(ya), eb = vexp_neg(yb);
+      // two-sum: s + e = av - bv exactly; x = (s - cH) + (e - cL), exact where x is small
+      vf s = av - bv;
+      vf bb = s - av;
+      vf e = (av - (s - bb)) + ((-bv) - bb);
+      vf x = (s - cH) + (e - cL);
+      if (!full) {  // padding: -inf - m = -inf, e = 0; keep the products finite
+        vi pad = av == -kInf;
+        ea = sel(pad, vf{}, ea);
+        eb = sel(pad, vf{}, eb);
+        ya = sel(pad, vf{}, ya);
+        yb = sel(pad, vf{}, yb);
+        x = sel(pad, vf{}, x);
+      }
+      vf phiF, phiR;
+      phi_pair(x, phiF, phiR);
+      vi small = vabs(x) < 0.5f;
+      // away from x = 0 the three parts of ea phi(x) = ea x - ea + eb do not cancel badly
+      vf tf = sel(small, ea * phiF, (ea * x - ea) + eb);
+      vf tr = sel(small, eb * phiR, (ea - eb * x) - eb);
+      fsa += ea;
+      fsb += eb;
+      ff += tf;
+      fr += tr;
+      fua += ea * ya;
+      fub += eb * yb;
+      // deterministic error scale of the terms (weight error u |y|), and the random one of the
+      // weights: e (1 + |y|)
+      ffy += tf * vabs(ya);
+      fry += tr * vabs(yb);
+      vf ra = ea - ea * ya, rb = eb - eb * yb;
+      fxa += ra * ra;
+      fxb += rb * rb;
+      if (++cnt == 4) {
+        sa += cvtd(fsa); sb += cvtd(fsb); f += cvtd(ff); r += cvtd(fr); ua += cvtd(fua); ub += cvtd(fub);
+        xa += cvtd(fxa); xb += cvtd(fxb); fy += cvtd(ffy); ry += cvtd(fry);
+        fsa = fsb = ff = fr = fua = fub = fxa = fxb = ffy = fry = vf{};
+        cnt = 0;
+      }
+    }
+  })
+  sa += cvtd(fsa); sb += cvtd(fsb); f += cvtd(ff); r += cvtd(fr); ua += cvtd(fua); ub += cvtd(fub);
+  xa += cvtd(fxa); xb += cvtd(fxb); fy += cvtd(ffy); ry += cvtd(fry);
+  double F = 0, R = 0, XA = 0, XB = 0, FY = 0, RY = 0;
+  SA = SB = UA = UB = 0;
+  for (int k = 0; k < W; k++) {
+    SA += sa[k]; SB += sb[k]; F += f[k]; R += r[k]; UA += ua[k]; UB += ub[k];
+    XA += xa[k]; XB += xb[k]; FY += fy[k]; RY += ry[k];
+  }
+  if (!std::isfinite(SA + SB + F + R + UA + UB + XA + XB + FY + RY)) return false;
+  // phi(-log rho) = d - log1p(d), d = rho - 1; phi(log rho) = d' - log1p(d'), d' = 1/rho - 1
+  const double d = (SB - SA) / SA, dr = (SA - SB) / SB;
+  const double gF = d - std::log1p(d), gR = dr - std::log1p(dr);
+  fwd = F / SA - gF;
+  rev = R / SB - gR;
+  // error estimate: the terms' own (relative, deterministic bound) and |rho - 1| times that
+  // of log rho (light weights, kSigma standard deviations)
+  const double eLog = kSigma * kExpErr * (std::sqrt(XA) / SA + std::sqrt(XB) / SB);
+  const double errF = kExpErr * (8 * F + FY) / SA + std::fabs(d) * eLog;
+  const double errR = kExpErr * (8 * R + RY) / SB + std::fabs(dr) * eLog;
+  if (errF > kFastRelBound * fwd && errF > kFastAbsBound) return false;
+  if (errR > kFastRelBound * rev && errR > kFastAbsBound) return false;
+  return true;
+}
+
+// A row whose weights sum (lower bound from pass 1) to at least this much is broad: no weight
+// exceeds 1/kBroad of SA, and the two-exp form is tried first.
+constexpr double kBroad = 8;
+
+__attribute__((noinline)) static bool fast_kl_row(const float* a, const float* b, int n, int32_t target, RowResult& res) {
+  // pass 1: maxima and the first index of each, and every block's lane maxima: their weights
+  // are distinct elements' weights, so their sum is a lower bound of SA (SB). A NaN or infinity
+  // anywhere (masked logits, invalid rows) makes a sum of pass 2 non-finite: exact path.
+  static thread_local std::vector<vf> blk;
+  constexpr int LB = 512;  // block of the lower bound: ~n/32 distinct elements enter it
+  const int nB = (n + LB - 1) / LB;
+  if ((int)blk.size() < 2 * nB) blk.resize(2 * nB);
+  vf ma = splat(-kInf), mb = splat(-kInf);
+  vi ia = vi{}, ib = vi{};
+  vi lane;
+  for (int k = 0; k < W; k++) lane[k] = k;
+  for (int b0 = 0, j = 0; b0 < n; b0 += LB, j++) {
+    const int b1 = b0 + LB < n ? b0 + LB : n;
+    vf bma = splat(-kInf), bmb = splat(-kInf);
+    KLK_LOOP(i, b0, b1, {
+      vf av = loadf(a, i, b1, -kInf, full);
+      vf bv = loadf(b, i, b1, -kInf, full);
+      ia = av > ma ? lane + i : ia;
+      ib = bv > mb ? lane + i : ib;
+      bma = vmax(bma, av);
+      bmb = vmax(bmb, bv);
+      ma = vmax(ma, av);
+      mb = vmax(mb, bv);
+    })
+    blk[2 * j] = bma;
+    blk[2 * j + 1] = bmb;
+  }
+  float mA = -kInf, mB = -kInf;
+  for (int k = 0; k < W; k++) { mA = ma[k] > mA ? ma[k] : mA; mB = mb[k] > mB ? mb[k] : mB; }
+  if (!(mA > -kInf && mA < kInf && mB > -kInf && mB < kInf)) return false;
+  int32_t argA = n, argB = n;
+  for (int k = 0; k < W; k++) {
+    if (ma[k] == mA && ia[k] < argA) argA = ia[k];
+    if (mb[k] == mB && ib[k] < argB) argB = ib[k];
+  }
+  const vf mAv = splat(mA), mBv = splat(mB);
+  vf la = vf{}, lb = vf{};
+  for (int j = 0; j < nB; j++) {
+    la += vexp_neg(blk[2 * j] - mAv);
+    lb += vexp_neg(blk[2 * j + 1] - mBv);
+  }
+  double SAlb = 0, SBlb = 0;
+  for (int k = 0; k < W; k++) { SAlb += la[k]; SBlb += lb[k]; }
+  double SA = 0, SB = 0, UA = 0, UB = 0, fwd = 0, rev = 0;
+  double two[6];
+  if (SAlb >= kBroad && SBlb >= kBroad && two_exp_pass(a, b, n, mA, mB, two)) {
+    fwd = two[0]; rev = two[1]; SA = two[2]; SB = two[3]; UA = two[4]; UB = two[5];
+  } else if (!phi_pass(a, b, n, mA, mB, SAlb, SBlb, SA, SB, UA, UB, fwd, rev)) {
+    return false;
+  }
+  const double lSA = std::log(SA), lSB = std::log(SB);
+  fwd = fwd < 0 ? 0 : fwd;
+  rev = rev < 0 ? 0 : rev;
   double hp = lSA - UA / SA, hq = lSB - UB / SB;
   hp = hp < 0 ? 0 : hp;
   hq = hq < 0 ? 0 : hq;

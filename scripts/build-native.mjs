@@ -6,9 +6,10 @@
 // `--arch-flags` prints the CPU flags binding.gyp passes to the compiler (it builds on the
 // installing machine, so -march=native is right; AVX-512 machines get 512-bit vectors).
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installAddon } from './install-addon.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -58,5 +59,5 @@ for (const step of ['configure', 'build']) {
     process.exit(1);
   }
 }
-mkdirSync(path.join(root, 'build/Release'), { recursive: true });
-copyFileSync(path.join(native, 'build/Release/klscope_kernels.node'), path.join(root, 'build/Release/klscope_kernels.node'));
+installAddon(path.join(native, 'build/Release/klscope_kernels.node'), path.join(root, 'build/Release/klscope_kernels.node'));
+

@@ -1,7 +1,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decodeKldValue } from '../io/kld.js';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DataError } from '../errors.js';
+import { decodeKldValue, kldLayout } from '../io/kld.js';
+import { compareFiles } from './engine.js';
+import { writeKldFixture } from './fixtures.js';
 import { createRowBlock, windowThresholdCode } from './rowStats.js';
 
 describe('rowStats', () => {
@@ -31,5 +37,84 @@ describe('rowStats', () => {
     assert.equal(b.row0, 10);
     assert.deepEqual([...b.target], [-1, -1, -1]);
     assert.ok(Number.isNaN(b.logpTarget[2]!));
+  });
+
+  describe('.kld rows are checked as distributions', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'klscope-rowcheck-'));
+    const nCtx = 24;
+    const nVocab = 1001;
+    const fx = writeKldFixture({ dir, nCtx, nVocab, nChunk: 3, seed: 5, flatRow: 2 });
+    const h = kldLayout(nCtx, nVocab, 3);
+    const bytes = readFileSync(fx.cand);
+    /** a copy of the candidate with row `row` rewritten */
+    const corrupt = (name: string, row: number, edit: (b: Buffer, off: number) => void): string => {
+      const b = Buffer.from(bytes);
+      edit(b, h.dataOffset + row * h.rowBytes);
+      const p = path.join(dir, name);
+      writeFileSync(p, b);
+      return p;
+    };
+    const rejects = async (cand: string, re: RegExp, base = fx.base) => {
+      for (const threads of [1, 2]) {
+        await assert.rejects(compareFiles({ base, candidate: cand, threads, minWorkerElements: 0 }), (e: Error) => {
+          assert.ok(e instanceof DataError, `${e}`);
+          assert.doesNotMatch(e.message, /\n/);
+          assert.match(e.message, re);
+          return true;
+        });
+      }
+    };
+
+    test('files written by KldWriter pass, a flat row (scale 0) too', async () => {
+      const r = await compareFiles({ base: fx.base, candidate: fx.cand, threads: 1 });
+      assert.ok(r.result.kld.mean! > 0);
+    });
+
+    test('log-probabilities above 0: scale 0.01 and min 0 (decodes up to 655), and scale 1e-4, min 0', async () => {
+      const wide = corrupt('wide.kld', 7, (b, off) => {
+        b.writeFloatLE(0.01, off);
+        b.writeFloatLE(0, off + 4);
+      });
+      const at = h.dataOffset + 7 * h.rowBytes;
+      await rejects(wide, new RegExp(`candidate \\(\\S*wide\\.kld\\): row 7 \\(chunk 0, byte offset ${at}\\): scale is 0\\.0099.*expected at most 16/65535`));
+      const pos = corrupt('pos.kld', 7, (b, off) => {
+        b.writeFloatLE(1e-4, off);
+        b.writeFloatLE(0, off + 4);
+      });
+      await rejects(pos, new RegExp(`candidate \\(\\S*pos\\.kld\\): row 7 \\(chunk 0, byte offset ${at}\\): decodes to log-probability 6\\.55.*expected <= 0 within one storage step`));
+      // also when the .kld side is compared with logits
+      await rejects(pos, /candidate \(\S*pos\.kld\): row 7 .*expected <= 0/, fx.baseNpy);
+    });
+
+    test('a window whose mass is not 1: every code 0 at min_log_prob −5', async () => {
+      const bad = corrupt('mass.kld', 13, (b, off) => {
+        b.writeFloatLE(0, off);
+        b.writeFloatLE(-5, off + 4);
+        b.fill(0, off + 8, off + h.rowBytes);
+      });
+      const at = h.dataOffset + 13 * h.rowBytes;
+      // 1001 · e^−5 = 6.74
+      await rejects(bad, new RegExp(`candidate \\(\\S*mass\\.kld\\): row 13 \\(chunk 1, byte offset ${at}\\): its probabilities in the window \\(log p > -16\\) sum to 6\\.74`));
+      await rejects(bad, /candidate \(\S*mass\.kld\): row 13 .*sum to 6\.74/, fx.baseNpy);
+    });
+
+    test('scale 1e30: a one-line error naming the row, not a sketch failure', async () => {
+      for (const min of [0, -1e35, -6.5535e34]) {
+        const bad = corrupt(`huge${min}.kld`, 3, (b, off) => {
+          b.writeFloatLE(1e30, off);
+          b.writeFloatLE(min, off + 4);
+        });
+        await rejects(bad, /candidate \(\S*huge\S*\.kld\): row 3 \(chunk 0, byte offset \d+\): scale is 1\.0+\d*e\+30, expected at most 16\/65535/);
+      }
+    });
+
+    test('the base side is checked too', async () => {
+      const b = Buffer.from(readFileSync(fx.base));
+      b.writeFloatLE(0, h.dataOffset + 4 * h.rowBytes + 4);
+      const p = path.join(dir, 'badbase.kld');
+      writeFileSync(p, b);
+      await rejects(fx.cand, /base \(\S*badbase\.kld\): row 4 .*expected <= 0/, p);
+      rmSync(dir, { recursive: true, force: true });
+    });
   });
 });

@@ -3,14 +3,19 @@ import { KLD_WINDOW, decodeKldValue } from '../io/kld.js';
 import type { RowBlock } from './accumulator.js';
 import type { RowSource as OpenedSource } from './types.js';
 
-/** Per-row results of the hot loops: forward, reverse, JS, TVD, argmax base, argmax candidate. */
-const ROW = new Float64Array(6);
+/**
+ * Per-row results of the hot loops: forward, reverse, JS, TVD, argmax base, argmax candidate,
+ * and the probability mass of each side's window (base, candidate), checked for .kld sides.
+ */
+const ROW = new Float64Array(8);
 
 /**
  * Finishes a row into ROW: the JS sum (twice the divergence) halved and clamped to [0, ln 2],
  * TV halved and capped at 1 (rounding can leave either a hair outside its range).
  */
-function setRow(fwd: number, rev: number, js: number, tv: number, amA: number, amB: number): void {
+function setRow(fwd: number, rev: number, js: number, tv: number, amA: number, amB: number, massA: number, massB: number): void {
+  ROW[6] = massA;
+  ROW[7] = massB;
   ROW[0] = fwd;
   ROW[1] = rev;
   ROW[2] = Math.min(Math.max(0, 0.5 * js), Math.LN2);
@@ -57,6 +62,10 @@ interface SideScratch {
   raw?: Uint8Array;
   floats?: Float64Array;
   lv: Float64Array;
+  /** the last decoded .kld row's largest code, scale and min_log_prob */
+  maxCode: number;
+  scale: number;
+  min: number;
 }
 
 /** Where row data lives, for error messages. */
@@ -64,7 +73,8 @@ function whereRow(src: OpenedSource, row: number): string {
   if (src.kind === 'kld') {
     const h = src.kld.header;
     const chunk = Math.floor(row / h.rowsPerChunk);
-    return `${src.spec.name}: row ${row} (chunk ${chunk}, byte offset ${h.dataOffset + row * h.rowBytes})`;
+    const file = src.spec.path !== src.spec.name ? `${src.spec.name} (${src.spec.path})` : src.spec.name;
+    return `${file}: row ${row} (chunk ${chunk}, byte offset ${h.dataOffset + row * h.rowBytes})`;
   }
   return `${src.spec.name}: row ${row}`;
 }
@@ -90,6 +100,9 @@ export function windowThresholdCode(scale: number, min: number): number {
   return hi;
 }
 
+/** The largest scale a writer produces: 16 nats over 65535 codes, with float32 rounding room. */
+const KLD_MAX_SCALE = (16 / 65535) * (1 + 1e-5);
+
 /** scale and min_log_prob of row k of a raw .kld block, validated. */
 function kldRowHead(src: OpenedSource & { kind: 'kld' }, raw: Uint8Array, k: number, row: number): [number, number, Uint16Array] {
   const h = src.kld.header;
@@ -98,8 +111,38 @@ function kldRowHead(src: OpenedSource & { kind: 'kld' }, raw: Uint8Array, k: num
   const scale = f[0]!;
   const min = f[1]!;
   if (!Number.isFinite(scale) || scale < 0) throw new DataError(`${whereRow(src, row)}: scale is ${showValue(scale)}, expected a finite number >= 0`);
+  if (scale > KLD_MAX_SCALE) {
+    throw new DataError(`${whereRow(src, row)}: scale is ${showValue(scale)}, expected at most 16/65535 = ${showValue(16 / 65535)} (a row spans at most 16 nats over 65535 codes)`);
+  }
   if (!Number.isFinite(min) || min > 1e-3) throw new DataError(`${whereRow(src, row)}: min_log_prob is ${showValue(min)}, expected a finite log-probability <= 0`);
   return [scale, min, new Uint16Array(raw.buffer, raw.byteOffset + off + 8, h.nVocab)];
+}
+
+/**
+ * Checks that a decoded .kld row is a distribution: its largest log-probability
+ * min_log_prob + scale·maxCode is at most 0 within one storage step (scale, plus float32
+ * rounding of numbers near 16), and the probability mass of its window (log p > −16) is 1 within
+ * what the format allows: the writer's float32 rounding and half a step per token above, and
+ * below also the mass left outside the window (at most n_vocab·e^−16). Throws a DataError
+ * naming the file, the row and its byte offset.
+ *
+ * @example
+ * checkKldRow(src, 12, 16 / 65535, -20.3, 65535, 0.9999998); // passes
+ */
+export function checkKldRow(src: OpenedSource & { kind: 'kld' }, row: number, scale: number, min: number, maxCode: number, mass: number): void {
+  const top = min + scale * maxCode;
+  if (!(top <= scale + 1e-5)) {
+    throw new DataError(
+      `${whereRow(src, row)}: decodes to log-probability ${showValue(top)} (min_log_prob ${showValue(min)} + scale ${showValue(scale)} × code ${maxCode}), expected <= 0 within one storage step (${showValue(scale)})`,
+    );
+  }
+  const slack = 1e-3 + scale;
+  const below = slack + src.kld.header.nVocab * Math.exp(KLD_WINDOW);
+  if (!(mass >= 1 - below && mass <= 1 + slack)) {
+    throw new DataError(
+      `${whereRow(src, row)}: its probabilities in the window (log p > ${KLD_WINDOW}) sum to ${showValue(mass)}, expected 1 (within ${showValue(below)} below and ${showValue(slack)} above), so the row is no distribution`,
+    );
+  }
 }
 
 /**
@@ -111,7 +154,9 @@ function kldRowHead(src: OpenedSource & { kind: 'kld' }, raw: Uint8Array, k: num
 function decodeSide(src: OpenedSource, s: SideScratch, k: number, row: number, cols: number): number {
   if (src.kind === 'kld') {
     const h = kldRowHead(src, s.raw!, k, row);
-    decodeKldInto(s.lv, h[0], h[1], h[2], cols);
+    s.maxCode = decodeKldInto(s.lv, h[0], h[1], h[2], cols);
+    s.scale = h[0];
+    s.min = h[1];
     const c = windowThresholdCode(h[0], h[1]);
     return c > 65535 ? Infinity : h[1] + h[0] * c;
   }
@@ -128,8 +173,15 @@ function decodeSide(src: OpenedSource, s: SideScratch, k: number, row: number, c
 // The hot loops live in small functions of typed arrays and numbers only, so V8 optimizes them
 // once (code after a loop compiled on the stack would otherwise lack type feedback and deopt).
 
-function decodeKldInto(lv: Float64Array, scale: number, min: number, codes: Uint16Array, cols: number): void {
-  for (let i = 0; i < cols; i++) lv[i] = min + scale * codes[i]!;
+/** Decodes a row of codes into lv; returns the largest code. */
+function decodeKldInto(lv: Float64Array, scale: number, min: number, codes: Uint16Array, cols: number): number {
+  let top = 0;
+  for (let i = 0; i < cols; i++) {
+    const c = codes[i]!;
+    if (c > top) top = c;
+    lv[i] = min + scale * c;
+  }
+  return top;
 }
 
 /** Log-softmax of x[off, off + cols) into lv; returns −1, the index of a NaN/+∞ logit, or −2 when all are −∞. */
@@ -181,6 +233,8 @@ function genericRow(a: Float64Array, b: Float64Array, ta: number, tb: number, co
   let amB = 0;
   let maxA = a[0]!;
   let maxB = b[0]!;
+  let sp = 0;
+  let sq = 0;
   for (let i = 0; i < cols; i++) {
     const la = a[i]!;
     const lb = b[i]!;
@@ -197,12 +251,14 @@ function genericRow(a: Float64Array, b: Float64Array, ta: number, tb: number, co
     if (!inA && !inB) continue;
     const p = inA ? Math.exp(la) : 0;
     const q = inB ? Math.exp(lb) : 0;
+    sp += p;
+    sq += q;
     if (inA) fwd += lb === -Infinity ? Infinity : p * (la - lb);
     if (inB) rev += la === -Infinity ? Infinity : q * (lb - la);
     tv += Math.abs(p - q);
     js += jsTerm(p, q, la, lb, inA, inB);
   }
-  setRow(fwd, rev, js, tv, amA, amB);
+  setRow(fwd, rev, js, tv, amA, amB, sp, sq);
 }
 
 /** Scratch buffers for a pair of sides and a block size. */
@@ -212,8 +268,8 @@ export class FusedScratch {
   constructor(base: OpenedSource, cand: OpenedSource, blockRows: number) {
     const mk = (s: OpenedSource): SideScratch =>
       s.kind === 'kld'
-        ? { raw: new Uint8Array(blockRows * s.kld.header.rowBytes), lv: new Float64Array(s.cols) }
-        : { floats: new Float64Array(blockRows * s.cols), lv: new Float64Array(s.cols) };
+        ? { raw: new Uint8Array(blockRows * s.kld.header.rowBytes), lv: new Float64Array(s.cols), maxCode: 0, scale: 0, min: 0 }
+        : { floats: new Float64Array(blockRows * s.cols), lv: new Float64Array(s.cols), maxCode: 0, scale: 0, min: 0 };
     this.base = mk(base);
     this.cand = mk(cand);
   }
@@ -259,6 +315,8 @@ function kldPairRow(sa: number, ma: number, ca: Uint16Array, sb: number, mb: num
   let amB = 0;
   let maxA = -1;
   let maxB = -1;
+  let sp = 0;
+  let sq = 0;
   for (let i = 0; i < cols; i++) {
     const x = ca[i]!;
     const y = cb[i]!;
@@ -277,6 +335,8 @@ function kldPairRow(sa: number, ma: number, ca: Uint16Array, sb: number, mb: num
     const lb = mb + sb * y;
     const p = inA ? HA[x >>> 8]! * LA[x & 255]! : 0;
     const q = inB ? HB[y >>> 8]! * LB[y & 255]! : 0;
+    sp += p;
+    sq += q;
     if (inA) fwd += p * (la - lb);
     if (inB) rev += q * (lb - la);
     tv += Math.abs(p - q);
@@ -284,7 +344,7 @@ function kldPairRow(sa: number, ma: number, ca: Uint16Array, sb: number, mb: num
   }
   // results through a typed scratch: plain indexed stores keep the optimized loop free of
   // property accesses that would lack type feedback when the loop is compiled on the stack (OSR)
-  setRow(fwd, rev, js, tv, amA, amB);
+  setRow(fwd, rev, js, tv, amA, amB, sp, sq);
 }
 
 
@@ -329,6 +389,8 @@ export function fusedBlock(req: BlockRequest): RowBlock {
       const ha = kldRowHead(base, scratch.base.raw!, k, row);
       const hb = kldRowHead(cand, scratch.cand.raw!, k, row);
       kldPairRow(ha[0], ha[1], ha[2], hb[0], hb[1], hb[2], cols);
+      checkKldRow(base, row, ha[0], ha[1], ha[2][ROW[4]!]!, ROW[6]!);
+      checkKldRow(cand, row, hb[0], hb[1], hb[2][ROW[5]!]!, ROW[7]!);
       copyRow(out, k);
       const t = kf.targetOf(row);
       out.position[k] = kf.positionOf(row);
@@ -343,6 +405,8 @@ export function fusedBlock(req: BlockRequest): RowBlock {
     const ta = decodeSide(base, scratch.base, k, row, cols);
     const tb = decodeSide(cand, scratch.cand, k, row, cols);
     genericRow(a, b, ta, tb, cols);
+    if (base.kind === 'kld') checkKldRow(base, row, scratch.base.scale, scratch.base.min, scratch.base.maxCode, ROW[6]!);
+    if (cand.kind === 'kld') checkKldRow(cand, row, scratch.cand.scale, scratch.cand.min, scratch.cand.maxCode, ROW[7]!);
     copyRow(out, k);
     out.position[k] = kf.positionOf(row);
     const t = kf.targetOf(row);

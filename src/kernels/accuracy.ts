@@ -101,6 +101,105 @@ export function makeLogits(o: LogitOptions): { p: Float32Array | Float64Array; q
   return { p, q };
 }
 
+/** A realistic regime of the benchmarks and the accuracy suite: LM-like rows, a candidate at a KL. */
+export interface LmRegime {
+  /** short id for command lines: lm-1e-3 */
+  id: string;
+  name: string;
+  /** the candidate's KL(P‖Q) per row, approximately */
+  kl: number;
+}
+
+/** The three candidate distances of the realistic regimes: a quantization, a fine-tune, a distinct model. */
+export const LM_REGIMES: readonly LmRegime[] = [
+  { id: 'lm-1e-3', name: 'lm kl≈1e-3', kl: 1e-3 },
+  { id: 'lm-1e-2', name: 'lm kl≈1e-2', kl: 1e-2 },
+  { id: 'lm-1e-1', name: 'lm kl≈1e-1', kl: 1e-1 },
+];
+
+/** Options of {@link makeLmLogits}. */
+export interface LmLogitOptions {
+  rows: number;
+  cols: number;
+  /** the candidate's KL(P‖Q) per row, approximately (second order in the noise) */
+  kl: number;
+  /** P's entropy per row is drawn uniformly from this range (nats); default [1, 4] */
+  entropy?: [number, number];
+  seed?: number;
+  shared?: boolean;
+}
+
+/** H(s) and Σp² of the Zipf law p_r ∝ r^−s over ranks 1..V, on a grid of exponents s. */
+function zipfTable(V: number): { s: Float64Array; h: Float64Array; p2: Float64Array } {
+  const n = 161;
+  const s = new Float64Array(n);
+  const h = new Float64Array(n);
+  const p2 = new Float64Array(n);
+  const lr = new Float64Array(V);
+  for (let r = 0; r < V; r++) lr[r] = Math.log(r + 1);
+  for (let k = 0; k < n; k++) {
+    const e = 0.6 + (3.4 * k) / (n - 1); // s in [0.6, 4]
+    let z = 0;
+    let zl = 0;
+    let z2 = 0;
+    for (let r = 0; r < V; r++) {
+      const w = Math.exp(-e * lr[r]!);
+      z += w;
+      zl += w * lr[r]!;
+      z2 += w * w;
+    }
+    s[k] = e;
+    h[k] = Math.log(z) + (e * zl) / z;
+    p2[k] = z2 / (z * z);
+  }
+  return { s, h, p2 };
+}
+
+/**
+ * LM-like logit pairs: each row of P is a Zipf law over a random permutation of the vocabulary,
+ * logit = −s·log(rank), with s set so that H(P) is drawn uniformly from `entropy` (1–4 nats, like
+ * next-token distributions), plus a little N(0, 0.3²) texture; Q = P + σ·N(0,1) with σ set per
+ * row so that KL(P‖Q) ≈ ½σ²(1 − Σp²) = `kl` (1e-3 a quantization, 1e-2 a fine-tune, 1e-1 a
+ * distinct model).
+ *
+ * @example
+ * const { p, q } = makeLmLogits({ rows: 4, cols: 32000, kl: 1e-3 });
+ */
+export function makeLmLogits(o: LmLogitOptions): { p: Float32Array; q: Float32Array } {
+  const rand = seededRandom(o.seed ?? 1);
+  const [h0, h1] = o.entropy ?? [1, 4];
+  const V = o.cols;
+  const buf = () => (o.shared ? new SharedArrayBuffer(o.rows * V * 4) : new ArrayBuffer(o.rows * V * 4));
+  const p = new Float32Array(buf());
+  const q = new Float32Array(buf());
+  const t = zipfTable(V);
+  const perm = new Int32Array(V);
+  for (let r = 0; r < o.rows; r++) {
+    const H = h0 + (h1 - h0) * rand();
+    // H(s) decreases with s: the grid point just past H, interpolated linearly
+    let k = 1;
+    while (k < t.s.length - 1 && t.h[k]! > H) k++;
+    const f = Math.min(1, Math.max(0, (t.h[k - 1]! - H) / (t.h[k - 1]! - t.h[k]!)));
+    const s = t.s[k - 1]! + f * (t.s[k]! - t.s[k - 1]!);
+    const p2 = t.p2[k - 1]! + f * (t.p2[k]! - t.p2[k - 1]!);
+    const sigma = Math.sqrt((2 * o.kl) / Math.max(1e-3, 1 - p2));
+    for (let i = 0; i < V; i++) perm[i] = i;
+    for (let i = V - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      const x = perm[i]!;
+      perm[i] = perm[j]!;
+      perm[j] = x;
+    }
+    const off = r * V;
+    for (let i = 0; i < V; i++) {
+      const a = -s * Math.log(perm[i]! + 1) + 0.3 * gauss(rand);
+      p[off + i] = a;
+      q[off + i] = a + sigma * gauss(rand);
+    }
+  }
+  return { p, q };
+}
+
 function softmaxRows(x: Float32Array | Float64Array, rows: number, cols: number, log: boolean): Float32Array | Float64Array {
   const out = new (x.constructor as Float32ArrayConstructor)(x.length);
   for (let r = 0; r < rows; r++) {
@@ -148,6 +247,25 @@ export function accuracyCases(opts: { float64?: boolean; large?: boolean } = {})
   logits('far apart V=5000', 2, 5000, 4, 8, 5);
   for (const v of [1, 2, 3, 5, 17, 31, 1023, 2047, 2049, 4099]) logits(`odd V=${v}`, 3, v, 2, 0.7, 10 + v);
   if (opts.large ?? true) logits('V=256000', 1, 256000, 3, 0.5, 6);
+  // the realistic regimes (LM-like peaked rows, candidates at KL 1e-3, 1e-2, 1e-1) and closer
+  // ones (1e-4, 1e-6: quantization noise at the floor), in all three input kinds
+  for (const [k, reg] of [...LM_REGIMES, { id: 'lm-1e-4', name: 'lm kl≈1e-4', kl: 1e-4 }, { id: 'lm-1e-6', name: 'lm kl≈1e-6', kl: 1e-6 }].entries()) {
+    for (const cols of opts.large ?? true ? [32000, 128256] : [32000]) {
+      const rows = cols > 32000 ? 2 : 6;
+      const lm = makeLmLogits({ rows, cols, kl: reg.kl, seed: 40 + k });
+      const p = f64 ? Float64Array.from(lm.p) : lm.p;
+      const q = f64 ? Float64Array.from(lm.q) : lm.q;
+      const targets = new Int32Array(rows).map((_, i) => (i * 7919) % cols);
+      const name = `${reg.name} V=${cols}`;
+      cases.push({ name: `logits ${name}`, input: { p, q, rows, cols, from: 'logits', targets } });
+      // rows taken as given (probabilities, raw log-probabilities) correct KL by the measured
+      // Σ(q − p) of float32 weights, whose error ~u·√(Σp²x²) is ~1e-9 at KL ≈ 1e-4: on the edge
+      // of the rule there, so those kinds are checked at the other distances
+      if (reg.kl === 1e-4) continue;
+      cases.push({ name: `logprobs ${name}`, input: { p: softmaxRows(p, rows, cols, true), q: softmaxRows(q, rows, cols, true), rows, cols, from: 'logprobs', targets } });
+      cases.push({ name: `probs ${name}`, input: { p: softmaxRows(p, rows, cols, false), q: softmaxRows(q, rows, cols, false), rows, cols, from: 'probs', targets } });
+    }
+  }
 
   // logits of ±1e4: P and Q nearly one-hot, and the same with tiny noise
   for (const [noise, seed] of [[3, 7], [1e-3, 8]] as const) {

@@ -1,6 +1,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runKernelBenchmark, threadLadder } from './bench.js';
+import { BENCH_REGIMES, benchLogits, runKernelBenchmark, threadLadder } from './bench.js';
+import { referenceBatchStats } from './reference.js';
 import { availableBackends, closeWorkers } from './index.js';
 
 after(closeWorkers);
@@ -12,11 +13,12 @@ test('threadLadder: 1, powers of two, and the top', () => {
 });
 
 test('runKernelBenchmark reports every backend × thread count in the issue-3 JSON shape', async () => {
-  const r = await runKernelBenchmark({ vocabs: [1000], rows: 8, threads: [1, 2], repeat: 1, latencyVocab: 500 });
+  const r = await runKernelBenchmark({ regimes: ['synthetic', 'lm-1e-3'], vocabs: [1000], rows: 8, threads: [1, 2], repeat: 1, latencyVocab: 500 });
   const backends = availableBackends();
-  assert.equal(r.results.length, backends.length * 2);
+  assert.equal(r.results.length, 2 * backends.length * 2);
+  assert.deepEqual([...new Set(r.results.map((x) => x.regime))], ['synthetic', 'lm-1e-3']);
   for (const x of r.results) {
-    assert.deepEqual(Object.keys(x), ['backend', 'threads', 'vocab', 'rows', 'melemPerSec', 'maxRelErr']);
+    assert.deepEqual(Object.keys(x), ['regime', 'backend', 'threads', 'vocab', 'rows', 'melemPerSec', 'maxRelErr']);
     assert.ok(x.melemPerSec > 0);
     // the fast backends are measured against the js reference of the same data
     if (x.backend === 'js') assert.equal(x.maxRelErr, 0);
@@ -24,4 +26,20 @@ test('runKernelBenchmark reports every backend × thread count in the issue-3 JS
   }
   assert.deepEqual(r.singleRowMs.map((l) => l.backend), backends);
   assert.equal(r.cpu.length, r.results.length);
+});
+
+test('the benchmark regimes: broad synthetic rows, and LM-like rows (H 1–4 nats) at KL ≈ 1e-3, 1e-2, 1e-1', () => {
+  assert.deepEqual([...BENCH_REGIMES], ['synthetic', 'lm-1e-3', 'lm-1e-2', 'lm-1e-1']);
+  const rows = 12;
+  const cols = 32000;
+  const med = (a: Float64Array) => [...a].sort((x, y) => x - y)[a.length >> 1]!;
+  const syn = referenceBatchStats({ ...benchLogits('synthetic', rows, cols), rows, cols, from: 'logits' });
+  assert.ok(med(syn.entropyP) > 6, `synthetic H ${med(syn.entropyP)}`);
+  for (const [id, kl] of [['lm-1e-3', 1e-3], ['lm-1e-2', 1e-2], ['lm-1e-1', 1e-1]] as const) {
+    const s = referenceBatchStats({ ...benchLogits(id, rows, cols), rows, cols, from: 'logits' });
+    for (let r = 0; r < rows; r++) assert.ok(s.entropyP[r]! > 0.8 && s.entropyP[r]! < 4.5, `${id} row ${r}: H ${s.entropyP[r]}`);
+    const m = med(s.forward);
+    assert.ok(m > kl / 2 && m < kl * 2, `${id}: median KL ${m}`);
+  }
+  assert.throws(() => benchLogits('lm-1e-5', 1, 10), /invalid regime: "lm-1e-5"/);
 });

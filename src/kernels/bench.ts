@@ -1,5 +1,5 @@
 import { availableParallelism, loadavg } from 'node:os';
-import { compareStats, makeLogits } from './accuracy.js';
+import { compareStats, LM_REGIMES, makeLmLogits, makeLogits } from './accuracy.js';
 import { availableBackends, batchStats, batchStatsSync } from './index.js';
 import { referenceBatchStats } from './reference.js';
 import { nativeSimd } from './nativeBackend.js';
@@ -7,6 +7,8 @@ import type { BackendName, BatchInput, BatchStats } from './types.js';
 
 /** One measured configuration, in the JSON form of issue 3. */
 export interface BenchResult {
+  /** the data: 'synthetic' (P ~ 3·N(0,1), Q = P + 0.5·N(0,1)) or an LM-like regime ({@link BENCH_REGIMES}) */
+  regime: string;
   backend: BackendName;
   threads: number;
   vocab: number;
@@ -17,8 +19,29 @@ export interface BenchResult {
   maxRelErr: number;
 }
 
+/** The data sets of the benchmark: the synthetic rows and the LM-like regimes. */
+export const BENCH_REGIMES = ['synthetic', ...LM_REGIMES.map((r) => r.id)] as const;
+
+/**
+ * The logits of one benchmark data set, float32 on SharedArrayBuffers: 'synthetic' is broad
+ * random rows (P ~ 3·N(0,1), Q = P + 0.5·N(0,1), H(P) ≈ 7 nats, KL ≈ 0.12); 'lm-1e-3', 'lm-1e-2'
+ * and 'lm-1e-1' are Zipf-shaped rows with H(P) in 1–4 nats and candidates at that KL
+ * ({@link makeLmLogits}).
+ *
+ * @example
+ * const { p, q } = benchLogits('lm-1e-3', 16, 32000);
+ */
+export function benchLogits(regime: string, rows: number, cols: number): { p: Float32Array; q: Float32Array } {
+  if (regime === 'synthetic') return makeLogits({ rows, cols, scale: 3, noise: 0.5, seed: cols, shared: true }) as { p: Float32Array; q: Float32Array };
+  const r = LM_REGIMES.find((x) => x.id === regime);
+  if (!r) throw new RangeError(`invalid regime: ${JSON.stringify(regime)} (expected one of ${BENCH_REGIMES.join(', ')})`);
+  return makeLmLogits({ rows, cols, kl: r.kl, seed: cols + 1, shared: true });
+}
+
 /** Options of {@link runKernelBenchmark}. */
 export interface KernelBenchOptions {
+  /** data sets (default: every one of {@link BENCH_REGIMES}) */
+  regimes?: string[];
   vocabs?: number[];
   rows?: number;
   /** thread counts to measure; default 1 and all cores */
@@ -39,7 +62,7 @@ export interface KernelBenchReport {
   /** which measures the kernels computed */
   measures: 'all' | 'kl';
   /** the same runs per CPU-second (process CPU time of all threads): less sensitive to other load */
-  cpu: { backend: BackendName; threads: number; vocab: number; melemPerCpuSec: number }[];
+  cpu: { regime: string; backend: BackendName; threads: number; vocab: number; melemPerCpuSec: number }[];
   /** median time of one row pair, per backend, in milliseconds */
   singleRowMs: { backend: BackendName; vocab: number; ms: number }[];
   machine: { cpus: number; loadavg: number[]; nativeSimd: string };
@@ -60,17 +83,18 @@ export function threadLadder(n: number): number[] {
 }
 
 /**
- * Benchmarks the fused kernel (logits in, every measure out) for each backend and thread count
- * on random logit rows generated in memory: P ~ 3·N(0,1), Q = P + 0.5·N(0,1), float32 on shared
- * memory. The js reference runs in the same process on the same data and is what maxRelErr is
- * measured against.
+ * Benchmarks the fused kernel (logits in, every measure out) for each data set, backend and
+ * thread count on logit rows generated in memory ({@link benchLogits}: the synthetic broad rows
+ * and the LM-like regimes), float32 on shared memory. The js reference runs in the same process
+ * on the same data and is what maxRelErr is measured against.
  *
  * @example
- * const r = await runKernelBenchmark({ vocabs: [32000], rows: 16, repeat: 1, latencyVocab: 0 });
- * r.results.map((x) => `${x.backend}×${x.threads}: ${x.melemPerSec} Melem/s`);
+ * const r = await runKernelBenchmark({ regimes: ['lm-1e-3'], vocabs: [32000], rows: 16, repeat: 1, latencyVocab: 0 });
+ * r.results.map((x) => `${x.regime} ${x.backend}×${x.threads}: ${x.melemPerSec} Melem/s`);
  */
 export async function runKernelBenchmark(opts: KernelBenchOptions = {}): Promise<KernelBenchReport> {
   const vocabs = opts.vocabs ?? [32000, 128256];
+  const regimes = opts.regimes ?? [...BENCH_REGIMES];
   const rows = opts.rows ?? 256;
   const threads = opts.threads ?? threadLadder(availableParallelism());
   const backends = opts.backends ?? availableBackends();
@@ -79,16 +103,16 @@ export async function runKernelBenchmark(opts: KernelBenchOptions = {}): Promise
   const results: BenchResult[] = [];
   const cpu: KernelBenchReport['cpu'] = [];
   const measures = opts.measures ?? 'all';
-  for (const vocab of vocabs) {
-    step(`generating ${rows} × ${vocab} logits`);
-    const { p, q } = makeLogits({ rows, cols: vocab, scale: 3, noise: 0.5, seed: vocab, shared: true });
+  for (const regime of regimes) for (const vocab of vocabs) {
+    step(`generating ${rows} × ${vocab} logits (${regime})`);
+    const { p, q } = benchLogits(regime, rows, vocab);
     const input: BatchInput = { p, q, rows, cols: vocab, from: 'logits', measures };
     let reference: BatchStats | undefined;
     // the reference first: every other backend's error is measured against it
     const order = [...backends].sort((a, b) => (a === 'js' ? -1 : b === 'js' ? 1 : 0));
     for (const backend of order) {
       for (const t of threads) {
-        step(`${backend} × ${t} thread${t > 1 ? 's' : ''}, vocab ${vocab}`);
+        step(`${regime}: ${backend} × ${t} thread${t > 1 ? 's' : ''}, vocab ${vocab}`);
         const n = backend === 'js' ? Math.min(repeat, 3) : repeat;
         let last = await batchStats(input, { backend, threads: t }); // warm-up (JIT, workers, pages)
         const times: number[] = [];
@@ -107,8 +131,8 @@ export async function runKernelBenchmark(opts: KernelBenchOptions = {}): Promise
           reference = referenceBatchStats(input);
         }
         const maxRelErr = backend !== 'js' ? compareStats(reference, last).maxRelErr : 0;
-        results.push({ backend, threads: t, vocab, rows, melemPerSec: round((rows * vocab) / median(times) / 1e3), maxRelErr });
-        cpu.push({ backend, threads: t, vocab, melemPerCpuSec: round((rows * vocab) / median(cpus) / 1e3) });
+        results.push({ regime, backend, threads: t, vocab, rows, melemPerSec: round((rows * vocab) / median(times) / 1e3), maxRelErr });
+        cpu.push({ regime, backend, threads: t, vocab, melemPerCpuSec: round((rows * vocab) / median(cpus) / 1e3) });
       }
     }
   }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { makeLogits } from './accuracy.js';
+import { makeLmLogits, makeLogits } from './accuracy.js';
 import { referenceBatchStats } from './reference.js';
 import { WASM_KERNEL_PATH } from './wasmBackend.js';
 
@@ -9,7 +9,7 @@ import { WASM_KERNEL_PATH } from './wasmBackend.js';
 // hands it back to the exact `row` (the dispatch result is covered by accuracy.test.ts).
 interface Raw {
   memory: WebAssembly.Memory;
-  rowKl(pp: number, qp: number, n: number, target: number, out: number): number;
+  rowKl(pp: number, qp: number, n: number, target: number, out: number, scratch: number): number;
 }
 
 function instance(): Raw {
@@ -21,7 +21,7 @@ function callRowKl(ex: Raw, p: Float32Array, q: Float32Array, target: number) {
   const n = p.length;
   const n4 = (n + 3) & ~3;
   const base = ex.memory.buffer.byteLength;
-  ex.memory.grow(Math.ceil((128 + n4 * 8) / 65536));
+  ex.memory.grow(Math.ceil((128 + n4 * 8 + (n4 / 256 + 1) * 32) / 65536));
   const out = base;
   const pp = base + 128;
   const qp = pp + n4 * 4;
@@ -30,7 +30,7 @@ function callRowKl(ex: Raw, p: Float32Array, q: Float32Array, target: number) {
   f.set(q, qp >> 2);
   f.fill(-Infinity, (pp >> 2) + n, (pp >> 2) + n4);
   f.fill(-Infinity, (qp >> 2) + n, (qp >> 2) + n4);
-  const took = ex.rowKl(pp, qp, n, target, out);
+  const took = ex.rowKl(pp, qp, n, target, out, qp + n4 * 4);
   const res = Array.from(new Float64Array(ex.memory.buffer, out, 13));
   const padding = [...Array.from(f.subarray((pp >> 2) + n, (pp >> 2) + n4)), ...Array.from(f.subarray((qp >> 2) + n, (qp >> 2) + n4))];
   return { took, res, padding };
@@ -52,11 +52,20 @@ test('wasm rowKl takes well-separated logit rows and matches the float64 referen
   assert.deepEqual([res[10], res[11], res[12]], [ref.argmaxP[0], ref.argmaxQ[0], 0]);
 });
 
-test('wasm rowKl hands near-equal, masked and invalid rows back to the exact path', () => {
+test('wasm rowKl keeps near-equal rows (compensated form) and hands masked and invalid rows back to the exact path', () => {
   const ex = instance();
   const cols = 3001;
-  const near = makeLogits({ rows: 1, cols, scale: 3, noise: 1e-3, seed: 4 });
-  assert.equal(callRowKl(ex, near.p as Float32Array, near.q as Float32Array, -1).took, 0, 'near-equal rows (KL ~ 5e-7)');
+  for (const [noise, seed] of [[1e-3, 4], [3e-2, 7]] as const) {
+    // KL ~ 5e-7 and ~ 4e-4: accurate to the rule on the fast path
+    const near = makeLogits({ rows: 1, cols, scale: 3, noise, seed });
+    const { took, res } = callRowKl(ex, near.p as Float32Array, near.q as Float32Array, -1);
+    assert.equal(took, 1, `near-equal rows, noise ${noise}`);
+    const ref = referenceBatchStats({ p: near.p, q: near.q, rows: 1, cols, from: 'logits' });
+    for (const [k, want] of [ref.forward[0]!, ref.reverse[0]!].entries()) {
+      const err = Math.abs(res[k]! - want);
+      assert.ok(want >= 1e-4 ? err <= 1e-5 * want : err <= 1e-9, `noise ${noise} field ${k}: ${res[k]} vs ${want}`);
+    }
+  }
   const far = makeLogits({ rows: 1, cols, scale: 3, noise: 0.5, seed: 5 });
   const masked = Float32Array.from(far.p);
   masked[100] = -Infinity;
@@ -80,4 +89,24 @@ test('wasm rowKl: argmax takes the first of tied maxima', () => {
   assert.equal(took, 1);
   assert.equal(res[10], 13);
   assert.equal(res[11], 5);
+});
+
+test('wasm rowKl keeps LM-like peaked rows at KL ≈ 1e-3 and 1e-2 on the fast path, to the accuracy rule', () => {
+  const ex = instance();
+  const cols = 32001;
+  for (const kl of [1e-3, 1e-2]) {
+    const { p, q } = makeLmLogits({ rows: 3, cols, kl, seed: 9 });
+    for (let r = 0; r < 3; r++) {
+      const a = p.subarray(r * cols, (r + 1) * cols);
+      const b = q.subarray(r * cols, (r + 1) * cols);
+      const { took, res } = callRowKl(ex, a, b, 5);
+      assert.equal(took, 1, `kl ${kl} row ${r}`);
+      const ref = referenceBatchStats({ p: a, q: b, rows: 1, cols, from: 'logits', targets: new Int32Array([5]) });
+      const want = [ref.forward[0]!, ref.reverse[0]!, ref.entropyP[0]!, ref.entropyQ[0]!, ref.crossEntropyPQ[0]!, ref.crossEntropyQP[0]!, NaN, NaN, ref.logpTarget[0]!, ref.logqTarget[0]!];
+      for (const k of [0, 1, 2, 3, 4, 5, 8, 9]) {
+        const err = Math.abs(res[k]! - want[k]!);
+        assert.ok(Math.abs(want[k]!) >= 1e-4 ? err <= 1e-5 * Math.abs(want[k]!) : err <= 1e-9, `kl ${kl} row ${r} field ${k}: ${res[k]} vs ${want[k]}`);
+      }
+    }
+  }
 });

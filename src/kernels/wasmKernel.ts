@@ -8,7 +8,7 @@ interface KernelExports {
   memory: WebAssembly.Memory;
   row(pp: number, qp: number, n: number, kind: number, normalize: number, tol: number, target: number, out: number, scratch: number, all: number): void;
   /** the 'kl' fast path for logit rows: 1 when it wrote the results, 0 when `row` must run */
-  rowKl(pp: number, qp: number, n: number, target: number, out: number): number;
+  rowKl(pp: number, qp: number, n: number, target: number, out: number, scratch: number): number;
 }
 
 const KIND = { logits: 0, logprobs: 1, probs: 2 } as const;
@@ -69,7 +69,7 @@ export function createWasmKernel(bytes: BufferSource): WasmKernel {
         pv.set(P.subarray(r * n, r * n + n));
         qv.set(Q.subarray(r * n, r * n + n));
         const t = input.targets ? input.targets[r]! : -1;
-        if (!fast || ex.rowKl(pPtr, qPtr, n, t, outPtr) === 0) ex.row(pPtr, qPtr, n, kind, norm, tolerance, t, outPtr, scratch, all);
+        if (!fast || ex.rowKl(pPtr, qPtr, n, t, outPtr, scratch) === 0) ex.row(pPtr, qPtr, n, kind, norm, tolerance, t, outPtr, scratch, all);
         for (let k = 0; k < STAT_F64_KEYS.length; k++) out[STAT_F64_KEYS[k]!][r] = res[k]!;
         out.argmaxP[r] = res[10]!;
         out.argmaxQ[r] = res[11]!;
