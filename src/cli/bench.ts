@@ -3,11 +3,11 @@ import { availableParallelism } from 'node:os';
 import { availableBackends, closeWorkers } from '../kernels/index.js';
 import { BENCH_REGIMES, runKernelBenchmark, threadLadder, type KernelBenchReport } from '../kernels/bench.js';
 import type { BackendName } from '../kernels/types.js';
-import { UsageError } from '../errors.js';
+import { UsageError, quote } from '../errors.js';
 import { formatNumber } from '../report/format.js';
 import { toJson } from '../report/json.js';
 import { renderTable } from '../report/table.js';
-import { action, choiceOption, intOption, withExamples } from './run.js';
+import { action, boundedInt, choiceOption, withExamples } from './run.js';
 
 /** The people's table of a benchmark report: throughput, ratio to js, error, latency. */
 export function benchTable(r: KernelBenchReport): string {
@@ -50,17 +50,19 @@ export function registerBench(program: Command): Command {
     .option('--json', 'print one JSON document: {"results": [{regime, backend, threads, vocab, rows, melemPerSec, maxRelErr}], ...}')
     .action(
       action('bench', async (o: Record<string, string | boolean | undefined>) => {
-        const maxThreads = intOption(String(o.threads), '--threads');
-        const rows = intOption(String(o.rows), '--rows');
-        const repeat = intOption(String(o.repeat), '--repeat');
+        const maxThreads = boundedInt(String(o.threads), '--threads', 1, availableParallelism());
+        const rows = boundedInt(String(o.rows), '--rows', 1, 1 << 16);
+        const repeat = boundedInt(String(o.repeat), '--repeat', 1, 1000);
         const vocabs = String(o.vocab)
           .split(',')
-          .map((v) => intOption(v.trim(), '--vocab'));
+          .map((v) => boundedInt(v.trim(), '--vocab', 1, 1 << 24));
+        // two float32 matrices of rows × vocab must fit comfortably (2^28 elements = 2 GiB for both)
+        for (const v of vocabs) if (rows * v > 2 ** 28) throw new UsageError({ where: 'invalid --rows × --vocab', expected: 'at most 2^28 elements (268435456)', got: `${rows} × ${v} = ${rows * v}` });
         const all = availableBackends();
         let backends: BackendName[] = all;
         if (typeof o.backend === 'string') {
           backends = o.backend.split(',').map((b) => b.trim()) as BackendName[];
-          for (const b of backends) if (!all.includes(b)) throw new UsageError(`invalid --backend: ${JSON.stringify(b)} is not available here (available: ${all.join(', ')})`);
+          for (const b of backends) if (!all.includes(b)) throw new UsageError(`invalid --backend: ${quote(b)} is not available here (available: ${all.join(', ')})`);
         }
         const regimes = String(o.regime)
           .split(',')

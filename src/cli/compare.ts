@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { CompareResult } from '../compare/accumulator.js';
@@ -8,6 +8,7 @@ import type { LiveRun } from '../compare/live.js';
 import { sideSpec } from '../compare/sources.js';
 import type { LiveOptions } from '../compare/types.js';
 import { KldWriter } from '../io/kld.js';
+import { OutputGroup } from '../io/output.js';
 import { closeWorkers } from '../kernels/index.js';
 import type { BackendName } from '../kernels/types.js';
 import { renderCompareHtml } from '../report/compareHtml.js';
@@ -17,25 +18,8 @@ import { toJson } from '../report/json.js';
 import { createPerTokenWriter, type PerTokenWriter } from '../report/perToken.js';
 import { createProgress } from '../report/progress.js';
 import { renderTable } from '../report/table.js';
-import { UsageError } from '../errors.js';
+import { UsageError, quote } from '../errors.js';
 import { action, choiceOption, intOption, numberOption, withExamples } from './run.js';
-
-/**
- * Writes a file under a temporary name and renames it into place, so no partial file is left.
- *
- * @example
- * writeFileAtomic('report.html', html);
- */
-export function writeFileAtomic(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, file);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-}
 
 const QUANTILE_LABELS: Array<[string, string]> = [
   ['max', 'maximum'],
@@ -68,16 +52,20 @@ export function compareTable(result: CompareResult, title: string): string {
   parts.push(`${title}\n${result.tokens} tokens; P = base (reference), Q = candidate; nats; ${q}\n`);
   if (result.ppl) {
     const p = result.ppl;
+    // targets at a .kld floor: that side's PPL is a lower bound; the ratio a bound when one side has them
+    const fb = p.floorTargets?.base ?? 0;
+    const fc = p.floorTargets?.candidate ?? 0;
+    const bound = { candidate: fc > 0 ? '≥ ' : '', base: fb > 0 ? '≥ ' : '', ratio: fb > 0 && fc > 0 ? '≈ ' : fc > 0 ? '≥ ' : fb > 0 ? '≤ ' : '' };
     parts.push(
       renderTable(
-        ['perplexity', 'value', 'json key'],
+        [fb > 0 || fc > 0 ? 'perplexity (≥ ≤: bounds, see the notes)' : 'perplexity', 'value', 'json key'],
         [
-          ['Mean PPL(Q)', pm(p.candidate, p.candidateStderr), 'ppl.candidate'],
-          ['Mean PPL(base)', pm(p.base, p.baseStderr), 'ppl.base'],
+          ['Mean PPL(Q)', bound.candidate + pm(p.candidate, p.candidateStderr), 'ppl.candidate'],
+          ['Mean PPL(base)', bound.base + pm(p.base, p.baseStderr), 'ppl.base'],
           ['Cor(ln(PPL(Q)), ln(PPL(base)))', p.cor === null ? '—' : formatPercent(p.cor, 2), 'ppl.cor'],
-          ['Mean ln(PPL(Q)/PPL(base))', pm(p.lnRatio, p.lnRatioStderr), 'ppl.lnRatio'],
-          ['Mean PPL(Q)/PPL(base)', pm(p.ratio, p.ratioStderr), 'ppl.ratio'],
-          ['Mean PPL(Q)−PPL(base)', pm(p.diff, p.diffStderr), 'ppl.diff'],
+          ['Mean ln(PPL(Q)/PPL(base))', bound.ratio + pm(p.lnRatio, p.lnRatioStderr), 'ppl.lnRatio'],
+          ['Mean PPL(Q)/PPL(base)', bound.ratio + pm(p.ratio, p.ratioStderr), 'ppl.ratio'],
+          ['Mean PPL(Q)−PPL(base)', bound.ratio + pm(p.diff, p.diffStderr), 'ppl.diff'],
         ],
         { align: ['left', 'right', 'left'] },
       ),
@@ -118,6 +106,16 @@ export function compareJson(result: CompareResult, extra: Record<string, unknown
   return toJson({ ...result, ...extra }) + '\n';
 }
 
+/** Checks the extensions of `--report` (.html) and `--summary-out` (.json), shared by compare and merge. */
+export function outputExtensions(o: { report?: string; summaryOut?: string }): void {
+  for (const [flag, file, exts] of [
+    ['--report', o.report, ['.html', '.htm']],
+    ['--summary-out', o.summaryOut, ['.json']],
+  ] as const) {
+    if (file && !exts.some((e) => file.toLowerCase().endsWith(e))) throw new UsageError(`invalid ${flag} ${quote(file)}: expected a file ending in ${exts.join(' or ')}`);
+  }
+}
+
 interface CompareFlags {
   format: string;
   baseFormat?: string;
@@ -154,13 +152,8 @@ export async function runCompare(base: string, candidates: string | string[], o:
   const threads = o.threads === undefined ? undefined : intOption(o.threads, '--threads');
   const accuracy = numberOption(o.accuracy, '--accuracy');
   if (!(accuracy > 0 && accuracy < 0.5)) throw new UsageError(`invalid --accuracy: expected a relative error in (0, 0.5), got ${o.accuracy}`);
-  for (const [flag, file, exts] of [
-    ['--report', o.report, ['.html', '.htm']],
-    ['--summary-out', o.summaryOut, ['.json']],
-    ['--save-base', o.saveBase, ['.kld']],
-  ] as const) {
-    if (file && !exts.some((e) => file.toLowerCase().endsWith(e))) throw new UsageError(`invalid ${flag} ${JSON.stringify(file)}: expected a file ending in ${exts.join(' or ')}`);
-  }
+  outputExtensions(o);
+  if (o.saveBase && !o.saveBase.toLowerCase().endsWith('.kld')) throw new UsageError(`invalid --save-base ${quote(o.saveBase)}: expected a file ending in .kld`);
   const baseSide = { path: base, format: o.baseFormat ?? o.format, tensor: o.baseTensor ?? o.tensor };
   const candSides = cands.map((c) => ({ path: c, format: o.candidateFormat ?? o.format, tensor: o.candidateTensor ?? o.tensor }));
   const specs = [sideSpec(baseSide, 'base'), ...candSides.map((c) => sideSpec(c, 'candidate'))];
@@ -187,8 +180,11 @@ export async function runCompare(base: string, candidates: string | string[], o:
         runtime: (o.runtime ?? 'auto') as LiveOptions['runtime'],
       }
     : undefined;
+  const out = new OutputGroup();
+  return out.run(async () => {
+  for (const f of [o.report, o.summaryOut]) if (f) out.reserve(f);
   let writer: PerTokenWriter | undefined;
-  if (o.perToken) writer = createPerTokenWriter(o.perToken, { text: live || /\.jsonl$|\.ndjson$/i.test(base) || o.format === 'jsonl' });
+  if (o.perToken) writer = createPerTokenWriter(o.perToken, { text: live || /\.jsonl$|\.ndjson$/i.test(base) || o.format === 'jsonl', out });
   let bar: ReturnType<typeof createProgress> | undefined;
   const t0 = performance.now();
   const onProgress = (done: number, total: number) => {
@@ -215,20 +211,21 @@ export async function runCompare(base: string, candidates: string | string[], o:
   } finally {
     await closeWorkers();
   }
-  if (runs.length > 1) return await ladderOutput(base, runs as LiveRun[], o);
+  if (runs.length > 1) return await ladderOutput(base, runs as LiveRun[], o, out);
   const run = runs[0]!;
   const title = `klscope compare: base = ${base}, candidate = ${cands[0]}`;
-  if (o.report) writeFileAtomic(o.report, renderCompareHtml(run.result, run.accumulator, { title, tokenText: run.tokenText }));
-  if (o.summaryOut) writeFileAtomic(o.summaryOut, JSON.stringify(run.accumulator.toSummary()) + '\n');
+  if (o.report) out.write(o.report, renderCompareHtml(run.result, run.accumulator, { title, tokenText: run.tokenText }));
+  if (o.summaryOut) out.write(o.summaryOut, JSON.stringify(run.accumulator.toSummary()) + '\n');
   return o.json ? compareJson(run.result, { inputs: run.accumulator.inputs }) : compareTable(run.result, title);
+  });
 }
 
 /** The ladder's table, JSON (`{"base", "candidates"}`, each the single-candidate document) and report. */
-async function ladderOutput(base: string, runs: LiveRun[], o: CompareFlags): Promise<string> {
+async function ladderOutput(base: string, runs: LiveRun[], o: CompareFlags, out: OutputGroup): Promise<string> {
   const { ladderTable, renderLadderHtml } = await import('../report/ladder.js');
   const title = `klscope compare: base = ${base}, ${runs.length} candidates`;
   const entries: LadderEntry[] = runs.map((r) => ({ label: path.basename(r.model.path), path: r.model.path, fileSize: r.model.fileSize, bitsPerWeight: r.model.bitsPerWeight, result: r.result }));
-  if (o.report) writeFileAtomic(o.report, renderLadderHtml(entries, { title, notes: runs[0]!.result.notes }));
+  if (o.report) out.write(o.report, renderLadderHtml(entries, { title, notes: runs[0]!.result.notes }));
   if (o.json) {
     const docs = runs.map((r) => JSON.parse(toJson({ ...r.result, inputs: r.accumulator.inputs })) as Record<string, unknown>);
     return toJson({ base: runs[0]!.accumulator.inputs[0], candidates: docs }) + '\n';
@@ -258,7 +255,7 @@ export function registerCompare(program: Command): Command {
     .addOption(choiceOption('--score <which>', 'GGUF models: scored positions (second-half as llama.cpp, or all)', ['second-half', 'all']))
     .option('--save-base <file>', "GGUF base: also write its distributions as llama.cpp's .kld base file")
     .addOption(choiceOption('--runtime <name>', 'GGUF models: klscope_llama binding or node-llama-cpp', ['auto', 'native', 'node-llama-cpp']))
-    .option('--threads <n>', 'threads (default: all cores)')
+    .option('--threads <n>', 'threads (default and most: the core count)')
     .addOption(choiceOption('--backend <name>', 'kernel backend for logit pairs', ['auto', 'js', 'wasm', 'native'], 'auto'))
     .option('--accuracy <alpha>', 'relative error of the mergeable quantile sketch', '0.005')
     .option('--json', 'print one JSON document instead of the table')

@@ -44,7 +44,8 @@ export function estimateTable(r: MonteCarloResult, name: string): string {
       pm(r[e]),
       pm(r.perSequence[e]),
       v === null ? 'n/a' : formatNumber(v, 4),
-      v === null || v1 === null || v1 === 0 ? 'n/a' : formatNumber(v / v1, 3),
+      // an infinite variance has no ratio (∞/∞): shown as n/a, never NaN
+      v === null || v1 === null || v1 === 0 || !Number.isFinite(v) || !Number.isFinite(v1) ? 'n/a' : formatNumber(v / v1, 3),
       NATURE[e],
     ];
   });

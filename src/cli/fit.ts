@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { OutputGroup } from '../io/output.js';
 import path from 'node:path';
 import type { Unit } from '../divergence/types.js';
 import { toUnit } from '../divergence/units.js';
-import { UsageError } from '../errors.js';
+import { UsageError, quote } from '../errors.js';
 import { descentPath, fitGaussian, type FitResult, type PathPoint } from '../fit/fit1d.js';
 import { fit2d, parseMixture2d, DEFAULT_MIXTURE_2D, type Fit2dResult, type Mixture2d } from '../fit/fit2d.js';
 import { DEFAULT_MIXTURE, formatMixture, parseMixture, type Gaussian1d, type Mixture } from '../fit/mixture.js';
@@ -11,7 +11,7 @@ import type { FitPanel } from '../report/figure.js';
 import { formatNumber } from '../report/format.js';
 import { toJson } from '../report/json.js';
 import { renderTable } from '../report/table.js';
-import { action, choiceOption, intOption, numberOption, withExamples } from './run.js';
+import { action, choiceOption, intOption, boundedInt, numberOption, withExamples } from './run.js';
 
 /** Named mixtures for `--preset`: the default shows the contrast, `close` shows its absence. */
 export const FIT_PRESETS: Record<string, { mix: string; about: string }> = {
@@ -45,13 +45,17 @@ async function figures() {
   return { renderFitFigure, renderFit2dFigure, svgToPng };
 }
 
-/** Writes a file atomically: a temp name in the same folder, then rename. */
-export function writeAtomic(file: string, data: string | Uint8Array): void {
-  const dir = path.dirname(path.resolve(file));
-  mkdirSync(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`);
-  writeFileSync(tmp, data);
-  renameSync(tmp, file);
+/** Writes the files of one run as one atomic group (all or none; folders created for the tour). */
+export function writeAll(files: Array<{ file: string; data: string | Uint8Array }>, opts: { mkdir?: boolean } = {}): void {
+  const out = new OutputGroup();
+  try {
+    for (const f of files) out.reserve(f.file, opts);
+    for (const f of files) out.write(f.file, f.data);
+    out.commit();
+  } catch (e) {
+    out.abort();
+    throw e;
+  }
 }
 
 function inUnit(f: { mu: number; sigma: number; kl: number }, unit: Unit) {
@@ -196,7 +200,7 @@ export async function fit2dCommand(o: { mix: Mixture2d; unit: Unit; json?: boole
 export function parseStart(s: string): Gaussian1d {
   const f = s.split(':').map((x) => (x.trim() === '' ? NaN : Number(x)));
   if (f.length !== 2 || !Number.isFinite(f[0]) || !(f[1]! > 0) || !Number.isFinite(f[1])) {
-    throw new UsageError(`invalid --start: expected "mu:sigma" with sigma > 0, got ${JSON.stringify(s)}`);
+    throw new UsageError(`invalid --start: expected "mu:sigma" with sigma > 0, got ${quote(s)}`);
   }
   return { mu: f[0]!, sigma: f[1]! };
 }
@@ -224,17 +228,17 @@ export function registerFit(program: Command): Command {
         const dim = Number(o.dim);
         if (dim === 2) {
           if (o.preset !== undefined) throw new UsageError('--preset is for --dim 1; give --mix "w:mx:my:sx:sy,..." for 2-D');
-          const mix2 = o.mix !== undefined ? parseMixture2d(String(o.mix)) : DEFAULT_MIXTURE_2D;
+          const mix2 = o.mix !== undefined ? parseMixture2d(String(o.mix), '--mix') : DEFAULT_MIXTURE_2D;
           const res = await fit2dCommand({ mix: mix2, unit, json: Boolean(o.json), svg: o.svg === undefined ? undefined : String(o.svg), png: o.png === undefined ? undefined : String(o.png) });
-          for (const f of res.files) writeAtomic(f.file, f.data);
+          writeAll(res.files, { mkdir: true });
           process.stdout.write(res.stdout);
           return;
         }
-        const mix = o.preset !== undefined ? parseMixture(FIT_PRESETS[String(o.preset)]!.mix) : o.mix !== undefined ? parseMixture(String(o.mix)) : DEFAULT_MIXTURE;
+        const mix = o.preset !== undefined ? parseMixture(FIT_PRESETS[String(o.preset)]!.mix) : o.mix !== undefined ? parseMixture(String(o.mix), '--mix') : DEFAULT_MIXTURE;
         const panels = String(o.panels)
           .split(',')
           .map((s) => s.trim());
-        for (const p of panels) if (p !== 'forward' && p !== 'reverse') throw new UsageError(`invalid --panels: expected forward and/or reverse, got ${JSON.stringify(p)}`);
+        for (const p of panels) if (p !== 'forward' && p !== 'reverse') throw new UsageError(`invalid --panels: expected forward and/or reverse, got ${quote(p)}`);
         const res = await fitCommand({
           mix,
           unit,
@@ -244,14 +248,14 @@ export function registerFit(program: Command): Command {
           panels: panels as FitPanel[],
           path: Boolean(o.path),
           start: o.start === undefined ? undefined : parseStart(String(o.start)),
-          steps: intOption(String(o.steps), '--steps'),
+          steps: boundedInt(String(o.steps), '--steps', 1, 100000),
           learningRate: (() => {
             const v = numberOption(String(o.lr), '--lr');
-            if (!(v > 0)) throw new UsageError(`invalid --lr: expected a number > 0, got ${JSON.stringify(o.lr)}`);
+            if (!(v > 0)) throw new UsageError(`invalid --lr: expected a number > 0, got ${quote(o.lr)}`);
             return v;
           })(),
         });
-        for (const f of res.files) writeAtomic(f.file, f.data);
+        writeAll(res.files, { mkdir: true });
         process.stdout.write(res.stdout);
       }),
     );
@@ -273,6 +277,7 @@ export async function tourSection(outDir = 'out'): Promise<string> {
   const r = fitGaussian(DEFAULT_MIXTURE);
   const { renderFitFigure, svgToPng } = await figures();
   const written: string[] = [];
+  const files: Array<{ file: string; data: string | Uint8Array }> = [];
   const figs: { name: string; panels: FitPanel[] }[] = [
     { name: 'forward-kl', panels: ['forward'] },
     { name: 'reverse-kl', panels: ['reverse'] },
@@ -282,10 +287,10 @@ export async function tourSection(outDir = 'out'): Promise<string> {
     const svg = renderFitFigure(DEFAULT_MIXTURE, r, { panels: f.panels });
     const svgFile = path.join(outDir, `${f.name}.svg`);
     const pngFile = path.join(outDir, `${f.name}.png`);
-    writeAtomic(svgFile, svg);
-    writeAtomic(pngFile, svgToPng(svg));
+    files.push({ file: svgFile, data: svg }, { file: pngFile, data: svgToPng(svg) });
     written.push(svgFile, pngFile);
   }
+  writeAll(files, { mkdir: true });
   const n = (x: number) => formatNumber(Math.abs(x) < 1e-12 ? 0 : x, 5);
   const lines = [
     `Pictures: one Gaussian Q fitted to P = ${describeMixture(DEFAULT_MIXTURE)} (klscope fit).`,

@@ -14,6 +14,7 @@ import { registerText } from './text.js';
 import { registerSamples } from './samples.js';
 import { registerEstimate } from './estimate.js';
 import { registerGradients } from './gradients.js';
+import { guardStdout } from './run.js';
 
 function version(): string {
   const pkg = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../package.json');
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
  * error, 2 usage error.
  */
 export async function main(argv: string[]): Promise<number> {
+  guardStdout();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { mergeSummaryFiles } from '../compare/merge.js';
 import { renderCompareHtml } from '../report/compareHtml.js';
-import { compareJson, compareTable, writeFileAtomic } from './compare.js';
+import { OutputGroup } from '../io/output.js';
+import { compareJson, compareTable, outputExtensions } from './compare.js';
 import { action, withExamples } from './run.js';
 
 export function registerMerge(program: Command): Command {
@@ -14,12 +15,17 @@ export function registerMerge(program: Command): Command {
     .option('--report <file>', 'write the HTML report of the merged run')
     .action(
       action('merge', async (files: string[], o: { json?: boolean; summaryOut?: string; report?: string }) => {
-        const acc = mergeSummaryFiles(files);
-        const result = acc.result();
-        const title = `klscope merge: ${files.length} shard${files.length === 1 ? '' : 's'}`;
-        if (o.report) writeFileAtomic(o.report, renderCompareHtml(result, acc, { title }));
-        if (o.summaryOut) writeFileAtomic(o.summaryOut, JSON.stringify(acc.toSummary()) + '\n');
-        process.stdout.write(o.json ? compareJson(result, { inputs: acc.inputs, shards: files.length }) : compareTable(result, title));
+        outputExtensions(o);
+        const text = await new OutputGroup().run((out) => {
+          for (const f of [o.report, o.summaryOut]) if (f) out.reserve(f);
+          const acc = mergeSummaryFiles(files);
+          const result = acc.result();
+          const title = `klscope merge: ${files.length} shard${files.length === 1 ? '' : 's'}`;
+          if (o.report) out.write(o.report, renderCompareHtml(result, acc, { title }));
+          if (o.summaryOut) out.write(o.summaryOut, JSON.stringify(acc.toSummary()) + '\n');
+          return o.json ? compareJson(result, { inputs: acc.inputs, shards: files.length }) : compareTable(result, title);
+        });
+        process.stdout.write(text);
       }),
     );
   return withExamples(cmd, [

@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
-import { KlscopeError, UsageError } from '../errors.js';
+import { DataError, KlscopeError, UsageError, isAllocationFailure, quote } from '../errors.js';
+import { removeAllTemps } from '../io/output.js';
 
 /**
  * Runs a command's action: a {@link KlscopeError} becomes one line on stderr and its exit code
@@ -10,15 +11,72 @@ export function action<A extends unknown[]>(name: string, fn: (...args: A) => Pr
   return async (...args: A) => {
     try {
       await fn(...args);
-    } catch (e) {
-      if (e instanceof KlscopeError) {
+    } catch (raw) {
+      const e = asKlscopeError(raw);
+      if (e) {
         process.stderr.write(`klscope ${name}: ${e.message}\n`);
         process.exitCode = e.exitCode;
         return;
       }
-      throw e;
+      throw raw;
     }
   };
+}
+
+const FILE_REASONS: Record<string, string> = {
+  ENOENT: 'no such file or folder',
+  EISDIR: 'it is a folder, not a file',
+  ENOTDIR: 'a part of the path is not a folder',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  ELOOP: 'a loop of symbolic links',
+  EMFILE: 'too many open files',
+  ENAMETOOLONG: 'the name is too long',
+  EIO: 'an I/O error',
+  ENXIO: 'not a readable file (a socket or device)',
+  EINVAL: 'not a readable file',
+  ERR_FS_FILE_TOO_LARGE: 'the file is too large to read at once',
+};
+
+/**
+ * The error the CLI reports for `e`: a {@link KlscopeError} as it is; a file-system error
+ * (a path that does not exist, is a folder, a symlink loop) as a {@link DataError} naming the
+ * path; a failed allocation (an input or argument asking for more memory than exists) as a
+ * {@link DataError}. Anything else is a bug and stays an internal error.
+ */
+export function asKlscopeError(e: unknown): KlscopeError | undefined {
+  if (e instanceof KlscopeError) return e;
+  const err = e as NodeJS.ErrnoException | undefined;
+  const net = err as (NodeJS.ErrnoException & { hostname?: string; address?: string; port?: number }) | undefined;
+  if (net && (net.syscall === 'getaddrinfo' || net.syscall === 'listen' || net.syscall === 'bind')) {
+    const where = net.syscall === 'getaddrinfo' ? `host ${quote(net.hostname ?? '')}` : `address ${net.address ?? ''}${net.port !== undefined ? `:${net.port}` : ''}`;
+    const reason = net.code === 'ENOTFOUND' || net.code === 'EAI_AGAIN' ? 'a name that does not resolve' : net.code === 'EADDRNOTAVAIL' ? 'an address not on this machine' : net.code === 'EADDRINUSE' ? 'a port already in use' : net.code === 'EACCES' ? 'a port this user may not open' : 'an error';
+    return new UsageError({ where, expected: 'an address of this machine and a free port to listen on', got: `${reason} (${net.code})` });
+  }
+  if (err && typeof err.code === 'string' && (FILE_REASONS[err.code] || typeof err.syscall === 'string')) {
+    const where = err.path ? quote(err.path) : (err.syscall ?? 'file');
+    return new DataError({ where: `cannot read ${where}`, expected: 'a readable file', got: `${FILE_REASONS[err.code] ?? err.code} (${err.code})` });
+  }
+  if (isAllocationFailure(e)) return new DataError({ where: 'input', expected: 'sizes that fit in memory', got: `a size beyond what this process can allocate (${(e as Error).message})` });
+  return undefined;
+}
+
+let stdoutGuarded = false;
+
+/**
+ * Standard output that is closed early (`klscope … | head -1`: EPIPE) ends the run quietly with
+ * exit 0, like Unix tools; one that cannot be written (`> /dev/full`) gives one line on stderr
+ * and exit 1. Temporary files are removed either way.
+ */
+export function guardStdout(): void {
+  if (stdoutGuarded) return;
+  stdoutGuarded = true;
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    removeAllTemps();
+    if (e.code === 'EPIPE') process.exit(0);
+    process.stderr.write(`klscope: cannot write to standard output: ${e.code === 'ENOSPC' ? 'no space left on the device' : e.message} (${e.code ?? 'error'})\n`);
+    process.exit(1);
+  });
 }
 
 /** Adds the "Example:" block that every command's --help shows. */
@@ -29,14 +87,21 @@ export function withExamples(cmd: Command, examples: string[]): Command {
 /** Parses a positive integer option, as a usage error when it is not one. */
 export function intOption(value: string, name: string, min = 1): number {
   const v = Number(value);
-  if (!Number.isInteger(v) || v < min) throw new UsageError(`invalid ${name}: expected an integer >= ${min}, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(v) || v < min) throw new UsageError(`invalid ${name}: expected an integer >= ${min}, got ${quote(value)}`);
+  return v;
+}
+
+/** Parses an integer option in [min, max]: a usage error naming the bound otherwise. */
+export function boundedInt(value: string, name: string, min: number, max: number): number {
+  const v = intOption(value, name, min);
+  if (v > max) throw new UsageError({ where: `invalid ${name}`, expected: `an integer in [${min}, ${max}]`, got: quote(value) });
   return v;
 }
 
 /** Parses a finite number option. */
 export function numberOption(value: string, name: string): number {
   const v = Number(value);
-  if (value.trim() === '' || !Number.isFinite(v)) throw new UsageError(`invalid ${name}: expected a number, got ${JSON.stringify(value)}`);
+  if (value.trim() === '' || !Number.isFinite(v)) throw new UsageError(`invalid ${name}: expected a number, got ${quote(value)}`);
   return v;
 }
 

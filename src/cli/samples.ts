@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import path from 'node:path';
-import { DataError, UsageError } from '../errors.js';
+import { DataError, UsageError, quote } from '../errors.js';
 import { readSampleMatrix } from '../io/sampleMatrix.js';
 import { formatNumber } from '../report/format.js';
 import { toJson } from '../report/json.js';
@@ -8,7 +8,8 @@ import { createProgress } from '../report/progress.js';
 import { renderTable } from '../report/table.js';
 import { samplesDivergence, type SamplesDivergence } from '../text/samplesKl.js';
 import { dataDir } from './paths.js';
-import { action, intOption, numberOption, withExamples } from './run.js';
+import { action, boundedInt, intOption, numberOption, withExamples } from './run.js';
+import { MAX_BINS } from '../text/histogramKl.js';
 
 /** Options of {@link runSamples} (the parsed CLI flags). */
 export interface SamplesCommandOptions {
@@ -49,8 +50,8 @@ export function samplesTable(r: SamplesDivergence, names: { a: string; b: string
   const lvl = `${Math.round(r.knn.level * 100)}% CI`;
   const title = `klscope samples: A = ${names.a} (${r.n.a} samples), B = ${names.b} (${r.n.b} samples), ${r.dim} dimension${r.dim === 1 ? '' : 's'}; forward = KL(A‖B)`;
   const rows = [
-    [`kNN (k = ${r.knn.k})`, 'KL(A‖B)', formatNumber(r.knn.forward), ci(r.knn.forwardCi), 'knn.forward'],
-    [`kNN (k = ${r.knn.k})`, 'KL(B‖A)', formatNumber(r.knn.reverse), ci(r.knn.reverseCi), 'knn.reverse'],
+    [`kNN (k = ${r.knn.k})`, r.knn.forwardWarning ? 'KL(A‖B) ⚠ NOT RELIABLE' : 'KL(A‖B)', formatNumber(r.knn.forward), ci(r.knn.forwardCi), 'knn.forward'],
+    [`kNN (k = ${r.knn.k})`, r.knn.reverseWarning ? 'KL(B‖A) ⚠ NOT RELIABLE' : 'KL(B‖A)', formatNumber(r.knn.reverse), ci(r.knn.reverseCi), 'knn.reverse'],
     ['Gaussian fit', 'KL(N_A‖N_B)', formatNumber(r.gaussian.forward), '', 'gaussian.forward'],
     ['Gaussian fit', 'KL(N_B‖N_A)', formatNumber(r.gaussian.reverse), '', 'gaussian.reverse'],
   ];
@@ -64,6 +65,8 @@ export function samplesTable(r: SamplesDivergence, names: { a: string; b: string
     `kNN: Wang–Kulkarni–Verdú (2009) / Pérez-Cruz (2008) estimator with a k-d tree; ${lvl}: percentile bootstrap, ${r.knn.bootstrap} replicates, seed ${r.knn.seed}.`,
     'Gaussian fit: closed-form KL between normals with each set\'s mean and covariance (a Fréchet-distance-style summary: exact only if the data are Gaussian).',
   ];
+  if (r.knn.forwardWarning) notes.unshift(`⚠ kNN KL(A‖B) is ${r.knn.forwardWarning} (json knn.forwardWarning).`);
+  if (r.knn.reverseWarning) notes.unshift(`⚠ kNN KL(B‖A) is ${r.knn.reverseWarning} (json knn.reverseWarning).`);
   if (r.knn.skippedReplicates > 0) {
     notes.push(`bootstrap: ${r.knn.skippedReplicates} of ${r.knn.bootstrap} replicates were skipped (a resample of so few points had no two distinct points)${r.knn.forwardCi ? '' : ', so there is no interval'}.`);
   }
@@ -107,13 +110,13 @@ export function registerSamples(program: Command): Command {
     .action(
       action('samples', (a: string, b: string, o: Record<string, string | boolean | undefined>) => {
         const level = numberOption(String(o.level), '--level');
-        if (!(level > 0 && level < 1)) throw new UsageError(`invalid --level: expected a number in (0, 1), got ${JSON.stringify(String(o.level))}`);
+        if (!(level > 0 && level < 1)) throw new UsageError(`invalid --level: expected a number in (0, 1), got ${quote(String(o.level))}`);
         const r = runSamples(a, b, {
           k: intOption(String(o.k), '--k'),
           bootstrap: intOption(String(o.bootstrap), '--bootstrap', 0),
           seed: intOption(String(o.seed), '--seed', 0),
           level,
-          bins: o.bins === undefined ? undefined : intOption(String(o.bins), '--bins'),
+          bins: o.bins === undefined ? undefined : boundedInt(String(o.bins), '--bins', 1, MAX_BINS),
         });
         process.stdout.write(o.json ? samplesJson(r) : samplesTable(r, { a, b }));
       }),

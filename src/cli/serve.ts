@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DataError, UsageError } from '../errors.js';
+import { DataError, UsageError, quote } from '../errors.js';
 import { action, intOption, withExamples } from './run.js';
 
 /**
@@ -125,7 +125,7 @@ export function registerServe(program: Command): Command {
     .action(
       action('serve', async (o: Record<string, string | undefined>) => {
         const port = intOption(String(o.port), '--port', 0);
-        if (port > 65535) throw new UsageError(`invalid --port: expected an integer in 0..65535, got ${JSON.stringify(o.port)}`);
+        if (port > 65535) throw new UsageError(`invalid --port: expected an integer in 0..65535, got ${quote(o.port)}`);
         const s = await startServer({ port, host: String(o.host) });
         process.stdout.write(`klscope serve: open ${s.url} in a browser (Ctrl-C stops the server)\n`);
         await new Promise<void>((resolve) => {

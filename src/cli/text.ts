@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import { UsageError } from '../errors.js';
+import { UsageError, quote } from '../errors.js';
 import { readCorpus, type CorpusDocument } from '../io/textFiles.js';
 import { formatNumber } from '../report/format.js';
 import { toJson } from '../report/json.js';
@@ -183,7 +183,7 @@ export function registerText(program: Command): Command {
     .action(
       action('text', async (generated: string, reference: string, o: Record<string, string | boolean | undefined>) => {
         const n = intOption(String(o.n), '--n');
-        if (n > 5) throw new UsageError(`invalid --n: expected an integer from 1 to 5, got ${JSON.stringify(String(o.n))}`);
+        if (n > 5) throw new UsageError(`invalid --n: expected an integer from 1 to 5, got ${quote(String(o.n))}`);
         const top = intOption(String(o.top), '--top', 0);
         const r = await runText(generated, reference, {
           n,

@@ -52,8 +52,10 @@ export function registerTour(program: Command): Command {
     .description('The main job (npm start): a short tour of klscope on bundled data.')
     .action(
       action('tour', async () => {
-        process.stdout.write('klscope tour: forward KL(P‖Q) and reverse KL(Q‖P), P = reference, Q = model\n\n');
-        for (const s of tourSections) process.stdout.write((await s.run()) + '\n');
+        // printed at the end, so a section that fails (out/ not writable) leaves stdout empty
+        let text = 'klscope tour: forward KL(P‖Q) and reverse KL(Q‖P), P = reference, Q = model\n\n';
+        for (const s of tourSections) text += (await s.run()) + '\n';
+        process.stdout.write(text);
       }),
     );
   return withExamples(cmd, ['klscope tour', 'npm start']);

@@ -2,6 +2,8 @@ import { DataError } from '../errors.js';
 import { ExactSum, type ExactSumJson } from './exactSum.js';
 import { DELTA_P_QUANTILES, KLD_QUANTILES, meanAndUncertainty, meanCovariance, sortedQuantile } from './llamaStats.js';
 import { QuantileSketch, type QuantileSketchJson } from './sketch.js';
+import type { RunIdentity } from './runIdentity.js';
+import { parseSummary } from './summarySchema.js';
 
 /**
  * Per-token results of a block of consecutive rows (struct of arrays). `forward` is
@@ -24,6 +26,8 @@ export interface RowBlock {
   /** log p(target), log q(target); NaN without a target. */
   logpTarget: Float64Array;
   logqTarget: Float64Array;
+  /** Per row: bit 1 when the base's target is stored at a .kld file's floor (code 0), bit 2 the candidate's. */
+  floorTarget?: Uint8Array;
 }
 
 /** One of the worst positions (largest KL(base‖candidate)). */
@@ -44,10 +48,12 @@ type SumKey = (typeof SUM_KEYS)[number];
 /** The mergeable summary written by `--summary-out` and read by `klscope merge`. */
 export interface CompareSummaryJson {
   format: 'klscope-compare-summary';
-  version: 1;
+  version: 2;
   count: number;
   targetCount: number;
   sameTop: number;
+  /** Targets read at a .kld file's floor (code 0) on each side: their log-probability is an upper bound. */
+  floorTargets: { base: number; candidate: number };
   sums: Record<SumKey, ExactSumJson>;
   sketches: { kld: QuantileSketchJson; reverseKld: QuantileSketchJson; deltaP: QuantileSketchJson };
   positionBinWidth: number;
@@ -58,6 +64,15 @@ export interface CompareSummaryJson {
   worst: WorstPosition[];
   notes: string[];
   inputs: unknown[];
+  /** What the shard belongs to (inputs, sizes, token-list hash); null when the accumulator was built without files. */
+  run: RunIdentity | null;
+  /** The [start, end) row ranges this summary covers. */
+  rowRanges: Array<[number, number]>;
+}
+
+/** +∞ as the JSON string "Infinity" (JSON.stringify would write null). */
+function jsonNumber(x: number): number | string {
+  return Number.isFinite(x) ? x : x > 0 ? 'Infinity' : '-Infinity';
 }
 
 /** Options of {@link CompareAccumulator}. */
@@ -111,6 +126,8 @@ export interface CompareResult {
     cor: number | null;
     diff: number;
     diffStderr: number;
+    /** Targets stored at a .kld file's floor on each side: above 0, PPL on that side is a lower bound. */
+    floorTargets: { base: number; candidate: number };
   } | null;
   quantiles: { method: 'exact' | 'sketch'; relativeError: number };
   /** 'full' distributions, or top-k lists coarsened into shared tokens + rest: then KL, JS and TVD are lower bounds. */
@@ -132,6 +149,7 @@ export class CompareAccumulator {
   count = 0;
   targetCount = 0;
   sameTop = 0;
+  floorTargets = { base: 0, candidate: 0 };
   readonly sums = {} as Record<SumKey, ExactSum>;
   readonly sketches: { kld: QuantileSketch; reverseKld: QuantileSketch; deltaP: QuantileSketch };
   private retained: { kld: Growable; reverseKld: Growable; deltaP: Growable } | null;
@@ -143,6 +161,10 @@ export class CompareAccumulator {
   private worstMin = -Infinity;
   notes: string[] = [];
   inputs: unknown[] = [];
+  /** The run this accumulator belongs to (set by the comparison), checked by merge. */
+  run: RunIdentity | null = null;
+  /** The [start, end) row ranges added, for merge's overlap and gap checks. */
+  rowRanges: Array<[number, number]> = [];
   /** Set to 'topk-lower-bound' for top-k JSONL inputs. */
   estimator: 'full' | 'topk-lower-bound' = 'full';
 
@@ -180,6 +202,9 @@ export class CompareAccumulator {
       const lq = b.logqTarget[i]!;
       if (!Number.isNaN(lp) && !Number.isNaN(lq)) {
         this.targetCount++;
+        const fl = b.floorTarget?.[i] ?? 0;
+        if (fl & 1) this.floorTargets.base++;
+        if (fl & 2) this.floorTargets.candidate++;
         const nll = -lq;
         const nllBase = -lp;
         s.nll.add(nll);
@@ -240,6 +265,8 @@ export class CompareAccumulator {
     this.count += o.count;
     this.targetCount += o.targetCount;
     this.sameTop += o.sameTop;
+    this.floorTargets.base += o.floorTargets.base;
+    this.floorTargets.candidate += o.floorTargets.candidate;
     for (const k of SUM_KEYS) this.sums[k].merge(o.sums[k]);
     this.sketches.kld.merge(o.sketches.kld);
     this.sketches.reverseKld.merge(o.sketches.reverseKld);
@@ -258,6 +285,8 @@ export class CompareAccumulator {
     if (o.estimator !== 'full') this.estimator = o.estimator;
     for (const n of o.notes) if (!this.notes.includes(n)) this.notes.push(n);
     this.inputs.push(...o.inputs);
+    this.rowRanges.push(...o.rowRanges);
+    this.run ??= o.run;
   }
 
   toSummary(): CompareSummaryJson {
@@ -266,31 +295,37 @@ export class CompareAccumulator {
     for (const k of SUM_KEYS) sums[k] = this.sums[k].toJSON();
     return {
       format: 'klscope-compare-summary',
-      version: 1,
+      version: 2,
       count: this.count,
       targetCount: this.targetCount,
       sameTop: this.sameTop,
+      floorTargets: { ...this.floorTargets },
       sums,
       sketches: { kld: this.sketches.kld.toJSON(), reverseKld: this.sketches.reverseKld.toJSON(), deltaP: this.sketches.deltaP.toJSON() },
       positionBinWidth: this.positionBinWidth,
-      byPosition: [...this.byPosition.entries()].sort((a, b) => a[0] - b[0]).map(([bin, v]) => [bin, v[0], v[1], v[2]]),
+      byPosition: [...this.byPosition.entries()].sort((a, b) => a[0] - b[0]).map(([bin, v]) => [bin, v[0], jsonNumber(v[1]), jsonNumber(v[2])] as unknown as [number, number, number, number]),
       worstCount: this.worstCount,
       estimator: this.estimator,
-      worst: this.worst,
+      worst: this.worst.map((w) => ({ ...w, kld: jsonNumber(w.kld), reverseKld: jsonNumber(w.reverseKld) }) as unknown as WorstPosition),
       notes: this.notes,
       inputs: this.inputs,
+      run: this.run,
+      rowRanges: this.rowRanges,
     };
   }
 
   /** Rebuilds an accumulator from a summary (quantiles then come from the sketches). */
-  static fromSummary(j: CompareSummaryJson, name = 'summary'): CompareAccumulator {
-    if (!j || j.format !== 'klscope-compare-summary') throw new DataError(`${name}: not a klscope compare summary (expected "format": "klscope-compare-summary")`);
-    if (j.version !== 1) throw new DataError(`${name}: unsupported summary version ${String(j.version)} (expected 1)`);
+  static fromSummary(raw: unknown, name = 'summary'): CompareAccumulator {
+    if (!raw || typeof raw !== 'object' || (raw as { format?: unknown }).format !== 'klscope-compare-summary') {
+      throw new DataError(`${name}: not a klscope compare summary (expected "format": "klscope-compare-summary")`);
+    }
+    const j = parseSummary(raw, name);
     const acc = new CompareAccumulator({ relativeAccuracy: j.sketches.kld.relativeAccuracy, positionBinWidth: j.positionBinWidth, worstCount: j.worstCount ?? 50 });
     acc.retained = null;
     acc.count = j.count;
     acc.targetCount = j.targetCount;
     acc.sameTop = j.sameTop;
+    acc.floorTargets = { ...j.floorTargets };
     for (const k of SUM_KEYS) {
       if (!j.sums[k]) throw new DataError(`${name}: the summary has no sum "${k}"`);
       (acc.sums as Record<SumKey, ExactSum>)[k] = ExactSum.fromJSON(j.sums[k]);
@@ -298,11 +333,13 @@ export class CompareAccumulator {
     acc.sketches.kld = QuantileSketch.fromJSON(j.sketches.kld);
     acc.sketches.reverseKld = QuantileSketch.fromJSON(j.sketches.reverseKld);
     acc.sketches.deltaP = QuantileSketch.fromJSON(j.sketches.deltaP);
-    for (const [bin, n, a, b] of j.byPosition) acc.byPosition.set(bin, [n, a, b]);
-    acc.worst = j.worst.slice();
+    for (const [bin, n, a, b] of j.byPosition) acc.byPosition.set(bin, [n, Number(a), Number(b)]);
+    acc.worst = j.worst.map((w) => ({ ...w, kld: Number(w.kld), reverseKld: Number(w.reverseKld) }));
     acc.estimator = j.estimator ?? 'full';
     acc.notes = j.notes.slice();
     acc.inputs = j.inputs.slice();
+    acc.run = j.run;
+    acc.rowRanges = j.rowRanges.map(([a, b]) => [a, b]);
     return acc;
   }
 
@@ -382,8 +419,22 @@ export class CompareAccumulator {
         cor: Number.isFinite(cor) ? cor : null,
         diff: ppl - pplBase,
         diffStderr: Math.sqrt(Math.max(0, pplStderr * pplStderr + pplBaseStderr * pplBaseStderr - 2 * ppl * pplBase * cov)),
+        floorTargets: { ...this.floorTargets },
       };
+      const fb = this.floorTargets.base;
+      const fc = this.floorTargets.candidate;
+      if (fb > 0 || fc > 0) {
+        const sides = [fc > 0 ? `${fc} for the candidate` : '', fb > 0 ? `${fb} for the base` : ''].filter(Boolean).join(', ');
+        const ratio = fb > 0 && fc > 0 ? 'the ratio and difference are bounds in no definite direction' : fc > 0 ? 'the ratio and difference are lower bounds' : 'the ratio and difference are upper bounds';
+        result.notes.push(
+          `${sides} of ${T} target tokens are stored at the .kld floor (code 0, more than 16 nats below the row's best token) and read at the floor value, an upper bound on their log-probability: PPL on that side is a lower bound (≥), ${ratio} (json ppl.floorTargets).`,
+        );
+      }
       if (T < N) result.notes.push(`${N - T} of ${N} tokens had no target token: perplexity and Δp use the other ${T}.`);
+    }
+    // undefined statistics (the stderr of an infinite mean, ∞ − ∞) are null, never NaN
+    for (const part of [result.kld, result.reverseKld, result.js, result.tvd, result.deltaP, result.ppl] as Array<Record<string, number | null> | null>) {
+      if (part) for (const k of Object.keys(part)) if (Number.isNaN(part[k])) part[k] = null;
     }
     return result;
   }

@@ -12,6 +12,8 @@
 export function meanAndUncertainty(sum: number, sum2: number, count: number): { mean: number; stderr: number } {
   if (count < 1) return { mean: 0, stderr: 0 };
   const f = sum / count;
+  // an infinite mean has no standard error (NaN here; results show it as null)
+  if (!Number.isFinite(f)) return { mean: f, stderr: NaN };
   const v = sum2 / count - f * f;
   return { mean: f, stderr: v > 0 && count > 10 ? Math.sqrt(v / (count - 1)) : 0 };
 }

@@ -33,7 +33,7 @@ describe('mergeSummaryFiles', () => {
     assert.equal(all.result().kld.mean, whole.result().kld.mean);
     assert.equal(all.result().kld.stderr, whole.result().kld.stderr);
     assert.equal(all.result().tokens, 120);
-    assert.throws(() => mergeSummaryFiles([path.join(dir, 'nope.json')]), /nope\.json: cannot read file \(ENOENT\)/);
+    assert.throws(() => mergeSummaryFiles([path.join(dir, 'nope.json')]), /nope\.json: expected a readable regular file, got no such file \(ENOENT\)/);
     assert.throws(() => mergeSummaryFiles([]), /no summaries to merge/);
     rmSync(dir, { recursive: true, force: true });
   });

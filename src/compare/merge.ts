@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { readInput } from '../io/readFile.js';
 import { DataError } from '../errors.js';
-import { CompareAccumulator, type CompareSummaryJson } from './accumulator.js';
+import { CompareAccumulator } from './accumulator.js';
+import { checkShardRanges, identityDifference } from './runIdentity.js';
 
 /**
  * Merges `klscope compare --summary-out` files: the exact sums add up to the unsplit run's sums
@@ -13,18 +14,37 @@ import { CompareAccumulator, type CompareSummaryJson } from './accumulator.js';
  */
 export function mergeSummaryFiles(files: string[]): CompareAccumulator {
   let acc: CompareAccumulator | undefined;
+  let first = '';
+  const shards: Array<{ name: string; range: [number, number] }> = [];
   for (const f of files) {
-    let j: CompareSummaryJson;
+    let j: unknown;
+    const text = readInput(f).toString('utf8');
     try {
-      j = JSON.parse(readFileSync(f, 'utf8')) as CompareSummaryJson;
+      j = JSON.parse(text);
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new DataError(`${f}: ${code ? `cannot read file (${code})` : `not JSON (${(e as Error).message})`}`);
+      throw new DataError(`${f}: not JSON (${(e as Error).message})`);
     }
     const part = CompareAccumulator.fromSummary(j, f);
-    if (!acc) acc = part;
-    else acc.merge(part);
+    if (!acc) {
+      acc = part;
+      first = f;
+    } else {
+      const diff = identityDifference(acc.run, part.run);
+      if (diff) throw new DataError({ where: f, expected: `a shard of the same run as ${first}`, got: `a different run: ${diff}` });
+      acc.merge(part);
+    }
+    for (const r of part.rowRanges) shards.push({ name: f, range: r });
   }
   if (!acc) throw new DataError('no summaries to merge');
+  if (acc.run) {
+    const gaps = checkShardRanges(shards, acc.run.rows);
+    if (gaps.length) {
+      const missing = gaps.reduce((n, [a, b]) => n + b - a, 0);
+      const shown = gaps.slice(0, 5).map(([a, b]) => `${a}:${b}`).join(', ');
+      acc.notes.push(`The shards leave ${missing} of the run's ${acc.run.rows} rows out (rows ${shown}${gaps.length > 5 ? ', …' : ''}): the statistics are of the rows present only.`);
+    }
+  } else if (files.length > 1) {
+    acc.notes.push('These summaries do not identify their run: klscope could not check that they belong together or that their rows do not overlap.');
+  }
   return acc;
 }

@@ -54,7 +54,24 @@ export function createRowBlock(n: number, row0: number): RowBlock {
     position: new Int32Array(n),
     logpTarget: new Float64Array(n).fill(NaN),
     logqTarget: new Float64Array(n).fill(NaN),
+    floorTarget: new Uint8Array(n),
   };
+}
+
+/**
+ * Whether a target stored at `code` is at the floor of a row with this scale: code 0 of a row
+ * whose window was clamped to 16 nats (scale·65535 = 16), so its log p is only an upper bound.
+ * (Code 0 of a row spanning less than 16 nats is the row's exact minimum.)
+ */
+export function isFloorCode(scale: number, code: number): boolean {
+  return code === 0 && scale * 65535 >= 15.999;
+}
+
+function atFloor(src: OpenedSource, raw: Uint8Array | undefined, k: number, t: number): boolean {
+  if (src.kind !== 'kld') return false;
+  const at = k * src.kld.header.rowBytes;
+  const dv = new DataView(raw!.buffer, raw!.byteOffset + at);
+  return isFloorCode(dv.getFloat32(0, true), dv.getUint16(8 + 2 * t, true));
 }
 
 /** Reusable buffers of one side for {@link fusedBlock}. */
@@ -399,6 +416,7 @@ export function fusedBlock(req: BlockRequest): RowBlock {
         out.target[k] = t;
         out.logpTarget[k] = ha[1] + ha[0] * ha[2][t]!;
         out.logqTarget[k] = hb[1] + hb[0] * hb[2][t]!;
+        out.floorTarget![k] = (isFloorCode(ha[0], ha[2][t]!) ? 1 : 0) | (isFloorCode(hb[0], hb[2][t]!) ? 2 : 0);
       }
       continue;
     }
@@ -415,6 +433,7 @@ export function fusedBlock(req: BlockRequest): RowBlock {
       out.target[k] = t;
       out.logpTarget[k] = a[t]!;
       out.logqTarget[k] = b[t]!;
+      out.floorTarget![k] = (atFloor(base, scratch.base.raw, k, t) ? 1 : 0) | (atFloor(cand, scratch.cand.raw, k, t) ? 2 : 0);
     }
   }
   return out;

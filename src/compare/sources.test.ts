@@ -26,7 +26,7 @@ describe('detectFormat', () => {
     assert.throws(() => detectFormat('x.kld', 'parquet'), /invalid --format "parquet"/);
     assert.equal(detectFormat('m.gguf'), 'gguf');
     assert.equal(detectFormat(w('g.bin', 'GGUF\x03\0\0\0')), 'gguf');
-    assert.throws(() => detectFormat(path.join(dir, 'missing.bin')), /cannot open file \(ENOENT\)/);
+    assert.throws(() => detectFormat(path.join(dir, 'missing.bin')), /missing\.bin: expected a readable regular file, got no such file \(ENOENT\)/);
     rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -6,6 +6,7 @@ import { openNpyRows } from '../io/npyRows.js';
 import { openSafetensorsRows } from '../io/safetensors.js';
 import { jsonlLines, parseTopkLine } from '../io/topkJsonl.js';
 import type { CompareFormat, FloatRows, OpenedSource, RowTokens, SideOptions, SourceCommon, SourceSpec } from './types.js';
+import { openInput } from '../io/readFile.js';
 
 export type { CompareFormat, OpenedSource, SourceSpec } from './types.js';
 
@@ -56,10 +57,9 @@ const FORMATS: FormatEntry[] = [
         rows: NaN,
         cols: 0,
         async *positions() {
-          let lineNo = 0;
-          for await (const line of jsonlLines(spec.path, spec.name)) {
-            bytes += line.length;
-            yield parseTopkLine(line, spec.path, ++lineNo);
+          for await (const { text, line } of jsonlLines(spec.path, spec.path)) {
+            bytes += text.length;
+            yield parseTopkLine(text, spec.path, line);
           }
         },
         bytesRead: () => bytes,
@@ -120,11 +120,7 @@ export function detectFormat(file: string, explicit?: string): CompareFormat {
   const byExt = FORMATS.find((f) => f.extensions.includes(ext));
   if (byExt) return byExt.format;
   let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch (e) {
-    throw new DataError(`${file}: cannot open file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  fd = openInput(file);
   const head = new Uint8Array(8);
   const n = readSync(fd, head, 0, 8, 0);
   closeSync(fd);
@@ -156,5 +152,16 @@ export function sideSpec(side: string | SideOptions, name: string, defaults: { f
 export function openSource(spec: SourceSpec): OpenedSource {
   const f = FORMATS.find((x) => x.format === spec.format);
   if (!f?.open) throw new UsageError(`${spec.path}: a ${spec.format} input is opened with its text (klscope compare BASE.gguf CAND.gguf --text FILE)`);
-  return f.open(spec);
+  const src = f.open(spec);
+  if (Number.isFinite(src.cols)) checkColumns(spec, src.cols, () => src.close());
+  return src;
+}
+
+/** The largest vocabulary a comparison takes: 2^24 columns (real vocabularies are below 2^18); a row must fit in memory many times over. */
+export const MAX_COLUMNS = 2 ** 24;
+
+function checkColumns(spec: SourceSpec, cols: number, close: () => void): void {
+  if (cols <= MAX_COLUMNS) return;
+  close();
+  throw new DataError({ where: `${spec.name} (${spec.path})`, expected: `a vocabulary of at most ${MAX_COLUMNS} columns`, got: `${cols}` });
 }

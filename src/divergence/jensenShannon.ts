@@ -1,3 +1,4 @@
+import { ArgumentError } from '../errors.js';
 import { preparePair } from './kl.js';
 import type { PreparedRow } from './prepare.js';
 import type { MeasureOptions, Row } from './types.js';
@@ -95,7 +96,7 @@ export interface GeneralizedJsdOptions extends MeasureOptions {
  */
 export function generalizedJsd(p: Row, q: Row, opts: GeneralizedJsdOptions = {}): number {
   const beta = opts.beta ?? 0.5;
-  if (!(beta >= 0 && beta <= 1)) throw new RangeError(`invalid beta: expected a number in [0, 1], got ${beta}`);
+  if (!(beta >= 0 && beta <= 1)) throw new ArgumentError(`invalid beta: expected a number in [0, 1], got ${beta}`);
   const [a, b] = preparePair(p, q, opts);
   return toUnit(generalizedJsdPrepared(a, b, beta), opts.unit);
 }

@@ -1,4 +1,5 @@
-import { UsageError } from '../errors.js';
+import { UsageError, quote } from '../errors.js';
+import { MAX_COMPONENTS, checkScales } from './mixture.js';
 
 /** One weighted axis-aligned 2-D Gaussian component w·N((mx, my), diag(sx², sy²)). */
 export interface GaussianComponent2d {
@@ -42,13 +43,13 @@ export const DEFAULT_MIXTURE_2D: Mixture2d = Object.freeze([
  * @example
  * parseMixture2d('0.5:-2:0:1:1,0.5:2:0:1:1');
  */
-export function parseMixture2d(spec: string, name = '--mix'): GaussianComponent2d[] {
+export function parseMixture2d(spec: string, name = 'mixture'): GaussianComponent2d[] {
   const parts = spec.split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (parts.length === 0) throw new UsageError(`invalid ${name}: no components (expected "w:mx:my:sx:sy,...")`);
   let s = 0;
   const out = parts.map((part, k) => {
     const f = part.split(':').map((x) => (x.trim() === '' ? NaN : Number(x)));
-    if (f.length !== 5) throw new UsageError(`invalid ${name} component ${k}: expected "w:mx:my:sx:sy" for --dim 2, got ${JSON.stringify(part)}`);
+    if (f.length !== 5) throw new UsageError(`invalid ${name} component ${k}: expected "w:mx:my:sx:sy" for --dim 2, got ${quote(part)}`);
     const [w, mx, my, sx, sy] = f as [number, number, number, number, number];
     if (!(w > 0) || !Number.isFinite(w)) throw new UsageError(`invalid ${name} component ${k}: weight must be a finite number > 0, got ${w}`);
     if (!Number.isFinite(mx) || !Number.isFinite(my)) throw new UsageError(`invalid ${name} component ${k}: the mean must be finite, got (${mx}, ${my})`);
@@ -57,6 +58,8 @@ export function parseMixture2d(spec: string, name = '--mix'): GaussianComponent2
     return { weight: w, mean: [mx, my] as [number, number], sd: [sx, sy] as [number, number] };
   });
   if (Math.abs(s - 1) > 1e-6) throw new UsageError(`invalid ${name}: weights sum to ${s}, they must sum to 1`);
+  if (out.length > MAX_COMPONENTS) throw new UsageError({ where: `invalid ${name}`, expected: `at most ${MAX_COMPONENTS} components`, got: String(out.length) });
+  checkScales(out.map((c) => c.mean), out.map((c) => c.sd), name);
   return out;
 }
 

@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.js';
+import { UsageError, quote } from '../errors.js';
 
 /** One weighted Gaussian component w·N(μ, σ²) of a 1-D mixture. */
 export interface GaussianComponent {
@@ -31,8 +31,9 @@ const LOG_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
  * @example
  * validateMixture([{ weight: 1, mu: 0, sigma: 1 }]); // ok
  */
-export function validateMixture(mix: Mixture, name = '--mix'): void {
+export function validateMixture(mix: Mixture, name = 'mixture'): void {
   if (mix.length === 0) throw new UsageError(`invalid ${name}: no components (expected "w:mu:sigma,...")`);
+  if (mix.length > MAX_COMPONENTS) throw new UsageError({ where: `invalid ${name}`, expected: `at most ${MAX_COMPONENTS} components`, got: String(mix.length) });
   let s = 0;
   mix.forEach((c, k) => {
     if (!(c.weight > 0) || !Number.isFinite(c.weight)) throw new UsageError(`invalid ${name} component ${k}: weight must be a finite number > 0, got ${c.weight}`);
@@ -43,6 +44,35 @@ export function validateMixture(mix: Mixture, name = '--mix'): void {
   if (Math.abs(s - 1) > 1e-6) {
     throw new UsageError(`invalid ${name}: weights sum to ${s}, they must sum to 1 (e.g. "0.5:-3:1,0.5:3:1")`);
   }
+  checkScales(mix.map((c) => [c.mu]), mix.map((c) => [c.sigma]), name);
+}
+
+/** The most components a mixture may have (the fits' cost grows with it; more is not a useful picture). */
+export const MAX_COMPONENTS = 64;
+
+/** The widest range of scales the fits resolve: (spread of the means + the largest σ) / the smallest σ. */
+export const MAX_SCALE_RATIO = 1e6;
+
+/**
+ * Checks that a mixture's means and standard deviations lie in the range the quadrature and
+ * the optimizers resolve: |μ| ≤ 1e6, 1e-6 ≤ σ ≤ 1e6 per axis, and (spread of the means + the
+ * largest σ) / the smallest σ ≤ {@link MAX_SCALE_RATIO}. Beyond it the integrals overflow or
+ * the grid cannot see the narrowest component.
+ */
+export function checkScales(means: number[][], sds: number[][], name: string): void {
+  const dims = means[0]?.length ?? 0;
+  for (let d = 0; d < dims; d++) {
+    const mu = means.map((m) => m[d]!);
+    const sd = sds.map((x) => x[d]!);
+    means.forEach((m, k) => {
+      if (Math.abs(m[d]!) > 1e6) throw new UsageError({ where: `invalid ${name} component ${k}`, expected: 'a mean with |mu| <= 1e6', got: m[d] });
+      if (!(sds[k]![d]! >= 1e-6 && sds[k]![d]! <= 1e6)) throw new UsageError({ where: `invalid ${name} component ${k}`, expected: 'a standard deviation in [1e-6, 1e6]', got: sds[k]![d] });
+    });
+    const ratio = (Math.max(...mu) - Math.min(...mu) + Math.max(...sd)) / Math.min(...sd);
+    if (ratio > MAX_SCALE_RATIO) {
+      throw new UsageError({ where: `invalid ${name}`, expected: `(spread of the means + largest sigma) / smallest sigma <= ${MAX_SCALE_RATIO}`, got: ratio });
+    }
+  }
 }
 
 /**
@@ -51,11 +81,11 @@ export function validateMixture(mix: Mixture, name = '--mix'): void {
  * @example
  * parseMixture('0.5:-3:1,0.5:3:1'); // DEFAULT_MIXTURE's components
  */
-export function parseMixture(spec: string, name = '--mix'): GaussianComponent[] {
+export function parseMixture(spec: string, name = 'mixture'): GaussianComponent[] {
   const parts = spec.split(',').map((s) => s.trim()).filter((s) => s !== '');
   const out = parts.map((part, k) => {
     const f = part.split(':');
-    if (f.length !== 3) throw new UsageError(`invalid ${name} component ${k}: expected "w:mu:sigma", got ${JSON.stringify(part)}`);
+    if (f.length !== 3) throw new UsageError(`invalid ${name} component ${k}: expected "w:mu:sigma", got ${quote(part)}`);
     const [weight, mu, sigma] = f.map((x) => (x.trim() === '' ? NaN : Number(x))) as [number, number, number];
     return { weight, mu, sigma };
   });

@@ -1,5 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync, unlinkSync } from 'node:fs';
 import { DataError } from '../errors.js';
+import { openInput } from './readFile.js';
 
 /**
  * llama.cpp's KL-divergence base file (`--kl-divergence-base`), little-endian, no version:
@@ -100,11 +101,7 @@ export class KldFile {
 
   constructor(path: string, name = path) {
     this.name = name;
-    try {
-      this.fd = openSync(path, 'r');
-    } catch (e) {
-      throw new DataError(`${name}: cannot open file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-    }
+    this.fd = openInput(path, name);
     try {
       const size = fstatSync(this.fd).size;
       const head = new Uint8Array(20);

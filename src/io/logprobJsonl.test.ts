@@ -31,6 +31,6 @@ describe('log-probability JSONL', () => {
     assert.deepEqual(seen, [1, 1, 3, 2]);
     await assert.rejects(async () => {
       for await (const _ of readLogprobJsonl(path.join(dir, 'none.jsonl'))) void _;
-    }, /none\.jsonl: file does not exist/);
+    }, /none\.jsonl: expected a readable regular file, got no such file \(ENOENT\)/);
   });
 });

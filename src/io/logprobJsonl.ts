@@ -1,6 +1,5 @@
-import { createReadStream, existsSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { DataError } from '../errors.js';
+import { jsonlLines } from './jsonlLines.js';
+import { DataError, quote } from '../errors.js';
 
 /** One sampled sequence: per-token log-probabilities under the reference p and the sampler q. */
 export interface LogprobSequence {
@@ -11,14 +10,14 @@ export interface LogprobSequence {
 }
 
 function numbers(v: unknown, key: string, where: string, allowMinusInfinity: boolean): Float64Array {
-  if (!Array.isArray(v)) throw new DataError(`${where}: "${key}" must be an array of log-probabilities, got ${v === undefined ? 'nothing' : JSON.stringify(v).slice(0, 40)}`);
+  if (!Array.isArray(v)) throw new DataError(`${where}: "${key}" must be an array of log-probabilities, got ${v === undefined ? 'nothing' : quote(v).slice(0, 40)}`);
   const out = new Float64Array(v.length);
   for (let i = 0; i < v.length; i++) {
     const x = v[i];
     const num = typeof x === 'number' ? x : x === '-Infinity' ? -Infinity : NaN;
     // A log-probability is <= 0; a hair above is rounding, a clear positive is the wrong kind of input.
     if (!(num <= 1e-6) || Number.isNaN(num)) {
-      throw new DataError(`${where}: ${key}[${i}] = ${JSON.stringify(x)}: expected a log-probability <= 0 (a number, or "-Infinity")`);
+      throw new DataError(`${where}: ${key}[${i}] = ${quote(x)}: expected a log-probability <= 0 (a number, or "-Infinity")`);
     }
     if (num === -Infinity && !allowMinusInfinity) {
       throw new DataError(`${where}: ${key}[${i}] = -Infinity: a token sampled from q must have q > 0`);
@@ -61,12 +60,7 @@ export function parseLogprobLine(text: string, line: number, name: string): Logp
  * for await (const s of readLogprobJsonl('data/samples/rollouts.jsonl')) console.log(s.logp.length);
  */
 export async function* readLogprobJsonl(file: string, name = file): AsyncGenerator<LogprobSequence> {
-  if (file !== '-' && !existsSync(file)) throw new DataError(`${name}: file does not exist`);
-  const stream = file === '-' ? process.stdin : createReadStream(file, { encoding: 'utf8' });
-  const rl = createInterface({ input: stream, crlfDelay: Infinity });
-  let line = 0;
-  for await (const text of rl) {
-    line++;
+  for await (const { text, line } of jsonlLines(file, name)) {
     const s = parseLogprobLine(text, line, name);
     if (s) yield s;
   }

@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DataError, UsageError } from '../errors.js';
+import { DataError, UsageError, quote } from '../errors.js';
 import type { Matrix } from '../matrix.js';
 import { parseNpy } from './npy.js';
+import { readInput } from './readFile.js';
 
 /**
  * Parses a number the way a user writes it in a list or a CSV cell: decimal, exponent,
@@ -32,7 +33,7 @@ function splitNumbers(line: string, sep: RegExp, where: (col: number) => string)
   return line.split(sep).map((cell, c) => {
     const v = parseCell(cell);
     if (Number.isNaN(v) && !/^\s*nan\s*$/i.test(cell)) {
-      throw new DataError(`${where(c)}: ${JSON.stringify(cell.trim())} is not a number`);
+      throw new DataError(`${where(c)}: ${quote(cell.trim())} is not a number`);
     }
     return v;
   });
@@ -77,7 +78,7 @@ export function parseJsonMatrix(text: string, where: string): Matrix {
     if (typeof x === 'number') return x;
     if (x === 'Infinity' || x === '-Infinity' || x === 'NaN') return Number(x);
     if (x === null) return NaN;
-    throw new DataError(`${where}: row ${r}, value ${c} is ${JSON.stringify(x)}, not a number`);
+    throw new DataError(`${where}: row ${r}, value ${c} is ${quote(x)}, not a number`);
   };
   if (!Array.isArray(v)) throw new DataError(`${where}: expected an array of numbers or an array of arrays`);
   if (v.length === 0) throw new DataError(`${where}: empty array`);
@@ -103,16 +104,12 @@ export function readMatrixArg(value: string, arg: string): Matrix {
   if (!existsSync(value)) {
     if (looksInline && /\d|nan|inf/i.test(value)) return parseInlineMatrix(value, arg);
     if (/\.(npy|json|csv|txt)$/i.test(value)) throw new DataError(`invalid ${arg}: file ${value} does not exist`);
-    throw new UsageError(`invalid ${arg}: ${JSON.stringify(value)} is neither a comma-separated list of numbers nor an existing .npy/.json/.csv file`);
+    throw new UsageError(`invalid ${arg}: ${quote(value)} is neither a comma-separated list of numbers nor an existing .npy/.json/.csv file`);
   }
   const ext = path.extname(value).toLowerCase();
   const where = `invalid ${arg} (${value})`;
   let buf: Buffer;
-  try {
-    buf = readFileSync(value);
-  } catch (e) {
-    throw new DataError(`${where}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  buf = readInput(value, where);
   if (ext === '.npy') {
     const a = parseNpy(buf, `${arg} (${value})`);
     const { shape } = a;
@@ -125,5 +122,5 @@ export function readMatrixArg(value: string, arg: string): Matrix {
   }
   if (ext === '.json') return parseJsonMatrix(buf.toString('utf8'), where);
   if (ext === '.csv' || ext === '.txt') return parseCsvMatrix(buf.toString('utf8'), where);
-  throw new UsageError(`invalid ${arg}: unknown file type ${JSON.stringify(ext)} (expected .npy, .json or .csv)`);
+  throw new UsageError(`invalid ${arg}: unknown file type ${quote(ext)} (expected .npy, .json or .csv)`);
 }

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { DataError } from '../errors.js';
+import { readInput } from './readFile.js';
+import { DataError, quote } from '../errors.js';
 import { float16ToFloat32 } from './float16.js';
 
 /** dtypes klscope reads from .npy files (little-endian). */
@@ -60,13 +60,13 @@ export function parseNpyHeader(buf: Uint8Array, name: string): NpyHeader {
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(text)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(text)?.[1];
   if (descr === undefined || fortran === undefined || shapeText === undefined) {
-    throw new DataError(`${name}: malformed .npy header at offset ${start}: ${JSON.stringify(text.trim())}`);
+    throw new DataError(`${name}: malformed .npy header at offset ${start}: ${quote(text.trim())}`);
   }
   const dtype = (descr === '<f2' || descr === '<f4' || descr === '<f8' || descr === '<i4' || descr === '<i8' || descr === '<u2' || descr === '|u1'
     ? descr
     : descr === '|b1' || descr === '<u1' ? '|u1' : null) as NpyDtype | null;
   if (!dtype) {
-    throw new DataError(`${name}: unsupported dtype ${JSON.stringify(descr)} (expected little-endian float16/float32/float64 '<f2'/'<f4'/'<f8', or int32/int64 '<i4'/'<i8')`);
+    throw new DataError(`${name}: unsupported dtype ${quote(descr)} (expected little-endian float16/float32/float64 '<f2'/'<f4'/'<f8', or int32/int64 '<i4'/'<i8')`);
   }
   if (fortran === 'True') throw new DataError(`${name}: fortran_order arrays are not supported (save with np.ascontiguousarray)`);
   const shape = shapeText
@@ -144,13 +144,7 @@ export function parseNpy(buf: Uint8Array, name: string): NpyArray {
  * const { data, shape } = readNpy('logits.npy');
  */
 export function readNpy(path: string, name = path): NpyArray {
-  let buf: Buffer;
-  try {
-    buf = readFileSync(path);
-  } catch (e) {
-    throw new DataError(`${name}: cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  return parseNpy(buf, name);
+  return parseNpy(readInput(path, name), name);
 }
 
 /**

@@ -2,6 +2,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { DataError } from '../errors.js';
 import { parseNpyHeader, type NpyHeader } from './npy.js';
 import { halfToNumber } from './float16.js';
+import { openInput } from './readFile.js';
 
 /** A float dtype a row reader can widen: float16, bfloat16, float32, float64. */
 export type FloatDtype = 'f16' | 'bf16' | 'f32' | 'f64';
@@ -78,11 +79,7 @@ export class FloatRowFile {
 }
 
 function openFile(path: string, name: string): number {
-  try {
-    return openSync(path, 'r');
-  } catch (e) {
-    throw new DataError(`${name}: cannot open file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  return openInput(path, name);
 }
 
 /** Rows × columns of a [T, V] or [1, T, V] shape, or an error naming the shape. */

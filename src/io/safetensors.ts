@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { DataError } from '../errors.js';
+import { DataError, quote, showValue } from '../errors.js';
 import { FloatRowFile, rowsCols, type FloatDtype } from './npyRows.js';
+import { openInput } from './readFile.js';
 
 /** One tensor entry of a safetensors header. */
 export interface SafetensorsEntry {
@@ -37,16 +38,27 @@ export function parseSafetensorsHeader(buf: Uint8Array, name: string, fileSize: 
   } catch (e) {
     throw new DataError(`${name}: not a safetensors file (the header at offset 8 is not JSON: ${(e as Error).message})`);
   }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new DataError({ where: `${name}: safetensors header at offset 8`, expected: 'a JSON object of tensors', got: json === null ? 'null' : Array.isArray(json) ? 'an array' : typeof json });
+  }
   const tensors: Record<string, SafetensorsEntry> = {};
   let metadata: Record<string, string> | undefined;
+  const index = (x: unknown) => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
   for (const [k, v] of Object.entries(json)) {
     if (k === '__metadata__') {
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new DataError({ where: `${name}: safetensors "__metadata__"`, expected: 'an object of strings', got: showValue(v) });
       metadata = v as Record<string, string>;
       continue;
     }
     const e = v as SafetensorsEntry;
-    if (!e || typeof e.dtype !== 'string' || !Array.isArray(e.shape) || !Array.isArray(e.data_offsets)) {
-      throw new DataError(`${name}: malformed safetensors entry ${JSON.stringify(k)} (expected dtype, shape, data_offsets)`);
+    if (!e || typeof e !== 'object' || typeof e.dtype !== 'string' || !Array.isArray(e.shape) || !Array.isArray(e.data_offsets)) {
+      throw new DataError(`${name}: malformed safetensors entry ${quote(k)} (expected dtype, shape, data_offsets)`);
+    }
+    if (!e.shape.every(index)) throw new DataError({ where: `${name}: tensor ${quote(k)} shape`, expected: 'integers >= 0', got: showValue(e.shape) });
+    const [b, end] = e.data_offsets as unknown[];
+    // an end past the data section is a truncated file, reported when the tensor is opened
+    if (e.data_offsets.length !== 2 || !index(b) || !index(end) || (end as number) < (b as number)) {
+      throw new DataError({ where: `${name}: tensor ${quote(k)} data_offsets`, expected: 'integers [begin, end] with 0 <= begin <= end', got: showValue(e.data_offsets) });
     }
     tensors[k] = e;
   }
@@ -65,11 +77,7 @@ export function parseSafetensorsHeader(buf: Uint8Array, name: string, fileSize: 
 export function openSafetensorsRows(path: string, opts: { tensor?: string; name?: string } = {}): FloatRowFile {
   const name = opts.name ?? path;
   let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    throw new DataError(`${name}: cannot open file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  fd = openInput(path, name);
   try {
     const size = fstatSync(fd).size;
     const lenBuf = new Uint8Array(8);
@@ -85,15 +93,15 @@ export function openSafetensorsRows(path: string, opts: { tensor?: string; name?
       key = names[0]!;
     }
     const e = h.tensors[key];
-    if (!e) throw new DataError(`${name}: no tensor named ${JSON.stringify(key)} (it has ${names.map((s) => JSON.stringify(s)).join(', ')})`);
+    if (!e) throw new DataError(`${name}: no tensor named ${quote(key)} (it has ${names.map((s) => quote(s)).join(', ')})`);
     const dtype: FloatDtype | null = e.dtype === 'F32' ? 'f32' : e.dtype === 'F16' ? 'f16' : e.dtype === 'BF16' ? 'bf16' : e.dtype === 'F64' ? 'f64' : null;
-    if (!dtype) throw new DataError(`${name}: tensor ${JSON.stringify(key)} has dtype ${e.dtype}; logits must be F32, F16, BF16 or F64`);
+    if (!dtype) throw new DataError(`${name}: tensor ${quote(key)} has dtype ${e.dtype}; logits must be F32, F16, BF16 or F64`);
     const { rows, cols } = rowsCols(e.shape, `${name}: tensor ${JSON.stringify(key)}`);
     const [b, end] = e.data_offsets;
     const need = rows * cols * ITEM[e.dtype]!;
-    if (end - b !== need) throw new DataError(`${name}: tensor ${JSON.stringify(key)} spans ${end - b} bytes, its shape [${e.shape.join(', ')}] of ${e.dtype} needs ${need}`);
+    if (end - b !== need) throw new DataError(`${name}: tensor ${quote(key)} spans ${end - b} bytes, its shape [${e.shape.join(', ')}] of ${e.dtype} needs ${need}`);
     if (h.dataOffset + end > size) {
-      throw new DataError(`${name}: truncated safetensors file: tensor ${JSON.stringify(key)} ends at offset ${h.dataOffset + end}, the file has ${size} bytes`);
+      throw new DataError(`${name}: truncated safetensors file: tensor ${quote(key)} ends at offset ${h.dataOffset + end}, the file has ${size} bytes`);
     }
     return new FloatRowFile({ path, name, fd, offset: h.dataOffset + b, rows, cols, dtype });
   } catch (e) {

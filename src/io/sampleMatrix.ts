@@ -1,10 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DataError, showValue, UsageError } from '../errors.js';
+import { DataError, showValue, UsageError, quote } from '../errors.js';
 import type { Matrix } from '../matrix.js';
 import { readMatrixArg } from './matrixArg.js';
 import { readNpy } from './npy.js';
 import { decodeUtf8Strict } from './textFiles.js';
+import { readInput } from './readFile.js';
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 const NONFINITE = /^[+-]?(nan|inf|infinity)$/i;
@@ -33,7 +34,7 @@ export function parseSampleCsv(text: string, where: string): Matrix {
     cells.forEach((c, j) => {
       const v = NUMBER.test(c) ? Number(c) : NaN;
       if (!Number.isFinite(v)) {
-        throw new DataError(`${where}: line ${i + 1}, column ${j + 1}: expected a finite number, got ${NONFINITE.test(c) ? c : JSON.stringify(c)}`);
+        throw new DataError(`${where}: line ${i + 1}, column ${j + 1}: expected a finite number, got ${NONFINITE.test(c) ? c : quote(c)}`);
       }
       values.push(v);
     });
@@ -64,17 +65,13 @@ export function readSampleMatrix(file: string, name: string): Matrix {
     else throw new DataError(`${where}: expected a 1-D or 2-D array (rows = samples), got shape [${a.shape.join(', ')}]`);
   } else if (ext === '.csv' || ext === '.txt') {
     let bytes: Buffer;
-    try {
-      bytes = readFileSync(file);
-    } catch (e) {
-      throw new DataError(`${where}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-    }
+    bytes = readInput(file, where);
     return parseSampleCsv(decodeUtf8Strict(bytes, where), where);
   } else if (ext === '.json') {
     m = readMatrixArg(file, name);
     // A flat JSON array is one column of 1-D samples.
     if (m.rows === 1) m = { data: m.data, rows: m.cols, cols: 1 };
-  } else throw new UsageError(`invalid ${name}: unknown file type ${JSON.stringify(ext)} for ${file} (expected .csv, .npy or .json)`);
+  } else throw new UsageError(`invalid ${name}: unknown file type ${quote(ext)} for ${file} (expected .csv, .npy or .json)`);
   if (m.rows === 0 || m.cols === 0) throw new DataError(`${where}: no samples (shape [${m.rows}, ${m.cols}])`);
   for (let r = 0; r < m.rows; r++) {
     for (let c = 0; c < m.cols; c++) {

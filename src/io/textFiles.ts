@@ -1,6 +1,7 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DataError } from '../errors.js';
+import { checkRegularFile, readError, readInput } from './readFile.js';
 
 /**
  * Byte offset of the first byte that does not start or continue a valid UTF-8 sequence
@@ -80,14 +81,40 @@ export interface ReadCorpusOptions {
   keepBlankLines?: boolean;
 }
 
-function listTxt(dir: string): string[] {
+/**
+ * The .txt files under `dir`, sorted. Symbolic links are followed once per real folder (a
+ * link loop is visited once); a dangling link, a FIFO, a socket or a device named *.txt is a
+ * {@link DataError} naming it (a FIFO would block the read forever).
+ */
+function listTxt(dir: string, name: string): string[] {
   const out: string[] = [];
+  const seen = new Set<string>();
   const walk = (d: string) => {
-    for (const name of readdirSync(d).sort()) {
-      const p = path.join(d, name);
-      const s = statSync(p);
+    let real: string;
+    let names: string[];
+    try {
+      real = realpathSync(d);
+      names = readdirSync(d).sort();
+    } catch (e) {
+      throw readError(`${name} (${d})`, e);
+    }
+    if (seen.has(real)) return;
+    seen.add(real);
+    for (const entry of names) {
+      const p = path.join(d, entry);
+      let s;
+      try {
+        s = statSync(p);
+      } catch (e) {
+        if (!entry.toLowerCase().endsWith('.txt')) continue;
+        const dangling = lstatSync(p, { throwIfNoEntry: false })?.isSymbolicLink();
+        throw new DataError({ where: `${name} (${p})`, expected: 'a readable .txt file', got: dangling ? 'a dangling symbolic link' : `${(e as NodeJS.ErrnoException).code ?? 'an error'}` });
+      }
       if (s.isDirectory()) walk(p);
-      else if (name.toLowerCase().endsWith('.txt')) out.push(p);
+      else if (entry.toLowerCase().endsWith('.txt')) {
+        checkRegularFile(p, `${name} (${p})`);
+        out.push(p);
+      }
     }
   };
   walk(dir);
@@ -109,16 +136,11 @@ export function readCorpus(target: string, opts: ReadCorpusOptions): CorpusDocum
   } catch (e) {
     throw new DataError(`${opts.name} (${target}): cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  const files = st.isDirectory() ? listTxt(target) : [target];
+  const files = st.isDirectory() ? listTxt(target, opts.name) : [target];
   if (files.length === 0) throw new DataError(`${opts.name} (${target}): empty corpus: the folder has no .txt files`);
   const docs: CorpusDocument[] = [];
   for (const f of files) {
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(f);
-    } catch (e) {
-      throw new DataError(`${opts.name} (${f}): cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-    }
+    const bytes = readInput(f, `${opts.name} (${f})`);
     const text = decodeUtf8Strict(bytes, `${opts.name} (${f})`);
     if (opts.lines) {
       const lines = text.split(/\r?\n/);

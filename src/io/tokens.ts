@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { DataError } from '../errors.js';
+import { DataError, quote } from '../errors.js';
 import { parseNpy } from './npy.js';
+import { readInput } from './readFile.js';
 
 /**
  * Reads a list of token ids: a .npy of int32/int64 (any shape, flattened), a .json array (or
@@ -12,11 +13,7 @@ import { parseNpy } from './npy.js';
  */
 export function readTokenIds(path: string, name = path): Int32Array {
   let buf: Buffer;
-  try {
-    buf = readFileSync(path);
-  } catch (e) {
-    throw new DataError(`${name}: cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  buf = readInput(path, name);
   let values: ArrayLike<number>;
   if (path.toLowerCase().endsWith('.npy')) {
     const a = parseNpy(buf, name);
@@ -36,7 +33,7 @@ export function readTokenIds(path: string, name = path): Int32Array {
       const arr = Array.isArray(j) ? j : (j as { tokens?: unknown }).tokens;
       if (!Array.isArray(arr)) throw new DataError(`${name}: expected a JSON array of token ids or {"tokens": [...]}`);
       values = arr.map((v, i) => {
-        if (typeof v !== 'number') throw new DataError(`${name}: token ${i} is ${JSON.stringify(v)}, expected an integer >= 0`);
+        if (typeof v !== 'number') throw new DataError(`${name}: token ${i} is ${quote(v)}, expected an integer >= 0`);
         return v;
       });
     } else {

@@ -1,6 +1,4 @@
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { DataError, showValue } from '../errors.js';
+import { DataError, quote, showValue } from '../errors.js';
 
 /** One token position of a top-k logprob JSONL file (OpenAI-compatible APIs, vLLM, llama.cpp server). */
 export interface TopkPosition {
@@ -23,9 +21,10 @@ export function parseTopkLine(line: string, name: string, lineNo: number): TopkP
   } catch (e) {
     throw new DataError(`${name}: line ${lineNo} is not JSON (${(e as Error).message})`);
   }
+  if (typeof j !== 'object' || j === null || Array.isArray(j)) throw new DataError({ where: `${name}: line ${lineNo}`, expected: 'an object {"token", "logprob", "top_logprobs"}', got: quote(line) });
   const lp = (v: unknown, what: string): number => {
     if (typeof v !== 'number' || Number.isNaN(v) || v > 1e-6) {
-      throw new DataError(`${name}: line ${lineNo}: ${what} is ${typeof v === 'number' ? showValue(v) : JSON.stringify(v)}, expected a log-probability <= 0`);
+      throw new DataError(`${name}: line ${lineNo}: ${what} is ${v === undefined ? 'missing' : typeof v === 'number' ? showValue(v) : quote(v)}, expected a log-probability <= 0`);
     }
     return Math.min(v, 0);
   };
@@ -44,7 +43,7 @@ export function parseTopkLine(line: string, name: string, lineNo: number): TopkP
   let mass = 0;
   const seen = new Set<string>();
   for (const t of top) {
-    if (seen.has(t.token)) throw new DataError(`${name}: line ${lineNo}: token ${JSON.stringify(t.token)} appears twice in top_logprobs`);
+    if (seen.has(t.token)) throw new DataError(`${name}: line ${lineNo}: token ${quote(t.token)} appears twice in top_logprobs`);
     seen.add(t.token);
     mass += Math.exp(t.logprob);
   }
@@ -52,22 +51,4 @@ export function parseTopkLine(line: string, name: string, lineNo: number): TopkP
   return { token: j.token, logprob: lp(j.logprob, '"logprob"'), top };
 }
 
-/**
- * The non-blank lines of a file, streamed; a read error becomes a DataError naming the file.
- *
- * @example
- * for await (const line of jsonlLines('a.jsonl', 'base')) parseTopkLine(line, 'a.jsonl', 1);
- */
-export async function* jsonlLines(path: string, name: string): AsyncGenerator<string> {
-  const stream = createReadStream(path);
-  const failed = new Promise<never>((_, reject) => stream.on('error', (e) => reject(new DataError(`${name}: cannot read file (${(e as NodeJS.ErrnoException).code ?? e.message})`))));
-  failed.catch(() => {});
-  const rl = createInterface({ input: stream, crlfDelay: Infinity });
-  const it = rl[Symbol.asyncIterator]();
-  while (true) {
-    const r = await Promise.race([it.next(), failed]);
-    if (r.done) return;
-    if (r.value.trim() !== '') yield r.value;
-  }
-}
-
+export { jsonlLines } from './jsonlLines.js';

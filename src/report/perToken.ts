@@ -1,7 +1,8 @@
-import { closeSync, existsSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { ParquetWriter, fileWriter, schemaFromColumnData } from 'hyparquet-writer';
-import { UsageError } from '../errors.js';
+import { UsageError, quote } from '../errors.js';
 import type { RowBlock } from '../compare/accumulator.js';
+import { OutputGroup, outputError } from '../io/output.js';
 
 /** Column names of the per-token file, in order (directions spelled out in the names). */
 export const PER_TOKEN_COLUMNS = [
@@ -29,8 +30,11 @@ export interface PerTokenWriter {
   abort(): void;
 }
 
-function tmpName(path: string): string {
-  return `${path}.tmp-${process.pid}`;
+/** The writer's file in its output group: the group given (renamed with the run's other outputs) or one of its own. */
+function outputOf(path: string, out: OutputGroup | undefined): { tmp: string; finish(): void; abort(): void } {
+  const group = out ?? new OutputGroup();
+  const tmp = group.reserve(path);
+  return { tmp, finish: () => (out ? undefined : group.commit()), abort: () => group.abort() };
 }
 
 function num(x: number): string {
@@ -51,19 +55,25 @@ function csvText(s: string): string {
  * const w = createPerTokenWriter('tokens.csv', { text: false });
  * w.write(block); await w.close();
  */
-export function createPerTokenWriter(path: string, opts: { text?: boolean } = {}): PerTokenWriter {
+export function createPerTokenWriter(path: string, opts: { text?: boolean; out?: OutputGroup } = {}): PerTokenWriter {
   const lower = path.toLowerCase();
-  if (lower.endsWith('.csv')) return csvWriter(path, Boolean(opts.text));
-  if (lower.endsWith('.parquet')) return parquetWriter(path, Boolean(opts.text));
-  throw new UsageError(`invalid --per-token ${JSON.stringify(path)}: expected a file ending in .csv or .parquet`);
+  if (lower.endsWith('.csv')) return csvWriter(path, Boolean(opts.text), outputOf(path, opts.out));
+  if (lower.endsWith('.parquet')) return parquetWriter(path, Boolean(opts.text), outputOf(path, opts.out));
+  throw new UsageError(`invalid --per-token ${quote(path)}: expected a file ending in .csv or .parquet`);
 }
 
-function csvWriter(path: string, text: boolean): PerTokenWriter {
-  const tmp = tmpName(path);
-  const fd = openSync(tmp, 'w');
+function csvWriter(path: string, text: boolean, file: ReturnType<typeof outputOf>): PerTokenWriter {
+  const fd = openSync(file.tmp, 'w');
+  const put = (s: string) => {
+    try {
+      writeSync(fd, s);
+    } catch (e) {
+      throw outputError(path, e, false);
+    }
+  };
   let open = true;
   const header = [...PER_TOKEN_COLUMNS, ...(text ? ['token_text', 'top_base_text', 'top_candidate_text'] : [])];
-  writeSync(fd, header.join(',') + '\n');
+  put(header.join(',') + '\n');
   return {
     write(b, tokenText) {
       const lines: string[] = [];
@@ -90,25 +100,25 @@ function csvWriter(path: string, text: boolean): PerTokenWriter {
         if (text) cells.push(csvText(tokenText?.(t) ?? ''), csvText(tokenText?.(b.argmaxBase[i]!) ?? ''), csvText(tokenText?.(b.argmaxCand[i]!) ?? ''));
         lines.push(cells.join(','));
       }
-      writeSync(fd, lines.join('\n') + '\n');
+      put(lines.join('\n') + '\n');
     },
     async close() {
       closeSync(fd);
       open = false;
-      renameSync(tmp, path);
+      file.finish();
     },
     abort() {
       if (open) closeSync(fd);
       open = false;
-      if (existsSync(tmp)) unlinkSync(tmp);
+      file.abort();
     },
   };
 }
 
 type Col = { name: string; data: number[] | string[] | boolean[]; type: 'INT32' | 'DOUBLE' | 'BOOLEAN' | 'STRING' };
 
-function parquetWriter(path: string, text: boolean): PerTokenWriter {
-  const tmp = tmpName(path);
+function parquetWriter(path: string, text: boolean, file: ReturnType<typeof outputOf>): PerTokenWriter {
+  const tmp = file.tmp;
   const ROWS = 65536;
   let cols = emptyCols(text);
   let rows = 0;
@@ -118,7 +128,11 @@ function parquetWriter(path: string, text: boolean): PerTokenWriter {
     if (rows === 0) return;
     const columnData = cols.map((c) => ({ name: c.name, data: c.data, type: c.type, nullable: c.type === 'DOUBLE' || c.type === 'STRING' }));
     if (!writer) writer = new ParquetWriter({ writer: fileWriter(tmp), schema: schemaFromColumnData({ columnData }) });
-    await writer.write({ columnData, rowGroupSize: ROWS });
+    try {
+      await writer.write({ columnData, rowGroupSize: ROWS });
+    } catch (e) {
+      throw outputError(path, e, false);
+    }
     cols = emptyCols(text);
     rows = 0;
   };
@@ -164,12 +178,16 @@ function parquetWriter(path: string, text: boolean): PerTokenWriter {
         const columnData = emptyCols(text).map((c) => ({ name: c.name, data: c.data, type: c.type }));
         writer = new ParquetWriter({ writer: fileWriter(tmp), schema: schemaFromColumnData({ columnData }) });
       }
-      await writer.finish();
+      try {
+        await writer.finish();
+      } catch (e) {
+        throw outputError(path, e, false);
+      }
       done = true;
-      renameSync(tmp, path);
+      file.finish();
     },
     abort() {
-      if (!done && existsSync(tmp)) unlinkSync(tmp);
+      if (!done) file.abort();
     },
   };
 }

@@ -1,3 +1,4 @@
+import { ArgumentError } from '../errors.js';
 import { relEntr } from '../divergence/relEntr.js';
 
 /** Result of {@link histogramKl}. */
@@ -26,6 +27,9 @@ function quantile(sorted: Float64Array, q: number): number {
   return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
 }
 
+/** The most histogram bins (two arrays of this many float64 each; far more bins than samples only adds pseudo-counts). */
+export const MAX_BINS = 1_000_000;
+
 /**
  * Histogram estimate of KL between two 1-D sample sets: both are binned on the same
  * equal-width grid over the pooled range, and KL is taken between the bin frequencies (the bin
@@ -40,6 +44,9 @@ export function histogramKl(a: ArrayLike<number>, b: ArrayLike<number>, opts: Hi
   const lo = pooled[0]!;
   const hi = pooled[pooled.length - 1]!;
   let bins = opts.bins;
+  if (bins !== undefined && !(Number.isInteger(bins) && bins >= 1 && bins <= MAX_BINS)) {
+    throw new ArgumentError({ where: 'invalid bins', expected: `an integer in [1, ${MAX_BINS}]`, got: bins });
+  }
   if (bins === undefined) {
     const iqr = quantile(pooled, 0.75) - quantile(pooled, 0.25);
     const width = 2 * iqr * Math.cbrt(1 / pooled.length);

@@ -1,3 +1,4 @@
+import { ArgumentError } from '../errors.js';
 /** Result of a k-nearest-neighbour query: distances (ascending) and point indices. */
 export interface Neighbours {
   /** Euclidean distances, ascending. */
@@ -33,7 +34,7 @@ export class KdTree {
   private readonly stackBound = new Float64Array(256);
 
   constructor(points: Float64Array, n: number, d: number, leafSize = 12) {
-    if (points.length < n * d) throw new RangeError(`KdTree: ${points.length} values cannot hold ${n} points of dimension ${d}`);
+    if (points.length < n * d) throw new ArgumentError(`KdTree: ${points.length} values cannot hold ${n} points of dimension ${d}`);
     this.pts = points;
     this.n = n;
     this.d = d;

@@ -24,6 +24,23 @@ export function toFloat64(m: Matrix): Float64Array {
   return m.data instanceof Float64Array ? m.data : Float64Array.from(m.data);
 }
 
+/**
+ * Scales two sample sets by one common power of two so that their largest |x| is near 1:
+ * every KL estimator here (kNN, Gaussian fit, histogram) is unchanged by a common scaling, and
+ * squared distances of values beyond ~1e154 no longer overflow (nor those below ~1e-154 underflow).
+ * Sets already in range are returned as they are.
+ *
+ * @example
+ * scaleTogether(new Float64Array([1e200]), new Float64Array([-1e200])); // [[~0.68], [~-0.68]]
+ */
+export function scaleTogether(a: Float64Array, b: Float64Array): [Float64Array, Float64Array] {
+  let max = 0;
+  for (const s of [a, b]) for (let i = 0; i < s.length; i++) max = Math.max(max, Math.abs(s[i]!));
+  if (max === 0 || (max < 1e100 && max > 1e-100)) return [a, b];
+  const f = 2 ** -Math.round(Math.log2(max));
+  return [a.map((x) => x * f), b.map((x) => x * f)];
+}
+
 /** A sample set prepared for the estimator: points, a tree over them, and group labels. */
 export interface SampleSet {
   pts: Float64Array;
@@ -62,6 +79,23 @@ function kthPositive(set: SampleSet, q: Float64Array, off: number, k: number, ex
 }
 
 /**
+ * Distance from a point of the other set to its k-th nearest neighbour in `set` once the
+ * neighbours at distance 0 (copies of that very point in `set`) are set aside, and how many
+ * were set aside. `dist` is 0 when fewer than k points lie at a positive distance.
+ */
+function kthBeyondCopies(set: SampleSet, q: Float64Array, off: number, k: number): { dist: number; copies: number } {
+  let kk = Math.min(k, set.n);
+  for (;;) {
+    const nb = set.tree.knn(q, off, kk);
+    let copies = 0;
+    while (copies < nb.dist.length && nb.dist[copies] === 0) copies++;
+    if (copies + k <= nb.dist.length) return { dist: nb.dist[copies + k - 1]!, copies };
+    if (kk >= set.n) return { dist: 0, copies };
+    kk = Math.min(Math.max(kk * 2, copies + k), set.n);
+  }
+}
+
+/**
  * The k-nearest-neighbour estimate of KL(X‖Y) from samples x₁..xₙ ~ X and y₁..yₘ ~ Y in d
  * dimensions (Wang, Kulkarni & Verdú 2009; Pérez-Cruz 2008):
  *
@@ -69,8 +103,11 @@ function kthPositive(set: SampleSet, q: Float64Array, off: number, k: number, ex
  *
  * ρₖ(i) the distance from xᵢ to its k-th nearest neighbour among the other x's, νₖ(i) to its
  * k-th nearest neighbour among the y's. Consistent as n, m → ∞ for fixed k. Where duplicated
- * points put a k-th neighbour at distance 0, the next neighbour at a positive distance is used
- * (ranks lᵢ for ρ, kᵢ for ν) with the correction (1/n) Σ [ψ(lᵢ) − ψ(kᵢ)] of WKV's general form.
+ * x's put a k-th neighbour at distance 0, the next neighbour at a positive distance is used
+ * (rank lᵢ for ρ) with the correction (1/n) Σ [ψ(lᵢ) − ψ(k)] of WKV's general form. A y equal
+ * to xᵢ (a sample in both sets) is the same point, so like xᵢ itself it is not its neighbour:
+ * the cᵢ copies are set aside and log(m/(n − 1)) becomes the mean of log((m − cᵢ)/(n − 1)).
+ * Two identical sets then give exactly 0.
  *
  * @example
  * const x = sampleSet(new Float64Array([0, 1, 2, 3]), 4, 1);
@@ -84,15 +121,17 @@ export function knnKlSets(x: SampleSet, y: SampleSet, k: number, names: [string,
   if (m < k) throw new DataError(`kNN estimator: needs at least k = ${k} samples in ${names[1]}, got ${m}`);
   let sumLog = 0;
   let sumPsi = 0;
+  let sumLogM = 0;
   for (let i = 0; i < n; i++) {
     const rho = kthPositive(x, x.pts, i * d, k, x.groups[i]!);
-    const nu = kthPositive(y, x.pts, i * d, k, -1);
+    const nu = kthBeyondCopies(y, x.pts, i * d, k);
     if (rho.rank === 0) throw new DataError(`kNN estimator: every sample of ${names[0]} equals its sample ${i}; the estimator needs distinct points`);
-    if (nu.rank === 0) throw new DataError(`kNN estimator: every sample of ${names[1]} equals sample ${i} of ${names[0]}; the estimator needs distinct points`);
+    if (nu.dist === 0) throw new DataError(`kNN estimator: fewer than k = ${k} samples of ${names[1]} differ from sample ${i} of ${names[0]}; the estimator needs distinct points`);
     sumLog += Math.log(nu.dist) - Math.log(rho.dist);
-    if (rho.rank !== k || nu.rank !== k) sumPsi += digammaInt(rho.rank) - digammaInt(nu.rank);
+    if (rho.rank !== k) sumPsi += digammaInt(rho.rank) - digammaInt(k);
+    sumLogM += nu.copies === 0 ? 0 : Math.log((m - nu.copies) / m);
   }
-  return (d / n) * sumLog + sumPsi / n + Math.log(m / (n - 1));
+  return (d / n) * sumLog + sumPsi / n + sumLogM / n + Math.log(m / (n - 1));
 }
 
 /**
@@ -104,5 +143,6 @@ export function knnKlSets(x: SampleSet, y: SampleSet, k: number, names: [string,
 export function knnKl(a: Matrix, b: Matrix, opts: { k?: number } = {}): number {
   if (a.cols !== b.cols) throw new DataError(`dimension mismatch: A has ${a.cols} columns, B has ${b.cols}`);
   const k = opts.k ?? 1;
-  return knnKlSets(sampleSet(toFloat64(a), a.rows, a.cols), sampleSet(toFloat64(b), b.rows, b.cols), k, ['A', 'B']);
+  const [pa, pb] = scaleTogether(toFloat64(a), toFloat64(b));
+  return knnKlSets(sampleSet(pa, a.rows, a.cols), sampleSet(pb, b.rows, b.cols), k, ['A', 'B']);
 }

@@ -1,3 +1,4 @@
+import { ArgumentError } from '../errors.js';
 /** The three Monte Carlo KL estimators of Schulman ("Approximating KL divergence", 2020). */
 export type EstimatorName = 'k1' | 'k2' | 'k3';
 
@@ -62,7 +63,8 @@ export class Running {
     this.m2 += delta * (x - this.mean);
   }
   stats(): EstimatorStats {
-    if (this.inf > 0) return { mean: Infinity, stderr: Infinity, variance: Infinity };
+    // an infinite mean has no standard error
+    if (this.inf > 0) return { mean: Infinity, stderr: null, variance: Infinity };
     if (this.n < 2) return { mean: this.n ? this.mean : NaN, stderr: null, variance: null };
     const variance = this.m2 / (this.n - 1);
     return { mean: this.mean, stderr: Math.sqrt(variance / this.n), variance };
@@ -107,7 +109,7 @@ export class MonteCarloKl {
 
   /** Adds one sequence: log p and log q of each sampled token. */
   add(logp: ArrayLike<number>, logq: ArrayLike<number>): void {
-    if (logp.length !== logq.length) throw new RangeError(`logp has ${logp.length} values, logq has ${logq.length}`);
+    if (logp.length !== logq.length) throw new ArgumentError(`logp has ${logp.length} values, logq has ${logq.length}`);
     const sums = { k1: 0, k2: 0, k3: 0 };
     for (let t = 0; t < logp.length; t++) {
       const k = klEstimatorTerms(logp[t]!, logq[t]!);

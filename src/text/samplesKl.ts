@@ -3,7 +3,7 @@ import type { Matrix } from '../divergence/types.js';
 import { percentileInterval } from './bootstrap.js';
 import { fitSampleGaussian, sampleGaussianKl } from './gaussianFitKl.js';
 import { histogramKl, type HistogramKl } from './histogramKl.js';
-import { knnKlSets, sampleSet, toFloat64, type SampleSet } from './knnKl.js';
+import { knnKlSets, sampleSet, scaleTogether, toFloat64, type SampleSet } from './knnKl.js';
 import { createRng, type Rng } from './random.js';
 
 /** KL between two sets of continuous samples, forward = KL(A‖B). */
@@ -24,6 +24,9 @@ export interface SamplesDivergence {
     seed: number;
     /** Bootstrap replicates skipped because a resample had no two distinct points (tiny sets only). */
     skippedReplicates: number;
+    /** Why the estimate of KL(A‖B) should not be read as a result (negative, or a likely large bias); null when none. */
+    forwardWarning: string | null;
+    reverseWarning: string | null;
   };
   /** Closed-form KL between Gaussians fitted to A and to B (+∞ if a covariance is singular). */
   gaussian: { forward: number; reverse: number; singular: { a: boolean; b: boolean } };
@@ -45,6 +48,21 @@ export interface SamplesOptions {
   bins?: number;
   /** Called after each bootstrap replicate. */
   onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * Why a kNN estimate should not be read as a KL value: it is negative (KL never is: the
+ * estimate is bias or noise), or the dimension is large against the sample size, d > ln n,
+ * where the estimator's bias (which decays like n^(−1/d)) is likely larger than the value.
+ *
+ * @example
+ * knnWarning(-0.4, 2, 1000, 1000); // 'negative: …'
+ */
+export function knnWarning(value: number, d: number, n: number, m: number): string | null {
+  const ln = Math.log(Math.min(n, m));
+  if (value < 0) return `negative (${value.toPrecision(3)}): KL is never below 0, so this is the estimator's bias or noise, not a divergence`;
+  if (d > ln) return `likely biased: d = ${d} is above ln n = ${ln.toFixed(1)}, where the kNN bias (shrinking like n^(-1/d)) can exceed the value`;
+  return null;
 }
 
 function resample(pts: Float64Array, n: number, d: number, rng: Rng): SampleSet {
@@ -76,8 +94,7 @@ export function samplesDivergence(a: Matrix, b: Matrix, opts: SamplesOptions = {
   const level = opts.level ?? 0.95;
   const seed = opts.seed ?? 1;
   const d = a.cols;
-  const pa = toFloat64(a);
-  const pb = toFloat64(b);
+  const [pa, pb] = scaleTogether(toFloat64(a), toFloat64(b));
   for (const [name, m] of [['A', a], ['B', b]] as const) {
     if (m.rows < k + 1) throw new DataError(`${name}: the kNN estimator with k = ${k} needs at least ${k + 1} samples, got ${m.rows}`);
   }
@@ -119,7 +136,19 @@ export function samplesDivergence(a: Matrix, b: Matrix, opts: SamplesOptions = {
   const out: SamplesDivergence = {
     dim: d,
     n: { a: a.rows, b: b.rows },
-    knn: { forward, reverse, forwardCi, reverseCi, k, bootstrap: reps, level, seed, skippedReplicates: skipped },
+    knn: {
+      forward,
+      reverse,
+      forwardCi,
+      reverseCi,
+      k,
+      bootstrap: reps,
+      level,
+      seed,
+      skippedReplicates: skipped,
+      forwardWarning: knnWarning(forward, d, a.rows, b.rows),
+      reverseWarning: knnWarning(reverse, d, b.rows, a.rows),
+    },
     gaussian: { forward: gf, reverse: gr, singular: { a: !Number.isFinite(sampleGaussianKl(ga, ga)), b: !Number.isFinite(sampleGaussianKl(gb, gb)) } },
   };
   if (d === 1) out.histogram = histogramKl(pa, pb, opts.bins === undefined ? {} : { bins: opts.bins });

@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.js';
+import { ArgumentError, UsageError, quote } from '../errors.js';
 import { NGRAM_SEP, type NgramCounts } from './ngrams.js';
 
 /**
@@ -21,7 +21,7 @@ export function parseSmoothing(value: string): Smoothing {
   if (v === 'kn' || v === 'kneser-ney') return { kind: 'kneser-ney' };
   const a = Number(v);
   if (v === '' || !Number.isFinite(a) || a < 0) {
-    throw new UsageError(`invalid --smoothing: expected 0 (exact), a number α > 0 (add-α) or "kn" (Kneser–Ney), got ${JSON.stringify(value)}`);
+    throw new UsageError(`invalid --smoothing: expected 0 (exact), a number α > 0 (add-α) or "kn" (Kneser–Ney), got ${quote(value)}`);
   }
   return a === 0 ? { kind: 'exact' } : { kind: 'add', alpha: a };
 }
@@ -111,7 +111,7 @@ export interface KneserNeyResult {
  */
 export function kneserNey(orders: readonly NgramCounts[], unions: readonly (readonly string[])[]): KneserNeyResult {
   const n = orders.length;
-  if (unions.length !== n) throw new RangeError(`kneserNey: ${n} orders of counts but ${unions.length} union vocabularies`);
+  if (unions.length !== n) throw new ArgumentError(`kneserNey: ${n} orders of counts but ${unions.length} union vocabularies`);
   // Counts per order: raw at the top, continuation counts below.
   const counts: Map<string, number>[] = [];
   for (let k = 1; k <= n; k++) {
@@ -147,7 +147,7 @@ export function kneserNey(orders: readonly NgramCounts[], unions: readonly (read
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i]!;
         const w = prev!.get(key.slice(key.indexOf(NGRAM_SEP) + 1));
-        if (w === undefined) throw new RangeError(`kneserNey: the suffix of ${JSON.stringify(key)} is missing from the order-${k - 1} union`);
+        if (w === undefined) throw new ArgumentError(`kneserNey: the suffix of ${quote(key)} is missing from the order-${k - 1} union`);
         b[i] = w;
         s += w;
       }

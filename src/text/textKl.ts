@@ -1,4 +1,4 @@
-import { DataError } from '../errors.js';
+import { ArgumentError, DataError } from '../errors.js';
 import { generalizedJsdPrepared } from '../divergence/jensenShannon.js';
 import type { PreparedRow } from '../divergence/prepare.js';
 import { relEntr } from '../divergence/relEntr.js';
@@ -101,7 +101,7 @@ function longest(docs: readonly (readonly string[])[]): number {
  */
 export function textDivergence(generated: readonly (readonly string[])[], reference: readonly (readonly string[])[], opts: TextDivergenceOptions): TextDivergence {
   const { n } = opts;
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`invalid n: expected an integer >= 1, got ${n}`);
+  if (!Number.isInteger(n) || n < 1) throw new ArgumentError(`invalid n: expected an integer >= 1, got ${n}`);
   const gen = countNgramOrders(generated, n);
   const ref = countNgramOrders(reference, n);
   for (const [name, c, docs] of [['generated', gen, generated], ['reference', ref, reference]] as const) {

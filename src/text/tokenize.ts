@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.js';
+import { UsageError, quote } from '../errors.js';
 
 /** Tokenizer names of `klscope text`. */
 export type TokenizerName = 'char' | 'word' | 'bpe';
@@ -22,6 +22,50 @@ export interface TokenizerOptions {
 
 const WS = /\s+/gu;
 
+/** Characters per piece of {@link segmentLinear}, and the look-ahead past it. */
+const PIECE = 4096;
+const MARGIN = 512;
+
+/**
+ * Segments `text` with `seg` in time linear in its length. Node 20's Intl.Segmenter is
+ * superlinear in the length of one string (minutes for a few hundred kilobytes), so the text is
+ * segmented in windows of about 4 KiB plus a look-ahead: of each window only the segments that
+ * end inside it (never the one touching its artificial end) are kept, and the next window starts
+ * at the last kept boundary. A boundary found with the look-ahead in view is a true boundary of
+ * the whole text (the word and grapheme rules look only a few characters past a boundary, and a
+ * window always starts at one), so the segments are exactly those of one call on the whole text.
+ * A segment longer than a window makes the window grow until it fits.
+ *
+ * @example
+ * [...segmentLinear(new Intl.Segmenter('en', { granularity: 'word' }), 'a b')]; // ['a', ' ', 'b']
+ */
+export function* segmentLinear(seg: Intl.Segmenter, text: string): Generator<string> {
+  const n = text.length;
+  let pos = 0;
+  let piece = PIECE;
+  while (pos < n) {
+    const end = Math.min(n, pos + piece + MARGIN);
+    const window = text.slice(pos, end);
+    if (end === n) {
+      for (const s of seg.segment(window)) yield s.segment;
+      return;
+    }
+    let kept = 0;
+    for (const s of seg.segment(window)) {
+      const e = s.index + s.segment.length;
+      if (e >= window.length || (kept > 0 && e > piece)) break;
+      yield s.segment;
+      kept = e;
+    }
+    if (kept === 0) {
+      piece *= 2; // one segment spans the whole window: look further
+      continue;
+    }
+    pos += kept;
+    piece = PIECE;
+  }
+}
+
 /**
  * Characters as user-perceived characters (grapheme clusters, so "é" written as e + accent or
  * an emoji with modifiers is one token). Runs of whitespace become a single space and the ends
@@ -34,7 +78,7 @@ function charTokenizer(lower: boolean): Tokenizer {
     tokenize(text) {
       const t = (lower ? text.toLowerCase() : text).replace(WS, ' ').trim();
       const out: string[] = [];
-      for (const s of seg.segment(t)) out.push(s.segment);
+      for (const s of segmentLinear(seg, t)) out.push(s);
       return out;
     },
     render: (tokens) => tokens.join(''),
@@ -53,7 +97,7 @@ function wordTokenizer(lower: boolean): Tokenizer {
     tokenize(text) {
       const t = lower ? text.toLowerCase() : text;
       const out: string[] = [];
-      for (const s of seg.segment(t)) if (s.segment.trim() !== '') out.push(s.segment);
+      for (const s of segmentLinear(seg, t)) if (s.trim() !== '') out.push(s);
       return out;
     },
     render: (tokens) => tokens.join(' '),
@@ -91,5 +135,5 @@ export async function loadTokenizer(name: TokenizerName, opts: TokenizerOptions 
   if (name === 'char') return charTokenizer(lower);
   if (name === 'word') return wordTokenizer(lower);
   if (name === 'bpe') return bpeTokenizer(lower);
-  throw new UsageError(`invalid tokenizer ${JSON.stringify(name)}: expected one of ${TOKENIZERS.join(', ')}`);
+  throw new UsageError(`invalid tokenizer ${quote(name)}: expected one of ${TOKENIZERS.join(', ')}`);
 }

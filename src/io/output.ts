@@ -1,0 +1,237 @@
+import { closeSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ArgumentError, DataError, quote } from '../errors.js';
+
+/**
+ * Every file a run writes goes through one {@link OutputGroup}: each output is reserved at a
+ * temporary name in its target's folder before the work starts (so a bad path fails at once),
+ * written there, and all of them are renamed into place by {@link OutputGroup.commit} only after
+ * every one of them succeeded. On an error, SIGINT, SIGTERM or exit the temporary files are
+ * removed. The temporary name `.<name>.klscope-<pid>.tmp` carries the writer's process id, so a
+ * later run that writes the same target removes the ones whose process is gone (kill -9).
+ *
+ * @example
+ * const out = new OutputGroup();
+ * out.reserve('report.html');
+ * out.reserve('summary.json');
+ * out.write('report.html', html);
+ * out.write('summary.json', json);
+ * out.commit(); // both files appear, or neither
+ */
+export class OutputGroup {
+  private readonly entries = new Map<string, string>();
+  private committed = false;
+
+  /**
+   * Reserves `target`: creates its (empty) temporary file now and returns the temporary path.
+   * A folder that does not exist, a target that is a folder, or a place that cannot be written
+   * is an {@link ArgumentError} naming the path. `mkdir` creates the folder first.
+   */
+  reserve(target: string, opts: { mkdir?: boolean } = {}): string {
+    const existing = this.entries.get(target);
+    if (existing) return existing;
+    const dir = path.dirname(path.resolve(target));
+    if (opts.mkdir) {
+      try {
+        makeFolders(dir);
+      } catch (e) {
+        throw outputError(target, e, true);
+      }
+    }
+    try {
+      if (statSync(target, { throwIfNoEntry: false })?.isDirectory()) throw new ArgumentError({ where: `output ${quote(target)}`, expected: 'a file name, not a folder' });
+    } catch (e) {
+      throw outputError(target, e, true);
+    }
+    removeStale(target);
+    const tmp = tempName(target);
+    try {
+      closeSync(openSync(tmp, 'w'));
+    } catch (e) {
+      throw outputError(target, e, true);
+    }
+    track(tmp);
+    this.entries.set(target, tmp);
+    return tmp;
+  }
+
+  /** The temporary path of a reserved target. */
+  tempPath(target: string): string {
+    const tmp = this.entries.get(target);
+    if (!tmp) throw new ArgumentError({ where: `output ${quote(target)}`, expected: 'a reserved output' });
+    return tmp;
+  }
+
+  /** Writes the whole content of a target (reserving it first if needed) at its temporary name. */
+  write(target: string, data: string | Uint8Array): void {
+    const tmp = this.reserve(target);
+    try {
+      writeFileSync(tmp, data);
+    } catch (e) {
+      throw outputError(target, e, false);
+    }
+  }
+
+  /** Renames every output into place; on a failure the rest are removed. */
+  commit(): void {
+    try {
+      for (const [target, tmp] of this.entries) {
+        try {
+          renameSync(tmp, target);
+        } catch (e) {
+          throw outputError(target, e, false);
+        }
+        untrack(tmp);
+      }
+      this.committed = true;
+    } finally {
+      if (!this.committed) this.abort();
+    }
+  }
+
+  /** Removes every temporary file that was not renamed yet. */
+  abort(): void {
+    for (const tmp of this.entries.values()) removeTemp(tmp);
+    this.entries.clear();
+  }
+
+  /** Runs `work` with this group: commit after it succeeds, abort (and rethrow) after it fails. */
+  async run<T>(work: (out: OutputGroup) => Promise<T> | T): Promise<T> {
+    try {
+      const r = await work(this);
+      this.commit();
+      return r;
+    } catch (e) {
+      this.abort();
+      throw e;
+    }
+  }
+}
+
+/**
+ * Creates `dir` and its missing parents one level at a time (Node's recursive mkdir loops
+ * forever on some pseudo file systems such as /proc, where mkdir answers ENOENT).
+ */
+function makeFolders(dir: string): void {
+  const missing: string[] = [];
+  let d = dir;
+  while (!statSync(d, { throwIfNoEntry: false })) {
+    missing.push(d);
+    const up = path.dirname(d);
+    if (up === d) break;
+    d = up;
+  }
+  for (const m of missing.reverse()) mkdirSync(m);
+}
+
+const TEMP_RE = /^\.(.+)\.klscope-(\d+)\.tmp$/;
+
+/** The temporary name of `target` for this process. */
+export function tempName(target: string, pid = process.pid): string {
+  return path.join(path.dirname(target), `.${path.basename(target)}.klscope-${pid}.tmp`);
+}
+
+/** Whether a process with this id exists (EPERM: it exists, owned by someone else). */
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes the temporary files of `target` left by processes that no longer exist. */
+export function removeStale(target: string): string[] {
+  const dir = path.dirname(target);
+  const base = path.basename(target);
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return removed;
+  }
+  for (const n of names) {
+    const m = TEMP_RE.exec(n);
+    if (!m || m[1] !== base || alive(Number(m[2]))) continue;
+    try {
+      unlinkSync(path.join(dir, n));
+      removed.push(path.join(dir, n));
+    } catch {
+      // someone else removed it, or it is not ours to remove
+    }
+  }
+  return removed;
+}
+
+const live = new Set<string>();
+let handlersInstalled = false;
+
+function removeTemp(tmp: string): void {
+  try {
+    unlinkSync(tmp);
+  } catch {
+    // already gone
+  }
+  live.delete(tmp);
+}
+
+/** Removes every temporary file of this process (used on signals, EPIPE and exit). */
+export function removeAllTemps(): void {
+  for (const tmp of [...live]) removeTemp(tmp);
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  removeAllTemps();
+  // re-raise with the default action so the exit status says which signal ended the run
+  process.removeListener('SIGINT', onSignal);
+  process.removeListener('SIGTERM', onSignal);
+  process.kill(process.pid, signal);
+}
+
+/** Registers a temporary file outside an {@link OutputGroup} (e.g. a writer's own temp) for cleanup on signals and exit. */
+export function track(tmp: string): void {
+  live.add(tmp);
+  if (!handlersInstalled) {
+    handlersInstalled = true;
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    process.on('exit', removeAllTemps);
+  }
+}
+
+/** Forgets a temporary file that was renamed into place or removed. */
+export function untrack(tmp: string): void {
+  live.delete(tmp);
+}
+
+const REASONS: Record<string, string> = {
+  ENOENT: 'the folder does not exist',
+  ENOTDIR: 'a part of the path is not a folder',
+  EISDIR: 'it is a folder',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'the file system is read-only',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EFBIG: 'the file is too large for the file system',
+  ENAMETOOLONG: 'the name is too long',
+  ELOOP: 'too many symbolic links',
+  EEXIST: 'a file is in the way',
+  EXDEV: 'it is on another device',
+  EIO: 'an I/O error',
+};
+
+/**
+ * The one-line error for an output that cannot be written: a bad place (found when reserving)
+ * is an {@link ArgumentError}, a failure while writing (disk full) a {@link DataError}.
+ */
+export function outputError(target: string, e: unknown, reserving: boolean): Error {
+  if (e instanceof ArgumentError || e instanceof DataError) return e;
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code !== 'string') return e as Error;
+  const parts = { where: `cannot write ${quote(target)}`, expected: 'a writable file in an existing folder', got: `${REASONS[code] ?? 'an error'} (${code})` };
+  return reserving && code !== 'ENOSPC' && code !== 'EDQUOT' && code !== 'EIO' ? new ArgumentError(parts) : new DataError(parts);
+}

@@ -1,0 +1,68 @@
+import { openSync, readFileSync, statSync } from 'node:fs';
+import { DataError } from '../errors.js';
+
+const REASONS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EISDIR: 'a folder, not a file',
+  ENOTDIR: 'a part of the path is not a folder',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  ELOOP: 'a loop of symbolic links',
+  EMFILE: 'too many open files',
+  ENAMETOOLONG: 'the name is too long',
+  EIO: 'an I/O error',
+  ERR_FS_FILE_TOO_LARGE: 'too large to read at once (over 2 GiB)',
+};
+
+/** The one-line {@link DataError} for an input that cannot be read. */
+export function readError(name: string, e: unknown): DataError {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return new DataError({ where: name, expected: 'a readable regular file', got: code ? `${REASONS[code] ?? 'an error'} (${code})` : (e as Error).message });
+}
+
+/**
+ * Checks that `path` is a regular file before it is opened, so a folder, a FIFO (whose open
+ * would block forever), a socket or a device is a one-line {@link DataError}, not a hang.
+ */
+export function checkRegularFile(path: string, name = path): void {
+  let st;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    throw readError(name, e);
+  }
+  if (!st.isFile()) {
+    const kind = st.isDirectory() ? 'a folder' : st.isFIFO() ? 'a FIFO (named pipe)' : st.isSocket() ? 'a socket' : 'a device';
+    throw new DataError({ where: name, expected: 'a readable regular file', got: kind });
+  }
+}
+
+/**
+ * Opens an input file for reading, as a {@link DataError} naming it when it cannot be.
+ *
+ * @example
+ * const fd = openInput('base.kld', 'base');
+ */
+export function openInput(path: string, name = path): number {
+  checkRegularFile(path, name);
+  try {
+    return openSync(path, 'r');
+  } catch (e) {
+    throw readError(name, e);
+  }
+}
+
+/**
+ * Reads a whole input file, as a {@link DataError} naming it when it cannot be.
+ *
+ * @example
+ * const bytes = readInput('ids.npy', '--tokens');
+ */
+export function readInput(path: string, name = path): Buffer {
+  checkRegularFile(path, name);
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw readError(name, e);
+  }
+}
