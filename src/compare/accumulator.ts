@@ -1,4 +1,5 @@
 import { DataError } from '../errors.js';
+import { BoundsAccumulator, type BoundsSummaryJson, type ReferenceBoundsResult } from './boundsStats.js';
 import { ExactSum, type ExactSumJson } from './exactSum.js';
 import { DELTA_P_QUANTILES, KLD_QUANTILES, meanAndUncertainty, meanCovariance, sortedQuantile } from './llamaStats.js';
 import { QuantileSketch, type QuantileSketchJson } from './sketch.js';
@@ -54,7 +55,9 @@ export interface CompareSummaryJson {
   byPosition: Array<[bin: number, count: number, sumKld: number, sumReverseKld: number]>;
   /** How many worst positions are kept. */
   worstCount: number;
-  estimator?: 'full' | 'topk-lower-bound';
+  estimator?: CompareEstimator;
+  /** Certified per-token bounds (a .klref base). */
+  bounds?: BoundsSummaryJson;
   worst: WorstPosition[];
   notes: string[];
   inputs: unknown[];
@@ -88,6 +91,13 @@ class Growable {
   }
 }
 
+/**
+ * How the statistics were obtained: 'full' distributions; 'topk-lower-bound' for top-k lists
+ * (KL, JS and TVD are lower bounds); 'reference-bounds' for a .klref base (per-token values are
+ * point estimates, `bounds` holds certified intervals).
+ */
+export type CompareEstimator = 'full' | 'topk-lower-bound' | 'reference-bounds';
+
 /** Statistics in the JSON contract of `klscope compare --json`. */
 export interface CompareResult {
   tokens: number;
@@ -114,7 +124,9 @@ export interface CompareResult {
   } | null;
   quantiles: { method: 'exact' | 'sketch'; relativeError: number };
   /** 'full' distributions, or top-k lists coarsened into shared tokens + rest: then KL, JS and TVD are lower bounds. */
-  estimator: 'full' | 'topk-lower-bound';
+  estimator: CompareEstimator;
+  /** With a .klref base: certified intervals of the mean and quantiles of each measure. */
+  bounds?: ReferenceBoundsResult;
   notes: string[];
 }
 
@@ -144,7 +156,9 @@ export class CompareAccumulator {
   notes: string[] = [];
   inputs: unknown[] = [];
   /** Set to 'topk-lower-bound' for top-k JSONL inputs. */
-  estimator: 'full' | 'topk-lower-bound' = 'full';
+  estimator: CompareEstimator = 'full';
+  /** Per-token bounds of a .klref base, or null. */
+  bounds: BoundsAccumulator | null = null;
 
   constructor(opts: AccumulatorOptions = {}) {
     for (const k of SUM_KEYS) this.sums[k] = new ExactSum();
@@ -256,6 +270,10 @@ export class CompareAccumulator {
     this.worst.push(...o.worst);
     this.trimWorst();
     if (o.estimator !== 'full') this.estimator = o.estimator;
+    if (this.bounds || o.bounds) {
+      if (!this.bounds || !o.bounds) throw new DataError('cannot merge a summary with certified bounds (a .klref base) and one without');
+      this.bounds.merge(o.bounds);
+    }
     for (const n of o.notes) if (!this.notes.includes(n)) this.notes.push(n);
     this.inputs.push(...o.inputs);
   }
@@ -276,6 +294,7 @@ export class CompareAccumulator {
       byPosition: [...this.byPosition.entries()].sort((a, b) => a[0] - b[0]).map(([bin, v]) => [bin, v[0], v[1], v[2]]),
       worstCount: this.worstCount,
       estimator: this.estimator,
+      ...(this.bounds ? { bounds: this.bounds.toJSON() } : {}),
       worst: this.worst,
       notes: this.notes,
       inputs: this.inputs,
@@ -301,6 +320,7 @@ export class CompareAccumulator {
     for (const [bin, n, a, b] of j.byPosition) acc.byPosition.set(bin, [n, a, b]);
     acc.worst = j.worst.slice();
     acc.estimator = j.estimator ?? 'full';
+    if (j.bounds) acc.bounds = BoundsAccumulator.fromJSON(j.bounds, name);
     acc.notes = j.notes.slice();
     acc.inputs = j.inputs.slice();
     return acc;
@@ -346,6 +366,7 @@ export class CompareAccumulator {
       ppl: null,
       quantiles: { method: exact ? 'exact' : 'sketch', relativeError: exact ? 0 : this.sketches.kld.relativeAccuracy },
       estimator: this.estimator,
+      ...(this.bounds ? { bounds: this.bounds.result() } : {}),
       notes: this.notes.slice(),
     };
     const T = this.targetCount;
