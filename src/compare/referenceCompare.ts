@@ -190,6 +190,7 @@ async function run(ref: KlrefFile, cand: OpenedSource, opts: ReferenceCompareOpt
     const b1 = Math.min(end, blk.row0 + blk.count);
     for (let c0 = b0; c0 < b1; c0 += candRows) {
       const n = Math.min(candRows, b1 - c0);
+      if (cand.kind === 'float') await cand.floats.prepare?.(c0, n); // a live model evaluates these rows first
       readSide(cand, side, c0, n);
       const b = createRowBlock(n, c0) as ReferenceRowBlock;
       b.lo = new Float64Array(4 * n);
