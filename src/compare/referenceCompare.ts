@@ -182,7 +182,7 @@ async function run(ref: KlrefFile, cand: OpenedSource, opts: ReferenceCompareOpt
   const candRowBytes = cand.kind === 'kld' ? cand.kld.header.rowBytes : cand.cols * 8;
   const candRows = Math.max(1, Math.floor((8 << 20) / candRowBytes));
   const side: SideScratch =
-    cand.kind === 'kld' ? { raw: new Uint8Array(candRows * candRowBytes), lv: new Float64Array(V) } : { floats: new Float64Array(candRows * V), lv: new Float64Array(V) };
+    cand.kind === 'kld' ? { raw: new Uint8Array(candRows * candRowBytes), lv: new Float64Array(V), maxCode: 0, scale: 0, min: 0 } : { floats: new Float64Array(candRows * V), lv: new Float64Array(V), maxCode: 0, scale: 0, min: 0 };
   const qv = new Float64Array(V);
   let unboundedReverse = 0;
   for (const blk of ref.blocks(start, end)) {

@@ -113,7 +113,7 @@ function fileSource(
       const rowBytes = src.kind === 'kld' ? src.kld.header.rowBytes : cols * 8;
       const blockRows = Math.max(1, Math.floor((8 << 20) / rowBytes));
       const s: SideScratch =
-        src.kind === 'kld' ? { raw: new Uint8Array(blockRows * rowBytes), lv: new Float64Array(cols) } : { floats: new Float64Array(blockRows * cols), lv: new Float64Array(cols) };
+        src.kind === 'kld' ? { raw: new Uint8Array(blockRows * rowBytes), lv: new Float64Array(cols), maxCode: 0, scale: 0, min: 0 } : { floats: new Float64Array(blockRows * cols), lv: new Float64Array(cols), maxCode: 0, scale: 0, min: 0 };
       const row: ReferenceRowInput = { logp: s.lv, target: -1 };
       for (let r0 = 0; r0 < src.rows; r0 += blockRows) {
         const n = Math.min(blockRows, src.rows - r0);
