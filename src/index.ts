@@ -53,6 +53,15 @@ export { compareLive, checkVocabulary, planChunks } from './compare/live.js';
 export type { ChunkPlan, LiveCompareOptions, LiveRun, LiveTiming } from './compare/live.js';
 export { sideSpec } from './compare/sources.js';
 export type { CompareFormat, LiveOptions, OpenedSource, SideOptions, SourceSpec } from './compare/types.js';
+// compact references with certified bounds
+export { KlrefFile, KlrefWriter, summarizeLogRow, roundKlrefRow, storedLogpError } from './io/klref.js';
+export type { KlrefHeader, KlrefRow } from './io/klref.js';
+export { rowBounds, exactMeasures, BoundsScratch } from './compare/bounds.js';
+export type { CandidateRow, RowBoundsOut } from './compare/bounds.js';
+export { BoundsAccumulator } from './compare/boundsStats.js';
+export { compareReference } from './compare/referenceCompare.js';
+export { openFileReferenceSource, writeReference } from './compare/referenceSource.js';
+export type { ReferenceSource, ReferenceRowInput } from './compare/referenceSource.js';
 export { detectFormat } from './compare/sources.js';
 export { writeKldFixture, makeLogitPair } from './compare/fixtures.js';
 export { createPerTokenWriter } from './report/perToken.js';

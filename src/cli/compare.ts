@@ -20,6 +20,8 @@ import { createProgress } from '../report/progress.js';
 import { renderTable } from '../report/table.js';
 import { UsageError, quote } from '../errors.js';
 import { action, choiceOption, intOption, numberOption, withExamples } from './run.js';
+import { isReferenceFile } from '../compare/referenceCompare.js';
+import { referenceTable } from './referenceTable.js';
 
 const QUANTILE_LABELS: Array<[string, string]> = [
   ['max', 'maximum'],
@@ -45,6 +47,7 @@ const QUANTILE_LABELS: Array<[string, string]> = [
  * process.stdout.write(compareTable(run.result, 'klscope compare: base = a.kld, candidate = b.kld'));
  */
 export function compareTable(result: CompareResult, title: string): string {
+  if (result.bounds) return referenceTable(result, title);
   const f = (x: number | null | undefined, d = 6) => (x === null || x === undefined ? '—' : formatNumber(x, d));
   const pm = (a: number, b: number, d = 6) => `${f(a, d)} ± ${f(b, 3)}`;
   const parts: string[] = [];
@@ -149,6 +152,11 @@ interface CompareFlags {
  */
 export async function runCompare(base: string, candidates: string | string[], o: CompareFlags, progress = true): Promise<string> {
   const cands = typeof candidates === 'string' ? [candidates] : candidates;
+  // a .klref base: certified bounds (its own module, loaded on demand)
+  if (isReferenceFile(base)) {
+    if (cands.length !== 1) throw new UsageError(`a .klref base takes one candidate, got ${cands.length}`);
+    return (await import('./reference.js')).runReferenceCompare(base, cands[0]!, o, progress);
+  }
   const threads = o.threads === undefined ? undefined : intOption(o.threads, '--threads');
   const accuracy = numberOption(o.accuracy, '--accuracy');
   if (!(accuracy > 0 && accuracy < 0.5)) throw new UsageError(`invalid --accuracy: expected a relative error in (0, 0.5), got ${o.accuracy}`);
@@ -239,7 +247,7 @@ export function registerCompare(program: Command): Command {
     .description(
       "Compare models' next-token distributions over a corpus: KL(base‖candidate) (llama.cpp's KLD) and KL(candidate‖base), JS, TVD, PPL, Δp, same top. Saved runs, or GGUF models run live on a text.",
     )
-    .argument('<base>', 'the reference (P): a GGUF model, a llama.cpp .kld file, .npy logits [T, V], .safetensors, or top-k .jsonl')
+    .argument('<base>', 'the reference (P): a GGUF model, a llama.cpp .kld file, .npy logits [T, V], .safetensors, top-k .jsonl, or a .klref reference (certified bounds)')
     .argument('<candidates...>', 'the compared run (Q), same kinds; several GGUF models make a quantization ladder')
     .addOption(choiceOption('--format <fmt>', 'format of every input', FORMAT_CHOICES, 'auto'))
     .addOption(choiceOption('--base-format <fmt>', 'format of the base only', FORMAT_CHOICES))
@@ -278,6 +286,7 @@ export function registerCompare(program: Command): Command {
     'klscope compare a.safetensors b.safetensors --tensor logits --tokens t.json',
     'klscope compare a_topk.jsonl b_topk.jsonl   # lower bounds from top-k',
     'klscope compare fp16.kld q4.kld --rows 0:50000 --summary-out part0.json',
+    'klscope compare fp16.klref q4.kld   # certified bounds (klscope reference)',
   ]);
 }
 

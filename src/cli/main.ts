@@ -15,6 +15,7 @@ import { registerSamples } from './samples.js';
 import { registerEstimate } from './estimate.js';
 import { registerGradients } from './gradients.js';
 import { guardStdout } from './run.js';
+import { registerReference } from './reference.js';
 
 function version(): string {
   const pkg = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../package.json');
@@ -30,7 +31,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   program.addHelpText('after', '\nExamples:\n  $ klscope kl --p 0.5,0.3,0.2 --q 0.4,0.4,0.2\n  $ klscope tour\n');
-  for (const register of [registerKl, registerTour, registerBench, registerCompare, registerMerge, registerDistill, registerFit, registerServe, registerText, registerSamples, registerEstimate, registerGradients]) {
+  for (const register of [registerKl, registerTour, registerBench, registerCompare, registerMerge, registerDistill, registerFit, registerServe, registerText, registerSamples, registerEstimate, registerGradients, registerReference]) {
     const cmd = register(program);
     cmd.exitOverride();
   }

@@ -1,4 +1,5 @@
 import { DataError } from '../errors.js';
+import { BoundsAccumulator, type BoundsSummaryJson, type ReferenceBoundsResult } from './boundsStats.js';
 import { ExactSum, type ExactSumJson } from './exactSum.js';
 import { DELTA_P_QUANTILES, KLD_QUANTILES, meanAndUncertainty, meanCovariance, sortedQuantile } from './llamaStats.js';
 import { QuantileSketch, type QuantileSketchJson } from './sketch.js';
@@ -60,7 +61,9 @@ export interface CompareSummaryJson {
   byPosition: Array<[bin: number, count: number, sumKld: number, sumReverseKld: number]>;
   /** How many worst positions are kept. */
   worstCount: number;
-  estimator?: 'full' | 'topk-lower-bound';
+  estimator?: CompareEstimator;
+  /** Certified per-token bounds (a .klref base). */
+  bounds?: BoundsSummaryJson;
   worst: WorstPosition[];
   notes: string[];
   inputs: unknown[];
@@ -103,6 +106,13 @@ class Growable {
   }
 }
 
+/**
+ * How the statistics were obtained: 'full' distributions; 'topk-lower-bound' for top-k lists
+ * (KL, JS and TVD are lower bounds); 'reference-bounds' for a .klref base (per-token values are
+ * point estimates, `bounds` holds certified intervals).
+ */
+export type CompareEstimator = 'full' | 'topk-lower-bound' | 'reference-bounds';
+
 /** Statistics in the JSON contract of `klscope compare --json`. */
 export interface CompareResult {
   tokens: number;
@@ -131,7 +141,9 @@ export interface CompareResult {
   } | null;
   quantiles: { method: 'exact' | 'sketch'; relativeError: number };
   /** 'full' distributions, or top-k lists coarsened into shared tokens + rest: then KL, JS and TVD are lower bounds. */
-  estimator: 'full' | 'topk-lower-bound';
+  estimator: CompareEstimator;
+  /** With a .klref base: certified intervals of the mean and quantiles of each measure. */
+  bounds?: ReferenceBoundsResult;
   notes: string[];
 }
 
@@ -166,7 +178,9 @@ export class CompareAccumulator {
   /** The [start, end) row ranges added, for merge's overlap and gap checks. */
   rowRanges: Array<[number, number]> = [];
   /** Set to 'topk-lower-bound' for top-k JSONL inputs. */
-  estimator: 'full' | 'topk-lower-bound' = 'full';
+  estimator: CompareEstimator = 'full';
+  /** Per-token bounds of a .klref base, or null. */
+  bounds: BoundsAccumulator | null = null;
 
   constructor(opts: AccumulatorOptions = {}) {
     for (const k of SUM_KEYS) this.sums[k] = new ExactSum();
@@ -283,6 +297,10 @@ export class CompareAccumulator {
     this.worst.push(...o.worst);
     this.trimWorst();
     if (o.estimator !== 'full') this.estimator = o.estimator;
+    if (this.bounds || o.bounds) {
+      if (!this.bounds || !o.bounds) throw new DataError('cannot merge a summary with certified bounds (a .klref base) and one without');
+      this.bounds.merge(o.bounds);
+    }
     for (const n of o.notes) if (!this.notes.includes(n)) this.notes.push(n);
     this.inputs.push(...o.inputs);
     this.rowRanges.push(...o.rowRanges);
@@ -306,6 +324,7 @@ export class CompareAccumulator {
       byPosition: [...this.byPosition.entries()].sort((a, b) => a[0] - b[0]).map(([bin, v]) => [bin, v[0], jsonNumber(v[1]), jsonNumber(v[2])] as unknown as [number, number, number, number]),
       worstCount: this.worstCount,
       estimator: this.estimator,
+      ...(this.bounds ? { bounds: this.bounds.toJSON() } : {}),
       worst: this.worst.map((w) => ({ ...w, kld: jsonNumber(w.kld), reverseKld: jsonNumber(w.reverseKld) }) as unknown as WorstPosition),
       notes: this.notes,
       inputs: this.inputs,
@@ -336,6 +355,7 @@ export class CompareAccumulator {
     for (const [bin, n, a, b] of j.byPosition) acc.byPosition.set(bin, [n, Number(a), Number(b)]);
     acc.worst = j.worst.map((w) => ({ ...w, kld: Number(w.kld), reverseKld: Number(w.reverseKld) }));
     acc.estimator = j.estimator ?? 'full';
+    if (j.bounds) acc.bounds = BoundsAccumulator.fromJSON(j.bounds, name);
     acc.notes = j.notes.slice();
     acc.inputs = j.inputs.slice();
     acc.run = j.run;
@@ -383,6 +403,7 @@ export class CompareAccumulator {
       ppl: null,
       quantiles: { method: exact ? 'exact' : 'sketch', relativeError: exact ? 0 : this.sketches.kld.relativeAccuracy },
       estimator: this.estimator,
+      ...(this.bounds ? { bounds: this.bounds.result() } : {}),
       notes: this.notes.slice(),
     };
     const T = this.targetCount;

@@ -75,7 +75,7 @@ function atFloor(src: OpenedSource, raw: Uint8Array | undefined, k: number, t: n
 }
 
 /** Reusable buffers of one side for {@link fusedBlock}. */
-interface SideScratch {
+export interface SideScratch {
   raw?: Uint8Array;
   floats?: Float64Array;
   lv: Float64Array;
@@ -168,7 +168,7 @@ export function checkKldRow(src: OpenedSource & { kind: 'kld' }, row: number, sc
  * its window is llama.cpp's (float32 decode > −16). A logit row is log-softmaxed in float64 and
  * every token with a finite logit is in.
  */
-function decodeSide(src: OpenedSource, s: SideScratch, k: number, row: number, cols: number): number {
+export function decodeSide(src: OpenedSource, s: SideScratch, k: number, row: number, cols: number): number {
   if (src.kind === 'kld') {
     const h = kldRowHead(src, s.raw!, k, row);
     s.maxCode = decodeKldInto(s.lv, h[0], h[1], h[2], cols);
@@ -292,7 +292,7 @@ export class FusedScratch {
   }
 }
 
-function readSide(src: OpenedSource, s: SideScratch, r0: number, n: number): void {
+export function readSide(src: OpenedSource, s: SideScratch, r0: number, n: number): void {
   if (src.kind === 'kld') src.kld.readRaw(r0, n, s.raw!);
   else src.floats.read(r0, n, s.floats!.subarray(0, n * src.cols));
 }

@@ -61,7 +61,8 @@ export const SummarySchema = v.strictObject({
   positionBinWidth: v.pipe(count, v.minValue(1)),
   byPosition: v.array(v.tuple([count, v.pipe(count, v.minValue(1)), v.union([finite, v.literal('Infinity')]), v.union([finite, v.literal('Infinity')])])),
   worstCount: v.pipe(count, v.minValue(1), v.maxValue(100000)),
-  estimator: v.picklist(['full', 'topk-lower-bound']),
+  estimator: v.picklist(['full', 'topk-lower-bound', 'reference-bounds']),
+  bounds: v.optional(v.strictObject({ version: v.literal(1), count: v.pipe(count, v.minValue(1)), sums: v.record(v.string(), exactSum), sketches: v.record(v.string(), sketch) })),
   worst: v.array(worst),
   notes: v.array(v.pipe(v.string(), v.maxLength(10000))),
   inputs: v.array(v.record(v.string(), v.unknown())),
@@ -132,5 +133,7 @@ export function parseSummary(json: unknown, name: string): CompareSummaryJson {
     rows += b - a;
   }
   if (s.rowRanges.length && s.estimator === 'full' && rows !== s.count) fail(name, 'rowRanges', `ranges covering count (${s.count}) rows`, `${rows} rows`);
+  if (s.estimator === 'reference-bounds' && !s.bounds) fail(name, 'bounds', 'certified bounds for a reference-bounds summary', 'none');
+  if (s.bounds && s.bounds.count !== s.count) fail(name, 'bounds.count', `the summary's count (${s.count})`, String(s.bounds.count));
   return s as unknown as CompareSummaryJson;
 }

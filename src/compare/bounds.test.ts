@@ -1,0 +1,191 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { SummarizeScratch, roundKlrefRow, summarizeLogRow, type KlrefRow } from '../io/klref.js';
+import { BoundsScratch, exactMeasures, rowBounds, type RowBoundsOut } from './bounds.js';
+
+const NAMES = ['KL(base‖candidate)', 'KL(candidate‖base)', 'JS', 'TVD'];
+
+function logSoftmax(x: ArrayLike<number>): Float64Array {
+  let m = -Infinity;
+  for (let i = 0; i < x.length; i++) m = Math.max(m, x[i]!);
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += Math.exp(x[i]! - m);
+  const l = m + Math.log(s);
+  return Float64Array.from(x, (v) => v - l);
+}
+
+function emptyRow(k: number): KlrefRow {
+  return { logTail: 0, logTailAll: 0, floor: 0, logpTarget: NaN, nWindow: k, logp: new Float64Array(k), ids: new Int32Array(k) };
+}
+
+function newOut(): RowBoundsOut {
+  return { lo: new Float64Array(4), hi: new Float64Array(4), est: new Float64Array(4), argmaxCand: 0 };
+}
+
+/** The stored row (as the file holds it) of a base row at top-k k, and the bounds against lq. */
+function boundsFor(lp: Float64Array, lq: Float64Array, k: number): RowBoundsOut {
+  const V = lp.length;
+  const row = emptyRow(k);
+  summarizeLogRow(lp, k, row, new SummarizeScratch(V));
+  roundKlrefRow(row);
+  const out = newOut();
+  rowBounds(row, { logq: lq, q: lq.map(Math.exp), window: -Infinity }, { nVocab: V, view: 'logits' }, new BoundsScratch(V), out);
+  return out;
+}
+
+function assertContains(out: RowBoundsOut, exact: number[], what: string): void {
+  for (let m = 0; m < 4; m++) {
+    const lo = out.lo[m]!;
+    const hi = out.hi[m]!;
+    assert.ok(!Number.isNaN(lo) && !Number.isNaN(hi) && !Number.isNaN(out.est[m]!), `${what}: ${NAMES[m]} NaN`);
+    assert.ok(lo >= 0, `${what}: ${NAMES[m]} lower bound ${lo} < 0`);
+    assert.ok(lo <= exact[m]! && exact[m]! <= hi, `${what}: ${NAMES[m]} = ${exact[m]} outside [${lo}, ${hi}]`);
+    assert.ok(lo <= out.est[m]! && out.est[m]! <= hi, `${what}: ${NAMES[m]} estimate ${out.est[m]} outside [${lo}, ${hi}]`);
+  }
+}
+
+/** Logit rows of a few LM-like shapes: peaked (Zipf, steep), flat, and a candidate near the base. */
+const shapeArb = fc.record({
+  V: fc.integer({ min: 2, max: 40 }),
+  kind: fc.constantFrom('peaked', 'flat', 'zipf', 'near', 'masked'),
+  seed: fc.integer({ min: 1, max: 1 << 30 }),
+  noise: fc.double({ min: 1e-6, max: 3, noNaN: true }),
+});
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 4294967296;
+  };
+}
+
+function makePair(V: number, kind: string, seed: number, noise: number): [Float64Array, Float64Array] {
+  const r = rng(seed);
+  const a = new Float64Array(V);
+  const b = new Float64Array(V);
+  for (let i = 0; i < V; i++) {
+    const rank = 1 + Math.floor(r() * V);
+    a[i] = kind === 'flat' ? 0.01 * r() : kind === 'peaked' ? -12 * Math.log(rank) : -1.2 * Math.log(rank) + r();
+    b[i] = a[i]! + (kind === 'near' ? 1e-4 * noise : noise) * (r() - 0.5);
+  }
+  if (kind === 'masked') {
+    a[0] = -Infinity; // a masked base token: no floor, reverse KL unbounded
+    b[1] = -Infinity; // and a masked candidate token
+  }
+  return [logSoftmax(a), logSoftmax(b)];
+}
+
+describe('certified bounds', () => {
+  test('every interval contains the exact value, for every k from 1 to V (fast-check)', () => {
+    fc.assert(
+      fc.property(shapeArb, ({ V, kind, seed, noise }) => {
+        const [lp, lq] = makePair(V, kind, seed, noise);
+        const exact = exactMeasures(lp, lq);
+        for (let k = 1; k <= V; k++) assertContains(boundsFor(lp, lq, k), exact, `${kind} V=${V} k=${k}`);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('the upper bound is above every admissible tail (random points of the polytope) (fast-check)', () => {
+    // tail of n tokens with mass m, each in [floor, ceiling]: random admissible tails stay below the bound
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 6 }), fc.integer({ min: 1, max: 1 << 30 }), (n, seed) => {
+        const r = rng(seed);
+        // base: one top token plus a tail of n tokens
+        const V = n + 1;
+        const x = Array.from({ length: V }, (_, i) => (i === 0 ? 3 : r() * 2));
+        const lp = logSoftmax(x);
+        const lq = logSoftmax(Array.from({ length: V }, () => 3 * r()));
+        const out = boundsFor(lp, lq, 1);
+        // every admissible tail: p_j in [min tail p, max tail p] summing to m
+        const tail = Array.from(lp.subarray(1), Math.exp);
+        const m = tail.reduce((s, v) => s + v, 0);
+        const lo = Math.min(...tail);
+        const p0 = Math.exp(lp[0]!);
+        const hi = p0; // the ceiling: the top-1 value (token 0 is the most likely)
+        for (let trial = 0; trial < 30; trial++) {
+          // a random point of the polytope: random weights, clipped and rescaled (kept only if admissible)
+          const w = tail.map(() => r());
+          const s = w.reduce((a, b) => a + b, 0);
+          const p = w.map((v) => lo + ((m - n * lo) * v) / s);
+          if (p.some((v) => v > hi * (1 + 1e-9))) continue;
+          const full = Float64Array.from([Math.log(p0), ...p.map(Math.log)]);
+          const e = exactMeasures(full, lq);
+          for (let mi = 0; mi < 4; mi++) assert.ok(e[mi]! <= out.hi[mi]! * (1 + 1e-9) + 1e-12, `measure ${mi}: admissible tail ${e[mi]} above the upper bound ${out.hi[mi]}`);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  test('intervals close on the exact value as k → V', () => {
+    const [lp, lq] = makePair(300, 'zipf', 42, 0.3);
+    const exact = exactMeasures(lp, lq);
+    const widths = [1, 10, 50, 150, 299, 300].map((k) => {
+      const o = boundsFor(lp, lq, k);
+      return o.hi[0]! - o.lo[0]!;
+    });
+    for (let i = 1; i < widths.length; i++) assert.ok(widths[i]! <= widths[i - 1]! * 1.0001 + 1e-6, `width grows from ${widths[i - 1]} to ${widths[i]}`);
+    // k = V: only the float32 rounding of the stored values is left
+    const full = boundsFor(lp, lq, 300);
+    for (let m = 0; m < 4; m++) assert.ok(full.hi[m]! - full.lo[m]! <= 1e-6 * (1 + exact[m]!), `${NAMES[m]} width ${full.hi[m]! - full.lo[m]!} at k = V`);
+    assert.ok(widths[0]! > 100 * widths[4]!);
+  });
+
+  test('by hand: base (0.7, 0.2, 0.1), uniform candidate, top 1', () => {
+    const lp = Float64Array.of(Math.log(0.7), Math.log(0.2), Math.log(0.1));
+    const lq = new Float64Array(3).fill(-Math.log(3));
+    const o = boundsFor(lp, lq, 1);
+    // lower: 0.7·ln(0.7·3) + 0.3·ln(0.3/(2/3)) (log-sum inequality on the tail)
+    const lower = 0.7 * Math.log(2.1) + 0.3 * Math.log(0.45);
+    // upper: the floor 0.1 pins the tail to {0.2, 0.1}; with equal q the vertex is the truth
+    const truth = 0.7 * Math.log(2.1) + 0.2 * Math.log(0.6) + 0.1 * Math.log(0.3);
+    assert.ok(Math.abs(o.lo[0]! - lower) < 1e-6, `lower ${o.lo[0]} vs ${lower}`);
+    assert.ok(Math.abs(o.hi[0]! - truth) < 1e-6, `upper ${o.hi[0]} vs ${truth}`);
+    // the estimate spreads 0.3 like the candidate (0.15 each): the lower bound
+    assert.ok(Math.abs(o.est[0]! - lower) < 1e-6);
+    // reverse: lower (2/3)·ln((2/3)/0.3) + (1/3)·ln((1/3)/0.7); upper (1/3)(ln(1/3) − ln 0.1) + (1/3)(ln(1/3) − ln 0.2) + top
+    const revLo = (2 / 3) * Math.log(2 / 3 / 0.3) + (1 / 3) * Math.log(1 / 3 / 0.7);
+    const revHi = (1 / 3) * (Math.log(1 / 3 / 0.7) + Math.log(1 / 3 / 0.1) + Math.log(1 / 3 / 0.2));
+    assert.ok(Math.abs(o.lo[1]! - revLo) < 1e-6, `reverse lower ${o.lo[1]} vs ${revLo}`);
+    assert.ok(Math.abs(o.hi[1]! - revHi) < 1e-6, `reverse upper ${o.hi[1]} vs ${revHi}`);
+    // TVD: ½(|0.7 − 1/3| + |0.3 − 2/3|) at the lower bound
+    assert.ok(Math.abs(o.lo[3]! - 0.5 * (0.7 - 1 / 3 + 2 / 3 - 0.3)) < 1e-6);
+  });
+
+  test('by hand: without a floor the greedy vertex fills the least likely tail tokens to the ceiling', () => {
+    // base (0.5, 0.25, 0.25, 0) with the last token masked: floor unknown
+    const lp = Float64Array.of(Math.log(0.5), Math.log(0.25), Math.log(0.25), -Infinity);
+    const lq = Float64Array.of(Math.log(0.4), Math.log(0.3), Math.log(0.2), Math.log(0.1));
+    const o = boundsFor(lp, lq, 2);
+    // tail {2, 3}: m = 0.25, ceiling 0.25 (k-th value), lo = 0 → all 0.25 on token 3 (q = 0.1)
+    const upper = 0.5 * Math.log(0.5 / 0.4) + 0.25 * Math.log(0.25 / 0.3) + 0.25 * Math.log(0.25 / 0.1);
+    assert.ok(Math.abs(o.hi[0]! - upper) < 1e-6, `upper ${o.hi[0]} vs ${upper}`);
+    assert.equal(o.hi[1], Infinity); // reverse: the masked token may have p = 0 while q = 0.1
+    const exact = exactMeasures(lp, lq);
+    assert.equal(exact[1], Infinity);
+    assertContains(o, exact, 'masked');
+  });
+
+  test('the tail mass keeps its precision when the top-k mass is within rounding of 1', () => {
+    // a peaked row: tail mass ≈ 1e-20, so 1 − Σ top-k p is 0 in float64
+    const V = 50;
+    const x = Array.from({ length: V }, (_, i) => (i === 0 ? 0 : -50 - i * 0.01));
+    const lp = logSoftmax(x);
+    const row = emptyRow(1);
+    summarizeLogRow(lp, 1, row, new SummarizeScratch(V));
+    let s = 0;
+    for (let i = 1; i < V; i++) s += Math.exp(x[i]!);
+    const trueLog = Math.log(s) - Math.log1p(s);
+    assert.ok(Math.abs(row.logTail - trueLog) < 1e-12 * Math.abs(trueLog), `${row.logTail} vs ${trueLog}`);
+    assert.equal(1 - Math.exp(lp[0]!), 0); // what the naive formula would give
+    assert.ok(Number.isFinite(row.logTail));
+  });
+});

@@ -1,0 +1,623 @@
+import { storedLogpError, type KlrefRow } from '../io/klref.js';
+
+/**
+ * Certified per-token intervals for KL(base‖candidate), KL(candidate‖base), JS and TVD when
+ * the base is known only through a compact reference row (top-k log-probabilities, the tail
+ * mass m, the ceiling c and, where known, the floor f) and the candidate is a full distribution.
+ *
+ * ## Method
+ *
+ * Write T for the n = V − k tail tokens, q_j for the candidate's probabilities and p_j for the
+ * base's unknown tail probabilities. What the reference certifies is the admissible set
+ *
+ *     A = { p_T : Σ_T p_j = m,  lo ≤ p_j ≤ hi },   hi = e^c,  lo = e^f (0 without a floor),
+ *
+ * and, for every top-k entry, an interval [a_i, b_i] around its stored value (the float32
+ * rounding of the stored log-probability, see {@link storedLogpError}). Each measure is a sum of
+ * per-token terms t(p_i, q_i): p·log(p/q) (forward KL), q·log(q/p) (reverse KL),
+ * p·log(2p/(p+q)) + q·log(2q/(p+q)) (twice JS), |p − q| (twice TVD). The interval of the whole
+ * sum is the sum of the top-k terms' intervals plus the interval of the tail sum over A.
+ *
+ * - Top-k terms: each t(·, q) is convex in p, so its maximum over [a, b] is at an end point and its
+ *   minimum at the stationary point clamped into [a, b] (q/e for forward KL, q for JS and TVD;
+ *   reverse KL decreases in p).
+ * - Tail, lower bound: every term is jointly convex and positively homogeneous of degree 1 in
+ *   (p, q) (a perspective function), hence superadditive-convex: Σ t(p_j, q_j) ≥ t(Σ p_j, Σ q_j)
+ *   = t(m, Q_T). For forward KL this is the log-sum inequality m·log(m/Q_T); it holds for every p
+ *   in A and needs no ceiling or floor.
+ * - Tail, upper bound: the sum is convex in p_T, so its maximum over the polytope A lies at a
+ *   vertex. A vertex of {box} ∩ {Σ = m} has n − 1 coordinates at lo or hi and at most one (r) in
+ *   between; counting gives n_hi = ⌊(m − n·lo)/(hi − lo)⌋ coordinates at hi and
+ *   r = m − n_hi·hi − (n − n_hi − 1)·lo, the same for every vertex. So all vertices are
+ *   permutations of one multiset of values, and the maximum is the best assignment of those values
+ *   to the tokens. Every term has ∂²t/∂p∂q ≤ 0 (−1/q, −1/p, −1/(p+q), and −φ'' for φ(p − q) = |p − q|),
+ *   i.e. t is submodular in (p, q); by the rearrangement inequality for submodular terms the sum
+ *   is largest when the values are sorted opposite to q. Hence the greedy vertex: the candidate's
+ *   least likely tail tokens get hi, the next one r, the rest lo. The same vertex serves all four
+ *   measures. Its tokens are the n_hi + 1 smallest q_j, found in O(V): a bounded heap or a
+ *   selection for logits, a count per 16-bit code for a .kld candidate.
+ * - JS and TVD use the box [0, hi] for the upper bound (a superset of A when a floor is known,
+ *   so still a valid bound; the floor is far below every tail probability that matters, and it
+ *   spares a logarithm per token). Reverse KL without a floor is unbounded above (a tail token
+ *   with q_j > 0 may have p_j → 0) and its upper bound is +∞.
+ * - Caps and rounding: KL ≥ 0, JS ∈ [0, ln 2] and TVD ∈ [0, 1] hold for any two distributions, so
+ *   the bounds are clipped to them. Each bound is widened by (V + 16)·2⁻⁵² times the sum of the
+ *   absolute values entering it, which covers float64 rounding in the sums.
+ * - The point estimate spreads the tail in proportion to the candidate, p_j = m·q_j/Q_T, with
+ *   the top-k at their stored values. For all four measures it attains the tail's lower bound:
+ *   it is an estimate, not a bound, and it leans low.
+ *
+ * The intervals close on the exact value as k → V: the tail mass and the box shrink to nothing,
+ * and at k = V only the float32 rounding of the stored values is left.
+ */
+export const BOUND_MEASURES = ['kld', 'reverseKld', 'js', 'tvd'] as const;
+export type BoundMeasure = (typeof BOUND_MEASURES)[number];
+
+/**
+ * Per-token output of {@link rowBounds}: lower and upper bounds and the point estimate of each
+ * measure, in the order kld, reverseKld, js, tvd.
+ */
+export interface RowBoundsOut {
+  lo: Float64Array;
+  hi: Float64Array;
+  est: Float64Array;
+  /** The candidate's most likely token. */
+  argmaxCand: number;
+}
+
+/** The candidate's row: log-probabilities of every token (float64) and its window. */
+export interface CandidateRow {
+  logq: Float64Array;
+  /** exp(logq), every token (a .kld candidate may fill it from exp tables). */
+  q: Float64Array;
+  /**
+   * Tokens with logq below this count as probability 0 in KL(candidate‖base), JS and TVD (a
+   * .kld candidate's window, as llama.cpp reads it); −Infinity or −Number.MAX_VALUE for logits.
+   */
+  window: number;
+  /**
+   * A .kld candidate read straight from its codes (then logq and q are not read): log q =
+   * min + scale·code, q = expHi[code >>> 8]·expLo[code & 255], the window is code >= thresholdCode.
+   */
+  kld?: KldCandidate;
+}
+
+/** A .kld candidate row as codes with its exp tables (see {@link CandidateRow.kld}). */
+export interface KldCandidate {
+  codes: Uint16Array;
+  scale: number;
+  min: number;
+  expHi: Float64Array;
+  expLo: Float64Array;
+  thresholdCode: number;
+}
+
+/** The base's view of a reference row: the file's semantics for this row. */
+export interface ReferenceView {
+  nVocab: number;
+  /** "kld-window": KL(base‖·), JS and TVD count only the first nWindow top-k entries and logTail. */
+  view: 'logits' | 'kld-window';
+}
+
+/** Reusable buffers for {@link rowBounds}, one per vocabulary size. */
+export class BoundsScratch {
+  readonly mark: Uint8Array;
+  readonly tail: Float64Array;
+  readonly tail2: Float64Array;
+  /** How many of a .kld candidate's tail tokens have each code (zero between rows). */
+  readonly counts = new Uint32Array(65536);
+  constructor(nVocab: number) {
+    this.mark = new Uint8Array(nVocab);
+    this.tail = new Float64Array(nVocab);
+    this.tail2 = new Float64Array(nVocab);
+  }
+}
+
+const EPS = 2.220446049250313e-16;
+
+/** |x| for the rounding slack; an infinite term is exact and adds nothing. */
+function fa(x: number): number {
+  return x === Infinity || x === -Infinity ? 0 : Math.abs(x);
+}
+
+/** p·log(p/q) from p and the logs, with 0·log 0 = 0 and p > 0 = q giving +∞. */
+function fwdTerm(p: number, lp: number, lq: number): number {
+  if (p === 0) return 0;
+  if (lq === -Infinity) return Infinity;
+  return p * (lp - lq);
+}
+
+/** p·log(2p/(p+q)) + q·log(2q/(p+q)) (twice the JS term), with zeros handled. */
+function jsPair(p: number, q: number): number {
+  const s = p + q;
+  if (s === 0) return 0;
+  if (p === 0 || q === 0) return s * Math.LN2;
+  const d = (p - q) / s; // log(2p/s) = log1p(d), log(2q/s) = log1p(−d): accurate when p ≈ q
+  if (d < 0.5 && d > -0.5) return p * Math.log1p(d) + q * Math.log1p(-d);
+  // far apart: 1 ∓ d may round to 0, so take the logs of p, q and s themselves
+  const ls = Math.log(s) - Math.LN2;
+  return p * (Math.log(p) - ls) + q * (Math.log(q) - ls);
+}
+
+/**
+ * Moves the `want` smallest values of a[0, n) to a[0, want), with a[want] the next smallest
+ * (a quickselect: expected O(n)).
+ */
+function selectSmallest(a: Float64Array, n: number, want: number): void {
+  let lo = 0;
+  let hi = n - 1;
+  while (hi > lo) {
+    // median of three as the pivot
+    const mid = (lo + hi) >>> 1;
+    const x = a[lo]!;
+    const y = a[mid]!;
+    const z = a[hi]!;
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (want <= j) hi = j;
+    else if (want >= i) lo = i;
+    else return;
+  }
+}
+
+/** The greedy vertex of a tail view: how many tokens sit at hi, the value r of the next one, lo. */
+function vertex(m: number, n: number, lo: number, hi: number): { nHi: number; r: number; lo: number; hi: number } {
+  const mean = m / n;
+  const l = Math.min(lo, mean);
+  const h = Math.max(hi, mean);
+  if (!(h > l)) return { nHi: 0, r: l, lo: l, hi: h };
+  let nHi = Math.floor((m - n * l) / (h - l));
+  nHi = Math.max(0, Math.min(n, nHi));
+  const r = nHi < n ? Math.min(h, Math.max(l, m - nHi * h - (n - nHi - 1) * l)) : h;
+  return { nHi, r, lo: l, hi: h };
+}
+
+/** Results of {@link tailPass}: Q_T, Q_T in the window, Σ floor terms (forward, reverse), their magnitudes, count in window, argmax. */
+const TP = new Float64Array(8);
+
+/**
+ * One pass over the candidate's row: its argmax, and over the base's tail (unmarked tokens) the
+ * candidate's tail masses (every token; in its window), the floor terms Σ lo·(log lo − log q)
+ * and Σ q·(log q − log lo), and the tail's log q values: the `cap` smallest in a max-heap at
+ * tail[0, cap) (cap > 0), else all of them (cap = −1).
+ */
+function tailPass(
+  lq: Float64Array,
+  qv: Float64Array,
+  mark: Uint8Array,
+  win: number,
+  loF: number,
+  logLoF: number,
+  loR: number,
+  logLoR: number,
+  heap: Float64Array,
+  cap: number,
+): void {
+  let qT = 0;
+  let qTw = 0;
+  let sumF = 0;
+  let sumR = 0;
+  let absF = 0;
+  let absR = 0;
+  let cntW = 0;
+  let amax = 0;
+  let best = -Infinity;
+  let size = 0;
+  const V = lq.length;
+  for (let j = 0; j < V; j++) {
+    const x = lq[j]!;
+    if (x > best) {
+      best = x;
+      amax = j;
+    }
+    if (mark[j]) continue;
+    const q = qv[j]!;
+    qT += q;
+    if (loF > 0) {
+      const d = loF * (logLoF - x);
+      sumF += d;
+      absF += d < 0 ? -d : d;
+    }
+    if (x >= win && q > 0) {
+      qTw += q;
+      cntW++;
+      if (loR > 0) {
+        const d = q * (x - logLoR);
+        sumR += d;
+        absR += d < 0 ? -d : d;
+      }
+    }
+    if (cap < 0) heap[size++] = x;
+    else if (size < cap) {
+      // sift up into the max-heap
+      let i = size++;
+      while (i > 0) {
+        const p = (i - 1) >>> 1;
+        if (heap[p]! >= x) break;
+        heap[i] = heap[p]!;
+        i = p;
+      }
+      heap[i] = x;
+    } else if (x < heap[0]!) {
+      // replace the largest, sift down
+      let i = 0;
+      while (true) {
+        const l = 2 * i + 1;
+        if (l >= cap) break;
+        const r = l + 1;
+        const c = r < cap && heap[r]! > heap[l]! ? r : l;
+        if (heap[c]! <= x) break;
+        heap[i] = heap[c]!;
+        i = c;
+      }
+      heap[i] = x;
+    }
+  }
+  TP[0] = qT;
+  TP[1] = qTw;
+  TP[2] = sumF;
+  TP[3] = sumR;
+  TP[4] = Number.isFinite(absF) ? absF : 0;
+  TP[5] = Number.isFinite(absR) ? absR : 0;
+  TP[6] = cntW;
+  TP[7] = amax;
+}
+
+/**
+ * {@link tailPass} for a .kld candidate read from its codes: the per-token loop only takes the
+ * argmax and counts the tail's codes; every sum, the sorted least likely values and the mass of
+ * the nOut least likely tokens then come from one walk over the 65,536 code counts (a code's
+ * log q and q are the same for all its tokens). The sorted values go to heap[0, cap) (cap = −1:
+ * all tail tokens); SM gets the nOut sums.
+ */
+function tailPassCodes(
+  kc: KldCandidate,
+  counts: Uint32Array,
+  mark: Uint8Array,
+  loF: number,
+  logLoF: number,
+  loR: number,
+  logLoR: number,
+  heap: Float64Array,
+  cap: number,
+  nOut: number,
+): void {
+  const { codes, scale, min, expHi, expLo, thresholdCode } = kc;
+  const V = codes.length;
+  let bestCode = -1;
+  let amax = 0;
+  for (let j = 0; j < V; j++) {
+    const c = codes[j]!;
+    if (c > bestCode) {
+      bestCode = c;
+      amax = j;
+    }
+    if (mark[j] === 0) counts[c]!++;
+  }
+  let qT = 0;
+  let qTw = 0;
+  let sumF = 0;
+  let sumR = 0;
+  let cntW = 0;
+  let size = 0;
+  const want = cap < 0 ? V : cap;
+  let need = nOut;
+  let sOut = 0;
+  let sOutW = 0;
+  for (let c = 0; c < 65536; c++) {
+    const h = counts[c]!;
+    if (h === 0) continue;
+    counts[c] = 0;
+    const q = expHi[c >>> 8]! * expLo[c & 255]!;
+    const x = min + scale * c;
+    qT += h * q;
+    if (loF > 0) sumF += h * loF * (logLoF - x);
+    const inW = c >= thresholdCode;
+    if (inW) {
+      qTw += h * q;
+      cntW += h;
+      if (loR > 0) sumR += h * q * (x - logLoR);
+    }
+    if (need > 0) {
+      const take = h < need ? h : need;
+      sOut += take * q;
+      if (inW) sOutW += take * q;
+      need -= take;
+    }
+    for (let t = 0; t < h && size < want; t++) heap[size++] = x;
+  }
+  TP[0] = qT;
+  TP[1] = qTw;
+  TP[2] = sumF;
+  TP[3] = sumR;
+  // magnitudes for the rounding slack: every log q of the row lies in [min, 0]
+  const absF = loF > 0 ? loF * V * (Math.abs(logLoF) + Math.abs(min)) : 0;
+  const absR = loR > 0 ? qTw * (Math.abs(min) + Math.abs(logLoR)) : 0;
+  TP[4] = Number.isFinite(absF) ? absF : 0;
+  TP[5] = Number.isFinite(absR) ? absR : 0;
+  TP[6] = cntW;
+  TP[7] = amax;
+  SM[0] = sOut;
+  SM[1] = sOutW;
+}
+
+/** Results of the smallest-q sums: Σ q and Σ q in the candidate's window over the n least likely tail tokens. */
+const SM = new Float64Array(2);
+
+/** The n least likely tail tokens of a logit candidate (a selection over a copy). */
+function smallestFromValues(lq: Float64Array, mark: Uint8Array, win: number, buf: Float64Array, n: number): void {
+  let t = 0;
+  for (let j = 0; j < lq.length; j++) if (!mark[j]) buf[t++] = lq[j]!;
+  if (n < t) selectSmallest(buf, t, n);
+  let s = 0;
+  let sw = 0;
+  for (let j = 0; j < n && j < t; j++) {
+    const q = Math.exp(buf[j]!);
+    s += q;
+    if (buf[j]! >= win) sw += q;
+  }
+  SM[0] = s;
+  SM[1] = sw;
+}
+
+const OUT_LO = new Float64Array(4);
+const OUT_HI = new Float64Array(4);
+const OUT_EST = new Float64Array(4);
+const ABS = new Float64Array(4);
+
+/**
+ * Certified intervals and point estimates of KL(base‖candidate), KL(candidate‖base), JS and TVD
+ * for one row (see the Method note of this module). Float64 throughout; never NaN; lower
+ * bounds are at least 0; an upper bound may be +Infinity (reverse KL without a floor, or a
+ * candidate that gives probability 0 where the base may not).
+ *
+ * @example
+ * // base (0.7, 0.2, 0.1) kept as its top 1 and a tail of mass 0.3; candidate uniform
+ * const row = { logTail: Math.log(0.3), logTailAll: Math.log(0.3), floor: Math.log(0.1), logpTarget: NaN,
+ *   nWindow: 1, logp: Float64Array.of(Math.log(0.7)), ids: Int32Array.of(0) };
+ * const out = { lo: new Float64Array(4), hi: new Float64Array(4), est: new Float64Array(4), argmaxCand: 0 };
+ * rowBounds(row, { logq: new Float64Array(3).fill(-Math.log(3)), q: new Float64Array(3).fill(1 / 3), window: -Infinity }, { nVocab: 3, view: 'logits' }, new BoundsScratch(3), out);
+ * out.lo[0] <= 0.7 * Math.log(2.1) + 0.2 * Math.log(0.6) + 0.1 * Math.log(0.3); // true (and hi[0] above it)
+ */
+export function rowBounds(row: KlrefRow, cand: CandidateRow, ref: ReferenceView, scratch: BoundsScratch, out: RowBoundsOut): void {
+  const V = ref.nVocab;
+  const k = row.ids.length;
+  const lq = cand.logq;
+  const win = cand.window;
+  const mark = scratch.mark;
+  const kw = ref.view === 'kld-window' ? row.nWindow : k;
+  OUT_LO.fill(0);
+  OUT_HI.fill(0);
+  OUT_EST.fill(0);
+  ABS.fill(0);
+  // top-k entries: each term over the interval of its stored value
+  for (let i = 0; i < k; i++) {
+    const id = row.ids[i]!;
+    if (mark[id]) {
+      for (let j = 0; j < i; j++) mark[row.ids[j]!] = 0;
+      throw new RangeError(`token id ${id} appears twice in the top-k`);
+    }
+    mark[id] = 1;
+    const v = row.logp[i]!;
+    const e = v === -Infinity ? 0 : storedLogpError(v);
+    const la = v - e;
+    const lb = Math.min(0, v + e);
+    const a = Math.exp(la);
+    const b = Math.exp(lb);
+    const pe = Math.exp(v);
+    const kc = cand.kld;
+    const code = kc ? kc.codes[id]! : 0;
+    const lqi = kc ? kc.min + kc.scale * code : lq[id]!;
+    const qf = kc ? kc.expHi[code >>> 8]! * kc.expLo[code & 255]! : cand.q[id]!; // forward KL sees every candidate token
+    const qw = lqi >= win ? qf : 0; // the others see the candidate's window
+    const lqw = qw > 0 ? lqi : -Infinity;
+    if (i < kw) {
+      // forward: convex in p, minimum at p = q/e
+      const ga = fwdTerm(a, la, lqi);
+      const gb = fwdTerm(b, lb, lqi);
+      const ps = Math.min(b, Math.max(a, qf / Math.E));
+      const gs = fwdTerm(ps, Math.log(ps), lqi);
+      OUT_LO[0] += gs;
+      OUT_HI[0] += Math.max(ga, gb);
+      OUT_EST[0] += fwdTerm(pe, v, lqi);
+      ABS[0] += fa(ga) + fa(gb) + fa(gs);
+      // JS and TVD: convex, minimum at p = q
+      const pc = Math.min(b, Math.max(a, qw));
+      const ja = jsPair(a, qw);
+      const jb = jsPair(b, qw);
+      OUT_LO[2] += jsPair(pc, qw);
+      OUT_HI[2] += Math.max(ja, jb);
+      OUT_EST[2] += jsPair(pe, qw);
+      ABS[2] += ja + jb;
+      OUT_LO[3] += Math.abs(pc - qw);
+      OUT_HI[3] += Math.max(Math.abs(a - qw), Math.abs(b - qw));
+      OUT_EST[3] += Math.abs(pe - qw);
+      ABS[3] += b + qw;
+    } else {
+      // outside a .kld base's window: p = 0 for forward KL, JS and TVD
+      OUT_LO[2] += qw * Math.LN2;
+      OUT_HI[2] += qw * Math.LN2;
+      OUT_EST[2] += qw * Math.LN2;
+      OUT_LO[3] += qw;
+      OUT_HI[3] += qw;
+      OUT_EST[3] += qw;
+      ABS[2] += qw;
+      ABS[3] += qw;
+    }
+    // reverse: q·(log q − log p) decreases in p
+    if (qw > 0) {
+      const ra = qw * (lqw - la);
+      const rb = qw * (lqw - lb);
+      OUT_LO[1] += rb;
+      OUT_HI[1] += ra;
+      OUT_EST[1] += qw * (lqw - v);
+      ABS[1] += fa(ra) + fa(rb);
+    }
+  }
+  // the tail: one pass for the candidate's tail masses and the sums at the floor
+  const n = V - k;
+  const mF = Math.exp(row.logTail); // forward view (the window of a .kld base)
+  const mR = Math.exp(row.logTailAll); // reverse view (every token)
+  const hi = Math.exp(row.logp[k - 1]! + storedLogpError(row.logp[k - 1]!));
+  const floorP = row.floor === -Infinity ? 0 : Math.exp(row.floor);
+  const loF = ref.view === 'kld-window' ? 0 : floorP;
+  const loR = floorP;
+  const vF = n > 0 ? vertex(mF, n, loF, hi) : { nHi: 0, r: 0, lo: 0, hi: 0 };
+  const vR = n > 0 ? vertex(mR, n, loR, hi) : { nHi: 0, r: 0, lo: 0, hi: 0 };
+  const vJ = n > 0 ? vertex(mF, n, 0, hi) : vF; // JS and TVD on the box [0, hi]
+  const logLoF = Math.log(vF.lo);
+  const logLoR = Math.log(vR.lo);
+  // the vertices need the candidate's (nHi + 1) least likely tail tokens, in order
+  const cap = n > 0 ? Math.min(n, Math.max(vF.nHi, vR.nHi, vJ.nHi) + 1) : 0;
+  const useHeap = cap <= n >>> 3;
+  const nOut = ref.view === 'kld-window' ? Math.min(n, row.nOutside ?? 0) : 0;
+  if (cand.kld) tailPassCodes(cand.kld, scratch.counts, mark, vF.lo, logLoF, vR.lo, logLoR, scratch.tail, useHeap ? cap : -1, nOut);
+  else tailPass(lq, cand.q, mark, win, vF.lo, logLoF, vR.lo, logLoR, scratch.tail, useHeap ? cap : -1);
+  const qT = TP[0]!;
+  const qTw = TP[1]!;
+  const sumFwdLo = TP[2]!;
+  const sumRevLo = TP[3]!;
+  let absF = TP[4]!;
+  let absR = TP[5]!;
+  const cntW = TP[6]!;
+  out.argmaxCand = TP[7]!;
+  const tail = scratch.tail;
+  if (cand.kld) {
+    // already in increasing order (from the code counts)
+  } else if (useHeap) tail.subarray(0, cap).sort();
+  else {
+    selectSmallest(tail, n, cap - 1);
+    tail.subarray(0, cap).sort();
+  }
+  // a .kld base's window leaves nOut tail tokens out (p = 0 for forward KL, JS and TVD); they
+  // are unknown, but their candidate mass is at least that of the nOut least likely tail tokens
+  let sOut = 0; // Σ q over the nOut smallest tail q
+  let sOutW = 0; // the same of q in the candidate's window
+  if (nOut > 0) {
+    if (!cand.kld) smallestFromValues(lq, mark, win, scratch.tail2, nOut);
+    sOut = SM[0]!;
+    sOutW = SM[1]!;
+  }
+  for (let i = 0; i < k; i++) mark[row.ids[i]!] = 0;
+  if (n > 0) {
+    // lower bounds (and the proportional estimate): the terms at the aggregated tail. In a
+    // window view the base's window tail sees candidate mass Q_T − X, X ≥ sOut outside it; the
+    // bounds fall as X grows (JS and TVD: the X part adds (ln 2)·X resp. X, which rises faster)
+    const qIn = qT - sOut > 0 ? qT - sOut : qT;
+    const qInW = qTw - sOutW >= 0 ? qTw - sOutW : qTw;
+    const xW = qTw - qInW;
+    const fl = mF > 0 ? (qIn > 0 ? mF * Math.log(mF / qIn) : Infinity) : 0;
+    const rl = qTw > 0 ? (mR > 0 ? qTw * Math.log(qTw / mR) : Infinity) : 0;
+    const jl = jsPair(mF, qInW) + xW * Math.LN2;
+    const tl = Math.abs(mF - qInW) + xW;
+    OUT_LO[0] += fl;
+    OUT_EST[0] += fl;
+    OUT_LO[1] += rl;
+    OUT_EST[1] += rl;
+    OUT_LO[2] += jl;
+    OUT_EST[2] += jl;
+    OUT_LO[3] += tl;
+    OUT_EST[3] += tl;
+    ABS[0] += fa(fl) + mF + qT;
+    ABS[1] += fa(rl) + mR + qTw;
+    ABS[2] += mF + qTw;
+    ABS[3] += mF + qTw;
+    // upper bounds at the greedy vertex of each view (tail[0..cap) holds the candidate's least
+    // likely tail tokens in increasing order): each vertex token's term minus its floor term
+    let fu = sumFwdLo;
+    const logHi = Math.log(vF.hi);
+    for (let j = 0; j <= vF.nHi && j < n; j++) {
+      const x = tail[j]!;
+      const p = j < vF.nHi ? vF.hi : vF.r;
+      const lp = j < vF.nHi ? logHi : Math.log(p);
+      const d = fwdTerm(p, lp, x) - (vF.lo > 0 ? vF.lo * (logLoF - x) : 0);
+      fu += d;
+      absF += fa(d);
+    }
+    // JS and TVD: Σ_T t(0, q) = (ln 2)·Q_T resp. Q_T, then the vertex tokens' differences
+    let ju = qTw * Math.LN2;
+    let tu = qTw;
+    for (let j = 0; j <= vJ.nHi && j < n; j++) {
+      const x = tail[j]!;
+      const q = x >= win ? Math.exp(x) : 0;
+      const p = j < vJ.nHi ? vJ.hi : vJ.r;
+      ju += jsPair(p, q) - q * Math.LN2;
+      tu += Math.abs(p - q) - q;
+    }
+    // reverse view: without a floor, a token left at 0 where q > 0 makes it unbounded; the
+    // vertex gives p > 0 to the nHi (+1) least likely tokens, so the rest are the most likely
+    let ru: number;
+    const covered = vR.nHi + (vR.r > 0 ? 1 : 0);
+    if (vR.lo === 0 && cntW > 0 && covered < n) ru = Infinity;
+    else {
+      ru = sumRevLo;
+      const logHiR = Math.log(vR.hi);
+      for (let j = 0; j <= vR.nHi && j < n; j++) {
+        const x = tail[j]!;
+        if (!(x >= win) || x === -Infinity) continue;
+        const q = Math.exp(x);
+        const p = j < vR.nHi ? vR.hi : vR.r;
+        const lp = j < vR.nHi ? logHiR : Math.log(p);
+        const d = (p > 0 ? q * (x - lp) : Infinity) - (vR.lo > 0 ? q * (x - logLoR) : 0);
+        ru += d;
+        absR += fa(d);
+      }
+    }
+    OUT_HI[0] += fu;
+    OUT_HI[1] += ru;
+    OUT_HI[2] += ju;
+    OUT_HI[3] += tu;
+    ABS[0] += absF;
+    ABS[1] += absR;
+    ABS[2] += fa(ju);
+    ABS[3] += fa(tu);
+  }
+  const slack = (V + 16) * EPS;
+  const caps = [Infinity, Infinity, 2 * Math.LN2, 2];
+  for (let i = 0; i < 4; i++) {
+    const s = slack * ABS[i]!;
+    const half = i >= 2 ? 0.5 : 1; // JS and TVD sums are twice the measure
+    const cap = caps[i]! * half;
+    const l = OUT_LO[i]! * half - s;
+    const h = OUT_HI[i]! * half + s;
+    out.lo[i] = Math.min(cap, Math.max(0, Number.isNaN(l) ? 0 : l));
+    out.hi[i] = Math.min(cap, Math.max(0, Number.isNaN(h) ? Infinity : h));
+    out.est[i] = Math.min(out.hi[i]!, Math.max(out.lo[i]!, OUT_EST[i]! * half));
+  }
+}
+
+/**
+ * The exact values of the four measures between two full distributions given as
+ * log-probabilities, in float64: the oracle the bounds are tested against (and what the
+ * intervals close on as k → V).
+ *
+ * @example
+ * exactMeasures(Float64Array.of(Math.log(0.5), Math.log(0.5)), Float64Array.of(Math.log(0.9), Math.log(0.1)));
+ */
+export function exactMeasures(lp: Float64Array, lq: Float64Array): [kld: number, reverseKld: number, js: number, tvd: number] {
+  let f = 0;
+  let r = 0;
+  let j = 0;
+  let t = 0;
+  for (let i = 0; i < lp.length; i++) {
+    const p = Math.exp(lp[i]!);
+    const q = Math.exp(lq[i]!);
+    f += fwdTerm(p, lp[i]!, lq[i]!);
+    r += fwdTerm(q, lq[i]!, lp[i]!);
+    j += jsPair(p, q);
+    t += Math.abs(p - q);
+  }
+  return [Math.max(0, f), Math.max(0, r), Math.min(Math.LN2, Math.max(0, 0.5 * j)), Math.min(1, 0.5 * t)];
+}

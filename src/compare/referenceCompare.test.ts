@@ -1,0 +1,104 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { encodeNpy } from '../io/npy.js';
+import type { RowBlock } from './accumulator.js';
+import { exactMeasures } from './bounds.js';
+import { compareFiles } from './engine.js';
+import { makeLogitPair, writeKldFixture } from './fixtures.js';
+import { CompareAccumulator } from './accumulator.js';
+import { compareReference, type ReferenceRowBlock } from './referenceCompare.js';
+import { openFileReferenceSource, writeReference } from './referenceSource.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'klscope-refcmp-'));
+const fx = writeKldFixture({ dir, nCtx: 20, nVocab: 301, nChunk: 4, seed: 9 });
+const MEASURES = ['forward', 'reverse', 'js', 'tvd'] as const;
+
+async function perToken<T extends RowBlock>(run: (sink: { write(b: RowBlock): void }) => Promise<unknown>): Promise<T[]> {
+  const blocks: T[] = [];
+  await run({ write: (b) => void blocks.push(b as T) });
+  return blocks;
+}
+
+function flat(blocks: RowBlock[], key: (typeof MEASURES)[number]): number[] {
+  return blocks.flatMap((b) => Array.from(b[key]));
+}
+
+describe('compare against a .klref reference', () => {
+  test('from a .kld base: every per-token interval contains what compare computes from the .kld itself (k = 1 … V)', async () => {
+    for (const cand of [fx.cand, fx.candNpy]) {
+      const exact = await perToken((sink) => compareFiles({ base: fx.base, candidate: cand, threads: 1, sink }));
+      for (const k of [1, 5, 40, 300, 301]) {
+        const ref = path.join(dir, `b${k}.klref`);
+        await writeReference(openFileReferenceSource(fx.base), ref, { topK: k });
+        const got = await perToken<ReferenceRowBlock>((sink) => compareReference({ reference: ref, candidate: cand, sink }));
+        for (let m = 0; m < 4; m++) {
+          const ex = flat(exact, MEASURES[m]!);
+          let t = 0;
+          for (const b of got) {
+            for (let i = 0; i < b.n; i++, t++) {
+              const lo = b.lo[4 * i + m]!;
+              const hi = b.hi[4 * i + m]!;
+              const x = Math.max(0, ex[t]!); // a quantized .kld row can dip below 0; KL cannot
+              assert.ok(lo <= x && x <= hi, `${path.basename(cand)} k=${k} row ${t} ${MEASURES[m]}: ${x} outside [${lo}, ${hi}]`);
+            }
+          }
+          if (k === 301) {
+            // the whole vocabulary kept: the interval closes on the value (float32 storage left)
+            let w = 0;
+            for (const b of got) for (let i = 0; i < b.n; i++) w = Math.max(w, b.hi[4 * i + m]! - b.lo[4 * i + m]!);
+            assert.ok(w < 2e-6, `${MEASURES[m]} width ${w} at k = V`);
+          }
+        }
+      }
+    }
+  });
+
+  test('from logits with --tokens: intervals contain the exact float64 values; token lists are checked', async () => {
+    const rows = 30;
+    const V = 97;
+    const { base, cand } = makeLogitPair({ rows, vocab: V, seed: 4, noise: 0.2 });
+    writeFileSync(path.join(dir, 'lb.npy'), encodeNpy(base, [rows, V]));
+    writeFileSync(path.join(dir, 'lc.npy'), encodeNpy(cand, [rows, V]));
+    const ids = Array.from({ length: rows + 1 }, (_, i) => (i * 17) % V);
+    writeFileSync(path.join(dir, 'ids.json'), JSON.stringify(ids));
+    const ref = path.join(dir, 'l.klref');
+    const w = await writeReference(openFileReferenceSource(path.join(dir, 'lb.npy'), { tokens: path.join(dir, 'ids.json') }), ref, { topK: 8 });
+    assert.equal(w.rows, rows);
+    const got = await perToken<ReferenceRowBlock>((sink) => compareReference({ reference: ref, candidate: path.join(dir, 'lc.npy'), tokens: path.join(dir, 'ids.json'), sink }));
+    const ls = (x: Float32Array, r: number) => {
+      const row = Float64Array.from(x.subarray(r * V, (r + 1) * V));
+      const m = Math.max(...row);
+      const l = m + Math.log(row.reduce((s, v) => s + Math.exp(v - m), 0));
+      return row.map((v) => v - l);
+    };
+    let t = 0;
+    for (const b of got) {
+      for (let i = 0; i < b.n; i++, t++) {
+        const e = exactMeasures(ls(base, t), ls(cand, t));
+        for (let m = 0; m < 4; m++) assert.ok(b.lo[4 * i + m]! <= e[m]! && e[m]! <= b.hi[4 * i + m]!, `row ${t} measure ${m}: ${e[m]} outside [${b.lo[4 * i + m]}, ${b.hi[4 * i + m]}]`);
+        assert.equal(b.target[i], ids[t + 1]);
+      }
+    }
+    const bad = ids.slice();
+    bad[12] = (bad[12]! + 1) % V;
+    writeFileSync(path.join(dir, 'bad.json'), JSON.stringify(bad));
+    await assert.rejects(compareReference({ reference: ref, candidate: path.join(dir, 'lc.npy'), tokens: path.join(dir, 'bad.json') }), /token mismatch at index 12 of the token list \(chunk 0, position 12\): the reference has \d+, --tokens has \d+/);
+    await assert.rejects(compareReference({ reference: ref, candidate: fx.cand }), /vocabulary mismatch: the reference has n_vocab 97, the candidate 301 columns/);
+  });
+
+  test('shards merge: the bounds of merged summaries equal the unsplit run', async () => {
+    const ref = path.join(dir, 'b5.klref');
+    const whole = await compareReference({ reference: ref, candidate: fx.cand });
+    const a = await compareReference({ reference: ref, candidate: fx.cand, rowRange: [0, 13] });
+    const b = await compareReference({ reference: ref, candidate: fx.cand, rowRange: [13, Number.MAX_SAFE_INTEGER] });
+    const merged = CompareAccumulator.fromSummary(JSON.parse(JSON.stringify(a.accumulator.toSummary())));
+    merged.merge(CompareAccumulator.fromSummary(JSON.parse(JSON.stringify(b.accumulator.toSummary()))));
+    const r = merged.result();
+    assert.equal(r.estimator, 'reference-bounds');
+    for (const m of ['kld', 'reverseKld', 'js', 'tvd'] as const) assert.deepEqual(r.bounds![m].mean, whole.result.bounds![m].mean);
+    assert.equal(r.kld.mean, whole.result.kld.mean);
+  });
+});

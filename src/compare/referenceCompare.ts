@@ -1,0 +1,239 @@
+import { DataError, UsageError } from '../errors.js';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { KLREF_MAGIC, KlrefFile, checkKlrefRow, decodeKlrefRow, type KlrefRow } from '../io/klref.js';
+import { kldRowView } from '../io/kld.js';
+import { readTokenIds } from '../io/tokens.js';
+import { CompareAccumulator, type RowBlock } from './accumulator.js';
+import { BoundsScratch, rowBounds, type CandidateRow, type RowBoundsOut } from './bounds.js';
+import { BoundsAccumulator } from './boundsStats.js';
+import type { CompareRun, RowSink } from './engine.js';
+import { createRowBlock, decodeSide, readSide, windowThresholdCode, type SideScratch } from './rowStats.js';
+import { detectFormat, openSource } from './sources.js';
+import type { RowSource as OpenedSource } from './types.js';
+
+/** A block of per-token results with each row's certified bounds (order kld, reverseKld, js, tvd). */
+export interface ReferenceRowBlock extends RowBlock {
+  /** lo[4·i + m], hi[4·i + m]: bounds of measure m for row i. */
+  lo: Float64Array;
+  hi: Float64Array;
+}
+
+const EXP_HI = new Float64Array(256);
+const EXP_LO = new Float64Array(256);
+
+/**
+ * The candidate's row k for the bounds. A .kld row is read straight from its codes:
+ * log q = min + scale·code and q from two 256-entry tables, exp(min + 256·scale·hi)·exp(scale·lo)
+ * with code = 256·hi + lo (relative error ~1e-14, inside the bounds' rounding slack). A logit row
+ * is log-softmaxed into side.lv, then q = exp(log q) token by token.
+ */
+function candidateRow(cand: OpenedSource, side: SideScratch, k: number, row: number, q: Float64Array): CandidateRow {
+  const lv = side.lv;
+  if (cand.kind !== 'kld') {
+    const window = decodeSide(cand, side, k, row, lv.length);
+    for (let i = 0; i < lv.length; i++) q[i] = Math.exp(lv[i]!);
+    return { logq: lv, q, window };
+  }
+  const { scale, minLogProb, codes } = kldRowView(side.raw!, k, cand.kld.header);
+  if (!Number.isFinite(scale) || scale < 0 || !Number.isFinite(minLogProb) || minLogProb > 1e-3) decodeSide(cand, side, k, row, lv.length); // names the bad value
+  for (let j = 0; j < 256; j++) {
+    EXP_HI[j] = Math.exp(minLogProb + 256 * scale * j);
+    EXP_LO[j] = Math.exp(scale * j);
+  }
+  const c = windowThresholdCode(scale, minLogProb);
+  return {
+    logq: lv,
+    q,
+    window: c > 65535 ? Infinity : minLogProb + scale * c,
+    kld: { codes, scale, min: minLogProb, expHi: EXP_HI, expLo: EXP_LO, thresholdCode: c },
+  };
+}
+
+/** Options of {@link compareReference}. */
+export interface ReferenceCompareOptions {
+  /** The .klref base. */
+  reference: string;
+  /** The candidate: a .kld file or .npy/.safetensors logits. */
+  candidate: string;
+  candidateFormat?: string;
+  tensor?: string;
+  /** Token ids of a logits candidate, checked against the reference's token list. */
+  tokens?: string;
+  rowRange?: [number, number];
+  relativeAccuracy?: number;
+  retainLimit?: number;
+  /** Receives every block (a {@link ReferenceRowBlock}) in row order. */
+  sink?: RowSink;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * Whether a file is a .klref reference (by extension or magic).
+ *
+ * @example
+ * isReferenceFile('base.klref'); // true
+ */
+export function isReferenceFile(file: string): boolean {
+  if (/\.klref$/i.test(file)) return true;
+  try {
+    const fd = openSync(file, 'r');
+    const head = new Uint8Array(8);
+    const n = readSync(fd, head, 0, 8, 0);
+    closeSync(fd);
+    return n === 8 && head.every((b, i) => b === KLREF_MAGIC[i]);
+  } catch {
+    return false;
+  }
+}
+
+/** Checks that the candidate scores the reference's tokens; names the first difference. */
+function checkTokens(ref: KlrefFile, cand: OpenedSource, opts: ReferenceCompareOptions, notes: string[]): void {
+  const c = ref.header.chunking;
+  const rt = ref.tokens;
+  const first = (a: ArrayLike<number>, b: ArrayLike<number>, offset: number, what: string) => {
+    for (let i = 0; i < b.length; i++) {
+      if (a[i + offset] !== b[i]) {
+        const j = i + offset;
+        throw new DataError(
+          `token mismatch at index ${j} of the token list (chunk ${Math.floor(j / c.nCtx)}, position ${j % c.nCtx}): the reference has ${a[j]}, ${what} has ${b[i]} (both must score the same text)`,
+        );
+      }
+    }
+  };
+  if (cand.kind === 'kld') {
+    if (opts.tokens) throw new UsageError('--tokens does not apply when the candidate is a .kld file: the file carries its tokens');
+    const h = cand.kld.header;
+    if (c.score !== 'second-half' || h.nCtx !== c.nCtx || h.nChunk !== c.nChunk) {
+      throw new DataError(`chunking mismatch: the reference scores ${c.nChunk} chunks of n_ctx ${c.nCtx} (${c.score}), the candidate .kld ${h.nChunk} chunks of n_ctx ${h.nCtx} (second-half)`);
+    }
+    first(rt, cand.kld.tokens, 0, 'the candidate');
+  } else if (opts.tokens) {
+    const ids = readTokenIds(opts.tokens, '--tokens');
+    if (ids.length === rt.length) first(rt, ids, 0, '--tokens');
+    else if (c.nChunk === 1 && c.first === 0 && ids.length === rt.length - 1) first(rt, ids, 1, '--tokens');
+    else throw new DataError(`--tokens: the reference holds ${rt.length} token ids, --tokens has ${ids.length}`);
+  } else {
+    notes.push("The candidate's logits carry no token list: its rows are taken to score the reference's tokens (pass --tokens to check).");
+  }
+  const fp = ref.header.tokenizer.fingerprint;
+  notes.push(
+    fp === 'unknown'
+      ? 'Tokenizer fingerprint: unknown in the reference (its source had no token texts); the token ids were checked.'
+      : `Tokenizer fingerprint ${fp}: the candidate carries none to compare; the token ids were checked.`,
+  );
+}
+
+/**
+ * Compares a candidate with a .klref reference: per token, certified intervals of
+ * KL(base‖candidate), KL(candidate‖base), JS and TVD (see `bounds.ts`), and point estimates
+ * (the tail spread in proportion to the candidate), accumulated like any comparison; the
+ * accumulator's `bounds` carries the intervals' aggregates and merges with other shards.
+ *
+ * @example
+ * const run = await compareReference({ reference: 'base.klref', candidate: 'q4.kld' });
+ * run.result.bounds!.kld.mean; // [lower, upper]
+ */
+export async function compareReference(opts: ReferenceCompareOptions): Promise<CompareRun> {
+  const ref = new KlrefFile(opts.reference, 'reference');
+  let cand: OpenedSource | undefined;
+  try {
+    const fc = detectFormat(opts.candidate, opts.candidateFormat);
+    if (fc === 'jsonl') throw new UsageError('a .klref base needs a candidate with full distributions (.kld, .npy or .safetensors), not top-k JSONL');
+    const opened = openSource({ path: opts.candidate, name: 'candidate', format: fc, tensor: opts.tensor });
+    if (opened.kind === 'topk') {
+      opened.close();
+      throw new UsageError('a .klref base needs a candidate with full distributions (.kld, .npy or .safetensors), not top-k lists');
+    }
+    cand = opened;
+    return await run(ref, cand, opts);
+  } finally {
+    cand?.close();
+    ref.close();
+  }
+}
+
+async function run(ref: KlrefFile, cand: OpenedSource, opts: ReferenceCompareOptions): Promise<CompareRun> {
+  const h = ref.header;
+  const V = h.nVocab;
+  if (cand.cols !== V) throw new DataError(`vocabulary mismatch: the reference has n_vocab ${V}, the candidate ${cand.cols} columns`);
+  if (cand.rows !== ref.rows) throw new DataError(`row count mismatch: the reference has ${ref.rows} scored rows, the candidate ${cand.rows}`);
+  const notes: string[] = [];
+  checkTokens(ref, cand, opts, notes);
+  const [start, endRaw] = opts.rowRange ?? [0, ref.rows];
+  const end = Math.min(endRaw, ref.rows);
+  if (start >= end) throw new UsageError(`invalid --rows ${start}:${endRaw}: the inputs have ${ref.rows} rows, so the range is empty`);
+  const acc = new CompareAccumulator({ relativeAccuracy: opts.relativeAccuracy, retainLimit: opts.retainLimit, positionBinWidth: Math.max(1, Math.ceil(h.chunking.nCtx / 1024)) });
+  acc.estimator = 'reference-bounds';
+  acc.bounds = new BoundsAccumulator({ relativeAccuracy: opts.relativeAccuracy, retainLimit: opts.retainLimit });
+  acc.inputs.push(
+    { role: 'base', path: opts.reference, format: 'klref', rows: ref.rows, vocab: V, topK: h.topK, view: h.view, chunking: h.chunking, tokenizer: h.tokenizer, source: h.source, rowRange: [start, end] },
+    { role: 'candidate', path: opts.candidate, format: cand.spec.format, rows: cand.rows, vocab: cand.cols },
+  );
+  acc.notes.push(
+    `Base: a .klref reference keeping the top ${h.topK} of ${V} tokens per row. The kld, reverseKld, js and tvd statistics are point estimates (the tail spread in proportion to the candidate, which leans low); "bounds" holds certified intervals: the mean's interval is the mean of the per-token bounds, quantile intervals are quantiles of the lower and of the upper bounds.`,
+  );
+  if (h.view === 'kld-window') {
+    acc.notes.push("The reference came from a .kld file: KL(base‖candidate), JS and TVD count the base's window (log p > −16) as llama.cpp's KLD does; KL(candidate‖base) counts every token at its decoded value.");
+  }
+  acc.notes.push(...notes);
+  const scratch = new BoundsScratch(V);
+  const row: KlrefRow = { logTail: 0, logTailAll: 0, floor: 0, logpTarget: NaN, nWindow: 0, logp: new Float64Array(h.topK), ids: new Int32Array(h.topK) };
+  const out: RowBoundsOut = { lo: new Float64Array(4), hi: new Float64Array(4), est: new Float64Array(4), argmaxCand: 0 };
+  const candRowBytes = cand.kind === 'kld' ? cand.kld.header.rowBytes : cand.cols * 8;
+  const candRows = Math.max(1, Math.floor((8 << 20) / candRowBytes));
+  const side: SideScratch =
+    cand.kind === 'kld' ? { raw: new Uint8Array(candRows * candRowBytes), lv: new Float64Array(V), maxCode: 0, scale: 0, min: 0 } : { floats: new Float64Array(candRows * V), lv: new Float64Array(V), maxCode: 0, scale: 0, min: 0 };
+  const qv = new Float64Array(V);
+  let unboundedReverse = 0;
+  for (const blk of ref.blocks(start, end)) {
+    const b0 = Math.max(start, blk.row0);
+    const b1 = Math.min(end, blk.row0 + blk.count);
+    for (let c0 = b0; c0 < b1; c0 += candRows) {
+      const n = Math.min(candRows, b1 - c0);
+      if (cand.kind === 'float') await cand.floats.prepare?.(c0, n); // a live model evaluates these rows first
+      readSide(cand, side, c0, n);
+      const b = createRowBlock(n, c0) as ReferenceRowBlock;
+      b.lo = new Float64Array(4 * n);
+      b.hi = new Float64Array(4 * n);
+      for (let i = 0; i < n; i++) {
+        const r = c0 + i;
+        decodeKlrefRow(h, blk.data, r - blk.row0, row);
+        checkKlrefRow(h, row, r, `reference: block at offset ${blk.offset}`);
+        const cr = candidateRow(cand, side, i, r, qv);
+        try {
+          rowBounds(row, cr, h, scratch, out);
+        } catch (e) {
+          if (e instanceof RangeError) throw new DataError(`reference: block at offset ${blk.offset}: row ${r}: ${e.message}`);
+          throw e;
+        }
+        b.forward[i] = out.est[0]!;
+        b.reverse[i] = out.est[1]!;
+        b.js[i] = out.est[2]!;
+        b.tvd[i] = out.est[3]!;
+        b.lo.set(out.lo, 4 * i);
+        b.hi.set(out.hi, 4 * i);
+        if (out.hi[1] === Infinity) unboundedReverse++;
+        b.argmaxBase[i] = row.ids[0]!;
+        b.argmaxCand[i] = out.argmaxCand;
+        b.position[i] = ref.positionOf(r);
+        const t = ref.targetOf(r);
+        b.target[i] = t;
+        if (!Number.isNaN(row.logpTarget)) {
+          b.logpTarget[i] = row.logpTarget;
+          b.logqTarget[i] = cr.kld ? cr.kld.min + cr.kld.scale * cr.kld.codes[t]! : cr.logq[t]!;
+        }
+      }
+      acc.addBlock(b);
+      for (let i = 0; i < n; i++) acc.bounds.add(b.lo.subarray(4 * i, 4 * i + 4), b.hi.subarray(4 * i, 4 * i + 4));
+      if (opts.sink) await opts.sink.write(b);
+      opts.onProgress?.(c0 + n - start, end - start);
+    }
+  }
+  if (unboundedReverse) {
+    acc.notes.push(`KL(candidate‖base) has no upper bound (+Infinity) on ${unboundedReverse} of ${end - start} tokens: the reference knows no floor there, so a tail token the candidate likes may have base probability near 0.`);
+  }
+  if (cand.kind === 'kld') acc.notes.push('The candidate is a .kld file: its log-probabilities are 16-bit quantized; KL(candidate‖base), JS and TVD count its window.');
+  acc.notes.push('PPL(base) and Δp use the reference\'s stored log p(target) (float32).');
+  const result = acc.result();
+  return { accumulator: acc, result, rows: end - start, elements: (end - start) * V, bytes: ref.size + (end - start) * candRowBytes, vocab: V };
+}
