@@ -6,6 +6,7 @@ import { toUnit } from '../divergence/units.js';
 import { UsageError, quote } from '../errors.js';
 import { descentPath, fitGaussian, type FitResult, type PathPoint } from '../fit/fit1d.js';
 import { fit2d, parseMixture2d, DEFAULT_MIXTURE_2D, type Fit2dResult, type Mixture2d } from '../fit/fit2d.js';
+import { describeFit, fitStoryText } from '../fit/describe.js';
 import { DEFAULT_MIXTURE, formatMixture, parseMixture, type Gaussian1d, type Mixture } from '../fit/mixture.js';
 import type { FitPanel } from '../report/figure.js';
 import { formatNumber } from '../report/format.js';
@@ -98,15 +99,10 @@ export function fitTable(r: FitResult, mix: Mixture, unit: Unit, paths?: { forwa
     rows.push(['reverse', 'KL(Q‖P)', n(o.mu), n(o.sigma), n(toUnit(o.kl, unit)), o.global ? (ties > 1 ? 'global optimum (tied)' : 'global optimum') : 'local optimum']);
   }
   const notes: string[] = [];
-  const maxSigma = Math.max(...mix.map((c) => c.sigma));
   if (r.reverse.localOptima.length > 1) {
     notes.push(`Reverse KL has ${r.reverse.localOptima.length} local optima: started elsewhere, training settles on a different one.`);
   }
-  if (r.forward.sigma > 1.5 * maxSigma && r.reverse.sigma < 0.75 * r.forward.sigma) {
-    notes.push(`Forward KL covers: σ = ${n(r.forward.sigma)} spans every mode. Reverse KL seeks a mode: σ = ${n(r.reverse.sigma)} at μ = ${n(r.reverse.mu)}.`);
-  } else {
-    notes.push('Here both directions centre Q on the bulk of P: the modes are too close (or too unequal) for mode-seeking.');
-  }
+  notes.push(fitStoryText(describeFit(mix, r.forward, r.reverse)).sentence);
   if (paths) {
     for (const d of ['forward', 'reverse'] as const) {
       const p = paths[d];
@@ -294,8 +290,8 @@ export async function tourSection(outDir = 'out'): Promise<string> {
   const n = (x: number) => formatNumber(Math.abs(x) < 1e-12 ? 0 : x, 5);
   const lines = [
     `Pictures: one Gaussian Q fitted to P = ${describeMixture(DEFAULT_MIXTURE)} (klscope fit).`,
-    `   forward, min KL(P‖Q): Q = N(${n(r.forward.mu)}, ${n(r.forward.sigma)}²), KL = ${n(r.forward.kl)} nats: Q covers both modes.`,
-    `   reverse, min KL(Q‖P): Q = N(${n(r.reverse.mu)}, ${n(r.reverse.sigma)}²), KL = ${n(r.reverse.kl)} nats: Q locks onto one mode` +
+    `   forward, min KL(P‖Q): Q = N(${n(r.forward.mu)}, ${n(r.forward.sigma)}²), KL = ${n(r.forward.kl)} nats: ${fitStoryText(describeFit(DEFAULT_MIXTURE, r.forward, r.reverse)).forward}.`,
+    `   reverse, min KL(Q‖P): Q = N(${n(r.reverse.mu)}, ${n(r.reverse.sigma)}²), KL = ${n(r.reverse.kl)} nats: ${fitStoryText(describeFit(DEFAULT_MIXTURE, r.forward, r.reverse)).reverse}` +
       ` (${r.reverse.localOptima.length} local optima: ${r.reverse.localOptima.map((o) => `μ = ${n(o.mu)}`).join(', ')}).`,
     `   Figures written: ${written.join(', ')}`,
     `   Interactive page (sliders, token view, every measure): npx klscope serve   then open the URL it prints.`,

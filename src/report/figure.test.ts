@@ -7,7 +7,7 @@ import { parseHTML } from 'linkedom';
 import { descentPath, fitGaussian } from '../fit/fit1d.js';
 import { DEFAULT_MIXTURE_2D, fit2d } from '../fit/fit2d.js';
 import { DEFAULT_MIXTURE, parseMixture } from '../fit/mixture.js';
-import { renderFitFigure } from './figure.js';
+import { placeLabels, renderFitFigure } from './figure.js';
 import { renderFit2dFigure } from './figure2d.js';
 import { svgToPng } from './figurePng.js';
 
@@ -98,7 +98,71 @@ describe('the forward/reverse figure', () => {
   });
 });
 
+/** The y pixel of every vertex of every drawn line (Plot's line paths), per inner panel svg. */
+function lineYs(svg: string): number[] {
+  const ys: number[] = [];
+  for (const m of svg.matchAll(/aria-label="line"[^>]*>([\s\S]*?)<\/g>/g)) {
+    for (const d of m[1]!.matchAll(/ d="([^"]+)"/g)) for (const p of d[1]!.matchAll(/[ML]?(-?[\d.]+),(-?[\d.]+)/g)) ys.push(Number(p[2]));
+  }
+  return ys;
+}
+
+describe('figure layout: ranges and labels', () => {
+  test('--path: the narrow start curve and every optimum lie inside the y range (nothing above the frame)', () => {
+    const paths = {
+      forward: descentPath(DEFAULT_MIXTURE, { direction: 'forward', steps: 300 }),
+      reverse: descentPath(DEFAULT_MIXTURE, { direction: 'reverse', steps: 300 }),
+    };
+    const svg = renderFitFigure(DEFAULT_MIXTURE, fitGaussian(DEFAULT_MIXTURE), { paths });
+    const ys = lineYs(svg);
+    assert.ok(ys.length > 1000, `found ${ys.length} line vertices`);
+    assert.ok(Math.min(...ys) >= 17.5, `a curve reaches y = ${Math.min(...ys)} px, above the plot's top margin`);
+    assert.ok(texts(svg).includes('start'));
+  });
+  test('--preset three --panels reverse: the narrow local optimum is inside the range and keeps its KL label', () => {
+    const m = parseMixture('0.2:-4:0.3,0.5:0:1,0.3:5:2');
+    const fit = fitGaussian(m);
+    const svg = renderFitFigure(m, fit, { panels: ['reverse'] });
+    assert.ok(Math.min(...lineYs(svg)) >= 17.5);
+    const local = fit.reverse.localOptima.find((o) => !o.global)!;
+    assert.ok(texts(svg).includes(local.kl.toFixed(3)), texts(svg).join(' | '));
+  });
+  test('placeLabels puts a label where no curve crosses it, inside the frame', () => {
+    const frame = { x: [-5, 5] as [number, number], y: [0, 1] as [number, number], left: 50, right: 550, top: 20, bottom: 320 };
+    const xs = Array.from({ length: 201 }, (_, i) => -5 + i / 20);
+    const bump = xs.map((x) => ({ x, y: 0.9 * Math.exp(-x * x) }));
+    const wide = xs.map((x) => ({ x, y: 0.95 * Math.exp(-x * x / 20) }));
+    const [l] = placeLabels([{ x: 0, y: 0.9, text: 'a long label here' }], [bump, wide], frame);
+    const cx = 50 + ((l!.lx + 5) / 10) * 500;
+    const by = 320 - l!.ly * 300;
+    const w = 'a long label here'.length * 7.3 + 6;
+    assert.ok(cx - w / 2 >= 50 && cx + w / 2 <= 550 && by - 14 >= 20 && by <= 320, JSON.stringify(l));
+    for (const c of [bump, wide]) {
+      for (const p of c) {
+        const x = 50 + ((p.x + 5) / 10) * 500;
+        const y = 320 - p.y * 300;
+        assert.ok(!(x > cx - w / 2 && x < cx + w / 2 && y > by - 14 && y < by + 2), `curve point (${p.x}, ${p.y}) inside the label box`);
+      }
+    }
+  });
+  test('single-panel legend: one left-aligned column when a row does not fit', () => {
+    const svg = renderFitFigure(DEFAULT_MIXTURE, fitGaussian(DEFAULT_MIXTURE), { panels: ['reverse'] });
+    const xs = [...svg.matchAll(/<line x1="([\d.]+)" x2="[\d.]+" y1="(\d+)"/g)].map((m) => Number(m[1]));
+    assert.ok(xs.length >= 3);
+    assert.equal(new Set(xs).size, 1, `legend swatches start at ${xs.join(', ')}`);
+  });
+});
+
 describe('the 2-D figure', () => {
+  test("P's modes stay visible: P's outline is drawn after Q's, and each mode is marked", () => {
+    const svg = renderFit2dFigure(DEFAULT_MIXTURE_2D, fit2d(DEFAULT_MIXTURE_2D));
+    const reverse = svg.slice(svg.lastIndexOf('<svg x='));
+    const lastRed = reverse.lastIndexOf('stroke="#c8302c"');
+    const lastBlue = reverse.lastIndexOf('stroke="#1f5fa8"');
+    assert.ok(lastBlue > lastRed, 'the P outline must come after the Q contours');
+    assert.equal((reverse.match(/P's mode/g) ?? []).length, DEFAULT_MIXTURE_2D.length);
+  });
+
   test('contours of P and Q in two panels, KL values in the titles; snapshot', () => {
     const r = fit2d(DEFAULT_MIXTURE_2D);
     const svg = renderFit2dFigure(DEFAULT_MIXTURE_2D, r);

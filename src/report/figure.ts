@@ -3,6 +3,7 @@ import { parseHTML } from 'linkedom';
 import type { Unit } from '../divergence/types.js';
 import { toUnit } from '../divergence/units.js';
 import type { FitResult, GaussianFit } from '../fit/fit1d.js';
+import { describeFit, fitStoryText } from '../fit/describe.js';
 import { mixturePdf, type Mixture } from '../fit/mixture.js';
 
 /** Colours of the explainer's figures: P (the truth) blue, Q (the fit) red. */
@@ -87,52 +88,153 @@ interface PanelSpec {
   path: { mu: number; sigma: number }[];
 }
 
+/** A label to place near an anchor point (data coordinates), clear of the drawn curves. */
+export interface FigureLabel {
+  x: number;
+  y: number;
+  text: string;
+}
+
+/** A placed label: the text's centre-bottom in data coordinates, and whether it needs a leader line. */
+export interface PlacedLabel extends FigureLabel {
+  lx: number;
+  ly: number;
+  leader: boolean;
+}
+
+/** The pixel frame of a plot: domains and the inner rectangle they map to. */
+export interface PlotFrame {
+  x: [number, number];
+  y: [number, number];
+  left: number;
+  right: number;
+  top: number;
+  bottom: number;
+}
+
+const LABEL_CHAR_W = 7.3;
+const LABEL_H = 14;
+
+/**
+ * Places each label near its anchor where its box crosses no curve and no earlier label: tries
+ * positions above the anchor, then sideways, then anywhere in the frame, and keeps the one with
+ * the fewest crossings (then the nearest). Curves are polylines in data coordinates.
+ *
+ * @example
+ * placeLabels([{ x: 0, y: 0.3, text: 'peak' }], [[{ x: -1, y: 0 }, { x: 0, y: 0.3 }, { x: 1, y: 0 }]], frame);
+ */
+export function placeLabels(labels: readonly FigureLabel[], curves: readonly (readonly { x: number; y: number }[])[], f: PlotFrame): PlacedLabel[] {
+  const px = (x: number) => f.left + ((x - f.x[0]) / (f.x[1] - f.x[0])) * (f.right - f.left);
+  const py = (y: number) => f.bottom - ((y - f.y[0]) / (f.y[1] - f.y[0])) * (f.bottom - f.top);
+  const segs: [number, number, number, number][] = [];
+  for (const c of curves) {
+    for (let i = 1; i < c.length; i++) {
+      const a = c[i - 1]!;
+      const b = c[i]!;
+      segs.push([px(a.x), Math.min(f.bottom, Math.max(f.top - 50, py(a.y))), px(b.x), Math.min(f.bottom, Math.max(f.top - 50, py(b.y)))]);
+    }
+  }
+  const boxes: [number, number, number, number][] = [];
+  const hits = (x0: number, y0: number, x1: number, y1: number) => {
+    let n = 0;
+    for (const [ax, ay, bx, by] of segs) {
+      if (Math.max(ax, bx) < x0 || Math.min(ax, bx) > x1) continue;
+      // the part of the segment inside [x0, x1] spans this y range (segments are short)
+      const t0 = bx === ax ? 0 : Math.max(0, Math.min(1, (x0 - ax) / (bx - ax)));
+      const t1 = bx === ax ? 1 : Math.max(0, Math.min(1, (x1 - ax) / (bx - ax)));
+      const ya = ay + (by - ay) * t0;
+      const yb = ay + (by - ay) * t1;
+      if (Math.max(ya, yb) >= y0 && Math.min(ya, yb) <= y1) n++;
+    }
+    for (const [bx0, by0, bx1, by1] of boxes) if (bx0 < x1 && bx1 > x0 && by0 < y1 && by1 > y0) n += 100;
+    return n;
+  };
+  const out: PlacedLabel[] = [];
+  for (const l of labels) {
+    const w = l.text.length * LABEL_CHAR_W + 6;
+    const ax = px(l.x);
+    const ay = Math.max(f.top, py(l.y));
+    let best: { cx: number; by: number; cost: number } | null = null;
+    const tryAt = (cx: number, by: number) => {
+      cx = Math.min(f.right - w / 2, Math.max(f.left + w / 2, cx));
+      by = Math.min(f.bottom - 4, Math.max(f.top + LABEL_H, by));
+      const cost = 1000 * hits(cx - w / 2, by - LABEL_H, cx + w / 2, by + 2) + Math.hypot(cx - ax, by - (ay - 8));
+      if (!best || cost < best.cost) best = { cx, by, cost };
+    };
+    for (let k = 0; k < 12; k++) for (const dx of [0, -0.6, 0.6, -1.2, 1.2]) tryAt(ax + dx * w, ay - 8 - 16 * k);
+    for (let gy = f.top + LABEL_H; gy <= f.bottom - 4; gy += 12) for (let gx = f.left + w / 2; gx <= f.right - w / 2; gx += 12) tryAt(gx, gy);
+    const b = best!;
+    boxes.push([b.cx - w / 2, b.by - LABEL_H, b.cx + w / 2, b.by + 2]);
+    const ix = (p: number) => f.x[0] + ((p - f.left) / (f.right - f.left)) * (f.x[1] - f.x[0]);
+    const iy = (p: number) => f.y[0] + ((f.bottom - p) / (f.bottom - f.top)) * (f.y[1] - f.y[0]);
+    out.push({ ...l, lx: ix(b.cx), ly: iy(b.by), leader: Math.hypot(b.cx - ax, b.by - (ay - 8)) > 28 });
+  }
+  return out;
+}
+
+const MARGIN = { left: 52, right: 16, top: 18, bottom: 42 };
+
+function curve(xs: number[], f: (x: number) => number): { x: number; y: number }[] {
+  return xs.map((x) => ({ x, y: f(x) }));
+}
+
 function panelSvg(document: Document, mix: Mixture, spec: PanelSpec, domain: [number, number], yMax: number, size: { width: number; height: number }, unit: Unit): string {
   const n = 400;
   const xs = Array.from({ length: n + 1 }, (_, i) => domain[0] + ((domain[1] - domain[0]) * i) / n);
-  const pData = xs.map((x) => ({ x, y: mixturePdf(mix, x) }));
-  const qData = xs.map((x) => ({ x, y: gaussPdf(x, spec.fit) }));
+  const pData = curve(xs, (x) => mixturePdf(mix, x));
+  const qData = curve(xs, (x) => gaussPdf(x, spec.fit));
+  const drawn: { x: number; y: number }[][] = [pData, qData];
   const marks: Plot.Markish[] = [
     Plot.gridY({ stroke: FIGURE_COLORS.grid, strokeOpacity: 1 }),
     Plot.areaY(pData, { x: 'x', y: 'y', fill: FIGURE_COLORS.p, fillOpacity: 0.16 }),
     Plot.line(pData, { x: 'x', y: 'y', stroke: FIGURE_COLORS.p, strokeWidth: 2.6 }),
   ];
   spec.path.forEach((q, i) => {
-    const pd = xs.map((x) => ({ x, y: gaussPdf(x, q) }));
-    marks.push(Plot.line(pd, { x: 'x', y: 'y', stroke: FIGURE_COLORS.q, strokeWidth: 1.1, strokeOpacity: 0.15 + (0.45 * i) / Math.max(1, spec.path.length - 1), clip: true }));
+    const pd = curve(xs, (x) => gaussPdf(x, q));
+    drawn.push(pd);
+    marks.push(Plot.line(pd, { x: 'x', y: 'y', stroke: FIGURE_COLORS.q, strokeWidth: 1.1, strokeOpacity: 0.15 + (0.45 * i) / Math.max(1, spec.path.length - 1) }));
   });
-  const labels: { x: number; y: number; text: string }[] = [];
+  const labels: FigureLabel[] = [];
   if (spec.path.length > 0) {
     const q0 = spec.path[0]!;
-    labels.push({ x: q0.mu, y: Math.min(gaussPdf(q0.mu, q0), yMax * 0.93), text: 'start' });
+    labels.push({ x: q0.mu, y: gaussPdf(q0.mu, q0), text: 'start' });
   }
   for (const o of spec.others) {
-    const od = xs.map((x) => ({ x, y: gaussPdf(x, o) }));
+    const od = curve(xs, (x) => gaussPdf(x, o));
+    drawn.push(od);
     marks.push(Plot.line(od, { x: 'x', y: 'y', stroke: FIGURE_COLORS.q, strokeWidth: 1.4, strokeDasharray: '5,4', strokeOpacity: 0.75 }));
     labels.push({ x: o.mu, y: gaussPdf(o.mu, o), text: `${r3(toUnit(o.kl, unit))}${o.kl - spec.fit.kl <= 1e-9 * Math.max(1, spec.fit.kl) ? ' (tie)' : ''}` });
   }
   if (spec.kind === 'reverse' && spec.others.length > 0) labels.push({ x: spec.fit.mu, y: gaussPdf(spec.fit.mu, spec.fit), text: r3(toUnit(spec.fit.kl, unit)) });
-  // the forward fit's tell-tale: its peak sits where P has little mass (labelled high up, clear of P)
-  let ruleTop = gaussPdf(spec.fit.mu, spec.fit);
-  if (spec.kind === 'forward' && mixturePdf(mix, spec.fit.mu) < 0.3 * gaussPdf(spec.fit.mu, spec.fit)) {
-    ruleTop = Math.max(ruleTop, 0.8 * yMax);
-    labels.push({ x: spec.fit.mu, y: ruleTop, text: 'Q peaks where P has little mass' });
-  }
+  // the forward fit's tell-tale: its peak sits where P has little mass
+  const qTop = gaussPdf(spec.fit.mu, spec.fit);
+  if (spec.kind === 'forward' && mixturePdf(mix, spec.fit.mu) < 0.3 * qTop) labels.push({ x: spec.fit.mu, y: qTop, text: 'Q peaks where P has little mass' });
+  const rule = [
+    { x: spec.fit.mu, y: 0 },
+    { x: spec.fit.mu, y: qTop },
+  ];
+  drawn.push(rule);
+  const frame: PlotFrame = { x: domain, y: [0, yMax], left: MARGIN.left, right: size.width - MARGIN.right, top: MARGIN.top, bottom: size.height - MARGIN.bottom };
+  const placed = placeLabels(labels, drawn, frame);
   marks.push(
     Plot.areaY(qData, { x: 'x', y: 'y', fill: FIGURE_COLORS.q, fillOpacity: 0.1 }),
     Plot.line(qData, { x: 'x', y: 'y', stroke: FIGURE_COLORS.q, strokeWidth: 2.6 }),
-    Plot.ruleX([spec.fit.mu], { stroke: FIGURE_COLORS.q, strokeWidth: 1, strokeDasharray: '2,3', y1: 0, y2: ruleTop }),
+    Plot.ruleX([spec.fit.mu], { stroke: FIGURE_COLORS.q, strokeWidth: 1, strokeDasharray: '2,3', y1: 0, y2: qTop }),
     Plot.ruleY([0], { stroke: FIGURE_COLORS.text, strokeWidth: 1 }),
-    Plot.text(labels, { x: 'x', y: 'y', text: 'text', dy: -10, fill: FIGURE_COLORS.q, fontSize: 12, fontWeight: 600 }),
+    Plot.link(
+      placed.filter((p) => p.leader),
+      { x1: 'x', y1: 'y', x2: 'lx', y2: 'ly', stroke: FIGURE_COLORS.q, strokeWidth: 0.8, strokeOpacity: 0.7 },
+    ),
+    Plot.text(placed, { x: 'lx', y: 'ly', text: 'text', lineAnchor: 'bottom', fill: FIGURE_COLORS.q, fontSize: 12, fontWeight: 600, stroke: 'white', strokeWidth: 3, paintOrder: 'stroke' }),
   );
   const svg = Plot.plot({
     document,
     width: size.width,
     height: size.height,
-    marginLeft: 52,
-    marginRight: 16,
-    marginTop: 18,
-    marginBottom: 42,
+    marginLeft: MARGIN.left,
+    marginRight: MARGIN.right,
+    marginTop: MARGIN.top,
+    marginBottom: MARGIN.bottom,
     style: { fontFamily: FIGURE_FONT, fontSize: '13px', color: FIGURE_COLORS.text, background: 'white' },
     x: { domain, label: 'x', labelAnchor: 'center', labelArrow: 'none', nice: false },
     y: { domain: [0, yMax], label: 'density', labelArrow: 'none', ticks: 5 },
@@ -141,22 +243,30 @@ function panelSvg(document: Document, mix: Mixture, spec: PanelSpec, domain: [nu
   return svg.outerHTML;
 }
 
-/** The headline numbers of one panel; the words depend on whether the reverse fit seeks a mode. */
-function panelTitle(kind: FitPanel, fit: GaussianFit, unit: Unit, seeks: boolean): { head: string; sub: string } {
+/** The headline numbers of one panel; the words come from {@link describeFit}, as in the terminal. */
+function panelTitle(kind: FitPanel, fit: GaussianFit, unit: Unit, words: ReturnType<typeof fitStoryText>): { head: string; sub: string } {
   const u = unit === 'bits' ? 'bits' : 'nats';
   const q = `Q = N(${r2(fit.mu)}, ${r2(fit.sigma)}²)`;
-  if (kind === 'forward') return { head: `Forward: min KL(P‖Q) = ${r3(toUnit(fit.kl, unit))} ${u}`, sub: `${q}: ${seeks ? 'mass-covering, spreads over every mode' : "matches P's mean and variance"}` };
-  return { head: `Reverse: min KL(Q‖P) = ${r3(toUnit(fit.kl, unit))} ${u}`, sub: `${q}: ${seeks ? 'mode-seeking, locks onto one mode' : 'no mode to seek: stays central, a bit narrower'}` };
+  if (kind === 'forward') return { head: `Forward: min KL(P‖Q) = ${r3(toUnit(fit.kl, unit))} ${u}`, sub: `${q}: ${words.forward}` };
+  return { head: `Reverse: min KL(Q‖P) = ${r3(toUnit(fit.kl, unit))} ${u}`, sub: `${q}: ${words.reverse}` };
 }
 
 /**
- * Whether the reverse fit is mode-seeking here: clearly narrower than the forward one.
+ * Whether the reverse fit is mode-seeking here, by the rule of {@link describeFit}.
  *
  * @example
- * isModeSeeking(fitGaussian(DEFAULT_MIXTURE)); // true
+ * isModeSeeking(DEFAULT_MIXTURE, fitGaussian(DEFAULT_MIXTURE)); // true
  */
-export function isModeSeeking(fit: FitResult): boolean {
-  return fit.reverse.sigma < 0.8 * fit.forward.sigma;
+export function isModeSeeking(mix: Mixture, fit: FitResult): boolean {
+  return fitStoryText(describeFit(mix, fit.forward, fit.reverse)).modeSeeking;
+}
+
+/** The largest density of any drawn curve over the domain, so nothing is cut at the top. */
+function curvesMax(mix: Mixture, qs: readonly { mu: number; sigma: number }[], domain: [number, number]): number {
+  let m = 0;
+  for (let i = 0; i <= 400; i++) m = Math.max(m, mixturePdf(mix, domain[0] + ((domain[1] - domain[0]) * i) / 400));
+  for (const q of qs) if (q.mu >= domain[0] && q.mu <= domain[1]) m = Math.max(m, gaussPdf(q.mu, q));
+  return m;
 }
 
 /**
@@ -193,18 +303,10 @@ export function renderFitFigure(mix: Mixture, fit: FitResult, opts: FitFigureOpt
         },
   );
   const allFits = specs.flatMap((s) => [s.fit, ...s.others]);
-  const domain = figureRange(mix, allFits);
-  // one y scale for every panel so the panels compare at a glance
-  let yMax = 0;
-  for (let i = 0; i <= 400; i++) {
-    const x = domain[0] + ((domain[1] - domain[0]) * i) / 400;
-    yMax = Math.max(yMax, mixturePdf(mix, x), ...specs.map((s) => gaussPdf(x, s.fit)));
-  }
-  yMax *= 1.08;
-  // a narrow start may peak far higher: allow some headroom, clip the rest
-  let pathMax = 0;
-  for (const s of specs) for (const q of s.path) pathMax = Math.max(pathMax, gaussPdf(q.mu, q));
-  if (pathMax > yMax) yMax = Math.min(pathMax * 1.08, 1.6 * yMax);
+  const domain = figureRange(mix, [...allFits, ...specs.flatMap((s) => s.path)]);
+  // one y scale for every panel so the panels compare at a glance; it holds every drawn curve
+  // (P, each fit, the other optima, each training snapshot), with headroom for the labels
+  const yMax = 1.12 * curvesMax(mix, specs.flatMap((s) => [s.fit, ...s.others, ...s.path]), domain);
   const { document } = parseHTML('<!doctype html><html><body></body></html>');
   // legend: swatch line + label, centred
   const items: { label: string; color: string; dash?: string }[] = [
@@ -213,32 +315,24 @@ export function renderFitFigure(mix: Mixture, fit: FitResult, opts: FitFigureOpt
   ];
   if (specs.some((s) => s.others.length > 0)) items.push({ label: 'other optima of KL(Q‖P), labelled with their KL', color: FIGURE_COLORS.q, dash: '5,4' });
   if (specs.some((s) => s.path.length > 0)) items.push({ label: 'Q during training (Adam), faint = early', color: '#e3a3a1' });
-  // legend: items centred on rows that fit the width (label widths estimated at 7.4 px a character)
-  const itemW = items.map((it) => 40 + it.label.length * 7.4 + 24);
-  const rows: number[][] = [[]];
-  let used = 0;
-  items.forEach((_, i) => {
-    if (used + itemW[i]! > width - 40 && rows.at(-1)!.length > 0) {
-      rows.push([]);
-      used = 0;
-    }
-    rows.at(-1)!.push(i);
-    used += itemW[i]!;
-  });
+  // legend: one centred row when it fits, else a left-aligned column centred as a block
+  const itemW = items.map((it) => 38 + it.label.length * 7.4 + 24);
+  const oneRow = itemW.reduce((a, b) => a + b, 0) <= width - 40;
+  const rows: number[][] = oneRow ? [items.map((_, i) => i)] : items.map((_, i) => [i]);
   const headH = 74;
   const legendH = 8 + 22 * rows.length;
   const titleH = 44;
   const height = headH + legendH + titleH + panelH + 8;
-  const seeks = isModeSeeking(fit);
+  const words = fitStoryText(describeFit(mix, fit.forward, rev));
   const title =
     opts.title ??
-    (!seeks
-      ? 'One Gaussian Q fitted to a mixture P: with modes this close, both directions agree'
-      : panels.length === 2
-      ? 'One Gaussian Q fitted to a mixture P: forward KL covers, reverse KL seeks a mode'
+    (panels.length === 2
+      ? `One Gaussian Q fitted to a mixture P: ${words.headline}`
       : panels[0] === 'forward'
-        ? 'Forward KL(P‖Q): Q stretches over all of P'
-        : 'Reverse KL(Q‖P): Q settles on one mode of P');
+        ? words.modeSeeking
+          ? 'Forward KL(P‖Q): Q stretches over all of P'
+          : "Forward KL(P‖Q): Q matches P's mean and variance"
+        : words.reverseTitle);
   const pDesc = `P = ${mix.map((c) => `${c.weight}·N(${c.mu}, ${c.sigma}²)`).join(' + ')}`;
   const parts: string[] = [];
   parts.push(
@@ -248,8 +342,9 @@ export function renderFitFigure(mix: Mixture, fit: FitResult, opts: FitFigureOpt
     `<text x="${width / 2}" y="30" text-anchor="middle" font-size="19" font-weight="bold" fill="${FIGURE_COLORS.text}">${esc(title)}</text>`,
     `<text x="${width / 2}" y="56" text-anchor="middle" font-size="14" fill="${FIGURE_COLORS.muted}">${esc(pDesc)}</text>`,
   );
+  const blockW = oneRow ? itemW.reduce((a, b) => a + b, 0) : Math.max(...itemW);
   rows.forEach((row, r) => {
-    let lx = (width - row.reduce((a, i) => a + itemW[i]!, 0)) / 2;
+    let lx = (width - blockW) / 2;
     const ly = headH + 12 + r * 22;
     for (const i of row) {
       const it = items[i]!;
@@ -262,7 +357,7 @@ export function renderFitFigure(mix: Mixture, fit: FitResult, opts: FitFigureOpt
   });
   specs.forEach((s, i) => {
     const x0 = i * panelW;
-    const t = panelTitle(s.kind, s.fit, unit, seeks);
+    const t = panelTitle(s.kind, s.fit, unit, words);
     const y0 = headH + legendH;
     parts.push(
       `<text x="${x0 + 52}" y="${y0 + 16}" font-size="15" font-weight="bold" fill="${FIGURE_COLORS.text}">${esc(t.head)}</text>`,

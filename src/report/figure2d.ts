@@ -67,7 +67,7 @@ export function renderFit2dFigure(mix: Mixture2d, fit: Fit2dResult, opts: Fit2dF
   for (let i = 0; i <= 120; i++) for (let j = 0; j <= 120; j++) pMax = Math.max(pMax, pFn(xd[0] + (span * i) / 120, yd[0] + (span * j) / 120));
   const { document } = parseHTML('<!doctype html><html><body></body></html>');
   const panel = (main: Gaussian2dFit, others: Gaussian2dFit[]): string => {
-    const contour = (fn: (x: number, y: number) => number, peak: number, stroke: string, dash?: string, width = 1.8) =>
+    const contour = (fn: (x: number, y: number) => number, peak: number, stroke: string, o: { dash?: string; width?: number; fill?: string } = {}) =>
       Plot.contour({
         x1: xd[0],
         x2: xd[1],
@@ -75,19 +75,24 @@ export function renderFit2dFigure(mix: Mixture2d, fit: Fit2dResult, opts: Fit2dF
         y2: yd[1],
         value: fn,
         thresholds: LEVELS.map((l) => l * peak),
-        fill: 'none',
+        fill: o.fill ?? 'none',
+        ...(o.fill ? { fillOpacity: 0.09 } : {}),
         stroke,
-        strokeWidth: width,
-        ...(dash ? { strokeDasharray: dash } : {}),
+        strokeWidth: o.width ?? 1.8,
+        ...(o.dash ? { strokeDasharray: o.dash } : {}),
       });
     const qPeak = (q: Gaussian2dFit) => gauss2dPdf(q, q.mean[0], q.mean[1]);
+    // P is shaded (bands darken toward each mode) and its outline is drawn on top of Q's as a
+    // blue dash, so a mode that Q sits on stays visible under Q's contours
     const marks: Plot.Markish[] = [
       Plot.frame({ stroke: FIGURE_COLORS.grid }),
-      contour((x, y) => pFn(x, y), pMax, FIGURE_COLORS.p, undefined, 2),
-      ...others.map((o) => contour((x, y) => gauss2dPdf(o, x, y), qPeak(o), FIGURE_COLORS.q, '4,4', 1.1)),
-      contour((x, y) => gauss2dPdf(main, x, y), qPeak(main), FIGURE_COLORS.q, undefined, 2),
-      Plot.dot(mix.map((c) => ({ x: c.mean[0], y: c.mean[1] })), { x: 'x', y: 'y', fill: FIGURE_COLORS.p, r: 3.5 }),
-      Plot.dot([{ x: main.mean[0], y: main.mean[1] }], { x: 'x', y: 'y', fill: FIGURE_COLORS.q, r: 4, symbol: 'cross' }),
+      contour((x, y) => pFn(x, y), pMax, 'none', { fill: FIGURE_COLORS.p }),
+      ...others.map((o) => contour((x, y) => gauss2dPdf(o, x, y), qPeak(o), FIGURE_COLORS.q, { dash: '4,4', width: 1.1 })),
+      contour((x, y) => gauss2dPdf(main, x, y), qPeak(main), FIGURE_COLORS.q, { width: 2.2 }),
+      contour((x, y) => pFn(x, y), pMax, FIGURE_COLORS.p, { width: 1.6, dash: '7,5' }),
+      Plot.dot(mix.map((c) => ({ x: c.mean[0], y: c.mean[1] })), { x: 'x', y: 'y', fill: FIGURE_COLORS.p, stroke: 'white', strokeWidth: 1.5, r: 5 }),
+      Plot.dot([{ x: main.mean[0], y: main.mean[1] }], { x: 'x', y: 'y', fill: FIGURE_COLORS.q, stroke: 'white', strokeWidth: 1, r: 5, symbol: 'cross' }),
+      Plot.text(mix.map((c) => ({ x: c.mean[0], y: c.mean[1] - 0.9 * c.sd[1] })), { x: 'x', y: 'y', text: () => "P's mode", fill: FIGURE_COLORS.p, fontWeight: 600, fontSize: 12, stroke: 'white', strokeWidth: 3, paintOrder: 'stroke' }),
     ];
     const svg = Plot.plot({
       document,
@@ -114,7 +119,7 @@ export function renderFit2dFigure(mix: Mixture2d, fit: Fit2dResult, opts: Fit2dF
     `<title>One 2-D Gaussian Q fitted to a 2-D mixture P, forward and reverse KL</title>`,
     `<rect width="${width}" height="${height}" fill="white"/>`,
     `<text x="${width / 2}" y="30" text-anchor="middle" font-size="19" font-weight="bold" fill="${FIGURE_COLORS.text}">In 2-D: forward KL covers both modes, reverse KL picks one</text>`,
-    `<text x="${width / 2}" y="56" text-anchor="middle" font-size="13" fill="${FIGURE_COLORS.muted}">contours at 5, 25, 50, 75, 95% of each density's peak · blue: P (mixture) · red: Q (one Gaussian) · dashed: other optima of KL(Q‖P)</text>`,
+    `<text x="${width / 2}" y="56" text-anchor="middle" font-size="13" fill="${FIGURE_COLORS.muted}">contours at 5, 25, 50, 75, 95% of each peak · blue, shaded: P (mixture) · red: Q (one Gaussian) · thin red dashes: other optima of KL(Q‖P)</text>`,
   ];
   const titles = [
     `Forward: min KL(P‖Q) = ${f3(fit.forward.kl)} ${u}`,
