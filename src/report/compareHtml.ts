@@ -1,12 +1,30 @@
 import type { CompareAccumulator, CompareResult } from '../compare/accumulator.js';
+import * as Plot from '@observablehq/plot';
+import { parseHTML } from 'linkedom';
 import { formatNumber, formatPercent } from './format.js';
 
 function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
+const CHART = { width: 760, height: 280, font: 'system-ui, sans-serif', forward: '#4c78a8', reverse: '#f58518' } as const;
+
+function plotHtml(opts: Plot.PlotOptions): string {
+  const { document } = parseHTML('<!doctype html><html><body></body></html>');
+  const el = Plot.plot({
+    document,
+    width: CHART.width,
+    height: CHART.height,
+    marginLeft: 64,
+    marginBottom: 44,
+    style: { fontFamily: CHART.font, fontSize: '12px', background: '#fafafa', overflow: 'visible' },
+    ...opts,
+  }) as unknown as Element;
+  return el.outerHTML;
+}
+
 /** Histogram of per-token KL(base‖candidate) on a log10 axis, from the sketch's buckets. */
-function histogramSvg(acc: CompareAccumulator): string {
+function histogramSvg(acc: CompareAccumulator, bound: string): string {
   const buckets = acc.sketches.kld.buckets();
   let nonPos = 0;
   let inf = 0;
@@ -16,69 +34,56 @@ function histogramSvg(acc: CompareAccumulator): string {
     else if (b.hi <= 0) nonPos += b.count;
     else pos.push(b);
   }
-  const W = 720;
-  const H = 260;
-  const m = { l: 56, r: 16, t: 12, b: 40 };
   if (pos.length === 0) return `<p>No positive KL values to plot (${nonPos} tokens ≤ 0).</p>`;
   const lo = Math.floor(Math.log10(pos[0]!.lo));
-  const hi = Math.ceil(Math.log10(pos[pos.length - 1]!.hi));
+  const hi = Math.max(lo + 1, Math.ceil(Math.log10(pos[pos.length - 1]!.hi)));
   const perDecade = 10;
-  const nb = Math.max(1, (hi - lo) * perDecade);
+  const nb = (hi - lo) * perDecade;
   const counts = new Array<number>(nb).fill(0);
   for (const b of pos) {
     const c = Math.log10(Math.sqrt(b.lo * b.hi));
     const k = Math.min(nb - 1, Math.max(0, Math.floor((c - lo) * perDecade)));
     counts[k]! += b.count;
   }
-  const maxC = Math.max(...counts);
-  const x = (v: number) => m.l + ((v - lo) / (hi - lo)) * (W - m.l - m.r);
-  const y = (c: number) => H - m.b - (c / maxC) * (H - m.t - m.b);
-  const bars = counts
-    .map((c, k) => {
-      if (!c) return '';
-      const x0 = x(lo + k / perDecade);
-      const x1 = x(lo + (k + 1) / perDecade);
-      return `<rect x="${x0.toFixed(1)}" y="${y(c).toFixed(1)}" width="${Math.max(1, x1 - x0 - 1).toFixed(1)}" height="${(H - m.b - y(c)).toFixed(1)}" fill="#4c78a8"><title>${c} tokens</title></rect>`;
-    })
-    .join('');
-  const ticks = [];
-  for (let d = lo; d <= hi; d++) ticks.push(`<line x1="${x(d)}" x2="${x(d)}" y1="${H - m.b}" y2="${H - m.b + 5}" stroke="#333"/><text x="${x(d)}" y="${H - m.b + 18}" text-anchor="middle">1e${d}</text>`);
+  const bars = counts.map((count, k) => ({ x1: 10 ** (lo + k / perDecade), x2: 10 ** (lo + (k + 1) / perDecade), count })).filter((b) => b.count > 0);
+  const svg = plotHtml({
+    x: { type: 'log', domain: [10 ** lo, 10 ** hi], label: `KL(base‖candidate)${bound} per token, nats (log scale)`, labelAnchor: 'center', labelArrow: 'none', tickFormat: (d: number) => (Number.isInteger(Math.log10(d)) ? `1e${Math.round(Math.log10(d))}` : '') },
+    y: { label: 'tokens', labelArrow: 'none', grid: true, nice: true },
+    marks: [
+      Plot.rectY(bars, { x1: 'x1', x2: 'x2', y: 'count', fill: CHART.forward, insetLeft: 0.5, insetRight: 0.5, title: (d: { count: number }) => `${d.count} tokens` }),
+      Plot.ruleY([0], { stroke: '#333' }),
+    ],
+  });
   const note = nonPos || inf ? `<p class="note">Not on the log axis: ${nonPos} tokens with KL ≤ 0${inf ? `, ${inf} with KL = ∞` : ''}.</p>` : '';
-  return (
-    `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="histogram of per-token KL(base‖candidate)">` +
-    `<line x1="${m.l}" x2="${W - m.r}" y1="${H - m.b}" y2="${H - m.b}" stroke="#333"/>${ticks.join('')}${bars}` +
-    `<text x="${W / 2}" y="${H - 4}" text-anchor="middle">KL(base‖candidate) per token, nats (log scale)</text>` +
-    `<text x="12" y="${H / 2}" transform="rotate(-90 12 ${H / 2})" text-anchor="middle">tokens</text>` +
-    `<text x="${m.l - 6}" y="${m.t + 10}" text-anchor="end">${maxC}</text></svg>${note}`
-  );
+  return svg + note;
 }
 
-/** Mean KL by position (both directions) as two polylines. */
-function positionSvg(acc: CompareAccumulator): string {
-  const pts = [...acc.byPosition.entries()].sort((a, b) => a[0] - b[0]).map(([bin, [n, f, r]]) => ({ x: bin * acc.positionBinWidth, f: f / n, r: r / n }));
-  if (pts.length === 0) return '<p>No positions.</p>';
-  const W = 720;
-  const H = 260;
-  const m = { l: 64, r: 16, t: 12, b: 40 };
-  const x0 = pts[0]!.x;
-  const x1 = Math.max(x0 + 1, pts[pts.length - 1]!.x);
-  const finite = pts.flatMap((p) => [p.f, p.r]).filter(Number.isFinite);
-  const yMax = Math.max(1e-12, ...finite);
-  const yMin = Math.min(0, ...finite);
-  const x = (v: number) => m.l + ((v - x0) / (x1 - x0)) * (W - m.l - m.r);
-  const y = (v: number) => H - m.b - ((Math.min(v, yMax) - yMin) / (yMax - yMin)) * (H - m.t - m.b);
-  const line = (k: 'f' | 'r', color: string) =>
-    `<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${pts.map((p) => `${x(p.x).toFixed(1)},${y(p[k]).toFixed(1)}`).join(' ')}"/>`;
-  return (
-    `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="mean KL by position">` +
-    `<line x1="${m.l}" x2="${W - m.r}" y1="${H - m.b}" y2="${H - m.b}" stroke="#333"/><line x1="${m.l}" x2="${m.l}" y1="${m.t}" y2="${H - m.b}" stroke="#333"/>` +
-    `${line('f', '#4c78a8')}${line('r', '#f58518')}` +
-    `<text x="${m.l}" y="${H - m.b + 18}" text-anchor="middle">${x0}</text><text x="${W - m.r}" y="${H - m.b + 18}" text-anchor="end">${x1}</text>` +
-    `<text x="${m.l - 6}" y="${m.t + 10}" text-anchor="end">${formatNumber(yMax, 3)}</text><text x="${m.l - 6}" y="${H - m.b}" text-anchor="end">${formatNumber(yMin, 3)}</text>` +
-    `<text x="${W / 2}" y="${H - 4}" text-anchor="middle">position in the context window${acc.positionBinWidth > 1 ? ` (bins of ${acc.positionBinWidth})` : ''}</text>` +
-    `<rect x="${W - 250}" y="${m.t}" width="10" height="10" fill="#4c78a8"/><text x="${W - 235}" y="${m.t + 9}">mean KL(base‖candidate)</text>` +
-    `<rect x="${W - 250}" y="${m.t + 16}" width="10" height="10" fill="#f58518"/><text x="${W - 235}" y="${m.t + 25}">mean KL(candidate‖base)</text></svg>`
-  );
+/** Mean KL by position (both directions): lines with a dot on each bin, legend above the chart. */
+function positionSvg(acc: CompareAccumulator, bound: string): string {
+  const bins = [...acc.byPosition.entries()].sort((a, b) => a[0] - b[0]);
+  if (bins.length === 0) return '<p>No positions.</p>';
+  const w = acc.positionBinWidth;
+  const fwd = `mean KL(base‖candidate)${bound}`;
+  const rev = `mean KL(candidate‖base)${bound}`;
+  const pts = bins.flatMap(([bin, [n, f, r]]) => [
+    { x: bin * w, y: f / n, dir: fwd, n },
+    { x: bin * w, y: r / n, dir: rev, n },
+  ]).filter((p) => Number.isFinite(p.y));
+  const ys = pts.map((p) => p.y);
+  const negative = Math.min(0, ...ys) < 0;
+  const one = bins.length === 1;
+  const svg = plotHtml({
+    x: { label: `position in the context window${w > 1 ? ` (bins of ${w}, each point at the bin start)` : ''}`, labelAnchor: 'center', labelArrow: 'none', ...(one ? { domain: [bins[0]![0] * w - w, bins[0]![0] * w + w] } : {}) },
+    y: { label: 'nats', labelArrow: 'none', grid: true, nice: true, zero: true },
+    color: { domain: [fwd, rev], range: [CHART.forward, CHART.reverse], legend: true },
+    marks: [
+      ...(negative ? [Plot.ruleY([0], { stroke: '#333', strokeWidth: 1.2 })] : [Plot.ruleY([0], { stroke: '#333' })]),
+      Plot.line(pts, { x: 'x', y: 'y', stroke: 'dir', strokeWidth: 1.6 }),
+      Plot.dot(pts, { x: 'x', y: 'y', fill: 'dir', r: bins.length > 80 ? 1.2 : 2.5, title: (d: { x: number; y: number; dir: string; n: number }) => `${d.dir} at ${d.x}: ${formatNumber(d.y, 4)} (${d.n} tokens)` }),
+    ],
+  });
+  const note = one ? `<p class="note">All ${bins[0]![1][0]} positions fall in one bin of ${w}: the chart has one point per direction.</p>` : '';
+  return svg + note;
 }
 
 /** Options of {@link renderCompareHtml}. */
@@ -97,13 +102,16 @@ export interface CompareHtmlOptions {
 export function renderCompareHtml(result: CompareResult, acc: CompareAccumulator, opts: CompareHtmlOptions = {}): string {
   const f = (v: number | null | undefined, d = 6) => (v === null || v === undefined ? '—' : formatNumber(v, d));
   const pm = (a: number, b: number, d = 6) => `${f(a, d)} ± ${f(b, 3)}`;
+  // top-k inputs give lower bounds: every divergence label then says "≥", as the terminal does
+  const lower = result.estimator === 'topk-lower-bound';
+  const ge = lower ? ' ≥' : '';
   const rows: Array<[string, string]> = [
     ['tokens', String(result.tokens)],
-    ['mean KL(base‖candidate) — llama.cpp\'s KLD', pm(result.kld.mean!, result.kld.stderr!)],
-    ['median / 99% / max KL(base‖candidate)', `${f(result.kld.median)} / ${f(result.kld.p99)} / ${f(result.kld.max)}`],
-    ['mean KL(candidate‖base)', pm(result.reverseKld.mean!, result.reverseKld.stderr!)],
-    ['mean JS divergence', pm(result.js.mean, result.js.stderr)],
-    ['mean total variation', pm(result.tvd.mean, result.tvd.stderr)],
+    [lower ? 'mean KL(base‖candidate) ≥ (a lower bound on llama.cpp\'s KLD)' : 'mean KL(base‖candidate) — llama.cpp\'s KLD', pm(result.kld.mean!, result.kld.stderr!)],
+    [`median / 99% / max KL(base‖candidate)${ge}`, `${f(result.kld.median)} / ${f(result.kld.p99)} / ${f(result.kld.max)}`],
+    [`mean KL(candidate‖base)${ge}`, pm(result.reverseKld.mean!, result.reverseKld.stderr!)],
+    [`mean JS divergence${ge}`, pm(result.js.mean, result.js.stderr)],
+    [`mean total variation${ge}`, pm(result.tvd.mean, result.tvd.stderr)],
     ['same top token', `${formatPercent(result.sameTop.p)} ± ${formatPercent(result.sameTop.stderr)}`],
   ];
   if (result.ppl) {
@@ -126,26 +134,30 @@ export function renderCompareHtml(result: CompareResult, acc: CompareAccumulator
     )
     .join('\n');
   const inputs = (acc.inputs as Array<Record<string, unknown>>).map((d) => `<li>${esc(String(d.role))}: <code>${esc(String(d.path))}</code> (${esc(String(d.format))})</li>`).join('');
-  const q = result.quantiles.method === 'exact' ? 'exact quantiles' : `quantiles from a sketch with relative error ≤ ${result.quantiles.relativeError * 100}%`;
+  const q =
+    (result.quantiles.method === 'exact' ? (lower ? 'exact quantiles of the per-token lower bounds' : 'exact quantiles') : `quantiles from a sketch with relative error ≤ ${result.quantiles.relativeError * 100}%${lower ? ', of the per-token lower bounds' : ''}`);
+  const lead = lower
+    ? 'P = base (reference), Q = candidate. Top-k inputs: every KL, JS and TV value below is a LOWER BOUND (≥) on the full-vocabulary value, not llama.cpp\'s KLD itself'
+    : 'P = base (reference), Q = candidate. KL(base‖candidate) is llama.cpp\'s "KLD"; KL(candidate‖base) is the reverse direction';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(opts.title ?? 'klscope compare')}</title>
 <style>
 body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:820px;color:#222}
 table{border-collapse:collapse;margin:8px 0}td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}
-td:first-child,th:first-child{text-align:left}svg{font:11px system-ui,sans-serif;background:#fafafa}.note{color:#666}
+td:first-child,th:first-child{text-align:left}svg{max-width:100%;height:auto}figure{margin:8px 0}figure>div{font-size:13px!important}.note{color:#666}
 code{font-size:12px}
 </style></head><body>
 <h1>${esc(opts.title ?? 'klscope compare')}</h1>
-<p>P = base (reference), Q = candidate. KL(base‖candidate) is llama.cpp's "KLD"; KL(candidate‖base) is the reverse direction. All values in nats; ${q}.</p>
+<p>${esc(lead)}. All values in nats; ${q}.</p>
 <ul>${inputs}</ul>
 <h2>Summary</h2>
 <table>${rows.map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(v)}</td></tr>`).join('')}</table>
-<h2>Per-token KL(base‖candidate)</h2>
-${histogramSvg(acc)}
+<h2>Per-token KL(base‖candidate)${ge}</h2>
+${histogramSvg(acc, ge)}
 <h2>KL by position</h2>
-${positionSvg(acc)}
+${positionSvg(acc, ge)}
 <h2>The ${acc.worst.length} worst positions (largest KL(base‖candidate))</h2>
-<table><tr><th>#</th><th>row</th><th>position</th><th>token</th><th>KL(base‖cand)</th><th>KL(cand‖base)</th><th>Δp</th><th>top base</th><th>top candidate</th></tr>
+<table><tr><th>#</th><th>row</th><th>position</th><th>token</th><th>KL(base‖cand)${ge}</th><th>KL(cand‖base)${ge}</th><th>Δp</th><th>top base</th><th>top candidate</th></tr>
 ${worst}
 </table>
 <h2>Notes</h2>
