@@ -191,3 +191,71 @@ test('the page in headless Chromium: sliders move, displayed KL values match the
     child.kill('SIGTERM');
   }
 });
+
+test('the page at 420 px wide: no horizontal overflow; badges, convergence text and labels follow the fits', { timeout: 240000 }, async (t) => {
+  if (!existsSync(CHROMIUM)) {
+    if (process.env.CI === 'true') assert.fail(`Chromium not found at ${CHROMIUM} although CI=true`);
+    t.skip(`Chromium not found at ${CHROMIUM}`);
+    return;
+  }
+  ensureBuilt();
+  const { chromium } = await import('playwright-core');
+  const { url, child } = await serveCli();
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, timeout: 120000 });
+  try {
+    const page = await browser.newPage({ viewport: { width: 420, height: 900 } });
+    await page.goto(url, { timeout: 60000 });
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 60000 });
+    await page.waitForFunction(() => /converged/.test(document.querySelector('#gauss-status')?.textContent ?? ''), undefined, { timeout: 60000 });
+    const overflow = await page.evaluate(() => {
+      const w = document.documentElement.clientWidth;
+      const wide = Array.from(document.querySelectorAll('body *')).filter((e) => e.getBoundingClientRect().right > w + 0.5 && !e.closest('.table-wrap')).map((e) => `${e.tagName.toLowerCase()}#${e.id}.${e.className}`);
+      return { scroll: document.documentElement.scrollWidth, w, wide: wide.slice(0, 5) };
+    });
+    assert.ok(overflow.scroll <= overflow.w, `page is ${overflow.scroll} px wide in a ${overflow.w} px window: ${overflow.wide.join(', ')}`);
+    assert.deepEqual(overflow.wide, []);
+
+    // the star labels of the reverse chart: no point of P or of an optimum's curve inside their box
+    const crossings = await page.evaluate(() => {
+      const svg = document.querySelector('#gauss-reverse svg')!;
+      const boxes = Array.from(svg.querySelectorAll('.opt-label')).map((t) => t.getBoundingClientRect());
+      const paths = Array.from(svg.querySelectorAll('g[clip-path] > path:not(.q-live), g[clip-path] > g > path')).filter((p) => p.getAttribute('fill') === 'none') as SVGPathElement[];
+      const hits: string[] = [];
+      for (const p of paths) {
+        const len = p.getTotalLength();
+        const m = p.getScreenCTM()!;
+        for (let i = 0; i <= 600; i++) {
+          const q = p.getPointAtLength((len * i) / 600).matrixTransform(m);
+          for (const b of boxes) if (q.x > b.left && q.x < b.right && q.y > b.top && q.y < b.bottom) hits.push(`${Math.round(q.x)},${Math.round(q.y)}`);
+        }
+      }
+      return { labels: boxes.length, paths: paths.length, hits: hits.slice(0, 5) };
+    });
+    assert.ok(crossings.labels >= 3 && crossings.paths >= 4, JSON.stringify(crossings));
+    assert.deepEqual(crossings.hits, [], 'a curve runs through an optimum label');
+
+    // modes 2σ apart: both fits agree, so neither badge is shown
+    assert.ok(await page.isVisible('#gauss-reverse-tag'));
+    await page.click('[data-preset="close"]');
+    await page.waitForFunction(() => (document.querySelector('#gauss-reverse-tag') as HTMLElement).hidden);
+    assert.equal(await page.isVisible('#gauss-forward-tag'), false);
+    assert.match((await page.textContent('#gauss-story')) ?? '', /nearly the same Q/);
+
+    // a wide start at μ = 0 ends at the broad local optimum of the 6σ preset: the status says so
+    await page.click('[data-preset="separated"]');
+    await page.evaluate(() => {
+      let k = 0;
+      Math.random = () => (k++ % 2 === 0 ? 0.5 : 0.999);
+    });
+    await page.click('#gauss-random');
+    await page.waitForFunction(() => /converged/.test(document.querySelector('#gauss-status')?.textContent ?? ''), undefined, { timeout: 60000 });
+    assert.match((await page.textContent('#gauss-status')) ?? '', /the reverse fit sits at a local optimum: KL\(Q‖P\) = 0\.8406 nats, the global optimum has 0\.6888 nats/);
+
+    const dir = path.join(root, 'test-results');
+    mkdirSync(dir, { recursive: true });
+    await page.screenshot({ path: path.join(dir, 'klscope-serve-420.png'), fullPage: true });
+  } finally {
+    await browser.close();
+    child.kill('SIGTERM');
+  }
+});

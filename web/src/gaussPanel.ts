@@ -1,6 +1,8 @@
 import { axisBottom, axisLeft, area, line, scaleLinear, select, type ScaleLinear, type Selection } from 'd3';
 import { defaultPathStart, fitForward, fitReverse, GaussianDescent, type GaussianFit, type ReverseFit } from '../../src/fit/fit1d.js';
+import { describeFit, fitStoryText } from '../../src/fit/describe.js';
 import { mixturePdf, type GaussianComponent } from '../../src/fit/mixture.js';
+import { placeLabels, type PlacedLabel } from '../../src/report/labelPlacement.js';
 import { byId, COLORS, drawGrid, fixed, fmt, inUnit, prefersReducedMotion, units } from './state.js';
 
 const PRESETS: Record<string, GaussianComponent[]> = {
@@ -93,7 +95,7 @@ class DensityChart {
     this.qArea.attr('d', this.areaPath(f));
     this.qLine.attr('d', this.path(f));
   }
-  drawOptima(opts: { mu: number; sigma: number; label: string; best: boolean }[]): void {
+  drawOptima(opts: { mu: number; sigma: number; label: string; best: boolean }[], pdf: (x: number) => number): void {
     this.ghosts
       .selectAll('path')
       .data(opts)
@@ -104,18 +106,37 @@ class DensityChart {
       .attr('stroke-dasharray', '5 4')
       .attr('stroke-opacity', (d) => (d.best ? 0.9 : 0.55))
       .attr('d', (d) => this.path((x) => gauss(x, d)));
+    // each optimum is labelled near its (dashed) peak, at a spot no drawn curve crosses: the same
+    // placement rule as the static figures
+    const top = this.y.domain()[1];
+    const curves = [pdf, ...opts.map((o) => (x: number) => gauss(x, o))].map((f) => XS.map((x) => ({ x, y: Math.min(f(x), top * 1.5) })));
+    const frame = { x: X_DOMAIN, y: [0, top] as [number, number], left: M.l, right: W - M.r, top: M.t, bottom: H - M.b };
+    const placed = placeLabels(
+      opts.map((o) => ({ x: o.mu, y: Math.min(gauss(o.mu, o), top), text: o.label })),
+      curves,
+      frame,
+    );
     const sel = this.marks
-      .selectAll<SVGGElement, (typeof opts)[number]>('g')
-      .data(opts)
+      .selectAll<SVGGElement, PlacedLabel>('g')
+      .data(placed)
       .join((enter) => {
         const g = enter.append('g').attr('class', 'opt-mark');
-        g.append('text').attr('y', -6).attr('text-anchor', 'middle').attr('class', 'opt-label');
+        g.append('line').attr('stroke', COLORS.q).attr('stroke-width', 0.8).attr('stroke-opacity', 0.7);
+        g.append('text').attr('text-anchor', 'middle').attr('class', 'opt-label');
         return g;
       });
-    // each optimum is labelled just above its (dashed) peak
-    const top = this.y.domain()[1];
-    sel.attr('transform', (d) => `translate(${this.x(Math.max(X_DOMAIN[0] + 1, Math.min(X_DOMAIN[1] - 1, d.mu)))},${Math.max(M.t + 8, this.y(Math.min(gauss(d.mu, d), top)))})`);
-    sel.select('text').text((d) => d.label);
+    sel
+      .select('line')
+      .attr('x1', (d) => this.x(d.x))
+      .attr('y1', (d) => this.y(d.y))
+      .attr('x2', (d) => this.x(d.lx))
+      .attr('y2', (d) => this.y(d.ly))
+      .attr('visibility', (d) => (d.leader ? 'visible' : 'hidden'));
+    sel
+      .select('text')
+      .attr('x', (d) => this.x(d.lx))
+      .attr('y', (d) => this.y(d.ly) - 2)
+      .text((d) => d.text);
   }
   /** Circles on P's modes that can be dragged sideways; `onDrag(k, x)` moves mode k. */
   drawHandles(mix: readonly GaussianComponent[], pdf: (x: number) => number, onDrag: (k: number, x: number) => void): void {
@@ -204,9 +225,46 @@ export function setupGaussPanel(): void {
       c.drawP(pdf);
       c.drawHandles(mix, pdf, onDrag);
     }
-    fwdChart.drawOptima([{ mu: fOpt.mu, sigma: fOpt.sigma, label: 'optimum', best: true }]);
-    revChart.drawOptima(rOpt.localOptima.map((o, i) => ({ mu: o.mu, sigma: o.sigma, label: o.global ? `★ ${fmt(inUnit(o.kl), 3)}` : fmt(inUnit(o.kl), 3), best: o.global || i === 0 })));
+    fwdChart.drawOptima([{ mu: fOpt.mu, sigma: fOpt.sigma, label: 'optimum', best: true }], pdf);
+    revChart.drawOptima(rOpt.localOptima.map((o, i) => ({ mu: o.mu, sigma: o.sigma, label: o.global ? `★ ${fmt(inUnit(o.kl), 3)}` : fmt(inUnit(o.kl), 3), best: o.global || i === 0 })), pdf);
+    badges();
     readouts();
+  }
+
+  /** The badges say what the exact optima show, by the rule the CLI's table and figures use. */
+  function badges(): void {
+    const story = describeFit(mix, fOpt, rOpt);
+    const words = fitStoryText(story);
+    const cover = byId('gauss-forward-tag');
+    const seek = byId('gauss-reverse-tag');
+    cover.hidden = story.kind === 'agree';
+    seek.hidden = story.kind === 'agree';
+    cover.textContent = 'mass-covering';
+    seek.textContent = story.kind === 'shifted' ? words.reverse.replace(/, (narrower|wider)$/, '') : story.kind === 'some-modes' ? `spans ${story.covered.length} of ${mix.length} modes` : 'mode-seeking';
+    seek.title = words.sentence;
+    byId('gauss-story').textContent = words.sentence;
+  }
+
+  /** Which exact reverse optimum the live fit ended at (the nearest in (μ, log σ)). */
+  function reverseEnd(): { global: boolean; kl: number } {
+    const r = rev.state();
+    let best = rOpt.localOptima[0]!;
+    let d = Infinity;
+    for (const o of rOpt.localOptima) {
+      const e = Math.hypot((o.mu - r.mu) / o.sigma, Math.log(o.sigma / r.sigma));
+      if (e < d) {
+        d = e;
+        best = o;
+      }
+    }
+    return best;
+  }
+
+  function doneText(): string {
+    const end = reverseEnd();
+    const u = units.get();
+    if (end.global) return `Both fits converged after ${steps} Adam steps; the reverse fit reached the global optimum.`;
+    return `Both fits converged after ${steps} Adam steps, but the reverse fit sits at a local optimum: KL(Q‖P) = ${fmt(inUnit(end.kl), 4)} ${u}, the global optimum has ${fmt(inUnit(rOpt.kl), 4)} ${u}. Press Random start to try another basin.`;
   }
 
   function readouts(): void {
@@ -239,7 +297,7 @@ export function setupGaussPanel(): void {
     revChart.drawQ(rev.state());
     readouts();
     const done = converged.forward && converged.reverse;
-    status.textContent = done ? `Both fits converged after ${steps} Adam steps.` : `Optimising… step ${steps}`;
+    status.textContent = done ? doneText() : `Optimising… step ${steps}`;
     // screen readers hear the outcome once, not every frame
     if (done) byId('gauss-announce').textContent = `Converged: KL(P‖Q) ${fmt(inUnit(fwd.state().kl), 4)}, KL(Q‖P) ${fmt(inUnit(rev.state().kl), 4)} ${units.get()}.`;
     if (done || steps > 6000) {
