@@ -9,7 +9,7 @@ import { formatNumber } from '../report/format.js';
 import { MEASURE_LABELS } from '../report/labels.js';
 import { toJson } from '../report/json.js';
 import { renderTable } from '../report/table.js';
-import { DataError } from '../errors.js';
+import { DataError, UsageError } from '../errors.js';
 import { action, choiceOption, intOption, withExamples } from './run.js';
 
 
@@ -105,8 +105,8 @@ export function registerKl(program: Command): Command {
   const cmd = program
     .command('kl')
     .description('Every divergence measure between P (reference) and Q (model): KL both ways, entropies, cross-entropies, JS, TV.')
-    .requiredOption('--p <values|file>', 'P, the reference: "0.5,0.3,0.2" (rows separated by ";") or a .npy/.json/.csv file [T × V]')
-    .requiredOption('--q <values|file>', 'Q, the model: same forms as --p')
+    .option('--p <values|file>', 'P, the reference (required): "0.5,0.3,0.2" (rows separated by ";"), JSON "[[0.5,0.5]]", a .npy (float16/32/64), .json or .csv file [T × V], or - for stdin')
+    .option('--q <values|file>', 'Q, the model (required): same forms as --p')
     .addOption(choiceOption('--from <kind>', 'how the numbers are given', ['probs', 'logprobs', 'logits'], 'probs'))
     .addOption(choiceOption('--unit <unit>', 'unit of the results', ['nats', 'bits'], 'nats'))
     .option('--normalize', 'rescale rows that do not sum to 1 (counts, unnormalized weights)')
@@ -114,6 +114,9 @@ export function registerKl(program: Command): Command {
     .option('--max-rows <n>', 'rows shown in the table', '20')
     .action(
       action('kl', async (o: Record<string, string | boolean | undefined>) => {
+        // checked here rather than by commander, so that a mistyped flag (-p, --pp) is reported
+        // as an unknown option instead of as a missing --p
+        for (const k of ['p', 'q'] as const) if (o[k] === undefined || o[k] === true) throw new UsageError(`missing --${k}: give ${k === 'p' ? 'P, the reference' : 'Q, the model'} as a list, JSON, a file or - for stdin`);
         const maxRows = intOption(String(o.maxRows), '--max-rows');
         const p = readMatrixArg(String(o.p), '--p');
         const q = readMatrixArg(String(o.q), '--q');

@@ -1,8 +1,9 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Help, type Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { registerKl } from './kl.js';
+import { helpWidth } from './run.js';
 import { registerTour } from './tour.js';
 import { registerBench } from './bench.js';
 import { registerCompare } from './compare.js';
@@ -22,9 +23,24 @@ function version(): string {
   return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
 }
 
+/**
+ * Help settings every command inherits: wrapped at {@link helpWidth} even beside long terms,
+ * and numeric defaults shown as numbers (`(default: 20)`, not `(default: "20")`).
+ */
+function helpSettings(): Partial<Help> {
+  return {
+    helpWidth: helpWidth(),
+    minWidthToWrap: 24,
+    optionDescription(this: Help, option: Option): string {
+      return Help.prototype.optionDescription.call(this, option).replace(/default: "(-?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)"/i, 'default: $1');
+    },
+  };
+}
+
 /** Builds the `klscope` program with every command registered. */
 export function buildProgram(): Command {
   const program = new Command('klscope')
+    .configureHelp(helpSettings())
     .description('Forward KL(P‖Q) and reverse KL(Q‖P) for language-model work: measures, comparisons, training, pictures.\nP is always the reference (truth, teacher, base) and Q the model.')
     .version(version())
     .showHelpAfterError('(run with --help for usage and examples)')
@@ -45,6 +61,11 @@ export function buildProgram(): Command {
 export async function main(argv: string[]): Promise<number> {
   guardStdout();
   const program = buildProgram();
+  // no command at all: the overview on stdout (it is what was asked for, and it pipes to less)
+  if (argv.length <= 2) {
+    process.stdout.write(program.helpInformation());
+    return 0;
+  }
   try {
     await program.parseAsync(argv);
   } catch (e) {

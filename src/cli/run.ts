@@ -79,9 +79,38 @@ export function guardStdout(): void {
   });
 }
 
-/** Adds the "Example:" block that every command's --help shows. */
+/**
+ * Breaks a shell command into lines of at most `width` columns, continued with " \\" (so every
+ * line still pastes into a shell); a `# comment` goes on its own line above the command.
+ *
+ * @example
+ * wrapCommand('klscope compare a.kld b.kld --report r.html', 30); // ['  $ klscope compare a.kld \\', '      b.kld --report r.html']
+ */
+export function wrapCommand(example: string, width = 80): string[] {
+  const hash = example.indexOf('  # ');
+  const comment = hash >= 0 ? example.slice(hash).trim() : '';
+  const cmd = hash >= 0 ? example.slice(0, hash).trimEnd() : example;
+  const out: string[] = comment ? [`  ${comment}`] : [];
+  let line = '  $';
+  for (const word of cmd.split(' ')) {
+    if (line.length + 1 + word.length > width - 2 && line.trim() !== '$') {
+      out.push(line + ' \\');
+      line = '     ';
+    }
+    line += ' ' + word;
+  }
+  out.push(line);
+  return out;
+}
+
+/** Help width: the terminal's columns on a TTY, else 80 (pipes, files, CI logs). */
+export function helpWidth(stream: { isTTY?: boolean; columns?: number } = process.stdout): number {
+  return stream.isTTY && stream.columns ? Math.max(40, stream.columns) : 80;
+}
+
+/** Adds the "Examples:" block that every command's --help shows, wrapped to the help width. */
 export function withExamples(cmd: Command, examples: string[]): Command {
-  return cmd.addHelpText('after', '\nExamples:\n' + examples.map((e) => `  $ ${e}`).join('\n') + '\n');
+  return cmd.addHelpText('after', '\nExamples:\n' + examples.flatMap((e) => wrapCommand(e, helpWidth())).join('\n') + '\n');
 }
 
 /** Parses a positive integer option, as a usage error when it is not one. */
