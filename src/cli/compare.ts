@@ -267,12 +267,14 @@ export function registerCompare(program: Command): Command {
     .addOption(choiceOption('--backend <name>', 'kernel backend for logit pairs', ['auto', 'js', 'wasm', 'native'], 'auto'))
     .option('--accuracy <alpha>', 'relative error of the mergeable quantile sketch', '0.005')
     .option('--json', 'print one JSON document instead of the table')
-    .option('--per-token <file>', 'write per-token values (.csv or .parquet)')
+    .option('--per-token <file>', 'write per-token values (.csv or .parquet; - streams CSV to stdout and moves the table to stderr)')
     .option('--report <file>', 'write a self-contained HTML report (.html)')
     .option('--summary-out <file>', 'write an exact mergeable summary (.json) for klscope merge')
     .action(
       action('compare', async (base: string, candidates: string[], o: CompareFlags) => {
-        process.stdout.write(await runCompare(base, candidates, o));
+        if (o.perToken === '-' && o.json) throw new UsageError('--per-token - streams CSV to stdout, so --json cannot share it: write one of them to a file');
+        // with the per-token CSV on stdout, the table for people goes to stderr
+        (o.perToken === '-' ? process.stderr : process.stdout).write(await runCompare(base, candidates, o));
       }),
     );
   return withExamples(cmd, [

@@ -117,6 +117,7 @@ export function registerKl(program: Command): Command {
         // checked here rather than by commander, so that a mistyped flag (-p, --pp) is reported
         // as an unknown option instead of as a missing --p
         for (const k of ['p', 'q'] as const) if (o[k] === undefined || o[k] === true) throw new UsageError(`missing --${k}: give ${k === 'p' ? 'P, the reference' : 'Q, the model'} as a list, JSON, a file or - for stdin`);
+        if (o.p === '-' && o.q === '-') throw new UsageError('--p - and --q - both read stdin: give at most one of them as -');
         const maxRows = intOption(String(o.maxRows), '--max-rows');
         const p = readMatrixArg(String(o.p), '--p');
         const q = readMatrixArg(String(o.q), '--q');
@@ -132,6 +133,8 @@ export function registerKl(program: Command): Command {
   return withExamples(cmd, [
     'klscope kl --p 0.5,0.3,0.2 --q 0.4,0.4,0.2',
     'klscope kl --p 0.5,0.3,0.2 --q 0.4,0.4,0.2 --unit bits --json',
+    'klscope kl --p "[[0.5,0.5],[0.9,0.1]]" --q "[0.6,0.4]"',
+    'python -c "print([0.5,0.3,0.2])" | klscope kl --p - --q 0.4,0.4,0.2',
     'klscope kl --p teacher_logits.npy --q student_logits.npy --from logits',
     'klscope kl --p counts_a.csv --q counts_b.csv --normalize',
   ]);

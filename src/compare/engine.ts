@@ -36,6 +36,16 @@ function identify(s: RowSource): InputIdentity {
 }
 
 /**
+ * A row range as the user wrote it: an open end stays empty.
+ *
+ * @example
+ * formatRowRange([300, Number.MAX_SAFE_INTEGER]); // '300:'
+ */
+export function formatRowRange([start, end]: readonly [number, number]): string {
+  return `${start}:${end === Number.MAX_SAFE_INTEGER ? '' : end}`;
+}
+
+/**
  * Checks that two .kld files describe the same evaluation: n_ctx, n_vocab, n_chunk and every
  * token; a token mismatch names its index in the token list (from 0).
  *
@@ -126,7 +136,7 @@ async function compareOpened(base: RowSource, cand: RowSource, opts: CompareOpti
   }
   const [start, endRaw] = opts.rowRange ?? [0, total];
   const end = Math.min(endRaw, total);
-  if (start >= end) throw new UsageError(`invalid --rows ${start}:${endRaw}: the inputs have ${total} rows, so the range is empty`);
+  if (start >= end) throw new UsageError(`invalid --rows ${JSON.stringify(formatRowRange([start, endRaw]))}: the inputs have ${total} rows, so the range is empty`);
   // KL by position: positions in the context window (.kld), else row indices in about 512 bins
   const positionBinWidth = kld ? Math.max(1, Math.ceil(kld.header.nCtx / 1024)) : Math.max(1, Math.ceil(total / 512));
   const acc = new CompareAccumulator({ relativeAccuracy: opts.relativeAccuracy, retainLimit: opts.retainLimit, positionBinWidth });

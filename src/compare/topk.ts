@@ -2,6 +2,7 @@ import { DataError } from '../errors.js';
 import { relEntr } from '../divergence/relEntr.js';
 import type { TopkPosition } from '../io/topkJsonl.js';
 import { CompareAccumulator, type RowBlock } from './accumulator.js';
+import { formatRowRange } from './engine.js';
 import { createRowBlock } from './rowStats.js';
 import type { CompareOptions, CompareRun, OpenedSource } from './types.js';
 
@@ -161,7 +162,7 @@ export async function compareTopk(
     if (k === BLOCK) await flush();
   }
   await flush();
-  if (acc.count === 0) throw new DataError(`no token positions to compare${opts.rowRange ? ` in rows ${start}:${end}` : ''}`);
+  if (acc.count === 0) throw new DataError(`no token positions to compare${opts.rowRange ? ` in rows ${formatRowRange([start, end])}` : ''}`);
   acc.inputs.push({ ...base.describe(), role: 'base', rowRange: [start, Math.min(end, t)] }, { ...cand.describe(), role: 'candidate' });
   acc.estimator = 'topk-lower-bound';
   acc.notes.push(

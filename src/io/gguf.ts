@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { openFailure } from './fileErrors.js';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { DataError } from '../errors.js';
 import { halfToNumber } from './float16.js';
@@ -393,7 +394,7 @@ function openForRead(path: string, name: string): number {
   try {
     return openSync(path, 'r');
   } catch (e) {
-    throw new DataError(`${name}: cannot open file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw openFailure(name, path, e);
   }
 }
 

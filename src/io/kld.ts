@@ -1,4 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync, unlinkSync } from 'node:fs';
+import { expectPath } from './argCheck.js';
+import { openFailure } from './fileErrors.js';
 import { DataError } from '../errors.js';
 import { openInput } from './readFile.js';
 
@@ -100,6 +102,7 @@ export class KldFile {
   private fd: number;
 
   constructor(path: string, name = path) {
+    expectPath(path, 'new KldFile(path: string, name?: string)', 'parseKldHeader(bytes)');
     this.name = name;
     this.fd = openInput(path, name);
     try {

@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { describeValue } from './argCheck.js';
 import path from 'node:path';
 import { DataError, UsageError, quote } from '../errors.js';
 import type { Matrix } from '../matrix.js';
+import { openFailure } from './fileErrors.js';
 import { parseNpy } from './npy.js';
 import { readInput } from './readFile.js';
 
@@ -92,34 +94,66 @@ export function parseJsonMatrix(text: string, where: string): Matrix {
   );
 }
 
+/** Parses the bytes of a matrix given on stdin: .npy (by its magic), JSON (starts with "["), else CSV. */
+function parseStdinMatrix(buf: Buffer, arg: string): Matrix {
+  const where = `invalid ${arg} (stdin)`;
+  if (buf.length >= 6 && buf[0] === 0x93 && buf.subarray(1, 6).toString('latin1') === 'NUMPY') return npyMatrix(buf, arg, 'stdin');
+  const text = buf.toString('utf8');
+  if (text.trim() === '') throw new DataError(`${where}: stdin is empty`);
+  if (text.trimStart().startsWith('[')) return parseJsonMatrix(text, where);
+  return parseCsvMatrix(text, where);
+}
+
+/** A .npy matrix argument: float16 (widened), float32 or float64, 1-D or 2-D. */
+function npyMatrix(buf: Buffer, arg: string, source: string): Matrix {
+  const where = `invalid ${arg} (${source})`;
+  const a = parseNpy(buf, `${arg} (${source})`);
+  const { shape } = a;
+  if (!(a.data instanceof Float32Array || a.data instanceof Float64Array)) {
+    throw new DataError(`${where}: dtype ${a.header.dtype} is not a distribution; expected float16 '<f2', float32 '<f4' or float64 '<f8'`);
+  }
+  if (shape.length === 1) return { data: a.data, rows: 1, cols: shape[0]! };
+  if (shape.length === 2) return { data: a.data, rows: shape[0]!, cols: shape[1]! };
+  throw new DataError(`${where}: expected a 1-D or 2-D array, got shape [${shape.join(', ')}]`);
+}
+
+/** Options of {@link readMatrixArg}. */
+export interface ReadMatrixArgOptions {
+  /** Reads all of stdin for the value "-" (default: file descriptor 0). */
+  stdin?: () => Buffer;
+}
+
 /**
  * Reads the value of a matrix argument such as `--p`: an inline list ("0.5,0.3,0.2", rows
- * separated by ';') or a file (.npy float32/float64 1-D or 2-D, .json, .csv).
+ * separated by ';'), inline JSON ("[0.5,0.5]" or "[[…],[…]]"), "-" for stdin (.npy bytes, JSON
+ * or CSV text), or a file (.npy float16/float32/float64 1-D or 2-D, .json, .csv).
  *
  * @example
  * readMatrixArg('0.5,0.3,0.2', '--p'); // { data: Float64Array [0.5, 0.3, 0.2], rows: 1, cols: 3 }
+ * readMatrixArg('[[0.5,0.5],[0.9,0.1]]', '--q').rows; // 2
  */
-export function readMatrixArg(value: string, arg: string): Matrix {
+export function readMatrixArg(value: string, arg: string, opts: ReadMatrixArgOptions = {}): Matrix {
+  if (typeof value !== 'string') throw new TypeError(`readMatrixArg(value: string, arg: string, opts?): the value must be a string (a list, JSON, - or a path), got ${describeValue(value)}`);
+  if (value === '-') {
+    let buf: Buffer;
+    try {
+      buf = (opts.stdin ?? (() => readFileSync(0)))();
+    } catch (e) {
+      throw new DataError(`invalid ${arg} (stdin): cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    return parseStdinMatrix(buf, arg);
+  }
+  if (value.trimStart().startsWith('[') && !existsSync(value)) return parseJsonMatrix(value, `invalid ${arg} (inline JSON)`);
   const looksInline = /^[\s\d.,;eE+\-]*$/.test(value) || /^[\s\d.,;eE+\-naifNIFty]*,[\s\d.,;eE+\-naifNIFty]*$/.test(value);
   if (!existsSync(value)) {
     if (looksInline && /\d|nan|inf/i.test(value)) return parseInlineMatrix(value, arg);
-    if (/\.(npy|json|csv|txt)$/i.test(value)) throw new DataError(`invalid ${arg}: file ${value} does not exist`);
-    throw new UsageError(`invalid ${arg}: ${quote(value)} is neither a comma-separated list of numbers nor an existing .npy/.json/.csv file`);
+    if (/\.(npy|json|csv|txt)$/i.test(value)) throw new DataError(`invalid ${arg} (${value}): file does not exist`);
+    throw new UsageError(`invalid ${arg}: ${quote(value)} is neither a list of numbers ("0.5,0.5"), JSON ("[0.5,0.5]"), - for stdin, nor an existing .npy/.json/.csv file`);
   }
   const ext = path.extname(value).toLowerCase();
   const where = `invalid ${arg} (${value})`;
-  let buf: Buffer;
-  buf = readInput(value, where);
-  if (ext === '.npy') {
-    const a = parseNpy(buf, `${arg} (${value})`);
-    const { shape } = a;
-    if (!(a.data instanceof Float32Array || a.data instanceof Float64Array) || a.header.dtype === '<f2' || a.header.dtype === '<i8') {
-      throw new DataError(`${where}: dtype ${a.header.dtype} is not a distribution; expected float32 '<f4' or float64 '<f8'`);
-    }
-    if (shape.length === 1) return { data: a.data, rows: 1, cols: shape[0]! };
-    if (shape.length === 2) return { data: a.data, rows: shape[0]!, cols: shape[1]! };
-    throw new DataError(`${where}: expected a 1-D or 2-D array, got shape [${shape.join(', ')}]`);
-  }
+  const buf = readInput(value, where);
+  if (ext === '.npy') return npyMatrix(buf, arg, value);
   if (ext === '.json') return parseJsonMatrix(buf.toString('utf8'), where);
   if (ext === '.csv' || ext === '.txt') return parseCsvMatrix(buf.toString('utf8'), where);
   throw new UsageError(`invalid ${arg}: unknown file type ${quote(ext)} (expected .npy, .json or .csv)`);

@@ -1,4 +1,5 @@
 import { readInput } from './readFile.js';
+import { expectBytes, expectPath } from './argCheck.js';
 import { DataError, quote } from '../errors.js';
 import { float16ToFloat32 } from './float16.js';
 
@@ -36,6 +37,7 @@ const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
  * h.shape; // [256, 32000]
  */
 export function parseNpyHeader(buf: Uint8Array, name: string): NpyHeader {
+  expectBytes(buf, 'parseNpyHeader(bytes: Uint8Array, name: string)', 'readNpy(path)');
   if (buf.length < 10) throw new DataError(`${name}: not a .npy file (${buf.length} bytes; a header needs at least 10)`);
   for (let i = 0; i < 6; i++) {
     if (buf[i] !== MAGIC[i]) throw new DataError(`${name}: not a .npy file (byte ${i} is 0x${buf[i]!.toString(16)}; expected the magic "\\x93NUMPY")`);
@@ -90,6 +92,7 @@ export function parseNpyHeader(buf: Uint8Array, name: string): NpyHeader {
  * const { data, shape } = parseNpy(readFileSync('p.npy'), 'p.npy');
  */
 export function parseNpy(buf: Uint8Array, name: string): NpyArray {
+  expectBytes(buf, 'parseNpy(bytes: Uint8Array, name: string)', 'readNpy(path)');
   const header = parseNpyHeader(buf, name);
   const need = header.count * header.itemSize;
   const have = buf.length - header.dataOffset;

@@ -1,4 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { expectPath } from './argCheck.js';
+import { openFailure } from './fileErrors.js';
 import { DataError } from '../errors.js';
 import { parseNpyHeader, type NpyHeader } from './npy.js';
 import { halfToNumber } from './float16.js';
@@ -101,6 +103,7 @@ export function rowsCols(shape: number[], name: string): { rows: number; cols: n
  * f.read(0, 1, row);
  */
 export function openNpyRows(path: string, name = path): FloatRowFile {
+  expectPath(path, 'openNpyRows(path: string, name?: string)', 'parseNpy(bytes, name)');
   const fd = openFile(path, name);
   try {
     const size = fstatSync(fd).size;

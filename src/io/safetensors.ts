@@ -1,4 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { expectPath } from './argCheck.js';
 import { DataError, quote, showValue } from '../errors.js';
 import { FloatRowFile, rowsCols, type FloatDtype } from './npyRows.js';
 import { openInput } from './readFile.js';
@@ -75,6 +76,7 @@ export function parseSafetensorsHeader(buf: Uint8Array, name: string, fileSize: 
  * f.rows; // T
  */
 export function openSafetensorsRows(path: string, opts: { tensor?: string; name?: string } = {}): FloatRowFile {
+  expectPath(path, 'openSafetensorsRows(path: string, opts?: { tensor?, name? })', 'parseSafetensorsHeader(bytes)');
   const name = opts.name ?? path;
   let fd: number;
   fd = openInput(path, name);

@@ -1,4 +1,5 @@
 import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { openFailure } from './fileErrors.js';
 import path from 'node:path';
 import { DataError } from '../errors.js';
 import { checkRegularFile, readError, readInput } from './readFile.js';
@@ -134,7 +135,7 @@ export function readCorpus(target: string, opts: ReadCorpusOptions): CorpusDocum
   try {
     st = statSync(target);
   } catch (e) {
-    throw new DataError(`${opts.name} (${target}): cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw openFailure(opts.name, target, e);
   }
   const files = st.isDirectory() ? listTxt(target, opts.name) : [target];
   if (files.length === 0) throw new DataError(`${opts.name} (${target}): empty corpus: the folder has no .txt files`);

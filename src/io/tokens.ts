@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { expectPath } from './argCheck.js';
 import { DataError, quote } from '../errors.js';
 import { parseNpy } from './npy.js';
 import { readInput } from './readFile.js';
@@ -12,6 +13,7 @@ import { readInput } from './readFile.js';
  * readTokenIds('tokens.json'); // Int32Array [1, 15043, 3186, ...]
  */
 export function readTokenIds(path: string, name = path): Int32Array {
+  expectPath(path, 'readTokenIds(path: string, name?: string)');
   let buf: Buffer;
   buf = readInput(path, name);
   let values: ArrayLike<number>;

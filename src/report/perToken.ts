@@ -57,13 +57,15 @@ function csvText(s: string): string {
  */
 export function createPerTokenWriter(path: string, opts: { text?: boolean; out?: OutputGroup } = {}): PerTokenWriter {
   const lower = path.toLowerCase();
+  if (path === '-') return csvWriter(path, Boolean(opts.text), null);
   if (lower.endsWith('.csv')) return csvWriter(path, Boolean(opts.text), outputOf(path, opts.out));
   if (lower.endsWith('.parquet')) return parquetWriter(path, Boolean(opts.text), outputOf(path, opts.out));
-  throw new UsageError(`invalid --per-token ${quote(path)}: expected a file ending in .csv or .parquet`);
+  throw new UsageError(`invalid --per-token ${quote(path)}: expected a file ending in .csv or .parquet, or - for CSV on stdout`);
 }
 
-function csvWriter(path: string, text: boolean, file: ReturnType<typeof outputOf>): PerTokenWriter {
-  const fd = openSync(file.tmp, 'w');
+/** CSV through the output group's temporary file, or streamed to stdout (fd 1) when `file` is null. */
+function csvWriter(path: string, text: boolean, file: ReturnType<typeof outputOf> | null): PerTokenWriter {
+  const fd = file ? openSync(file.tmp, 'w') : 1;
   const put = (s: string) => {
     try {
       writeSync(fd, s);
@@ -71,7 +73,7 @@ function csvWriter(path: string, text: boolean, file: ReturnType<typeof outputOf
       throw outputError(path, e, false);
     }
   };
-  let open = true;
+  let open = file !== null;
   const header = [...PER_TOKEN_COLUMNS, ...(text ? ['token_text', 'top_base_text', 'top_candidate_text'] : [])];
   put(header.join(',') + '\n');
   return {
@@ -103,6 +105,7 @@ function csvWriter(path: string, text: boolean, file: ReturnType<typeof outputOf
       put(lines.join('\n') + '\n');
     },
     async close() {
+      if (!file) return;
       closeSync(fd);
       open = false;
       file.finish();
@@ -110,7 +113,7 @@ function csvWriter(path: string, text: boolean, file: ReturnType<typeof outputOf
     abort() {
       if (open) closeSync(fd);
       open = false;
-      file.abort();
+      file?.abort();
     },
   };
 }
