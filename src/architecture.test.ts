@@ -11,6 +11,7 @@ const LAYER: Record<string, number> = {
   'errors.ts': 0,
   'random.ts': 0,
   'matrix.ts': 0,
+  'words.ts': 0,
   io: 1,
   divergence: 2,
   kernels: 2,

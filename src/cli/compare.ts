@@ -221,7 +221,7 @@ export async function runCompare(base: string, candidates: string | string[], o:
   }
   if (runs.length > 1) return await ladderOutput(base, runs as LiveRun[], o, out);
   const run = runs[0]!;
-  const title = `klscope compare: base = ${base}, candidate = ${cands[0]}`;
+  const title = `klscope compare: P = base = ${base}, Q = candidate = ${cands[0]}`;
   if (o.report) out.write(o.report, renderCompareHtml(run.result, run.accumulator, { title, tokenText: run.tokenText }));
   if (o.summaryOut) out.write(o.summaryOut, JSON.stringify(run.accumulator.toSummary()) + '\n');
   return o.json ? compareJson(run.result, { inputs: run.accumulator.inputs }) : compareTable(run.result, title);

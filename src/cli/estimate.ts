@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { counted } from '../words.js';
 import path from 'node:path';
 import { DataError } from '../errors.js';
 import { readLogprobJsonl } from '../io/logprobJsonl.js';
@@ -6,7 +7,7 @@ import { formatNumber } from '../report/format.js';
 import { toJson } from '../report/json.js';
 import { renderTable } from '../report/table.js';
 import { MonteCarloKl, ESTIMATORS, type EstimatorStats, type MonteCarloResult } from '../text/monteCarlo.js';
-import { dataDir } from './paths.js';
+import { dataDir, shellPath } from './paths.js';
 import { action, withExamples } from './run.js';
 
 /**
@@ -51,7 +52,7 @@ export function estimateTable(r: MonteCarloResult, name: string): string {
   });
   const title =
     `klscope estimate: Monte Carlo KL(q‖p) from ${name}: q = the sampling policy (logq), p = the reference (logp), r = p/q per sampled token; ` +
-    `${r.tokens} tokens in ${r.sequences} sequences`;
+    `${counted(r.tokens, 'token')} in ${counted(r.sequences, 'sequence')}`;
   const notes = [
     'per token: mean over all tokens ± standard error (tokens treated as independent); per sequence: mean of Σₜ kᵢ over sequences ± standard error.',
     `k2 − k3 per token = ${pm(r.k2Bias)}: k3 is unbiased, so this estimates k2's bias E[k2] − KL(q‖p) (the bias is third-order in log r: small only when p ≈ q).`,
@@ -86,10 +87,11 @@ export function estimateJson(r: MonteCarloResult): string {
 
 /** The tour's estimate part: k1/k2/k3 on the bundled rollouts, whose exact KL is known. */
 export async function estimateTourSection(): Promise<string> {
-  const r = await runEstimate(path.join(dataDir('samples'), 'rollouts.jsonl'));
+  const file = path.join(dataDir('samples'), 'rollouts.jsonl');
+  const r = await runEstimate(file);
   return (
-    '$ klscope estimate data/samples/rollouts.jsonl\n' +
-    estimateTable(r, 'data/samples/rollouts.jsonl') +
+    `$ klscope estimate ${shellPath(file)}\n` +
+    estimateTable(r, shellPath(file)) +
     '   The rollouts were sampled from a known 6-way q with a known p (data/samples/README.md): the exact KL(q‖p) is 0.0081778 nats\n' +
     '   per token and E[k2] = 0.0082707; k3 matches the first with a fifteenth of k1\'s standard error.\n'
   );

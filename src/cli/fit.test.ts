@@ -95,7 +95,9 @@ describe('klscope fit', () => {
       for (const f of ['forward-kl', 'reverse-kl', 'forward-vs-reverse']) {
         assert.ok(existsSync(path.join(dir, 'out', `${f}.svg`)) && existsSync(path.join(dir, 'out', `${f}.png`)), f);
       }
-      assert.match(text, /npx klscope serve/);
+      assert.match(text, /: klscope serve /);
+      assert.doesNotMatch(text, /npx/, 'npx klscope goes to the registry outside the clone');
+      assert.ok(text.includes(path.join(dir, 'out', 'forward-kl.svg')), 'figure paths are absolute');
       assert.match(text, /min KL\(Q‖P\)/);
     } finally {
       rmSync(dir, { recursive: true, force: true });

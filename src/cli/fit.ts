@@ -284,7 +284,7 @@ export async function tourSection(outDir = 'out'): Promise<string> {
     const svgFile = path.join(outDir, `${f.name}.svg`);
     const pngFile = path.join(outDir, `${f.name}.png`);
     files.push({ file: svgFile, data: svg }, { file: pngFile, data: svgToPng(svg) });
-    written.push(svgFile, pngFile);
+    written.push(path.resolve(svgFile), path.resolve(pngFile));
   }
   writeAll(files, { mkdir: true });
   const n = (x: number) => formatNumber(Math.abs(x) < 1e-12 ? 0 : x, 5);
@@ -294,8 +294,8 @@ export async function tourSection(outDir = 'out'): Promise<string> {
     `   reverse, min KL(Q‖P): Q = N(${n(r.reverse.mu)}, ${n(r.reverse.sigma)}²), KL = ${n(r.reverse.kl)} nats: ${fitStoryText(describeFit(DEFAULT_MIXTURE, r.forward, r.reverse)).reverse}` +
       ` (${r.reverse.localOptima.length} local optima: ${r.reverse.localOptima.map((o) => `μ = ${n(o.mu)}`).join(', ')}).`,
     `   Figures written: ${written.join(', ')}`,
-    `   Interactive page (sliders, token view, every measure): npx klscope serve   then open the URL it prints.`,
-    `   (${formatMixture(DEFAULT_MIXTURE)} is the default --mix; try: npx klscope fit --preset close)`,
+    `   Interactive page (sliders, token view, every measure): klscope serve   then open the URL it prints.`,
+    `   (${formatMixture(DEFAULT_MIXTURE)} is the default --mix; try: klscope fit --preset close)`,
   ];
   return lines.join('\n') + '\n';
 }

@@ -16,3 +16,15 @@ export function packageRoot(): string {
 export function dataDir(sub: string): string {
   return path.join(packageRoot(), 'data', sub);
 }
+
+/**
+ * A bundled file's path as the tour prints it: absolute, so the printed command works from any
+ * working directory, and quoted when it has spaces.
+ *
+ * @example
+ * shellPath(path.join(dataDir('text'), 'reference.txt')); // '/…/klscope/data/text/reference.txt'
+ */
+export function shellPath(p: string): string {
+  const abs = path.resolve(p);
+  return /[^\w@%+=:,./-]/.test(abs) ? `'${abs.replace(/'/g, "'\\''")}'` : abs;
+}

@@ -7,7 +7,7 @@ import { toJson } from '../report/json.js';
 import { createProgress } from '../report/progress.js';
 import { renderTable } from '../report/table.js';
 import { samplesDivergence, type SamplesDivergence } from '../text/samplesKl.js';
-import { dataDir } from './paths.js';
+import { dataDir, shellPath } from './paths.js';
 import { action, boundedInt, intOption, numberOption, withExamples } from './run.js';
 import { MAX_BINS } from '../text/histogramKl.js';
 
@@ -48,7 +48,7 @@ const ci = (c: [number, number] | null) => (c ? `[${formatNumber(c[0], 5)}, ${fo
 /** The `klscope samples` report for people, directions spelled out. */
 export function samplesTable(r: SamplesDivergence, names: { a: string; b: string }): string {
   const lvl = `${Math.round(r.knn.level * 100)}% CI`;
-  const title = `klscope samples: A = ${names.a} (${r.n.a} samples), B = ${names.b} (${r.n.b} samples), ${r.dim} dimension${r.dim === 1 ? '' : 's'}; forward = KL(A‖B)`;
+  const title = `klscope samples: P = A = ${names.a} (${r.n.a} samples), Q = B = ${names.b} (${r.n.b} samples), ${r.dim} dimension${r.dim === 1 ? '' : 's'}; forward = KL(A‖B)`;
   const rows = [
     [`kNN (k = ${r.knn.k})`, r.knn.forwardWarning ? 'KL(A‖B) ⚠ NOT RELIABLE' : 'KL(A‖B)', formatNumber(r.knn.forward), ci(r.knn.forwardCi), 'knn.forward'],
     [`kNN (k = ${r.knn.k})`, r.knn.reverseWarning ? 'KL(B‖A) ⚠ NOT RELIABLE' : 'KL(B‖A)', formatNumber(r.knn.reverse), ci(r.knn.reverseCi), 'knn.reverse'],
@@ -86,10 +86,12 @@ export function samplesJson(r: SamplesDivergence): string {
 /** The tour's samples part: kNN and Gaussian-fit KL on the bundled 2-D feature samples. */
 export async function samplesTourSection(): Promise<string> {
   const dir = dataDir('samples');
+  const a = shellPath(path.join(dir, 'real.csv'));
+  const b = shellPath(path.join(dir, 'generated.csv'));
   const r = runSamples(path.join(dir, 'real.csv'), path.join(dir, 'generated.csv'), { bootstrap: 50 });
   return (
-    '$ klscope samples data/samples/real.csv data/samples/generated.csv --bootstrap 50\n' +
-    samplesTable(r, { a: 'data/samples/real.csv', b: 'data/samples/generated.csv' }) +
+    `$ klscope samples ${a} ${b} --bootstrap 50\n` +
+    samplesTable(r, { a, b }) +
     '   The sets were drawn from A ~ N(0, I) and B ~ N((0.5, −0.3), [[1.44, 0.3], [0.3, 0.64]]), so the exact values are\n' +
     '   KL(A‖B) = 0.3866 and KL(B‖A) = 0.3022; with 1,000 samples each, the estimates scatter around them by about the interval width.\n'
   );

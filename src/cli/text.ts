@@ -10,7 +10,7 @@ import { renderTable } from '../report/table.js';
 import { parseSmoothing, type Smoothing } from '../text/smoothing.js';
 import { textDivergence, textPairs, type NgramContribution, type PairsDivergence, type TextDivergence } from '../text/textKl.js';
 import { loadTokenizer, TOKENIZERS, type Tokenizer, type TokenizerName } from '../text/tokenize.js';
-import { dataDir } from './paths.js';
+import { dataDir, shellPath } from './paths.js';
 import { action, choiceOption, intOption, withExamples } from './run.js';
 import { samplesTourSection } from './samples.js';
 import { estimateTourSection } from './estimate.js';
@@ -41,16 +41,17 @@ function tokenizeAll(docs: CorpusDocument[], tok: Tokenizer, label: string, prog
 
 /**
  * Runs `klscope text` on two corpora (files or folders of .txt) and returns the result; the
- * CLI prints it. `generated` is Q, `reference` is P: forward = KL(reference‖generated).
+ * CLI prints it. The reference comes first, as everywhere in klscope: `reference` is P,
+ * `generated` is Q, forward = KL(reference‖generated).
  *
  * @example
- * const r = await runText('data/text/generated.txt', 'data/text/reference.txt', { n: 2, tokenizer: 'word', smoothing: { kind: 'kneser-ney' }, lines: true });
+ * const r = await runText('data/text/reference.txt', 'data/text/generated.txt', { n: 2, tokenizer: 'word', smoothing: { kind: 'kneser-ney' }, lines: true });
  * r.forward; // KL(reference‖generated) of the word-bigram distributions
  */
-export async function runText(generated: string, reference: string, opts: TextCommandOptions): Promise<TextReport> {
+export async function runText(reference: string, generated: string, opts: TextCommandOptions): Promise<TextReport> {
   if (!Number.isInteger(opts.n) || opts.n < 1 || opts.n > 5) throw new UsageError(`invalid --n: expected an integer from 1 to 5, got ${opts.n}`);
   if (opts.pairs) {
-    for (const [name, p] of [['GENERATED', generated], ['REFERENCE', reference]] as const) {
+    for (const [name, p] of [['REFERENCE', reference], ['GENERATED', generated]] as const) {
       let dir = false;
       try {
         dir = statSync(p).isDirectory();
@@ -61,8 +62,8 @@ export async function runText(generated: string, reference: string, opts: TextCo
     }
   }
   const lines = Boolean(opts.lines || opts.pairs);
-  const gDocs = readCorpus(generated, { name: 'GENERATED', lines, keepBlankLines: opts.pairs });
   const rDocs = readCorpus(reference, { name: 'REFERENCE', lines, keepBlankLines: opts.pairs });
+  const gDocs = readCorpus(generated, { name: 'GENERATED', lines, keepBlankLines: opts.pairs });
   const tok = await loadTokenizer(opts.tokenizer, { lowercase: opts.lowercase });
   const progress = createProgress({ total: gDocs.length + rDocs.length, label: 'documents', extra: '{side}' });
   const g = tokenizeAll(gDocs, tok, 'generated', progress, 0);
@@ -70,9 +71,9 @@ export async function runText(generated: string, reference: string, opts: TextCo
   progress.stop();
   const base = { n: opts.n, smoothing: opts.smoothing, tokenizer: opts.tokenizer, render: tok.render, top: opts.top ?? 10 };
   const nonEmpty = (d: string[][]) => d.filter((x) => x.length > 0);
-  const corpus = textDivergence(nonEmpty(g), nonEmpty(r), base);
+  const corpus = textDivergence(nonEmpty(r), nonEmpty(g), base);
   if (!opts.pairs) return corpus;
-  return { ...corpus, pairs: textPairs(g, r, { ...base, lineNumbers: gDocs.map((d) => d.line ?? 0) }) };
+  return { ...corpus, pairs: textPairs(r, g, { ...base, lineNumbers: gDocs.map((d) => d.line ?? 0) }) };
 }
 
 const esc = (s: string) => JSON.stringify(s);
@@ -137,9 +138,32 @@ export function textTable(r: TextReport, names: { generated: string; reference: 
   return out.join('\n');
 }
 
-/** The JSON document of `klscope text --json`. */
-export function textJson(r: TextReport): string {
-  return toJson(r) + '\n';
+/** The JSON document of `klscope text --json`; with `names`, an "inputs" entry says which file was P. */
+export function textJson(r: TextReport, names?: { reference: string; generated: string }): string {
+  const inputs = names ? { inputs: { p: { role: 'reference', path: names.reference }, q: { role: 'generated', path: names.generated } } } : {};
+  return toJson({ ...inputs, ...r }) + '\n';
+}
+
+/**
+ * Which path is the reference (P) and which the generated text (Q): positionals in the order
+ * REFERENCE GENERATED, or the flags --reference/--generated (a flag takes its role, and a lone
+ * positional fills the other one). Anything ambiguous is a usage error.
+ *
+ * @example
+ * textRoles(['ref.txt', 'gen.txt'], {}); // { reference: 'ref.txt', generated: 'gen.txt' }
+ * textRoles(['gen.txt'], { reference: 'ref.txt' }); // { reference: 'ref.txt', generated: 'gen.txt' }
+ */
+export function textRoles(positional: string[], flags: { reference?: string; generated?: string }): { reference: string; generated: string } {
+  const free = [...positional];
+  const reference = flags.reference ?? free.shift();
+  const generated = flags.generated ?? free.shift();
+  if (free.length > 0) {
+    throw new UsageError(`too many paths: ${free.map((f) => JSON.stringify(f)).join(', ')} left over (give REFERENCE GENERATED, or --reference and --generated, not both)`);
+  }
+  if (reference === undefined || generated === undefined) {
+    throw new UsageError(`missing ${reference === undefined ? 'REFERENCE' : 'GENERATED'}: give two paths, REFERENCE (P) first then GENERATED (Q), or --reference and --generated`);
+  }
+  return { reference, generated };
 }
 
 
@@ -148,8 +172,8 @@ export async function textTourSection(): Promise<string> {
   const dir = dataDir('text');
   const g = path.join(dir, 'generated.txt');
   const ref = path.join(dir, 'reference.txt');
-  const r = await runText(g, ref, { n: 2, tokenizer: 'word', smoothing: { kind: 'kneser-ney' }, lines: true, top: 5 });
-  return `$ klscope text data/text/generated.txt data/text/reference.txt --lines --n 2 --tokenizer word --smoothing kn --top 5\n` + textTable(r, { generated: 'data/text/generated.txt', reference: 'data/text/reference.txt' });
+  const r = await runText(ref, g, { n: 2, tokenizer: 'word', smoothing: { kind: 'kneser-ney' }, lines: true, top: 5 });
+  return `$ klscope text ${shellPath(ref)} ${shellPath(g)} --lines --n 2 --tokenizer word --smoothing kn --top 5\n` + textTable(r, { generated: shellPath(g), reference: shellPath(ref) });
 }
 
 /**
@@ -169,9 +193,11 @@ export async function tourSection(): Promise<string> {
 export function registerText(program: Command): Command {
   const cmd = program
     .command('text')
-    .description('KL both ways and JS between the n-gram distributions of a generated and a reference corpus; forward = KL(reference‖generated), P = the reference.')
-    .argument('<GENERATED>', 'the model\'s text (Q): a .txt file or a folder of .txt files')
-    .argument('<REFERENCE>', 'the reference text (P): a .txt file or a folder of .txt files')
+    .description('KL both ways and JS between the n-gram distributions of a reference and a generated corpus; forward = KL(reference‖generated), P = the reference (given first).')
+    .argument('[REFERENCE]', 'the reference text (P): a .txt file or a folder of .txt files')
+    .argument('[GENERATED]', 'the model\'s text (Q): a .txt file or a folder of .txt files')
+    .option('--reference <path>', 'the reference (P), instead of the first path')
+    .option('--generated <path>', 'the generated text (Q), instead of the second path')
     .option('--n <n>', 'n-gram order, 1 to 5', '2')
     .addOption(choiceOption('--tokenizer <name>', 'char (graphemes), word (Unicode words via Intl.Segmenter: works for Chinese/Japanese), bpe (GPT-2 BPE)', [...TOKENIZERS], 'word'))
     .option('--smoothing <s>', '0 = exact (∞ where one side lacks an n-gram), α > 0 = add-α over the union vocabulary, kn = interpolated Kneser–Ney', 'kn')
@@ -181,11 +207,15 @@ export function registerText(program: Command): Command {
     .option('--top <k>', 'n-grams listed per direction', '10')
     .option('--json', 'print one JSON document: {"n", "tokenizer", "smoothing", "forward", "reverse", "jsDivergence", "jsDistance", "vocabulary", "topForward", "topReverse", ...}')
     .action(
-      action('text', async (generated: string, reference: string, o: Record<string, string | boolean | undefined>) => {
+      action('text', async (first: string | undefined, second: string | undefined, o: Record<string, string | boolean | undefined>) => {
+        const { reference, generated } = textRoles(
+          [first, second].filter((x): x is string => x !== undefined),
+          { reference: o.reference as string | undefined, generated: o.generated as string | undefined },
+        );
         const n = intOption(String(o.n), '--n');
         if (n > 5) throw new UsageError(`invalid --n: expected an integer from 1 to 5, got ${quote(String(o.n))}`);
         const top = intOption(String(o.top), '--top', 0);
-        const r = await runText(generated, reference, {
+        const r = await runText(reference, generated, {
           n,
           tokenizer: o.tokenizer as TokenizerName,
           smoothing: parseSmoothing(String(o.smoothing)),
@@ -195,13 +225,13 @@ export function registerText(program: Command): Command {
           top,
           json: Boolean(o.json),
         });
-        process.stdout.write(o.json ? textJson(r) : textTable(r, { generated, reference }));
+        process.stdout.write(o.json ? textJson(r, { reference, generated }) : textTable(r, { generated, reference }));
       }),
     );
   return withExamples(cmd, [
-    'klscope text generated.txt reference.txt --lines --n 2',
-    'klscope text outputs/ human/ --n 3 --tokenizer bpe --smoothing 0.5 --json',
-    'klscope text model_zh.txt ref_zh.txt --lines --tokenizer word --smoothing 0',
-    'klscope text hyp.txt ref.txt --pairs --n 1 --smoothing 0.1',
+    'klscope text reference.txt generated.txt --lines --n 2',
+    'klscope text --reference human/ --generated outputs/ --n 3 --tokenizer bpe --json',
+    'klscope text ref_zh.txt model_zh.txt --lines --tokenizer word --smoothing 0',
+    'klscope text ref.txt hyp.txt --pairs --n 1 --smoothing 0.1',
   ]);
 }

@@ -13,7 +13,7 @@ const gen = [['a', 'a', 'b', 'b']];
 
 describe('text divergence on hand-built corpora', () => {
   test('exact unigrams: forward = KL(reference‖generated) is ∞ (c never generated), reverse by hand', () => {
-    const r = textDivergence(gen, ref, { n: 1, smoothing: { kind: 'exact' } });
+    const r = textDivergence(ref, gen, { n: 1, smoothing: { kind: 'exact' } });
     assert.equal(r.forward, Infinity);
     near(r.reverse, 0.5 * L(0.5 / 0.5) + 0.5 * L(0.5 / 0.25));
     // JS with M = (0.5, 0.375, 0.125) over (a, b, c).
@@ -29,7 +29,7 @@ describe('text divergence on hand-built corpora', () => {
     assert.equal(r.smoothing, 0);
   });
   test('add-1 unigrams over the union vocabulary, by hand', () => {
-    const r = textDivergence(gen, ref, { n: 1, smoothing: { kind: 'add', alpha: 1 } });
+    const r = textDivergence(ref, gen, { n: 1, smoothing: { kind: 'add', alpha: 1 } });
     const P = [3 / 7, 2 / 7, 2 / 7]; // reference (a, b, c)
     const Q = [3 / 7, 3 / 7, 1 / 7]; // generated
     near(r.forward, P.reduce((s, p, i) => s + p * L(p / Q[i]!), 0));
@@ -37,7 +37,7 @@ describe('text divergence on hand-built corpora', () => {
     assert.equal(r.smoothing, 1);
   });
   test('exact bigrams: both directions infinite, examples of the missing bigrams', () => {
-    const r = textDivergence(gen, ref, { n: 2, smoothing: { kind: 'exact' } });
+    const r = textDivergence(ref, gen, { n: 2, smoothing: { kind: 'exact' } });
     assert.equal(r.forward, Infinity);
     assert.equal(r.reverse, Infinity);
     const inf = (t: typeof r.topForward) => t.filter((x) => x.contribution === Infinity).map((x) => x.ngram).sort();
@@ -47,7 +47,7 @@ describe('text divergence on hand-built corpora', () => {
     assert.deepEqual(r.onlyInReference, { count: 2, examples: ['a c', 'b a'] });
   });
   test('add-0.5 bigrams, by hand: union aa ab ac ba bb', () => {
-    const r = textDivergence(gen, ref, { n: 2, smoothing: { kind: 'add', alpha: 0.5 } });
+    const r = textDivergence(ref, gen, { n: 2, smoothing: { kind: 'add', alpha: 0.5 } });
     const P = [0.5, 1.5, 1.5, 1.5, 0.5].map((c) => c / 5.5);
     const Q = [1.5, 1.5, 0.5, 0.5, 1.5].map((c) => c / 5.5);
     near(r.forward, P.reduce((s, p, i) => s + p * L(p / Q[i]!), 0));
@@ -68,7 +68,7 @@ describe('text divergence on hand-built corpora', () => {
     const doc = fc.array(fc.constantFrom('x', 'y', 'z', 'w'), { minLength: 3, maxLength: 10 });
     fc.assert(
       fc.property(fc.array(doc, { minLength: 1, maxLength: 3 }), fc.array(doc, { minLength: 1, maxLength: 3 }), fc.integer({ min: 1, max: 3 }), (g, r0, n) => {
-        const r = textDivergence(g, r0, { n, smoothing: { kind: 'kneser-ney' } });
+        const r = textDivergence(r0, g, { n, smoothing: { kind: 'kneser-ney' } });
         assert.ok(Number.isFinite(r.forward) && r.forward >= 0);
         assert.ok(Number.isFinite(r.reverse) && r.reverse >= 0);
         assert.ok(r.jsDivergence >= 0 && r.jsDivergence <= Math.LN2 + 1e-15);
@@ -77,8 +77,8 @@ describe('text divergence on hand-built corpora', () => {
     );
   });
   test('n larger than every document and empty corpora are data errors', () => {
-    assert.throws(() => textDivergence([['a', 'b']], ref, { n: 3, smoothing: { kind: 'exact' } }), (e: Error) => e instanceof DataError && /generated corpus: n = 3 is larger than every document \(the longest has 2 tokens\)/.test(e.message));
-    assert.throws(() => textDivergence(gen, [[]], { n: 1, smoothing: { kind: 'exact' } }), /reference corpus: no tokens/);
+    assert.throws(() => textDivergence(ref, [['a', 'b']], { n: 3, smoothing: { kind: 'exact' } }), (e: Error) => e instanceof DataError && /generated corpus: n = 3 is larger than every document \(the longest has 2 tokens\)/.test(e.message));
+    assert.throws(() => textDivergence([[]], gen, { n: 1, smoothing: { kind: 'exact' } }), /reference corpus: no tokens/);
   });
 });
 
@@ -86,7 +86,7 @@ describe('line-aligned pairs', () => {
   test('per-line values by hand and their mean; short lines skipped', () => {
     const hyp = [['a', 'b'], ['c'], ['x', 'y']];
     const refs = [['a', 'a'], ['c', 'd'], ['x', 'y']];
-    const r = textPairs(hyp, refs, { n: 2, smoothing: { kind: 'add', alpha: 1 } });
+    const r = textPairs(refs, hyp, { n: 2, smoothing: { kind: 'add', alpha: 1 } });
     assert.deepEqual([r.lines, r.used, r.skipped.count, r.skipped.examples], [3, 2, 1, [2]]);
     // Line 1: bigrams ab (hyp) vs aa (ref), add-1 over {aa, ab}: P = (2/3, 1/3), Q = (1/3, 2/3).
     const l1 = (2 / 3) * L(2) + (1 / 3) * L(0.5);
@@ -96,7 +96,7 @@ describe('line-aligned pairs', () => {
     assert.deepEqual(r.perLine.map((p) => p.line), [1, 3]);
   });
   test('misaligned files and all-short lines are errors', () => {
-    assert.throws(() => textPairs([['a']], [['a'], ['b']], { n: 1, smoothing: { kind: 'exact' } }), /1 lines, the reference file 2/);
+    assert.throws(() => textPairs([['a']], [['a'], ['b']], { n: 1, smoothing: { kind: 'exact' } }), /the reference file has 1 line, the generated file 2/);
     assert.throws(() => textPairs([['a']], [['a']], { n: 2, smoothing: { kind: 'exact' } }), /n = 2 is larger than every line pair/);
   });
 });

@@ -1,3 +1,4 @@
+import { counted } from '../words.js';
 import { ArgumentError, DataError } from '../errors.js';
 import { generalizedJsdPrepared } from '../divergence/jensenShannon.js';
 import type { PreparedRow } from '../divergence/prepare.js';
@@ -89,17 +90,17 @@ function longest(docs: readonly (readonly string[])[]): number {
 }
 
 /**
- * Compares the n-gram distributions of a generated corpus and a reference corpus (documents
- * already tokenized): KL(reference‖generated) as `forward` (P = the reference), KL(generated‖
+ * Compares the n-gram distributions of a reference corpus and a generated corpus (documents
+ * already tokenized; the reference first, as everywhere in klscope): KL(reference‖generated) as `forward` (P = the reference), KL(generated‖
  * reference) as `reverse`, the JS divergence and distance, and the n-grams that contribute most
  * to each direction. With exact estimates (smoothing 0) a direction is +Infinity when its first
  * distribution has an n-gram the second lacks; those n-grams lead its top list.
  *
  * @example
- * const r = textDivergence([['a', 'b', 'b']], [['a', 'b', 'a']], { n: 1, smoothing: { kind: 'exact' } });
+ * const r = textDivergence([['a', 'b', 'a']], [['a', 'b', 'b']], { n: 1, smoothing: { kind: 'exact' } });
  * r.forward; // KL(reference‖generated) = (2/3)·ln 2 + (1/3)·ln(1/2) = ln(2)/3
  */
-export function textDivergence(generated: readonly (readonly string[])[], reference: readonly (readonly string[])[], opts: TextDivergenceOptions): TextDivergence {
+export function textDivergence(reference: readonly (readonly string[])[], generated: readonly (readonly string[])[], opts: TextDivergenceOptions): TextDivergence {
   const { n } = opts;
   if (!Number.isInteger(n) || n < 1) throw new ArgumentError(`invalid n: expected an integer >= 1, got ${n}`);
   const gen = countNgramOrders(generated, n);
@@ -182,17 +183,17 @@ export interface PairsDivergence {
 }
 
 /**
- * Line-by-line comparison of a hypothesis (generated) file with its line-aligned reference:
+ * Line-by-line comparison of a reference file with its line-aligned hypothesis (generated) file:
  * the n-gram KL of each line pair (with the same smoothing) and their mean. The corpus-level
  * value over all lines comes from {@link textDivergence}.
  *
  * @example
- * const r = textPairs([['a', 'b']], [['a', 'c']], { n: 1, smoothing: { kind: 'add', alpha: 0.5 } });
+ * const r = textPairs([['a', 'c']], [['a', 'b']], { n: 1, smoothing: { kind: 'add', alpha: 0.5 } });
  * r.mean.forward; // KL(reference line‖hypothesis line), averaged over lines
  */
-export function textPairs(hypotheses: readonly (readonly string[])[], references: readonly (readonly string[])[], opts: TextDivergenceOptions & { lineNumbers?: readonly number[] }): PairsDivergence {
+export function textPairs(references: readonly (readonly string[])[], hypotheses: readonly (readonly string[])[], opts: TextDivergenceOptions & { lineNumbers?: readonly number[] }): PairsDivergence {
   if (hypotheses.length !== references.length) {
-    throw new DataError(`--pairs: the generated file has ${hypotheses.length} lines, the reference file ${references.length}; they must be line-aligned`);
+    throw new DataError(`--pairs: the reference file has ${counted(references.length, 'line')}, the generated file ${hypotheses.length}; they must be line-aligned`);
   }
   const perLine: PairsDivergence['perLine'] = [];
   const skipped: number[] = [];
@@ -204,7 +205,7 @@ export function textPairs(hypotheses: readonly (readonly string[])[], references
       skipped.push(line);
       continue;
     }
-    const r = textDivergence([hypotheses[i]!], [references[i]!], { ...opts, top: 0 });
+    const r = textDivergence([references[i]!], [hypotheses[i]!], { ...opts, top: 0 });
     perLine.push({ line, forward: r.forward, reverse: r.reverse, jsDivergence: r.jsDivergence });
     sums.forward += r.forward;
     sums.reverse += r.reverse;
