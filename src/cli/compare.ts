@@ -13,7 +13,7 @@ import { closeWorkers } from '../kernels/index.js';
 import type { BackendName } from '../kernels/types.js';
 import { renderCompareHtml } from '../report/compareHtml.js';
 import type { LadderEntry } from '../report/ladder.js';
-import { formatNumber, formatPercent } from '../report/format.js';
+import { formatNumber, formatPercent, sketchDigits } from '../report/format.js';
 import { toJson } from '../report/json.js';
 import { createPerTokenWriter, type PerTokenWriter } from '../report/perToken.js';
 import { createProgress } from '../report/progress.js';
@@ -51,7 +51,11 @@ export function compareTable(result: CompareResult, title: string): string {
   const f = (x: number | null | undefined, d = 6) => (x === null || x === undefined ? '—' : formatNumber(x, d));
   const pm = (a: number, b: number, d = 6) => `${f(a, d)} ± ${f(b, 3)}`;
   const parts: string[] = [];
-  const q = result.quantiles.method === 'exact' ? 'exact quantiles' : `quantiles from a sketch, relative error ≤ ${result.quantiles.relativeError * 100}%`;
+  const sketch = result.quantiles.method === 'sketch';
+  const qd = sketch ? sketchDigits(result.quantiles.relativeError) : 6;
+  const q = sketch
+    ? `quantiles are sketch values (relative error ≤ ${result.quantiles.relativeError * 100}%), shown to the ${qd} significant digits they are good for; values in one sketch bucket print alike`
+    : 'exact quantiles';
   parts.push(`${title}\n${result.tokens} tokens; P = base (reference), Q = candidate; nats; ${q}\n`);
   if (result.ppl) {
     const p = result.ppl;
@@ -75,7 +79,7 @@ export function compareTable(result: CompareResult, title: string): string {
     );
   }
   const kRows = [['mean', pm(result.kld.mean!, result.kld.stderr!), pm(result.reverseKld.mean!, result.reverseKld.stderr!), 'mean ± stderr']];
-  for (const [k, label] of QUANTILE_LABELS) if (k in result.kld) kRows.push([label, f(result.kld[k]), f(result.reverseKld[k]), k]);
+  for (const [k, label] of QUANTILE_LABELS) if (k in result.kld) kRows.push([sketch ? `${label} (sketch)` : label, f(result.kld[k], qd), f(result.reverseKld[k], qd), k]);
   parts.push(
     renderTable(
       result.estimator === 'full'

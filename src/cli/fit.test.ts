@@ -86,7 +86,7 @@ describe('klscope fit', () => {
     assert.equal(j.reverse.localOptima.filter((o: { global: boolean }) => o.global).length, 2);
     const t = (await fit2dCommand({ mix: DEFAULT_MIXTURE_2D, unit: 'bits' })).stdout;
     assert.match(t, /KL \(bits\)/);
-    assert.match(t, /forward\s+KL\(P‖Q\)\s+\(0, 0\)\s+\[\[7\.25, 3\.75\], \[3\.75, 3\.25\]\]/);
+    assert.match(t, /forward\s+KL\(P‖Q\)\s+\(0, 0\)\s+\[\[7\.2500, 3\.7500\], \[3\.7500, 3\.2500\]\]/);
   });
   test('tourSection writes the figures to out/ and says how to open the page', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'klscope-tour-'));

@@ -6,7 +6,7 @@ import { batchStats } from '../kernels/index.js';
 import type { InputKind, Matrix, Unit } from '../divergence/types.js';
 import { readMatrixArg } from '../io/matrixArg.js';
 import { formatNumber } from '../report/format.js';
-import { MEASURE_LABELS } from '../report/labels.js';
+import { MEASURE_LABELS, measureName } from '../report/labels.js';
 import { toJson } from '../report/json.js';
 import { renderTable } from '../report/table.js';
 import { DataError, UsageError } from '../errors.js';
@@ -50,7 +50,7 @@ export function klReport(p: Matrix, q: Matrix, result: RowsResult, opts: Pick<Kl
   });
   if (n === 1) {
     const r = result.rows[0]!;
-    const rows = MEASURE_KEYS.map((k) => [MEASURE_LABELS[k].symbol, MEASURE_LABELS[k].name, formatNumber(r[k]), k]);
+    const rows = MEASURE_KEYS.map((k) => [MEASURE_LABELS[k].symbol, measureName(k, opts.unit), formatNumber(r[k]), k]);
     return renderTable(['measure', 'meaning', `value (${opts.unit})`, 'json key'], rows, { title, notes, align: ['left', 'left', 'right', 'left'] });
   }
   const header = ['row', ...MEASURE_KEYS.map((k) => MEASURE_LABELS[k].symbol)];

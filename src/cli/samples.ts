@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { counted } from '../words.js';
 import path from 'node:path';
 import { DataError, UsageError, quote } from '../errors.js';
 import { readSampleMatrix } from '../io/sampleMatrix.js';
@@ -61,19 +62,22 @@ export function samplesTable(r: SamplesDivergence, names: { a: string; b: string
       [`histogram (${r.histogram.bins} bins)`, 'KL(B‖A)', formatNumber(r.histogram.reverse), '', 'histogram.reverse'],
     );
   }
+  const boot = r.knn.bootstrap > 0;
   const notes = [
-    `kNN: Wang–Kulkarni–Verdú (2009) / Pérez-Cruz (2008) estimator with a k-d tree; ${lvl}: percentile bootstrap, ${r.knn.bootstrap} replicates, seed ${r.knn.seed}.`,
+    `kNN: Wang–Kulkarni–Verdú (2009) / Pérez-Cruz (2008) estimator with a k-d tree; ` +
+      (boot ? `${lvl}: percentile bootstrap, ${counted(r.knn.bootstrap, 'replicate')}, seed ${r.knn.seed}.` : 'no interval (--bootstrap 0).'),
     'Gaussian fit: closed-form KL between normals with each set\'s mean and covariance (a Fréchet-distance-style summary: exact only if the data are Gaussian).',
   ];
   if (r.knn.forwardWarning) notes.unshift(`⚠ kNN KL(A‖B) is ${r.knn.forwardWarning} (json knn.forwardWarning).`);
   if (r.knn.reverseWarning) notes.unshift(`⚠ kNN KL(B‖A) is ${r.knn.reverseWarning} (json knn.reverseWarning).`);
   if (r.knn.skippedReplicates > 0) {
-    notes.push(`bootstrap: ${r.knn.skippedReplicates} of ${r.knn.bootstrap} replicates were skipped (a resample of so few points had no two distinct points)${r.knn.forwardCi ? '' : ', so there is no interval'}.`);
+    notes.push(`bootstrap: ${r.knn.skippedReplicates} of ${counted(r.knn.bootstrap, 'replicate')} were skipped (a resample of so few points had no two distinct points)${r.knn.forwardCi ? '' : ', so there is no interval'}.`);
   }
   if (r.gaussian.singular.a || r.gaussian.singular.b) {
     notes.push(`Gaussian fit: the covariance of ${[r.gaussian.singular.a ? 'A' : '', r.gaussian.singular.b ? 'B' : ''].filter(Boolean).join(' and ')} is singular (fewer samples than dimensions, or collinear columns), so that KL is ∞.`);
   }
   if (r.histogram) notes.push(`histogram: equal-width bins over the pooled range, ${r.histogram.pseudoCount} added to every bin so empty bins stay finite.`);
+  if (!boot) return renderTable(['estimator', 'direction', 'value (nats)', 'json key'], rows.map((r) => [r[0]!, r[1]!, r[2]!, r[4]!]), { title, notes, align: ['left', 'left', 'right', 'left'] });
   return renderTable(['estimator', 'direction', 'value (nats)', lvl, 'json key'], rows, { title, notes, align: ['left', 'left', 'right', 'right', 'left'] });
 }
 

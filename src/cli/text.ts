@@ -4,6 +4,7 @@ import path from 'node:path';
 import { UsageError, quote } from '../errors.js';
 import { readCorpus, type CorpusDocument } from '../io/textFiles.js';
 import { formatNumber } from '../report/format.js';
+import { measureName } from '../report/labels.js';
 import { toJson } from '../report/json.js';
 import { createProgress } from '../report/progress.js';
 import { renderTable } from '../report/table.js';
@@ -103,7 +104,7 @@ export function textTable(r: TextReport, names: { generated: string; reference: 
   const rows = [
     ['KL(P‖Q)', 'KL(reference‖generated), forward: P = the reference', formatNumber(r.forward), 'forward'],
     ['KL(Q‖P)', 'KL(generated‖reference), reverse', formatNumber(r.reverse), 'reverse'],
-    ['JS(P,Q)', 'Jensen–Shannon divergence (≤ ln 2)', formatNumber(r.jsDivergence), 'jsDivergence'],
+    ['JS(P,Q)', measureName('jsDivergence', 'nats'), formatNumber(r.jsDivergence), 'jsDivergence'],
     ['√JS(P,Q)', 'Jensen–Shannon distance', formatNumber(r.jsDistance), 'jsDistance'],
   ];
   if (r.pairs) {

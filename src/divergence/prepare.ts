@@ -1,3 +1,4 @@
+import { shortNumber } from '../words.js';
 import { DataError } from '../errors.js';
 import { showValue } from '../errors.js';
 import type { InputKind, Row } from './types.js';
@@ -135,7 +136,7 @@ export function prepareRow(row: Row, opts: PrepareOptions): PreparedRow {
 
 function notNormalized(opts: PrepareOptions, sum: number, tol: number): DataError {
   return new DataError(
-    `invalid ${at(opts)}: values sum to ${sum} (off by ${Math.abs(sum - 1).toPrecision(3)}, relative tolerance ${tol.toExponential()}); ` +
+    `invalid ${at(opts)}: values sum to ${shortNumber(sum)} (off by ${Math.abs(sum - 1).toPrecision(3)}, relative tolerance ${tol.toExponential()}); ` +
       `pass normalize: true (CLI: --normalize) to rescale it`,
   );
 }

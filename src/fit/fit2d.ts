@@ -1,3 +1,4 @@
+import { shortNumber } from '../words.js';
 import { UsageError, quote } from '../errors.js';
 import { MAX_COMPONENTS, checkScales } from './mixture.js';
 
@@ -57,7 +58,7 @@ export function parseMixture2d(spec: string, name = 'mixture'): GaussianComponen
     s += w;
     return { weight: w, mean: [mx, my] as [number, number], sd: [sx, sy] as [number, number] };
   });
-  if (Math.abs(s - 1) > 1e-6) throw new UsageError(`invalid ${name}: weights sum to ${s}, they must sum to 1`);
+  if (Math.abs(s - 1) > 1e-6) throw new UsageError(`invalid ${name}: weights sum to ${shortNumber(s)}, they must sum to 1`);
   if (out.length > MAX_COMPONENTS) throw new UsageError({ where: `invalid ${name}`, expected: `at most ${MAX_COMPONENTS} components`, got: String(out.length) });
   checkScales(out.map((c) => c.mean), out.map((c) => c.sd), name);
   return out;

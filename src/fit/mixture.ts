@@ -1,3 +1,4 @@
+import { shortNumber } from '../words.js';
 import { UsageError, quote } from '../errors.js';
 
 /** One weighted Gaussian component w·N(μ, σ²) of a 1-D mixture. */
@@ -42,7 +43,7 @@ export function validateMixture(mix: Mixture, name = 'mixture'): void {
     s += c.weight;
   });
   if (Math.abs(s - 1) > 1e-6) {
-    throw new UsageError(`invalid ${name}: weights sum to ${s}, they must sum to 1 (e.g. "0.5:-3:1,0.5:3:1")`);
+    throw new UsageError(`invalid ${name}: weights sum to ${shortNumber(s)}, they must sum to 1 (e.g. "0.5:-3:1,0.5:3:1")`);
   }
   checkScales(mix.map((c) => [c.mu]), mix.map((c) => [c.sigma]), name);
 }

@@ -1,3 +1,4 @@
+import { shortNumber } from '../words.js';
 import { DataError, quote, showValue } from '../errors.js';
 
 /** One token position of a top-k logprob JSONL file (OpenAI-compatible APIs, vLLM, llama.cpp server). */
@@ -47,7 +48,7 @@ export function parseTopkLine(line: string, name: string, lineNo: number): TopkP
     seen.add(t.token);
     mass += Math.exp(t.logprob);
   }
-  if (mass > 1 + 1e-4) throw new DataError(`${name}: line ${lineNo}: the top_logprobs probabilities sum to ${mass}, more than 1`);
+  if (mass > 1 + 1e-4) throw new DataError(`${name}: line ${lineNo}: the top_logprobs probabilities sum to ${shortNumber(mass)}, more than 1`);
   return { token: j.token, logprob: lp(j.logprob, '"logprob"'), top };
 }
 

@@ -28,7 +28,7 @@ describe('renderCompareHtml', () => {
     assert.match(html, /<title>a &lt;b&gt; &amp; c<\/title>/);
     assert.doesNotMatch(html, /<script|<link|(src|href)="https?:/);
     assert.equal((html.match(/<svg[^>]*viewBox/g) ?? []).length, 2);
-    assert.match(html, /1 tokens with KL ≤ 0/);
+    assert.match(html, /1 token with KL ≤ 0/);
     const worst = [...html.matchAll(/<tr><td>(\d+)<\/td><td>(\d+)<\/td>/g)];
     assert.equal(worst.length, 50);
     // largest KL first: row 119, then 118, …

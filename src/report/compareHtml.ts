@@ -1,7 +1,8 @@
 import type { CompareAccumulator, CompareResult } from '../compare/accumulator.js';
 import * as Plot from '@observablehq/plot';
 import { parseHTML } from 'linkedom';
-import { formatNumber, formatPercent } from './format.js';
+import { counted } from '../words.js';
+import { formatNumber, formatPercent, sketchDigits } from './format.js';
 
 function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -34,7 +35,7 @@ function histogramSvg(acc: CompareAccumulator, bound: string): string {
     else if (b.hi <= 0) nonPos += b.count;
     else pos.push(b);
   }
-  if (pos.length === 0) return `<p>No positive KL values to plot (${nonPos} tokens ≤ 0).</p>`;
+  if (pos.length === 0) return `<p>No positive KL values to plot (${counted(nonPos, 'token')} ≤ 0).</p>`;
   const lo = Math.floor(Math.log10(pos[0]!.lo));
   const hi = Math.max(lo + 1, Math.ceil(Math.log10(pos[pos.length - 1]!.hi)));
   const perDecade = 10;
@@ -54,7 +55,7 @@ function histogramSvg(acc: CompareAccumulator, bound: string): string {
       Plot.ruleY([0], { stroke: '#333' }),
     ],
   });
-  const note = nonPos || inf ? `<p class="note">Not on the log axis: ${nonPos} tokens with KL ≤ 0${inf ? `, ${inf} with KL = ∞` : ''}.</p>` : '';
+  const note = nonPos || inf ? `<p class="note">Not on the log axis: ${counted(nonPos, 'token')} with KL ≤ 0${inf ? `, ${inf} with KL = ∞` : ''}.</p>` : '';
   return svg + note;
 }
 
@@ -104,11 +105,13 @@ export function renderCompareHtml(result: CompareResult, acc: CompareAccumulator
   const pm = (a: number, b: number, d = 6) => `${f(a, d)} ± ${f(b, 3)}`;
   // top-k inputs give lower bounds: every divergence label then says "≥", as the terminal does
   const lower = result.estimator === 'topk-lower-bound';
+  const sketch = result.quantiles.method === 'sketch';
+  const qd = sketch ? sketchDigits(result.quantiles.relativeError) : 6;
   const ge = lower ? ' ≥' : '';
   const rows: Array<[string, string]> = [
     ['tokens', String(result.tokens)],
     [lower ? 'mean KL(base‖candidate) ≥ (a lower bound on llama.cpp\'s KLD)' : 'mean KL(base‖candidate) — llama.cpp\'s KLD', pm(result.kld.mean!, result.kld.stderr!)],
-    [`median / 99% / max KL(base‖candidate)${ge}`, `${f(result.kld.median)} / ${f(result.kld.p99)} / ${f(result.kld.max)}`],
+    [`median / 99% / max KL(base‖candidate)${ge}${sketch ? ' (sketch values)' : ''}`, `${f(result.kld.median, qd)} / ${f(result.kld.p99, qd)} / ${f(result.kld.max, qd)}`],
     [`mean KL(candidate‖base)${ge}`, pm(result.reverseKld.mean!, result.reverseKld.stderr!)],
     [`mean JS divergence${ge}`, pm(result.js.mean, result.js.stderr)],
     [`mean total variation${ge}`, pm(result.tvd.mean, result.tvd.stderr)],
@@ -135,7 +138,7 @@ export function renderCompareHtml(result: CompareResult, acc: CompareAccumulator
     .join('\n');
   const inputs = (acc.inputs as Array<Record<string, unknown>>).map((d) => `<li>${esc(String(d.role))}: <code>${esc(String(d.path))}</code> (${esc(String(d.format))})</li>`).join('');
   const q =
-    (result.quantiles.method === 'exact' ? (lower ? 'exact quantiles of the per-token lower bounds' : 'exact quantiles') : `quantiles from a sketch with relative error ≤ ${result.quantiles.relativeError * 100}%${lower ? ', of the per-token lower bounds' : ''}`);
+    (result.quantiles.method === 'exact' ? (lower ? 'exact quantiles of the per-token lower bounds' : 'exact quantiles') : `quantiles are sketch values with relative error ≤ ${result.quantiles.relativeError * 100}%${lower ? ', of the per-token lower bounds' : ''}, shown to the ${qd} significant digits they are good for`);
   const lead = lower
     ? 'P = base (reference), Q = candidate. Top-k inputs: every KL, JS and TV value below is a LOWER BOUND (≥) on the full-vocabulary value, not llama.cpp\'s KLD itself'
     : 'P = base (reference), Q = candidate. KL(base‖candidate) is llama.cpp\'s "KLD"; KL(candidate‖base) is the reverse direction';

@@ -11,10 +11,32 @@ export interface TableOptions {
   notes?: string[];
 }
 
-/** Display width of a string: counts code points, so ‖ and ∞ take one column. */
-function width(s: string): number {
-  return [...s].length;
+/** Code point ranges that a terminal draws two columns wide (East Asian Wide and Fullwidth, emoji). */
+const WIDE: [number, number][] = [
+  [0x1100, 0x115f], [0x2e80, 0x303e], [0x3041, 0x33ff], [0x3400, 0x4dbf], [0x4e00, 0x9fff], [0xa000, 0xa4cf],
+  [0xa960, 0xa97f], [0xac00, 0xd7a3], [0xf900, 0xfaff], [0xfe10, 0xfe19], [0xfe30, 0xfe6f], [0xff00, 0xff60],
+  [0xffe0, 0xffe6], [0x1f300, 0x1f64f], [0x1f900, 0x1f9ff], [0x20000, 0x2fffd], [0x30000, 0x3fffd],
+];
+
+/**
+ * Display width of a string in terminal columns: CJK ideographs, kana, Hangul, fullwidth forms
+ * and emoji take two, combining marks and zero-width characters none, everything else
+ * (‖, ∞, accented letters) one.
+ *
+ * @example
+ * displayWidth('我们 ok'); // 7
+ */
+export function displayWidth(s: string): number {
+  let w = 0;
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    if (c === 0x200b || c === 0x200c || c === 0x200d || c === 0xfeff || (c >= 0xfe00 && c <= 0xfe0f) || /\p{Mn}|\p{Me}/u.test(ch)) continue;
+    w += WIDE.some(([a, b]) => c >= a && c <= b) ? 2 : 1;
+  }
+  return w;
 }
+
+const width = displayWidth;
 
 /**
  * Renders rows of cells as a plain-text table for people: a header, a rule, aligned columns.

@@ -1,6 +1,6 @@
 import { divergenceMeasures, MEASURE_KEYS, type Measures } from '../../src/divergence/measures.js';
 import { KlscopeError } from '../../src/errors.js';
-import { MEASURE_LABELS as LABELS } from '../../src/report/labels.js';
+import { MEASURE_LABELS as LABELS, measureName } from '../../src/report/labels.js';
 import { byId, fmt, units } from './state.js';
 
 
@@ -63,7 +63,7 @@ export function setupMeasuresPanel(): void {
     const head = `<thead><tr><th scope="col">measure</th><th scope="col">meaning</th><th scope="col" class="r">value (${unit})</th></tr></thead>`;
     const body = MEASURE_KEYS.map((k) => {
       const v = m ? m[k] : NaN;
-      return `<tr><th scope="row">${LABELS[k].symbol}</th><td>${LABELS[k].name}</td><td class="r" data-measure="${k}" data-value="${m ? String(v) : ''}">${m ? fmt(v, 10) : '—'}</td></tr>`;
+      return `<tr><th scope="row">${LABELS[k].symbol}</th><td>${measureName(k, units.get())}</td><td class="r" data-measure="${k}" data-value="${m ? String(v) : ''}">${m ? fmt(v, 10) : '—'}</td></tr>`;
     }).join('');
     table.innerHTML = head + `<tbody>${body}</tbody>`;
     table.dataset.unit = unit;
