@@ -246,7 +246,7 @@ export function setupGaussPanel(): void {
   }
 
   /** Which exact reverse optimum the live fit ended at (the nearest in (μ, log σ)). */
-  function reverseEnd(): { global: boolean; kl: number } {
+  function reverseEnd(): ReverseFit['localOptima'][number] {
     const r = rev.state();
     let best = rOpt.localOptima[0]!;
     let d = Infinity;
@@ -263,7 +263,11 @@ export function setupGaussPanel(): void {
   function doneText(): string {
     const end = reverseEnd();
     const u = units.get();
-    if (end.global) return `Both fits converged after ${steps} Adam steps; the reverse fit reached the global optimum.`;
+    if (end.global) {
+      // with tied global optima, the sentence names the one the live fit reached
+      byId('gauss-story').textContent = fitStoryText(describeFit(mix, fOpt, end)).sentence;
+      return `Both fits converged after ${steps} Adam steps; the reverse fit reached the global optimum.`;
+    }
     return `Both fits converged after ${steps} Adam steps, but the reverse fit sits at a local optimum: KL(Q‖P) = ${fmt(inUnit(end.kl), 4)} ${u}, the global optimum has ${fmt(inUnit(rOpt.kl), 4)} ${u}. Press Random start to try another basin.`;
   }
 
