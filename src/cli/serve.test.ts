@@ -165,6 +165,8 @@ test('the page in headless Chromium: sliders move, displayed KL values match the
       { weight: 0.5, mu: -3, sigma: 1 },
       { weight: 0.5, mu: 2, sigma: 1 },
     ];
+    // the key presses are batched into animation frames: wait for the frame that saw μ₂ = 2
+    await page.waitForFunction((want) => Math.abs(Number(document.querySelector('[data-kl="forward-opt"]')?.getAttribute('data-value')) - want) < 1e-6, fitForward(mix).kl, { timeout: 30000 });
     const fOpt = Number(await page.getAttribute('[data-kl="forward-opt"]', 'data-value'));
     const rOpt = Number(await page.getAttribute('[data-kl="reverse-opt"]', 'data-value'));
     assert.ok(close(fOpt, fitForward(mix).kl, 1e-9), `forward optimum: page ${fOpt}, library ${fitForward(mix).kl}`);

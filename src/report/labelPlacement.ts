@@ -72,7 +72,9 @@ export function placeLabels(labels: readonly FigureLabel[], curves: readonly (re
       if (!best || cost < best.cost) best = { cx, by, cost };
     };
     for (let k = 0; k < 12; k++) for (const dx of [0, -0.6, 0.6, -1.2, 1.2]) tryAt(ax + dx * w, ay - 8 - 16 * k);
-    for (let gy = f.top + LABEL_H; gy <= f.bottom - 4; gy += 12) for (let gx = f.left + w / 2; gx <= f.right - w / 2; gx += 12) tryAt(gx, gy);
+    // a clear spot near the anchor is good enough; only search the whole frame otherwise
+    if ((best as { cost: number } | null)!.cost >= 1000)
+      for (let gy = f.top + LABEL_H; gy <= f.bottom - 4; gy += 12) for (let gx = f.left + w / 2; gx <= f.right - w / 2; gx += 12) tryAt(gx, gy);
     const b = best!;
     boxes.push([b.cx - w / 2, b.by - LABEL_H, b.cx + w / 2, b.by + 2]);
     const ix = (p: number) => f.x[0] + ((p - f.left) / (f.right - f.left)) * (f.x[1] - f.x[0]);
