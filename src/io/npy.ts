@@ -147,6 +147,7 @@ export function parseNpy(buf: Uint8Array, name: string): NpyArray {
  * const { data, shape } = readNpy('logits.npy');
  */
 export function readNpy(path: string, name = path): NpyArray {
+  expectPath(path, 'readNpy(path: string, name?: string)', 'parseNpy(bytes, name)');
   return parseNpy(readInput(path, name), name);
 }
 

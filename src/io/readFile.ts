@@ -25,15 +25,17 @@ export function readError(name: string, e: unknown): DataError {
  * would block forever), a socket or a device is a one-line {@link DataError}, not a hang.
  */
 export function checkRegularFile(path: string, name = path): void {
+  // the message names the role and the path: "base (fp16.kld)"
+  const where = name === path || name.includes(path) ? name : `${name} (${path})`;
   let st;
   try {
     st = statSync(path);
   } catch (e) {
-    throw readError(name, e);
+    throw readError(where, e);
   }
   if (!st.isFile()) {
     const kind = st.isDirectory() ? 'a folder' : st.isFIFO() ? 'a FIFO (named pipe)' : st.isSocket() ? 'a socket' : 'a device';
-    throw new DataError({ where: name, expected: 'a readable regular file', got: kind });
+    throw new DataError({ where, expected: 'a readable regular file', got: kind });
   }
 }
 
