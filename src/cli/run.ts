@@ -1,6 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
 import { DataError, KlscopeError, UsageError, isAllocationFailure, quote } from '../errors.js';
-import { removeAllTemps } from '../io/output.js';
 
 /**
  * Runs a command's action: a {@link KlscopeError} becomes one line on stderr and its exit code
@@ -61,23 +60,7 @@ export function asKlscopeError(e: unknown): KlscopeError | undefined {
   return undefined;
 }
 
-let stdoutGuarded = false;
-
-/**
- * Standard output that is closed early (`klscope … | head -1`: EPIPE) ends the run quietly with
- * exit 0, like Unix tools; one that cannot be written (`> /dev/full`) gives one line on stderr
- * and exit 1. Temporary files are removed either way.
- */
-export function guardStdout(): void {
-  if (stdoutGuarded) return;
-  stdoutGuarded = true;
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    removeAllTemps();
-    if (e.code === 'EPIPE') process.exit(0);
-    process.stderr.write(`klscope: cannot write to standard output: ${e.code === 'ENOSPC' ? 'no space left on the device' : e.message} (${e.code ?? 'error'})\n`);
-    process.exit(1);
-  });
-}
+export { guardStdout } from './stdout.js';
 
 /**
  * Breaks a shell command into lines of at most `width` columns, continued with " \\" (so every
