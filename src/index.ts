@@ -2,6 +2,6 @@
 // heavy dependency; every area has its own entry (klscope/io, /divergence, /kernels,
 // /compare, /train, /fit, /text, /report), and only /train and /report load TensorFlow.js,
 // Observable Plot, linkedom or resvg.
-export { KlscopeError, UsageError, DataError } from './errors.js';
+export { KlscopeError, ArgumentError, UsageError, DataError } from './errors.js';
 export { seededRandom, drawIndex } from './random.js';
 export * from './divergence/index.js';

@@ -1,18 +1,16 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { writeKldFixture } from '../compare/fixtures.js';
+import { writeKldFixture } from '../testing/kldFixtures.js';
 import { compareFiles } from '../compare/engine.js';
 import { tourSection } from './compare.js';
 import { compareLive } from '../compare/live.js';
 import { TINY_TEXT, writeTinyLlama } from '../testing/tinyLlama.js';
+import { runCli } from '../testing/cli.js';
 
-const root = process.env.KLSCOPE_ROOT ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(root, 'bin/klscope.js'), ...args], { encoding: 'utf8' });
+const cli = (...args: string[]) => runCli(args);
 
 describe('klscope compare (CLI)', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'klscope-clicmp-'));
@@ -21,7 +19,7 @@ describe('klscope compare (CLI)', () => {
 
   test('--json prints one document with the contract keys and the library\'s numbers', async () => {
     const r = cli('compare', fx.base, fx.cand, '--json', '--threads', '2');
-    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.code, 0, r.stderr);
     const j = JSON.parse(r.stdout);
     const q = ['mean', 'stderr', 'max', 'p999', 'p99', 'p95', 'p90', 'median', 'p10', 'p05', 'p01', 'p001', 'min'];
     assert.equal(j.tokens, 66);
@@ -41,7 +39,7 @@ describe('klscope compare (CLI)', () => {
 
   test('the table names both directions; the files are written; CSV has one line per token', () => {
     const r = cli('compare', fx.base, fx.cand, '--per-token', out('t.csv'), '--report', out('r.html'), '--summary-out', out('s.json'));
-    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /KL\(base‖candidate\) = llama\.cpp's KLD/);
     assert.match(r.stdout, /KL\(candidate‖base\)/);
     assert.match(r.stdout, /Same top p/);
@@ -62,13 +60,13 @@ describe('klscope compare (CLI)', () => {
     writeFileSync(out('bad.kld'), b);
     const before = new Set(readdirSync(dir));
     const r = cli('compare', fx.base, out('bad.kld'), '--per-token', out('x.parquet'), '--report', out('x.html'), '--summary-out', out('x.json'));
-    assert.equal(r.status, 1);
+    assert.equal(r.code, 1);
     assert.equal(r.stdout, '');
     assert.match(r.stderr, /^klscope compare: token mismatch at index 50 of the token list/);
     assert.equal(r.stderr.trim().split('\n').length, 1);
     assert.deepEqual(new Set(readdirSync(dir)), before);
     const u = cli('compare', fx.base, fx.cand, '--rows', 'x:y');
-    assert.equal(u.status, 2);
+    assert.equal(u.code, 2);
     assert.match(u.stderr, /invalid --rows "x:y"/);
     const h = cli('compare', '--help');
     assert.match(h.stdout, /Examples:/);
@@ -95,7 +93,7 @@ describe('klscope compare on GGUF models (CLI)', () => {
 
   test('one command: two models and a text give the file-input document; --save-base, --per-token, --report written', async () => {
     const r = cli('compare', m.paths.base, m.paths.perturbed, ...live, '--json', '--save-base', out('base.kld'), '--per-token', out('t.csv'), '--report', out('r.html'));
-    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.code, 0, r.stderr);
     const j = JSON.parse(r.stdout);
     assert.equal(j.direction, 'KL(base‖candidate)');
     assert.equal(j.tokens, 2 * 31);
@@ -108,7 +106,7 @@ describe('klscope compare on GGUF models (CLI)', () => {
     assert.match(readFileSync(out('r.html'), 'utf8'), /<svg/);
     // the saved base against the live candidate: llama.cpp's setting, tokens and chunks from the file
     const k = cli('compare', out('base.kld'), m.paths.perturbed, '--json', '--threads', '1');
-    assert.equal(k.status, 0, k.stderr);
+    assert.equal(k.code, 0, k.stderr);
     const jk = JSON.parse(k.stdout);
     assert.equal(jk.tokens, 2 * 31);
     assert.ok(Math.abs(jk.kld.mean - j.kld.mean) < 2.5e-4, `${jk.kld.mean} vs ${j.kld.mean}`);
@@ -116,7 +114,7 @@ describe('klscope compare on GGUF models (CLI)', () => {
 
   test('a quantization ladder: one table with a column per candidate, --json {base, candidates}, ladder report', () => {
     const t = cli('compare', m.paths.base, m.paths.perturbed, m.paths.q8_0, ...live, '--report', out('ladder.html'));
-    assert.equal(t.status, 0, t.stderr);
+    assert.equal(t.code, 0, t.stderr);
     assert.match(t.stdout, /tiny-perturbed-f32\.gguf +tiny-q8_0\.gguf/);
     for (const row of ['mean KL(base‖candidate)', 'mean KL(candidate‖base)', '99.9% KL', 'max KL', 'same top p', 'RMS Δp', 'PPL(candidate)/PPL(base)', 'file size', 'bits per weight']) {
       assert.ok(t.stdout.includes(row), row);
@@ -125,7 +123,7 @@ describe('klscope compare on GGUF models (CLI)', () => {
     assert.match(html, /<svg/);
     assert.match(html, /model file size/);
     const r = cli('compare', m.paths.base, m.paths.perturbed, m.paths.q8_0, ...live, '--json');
-    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.code, 0, r.stderr);
     const j = JSON.parse(r.stdout);
     assert.equal(j.base.format, 'gguf');
     assert.equal(j.candidates.length, 2);
@@ -151,7 +149,7 @@ describe('klscope compare on GGUF models (CLI)', () => {
     for (const [args, code, re] of cases) {
       // every run would also save the base: a failed one leaves no file behind
       const r = cli('compare', ...args, ...(args.includes('--save-base') ? [] : ['--save-base', out('never.kld')]));
-      assert.equal(r.status, code, `${args.join(' ')}: ${r.stderr}`);
+      assert.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);
       assert.equal(r.stdout, '');
       assert.match(r.stderr, re);
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);

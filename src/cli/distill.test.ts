@@ -1,14 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { distillReport, parseDistillFlags } from './distill.js';
 import { UsageError } from '../errors.js';
 import type { DistillResult } from '../train/distill.js';
+import { runCli } from '../testing/cli.js';
 
-const root = process.env.KLSCOPE_ROOT ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const run = (args: string[]) => spawnSync('node', [path.join(root, 'bin/klscope.js'), 'distill', ...args], { encoding: 'utf8' });
+const run = (args: string[]) => runCli(['distill', ...args]);
 
 test('flags: presets fill the gaps, given values win', () => {
   const q = parseDistillFlags({ quick: true, seed: '7', losses: 'rkl,fkl' });
@@ -38,7 +35,7 @@ test('bad flags are usage errors naming the flag and the rule', () => {
 
 test('the command exits 2 on a bad flag, with one line on stderr and nothing on stdout', () => {
   const r = run(['--losses', 'kl']);
-  assert.equal(r.status, 2, r.stderr);
+  assert.equal(r.code, 2, r.stderr);
   assert.equal(r.stderr.trim().split('\n').length, 1);
   assert.match(r.stderr, /^klscope distill: invalid --losses/);
   assert.equal(r.stdout, '');
@@ -46,7 +43,7 @@ test('the command exits 2 on a bad flag, with one line on stderr and nothing on 
 
 test('--json prints one document with the issue\'s keys; the table renders from it', () => {
   const r = run(['--quick', '--json', '--order', '3', '--student-context', '1', '--steps', '30', '--train-positions', '3000', '--eval-positions', '500', '--samples', '2', '--sample-length', '20', '--losses', 'fkl,rkl']);
-  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.code, 0, r.stderr);
   const j = JSON.parse(r.stdout) as DistillResult;
   assert.deepEqual(Object.keys(j), ['teacher', 'students', 'findings']);
   assert.deepEqual(j.students.map((s) => s.loss), ['fkl', 'rkl']);
@@ -65,11 +62,11 @@ test('--json prints one document with the issue\'s keys; the table renders from 
 
 test('--eval-positions 1e8 is one usage line, not a memory blow-up; a diverging run says to lower --lr', () => {
   const big = run(['--quick', '--eval-positions', '1e8']);
-  assert.equal(big.status, 2, big.stderr);
+  assert.equal(big.code, 2, big.stderr);
   assert.equal(big.stdout, '');
   assert.match(big.stderr, /^klscope distill: invalid --eval-positions: expected an integer from 1 to 1000000, got "1e8"\n$/);
   const r = run(['--quick', '--lr', '1e10', '--losses', 'rkl', '--order', '3', '--student-context', '1', '--steps', '30', '--train-positions', '2000', '--eval-positions', '500', '--samples', '2', '--sample-length', '20']);
-  assert.equal(r.status, 1, r.stderr);
+  assert.equal(r.code, 1, r.stderr);
   assert.equal(r.stdout, '');
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   assert.match(r.stderr, /^klscope distill: training diverged: the rkl student's .*; lower --lr$/m);

@@ -1,22 +1,17 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseMixture } from '../fit/mixture.js';
 import { DEFAULT_MIXTURE } from '../fit/mixture.js';
 import { DEFAULT_MIXTURE_2D, parseMixture2d } from '../fit/fit2d.js';
 import { fit2dCommand, fitCommand, parseStart, tourSection } from './fit.js';
+import { repoRoot as root, runCli } from '../testing/cli.js';
 
-const root = process.env.KLSCOPE_ROOT ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const bin = path.join(root, 'bin/klscope.js');
 
-function klscope(args: string[], cwd = root) {
-  const r = spawnSync('node', [bin, ...args], { cwd, encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const klscope = (args: string[], cwd = root) => runCli(args, { cwd });
 
 describe('klscope fit', () => {
   test('--json: the issue\'s shape; forward is the closed form to 1e-6; both reverse optima for separated modes', () => {

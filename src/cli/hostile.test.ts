@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { writeKldFixture } from '../compare/fixtures.js';
+import { writeKldFixture } from '../testing/kldFixtures.js';
 import { encodeNpy } from '../io/npy.js';
 import { tempName } from '../io/output.js';
 import { repoRoot, runCli } from '../testing/cli.js';

@@ -1,15 +1,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { writeKldFixture } from '../compare/fixtures.js';
+import { writeKldFixture } from '../testing/kldFixtures.js';
 import { compareFiles } from '../compare/engine.js';
+import { runCli } from '../testing/cli.js';
 
-const root = process.env.KLSCOPE_ROOT ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(root, 'bin/klscope.js'), ...args], { encoding: 'utf8' });
+const cli = (...args: string[]) => runCli(args);
 
 describe('klscope merge (CLI)', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'klscope-climerge-'));
@@ -25,7 +23,7 @@ describe('klscope merge (CLI)', () => {
       writeFileSync(out(`p${i}.json`), JSON.stringify(part.accumulator.toSummary()));
     }
     const m = cli('merge', out('p0.json'), out('p1.json'), out('p2.json'), '--json', '--summary-out', out('all.json'), '--report', out('all.html'));
-    assert.equal(m.status, 0, m.stderr);
+    assert.equal(m.code, 0, m.stderr);
     const j = JSON.parse(m.stdout);
     assert.equal(j.tokens, whole.tokens);
     assert.equal(j.kld.mean, whole.kld.mean);
@@ -40,7 +38,7 @@ describe('klscope merge (CLI)', () => {
     assert.match(readFileSync(out('all.html'), 'utf8'), /klscope merge: 3 shards/);
     writeFileSync(out('t.csv'), 'row,position\n');
     const bad = cli('merge', out('t.csv'));
-    assert.equal(bad.status, 1);
+    assert.equal(bad.code, 1);
     assert.match(bad.stderr, /^klscope merge: .*t\.csv: not JSON/);
   });
 

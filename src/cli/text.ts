@@ -178,7 +178,7 @@ export async function textTourSection(): Promise<string> {
 }
 
 /**
- * The tour's part for issue 7: `klscope text`, `klscope samples` and `klscope estimate` on the
+ * The tour's part on text and samples: `klscope text`, `klscope samples` and `klscope estimate` on the
  * bundled data (data/text, data/samples).
  */
 export async function tourSection(): Promise<string> {

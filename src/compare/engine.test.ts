@@ -7,7 +7,7 @@ import { DataError } from '../errors.js';
 import { encodeNpy } from '../io/npy.js';
 import { encodeSafetensors } from '../io/safetensors.js';
 import { compareFiles } from './engine.js';
-import { makeLogitPair, writeKldFixture } from './fixtures.js';
+import { makeLogitPair, writeKldFixture } from '../testing/kldFixtures.js';
 import { closeWorkers } from '../kernels/index.js';
 
 // ---------- an independent reading of llama.cpp's format and statistics (whole file in memory) ----------

@@ -34,6 +34,7 @@ export interface ChunkPlan {
  * first + r against token c·n_ctx + first + r + 1.
  *
  * @example
+ * const ids = new Int32Array(2048); // a tokenized text: 4 chunks of 512
  * const plan = planChunks(ids, { ctx: 512, score: 'second-half', name: 'wiki.txt' });
  * plan.rowsPerChunk; // 255
  */

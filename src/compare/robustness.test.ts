@@ -8,7 +8,7 @@ import { KldWriter } from '../io/kld.js';
 import { compareFiles, threadCount } from './engine.js';
 import { CompareAccumulator } from './accumulator.js';
 import { checkShardRanges } from './runIdentity.js';
-import { writeKldFixture } from './fixtures.js';
+import { writeKldFixture } from '../testing/kldFixtures.js';
 import { mergeSummaryFiles } from './merge.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'klscope-robust-'));

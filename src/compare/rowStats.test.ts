@@ -7,7 +7,7 @@ import path from 'node:path';
 import { DataError } from '../errors.js';
 import { decodeKldValue, kldLayout } from '../io/kld.js';
 import { compareFiles } from './engine.js';
-import { writeKldFixture } from './fixtures.js';
+import { writeKldFixture } from '../testing/kldFixtures.js';
 import { createRowBlock, windowThresholdCode } from './rowStats.js';
 
 describe('rowStats', () => {

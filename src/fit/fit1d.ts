@@ -156,7 +156,7 @@ function newtonReverse(mix: Mixture, start: Gaussian1d, tol: number, maxIt: numb
  *
  * @example
  * const r = fitReverse(DEFAULT_MIXTURE);
- * r.localOptima.length; // 2: one Gaussian on each mode, KL(Q‖P) ≈ ln 2 each
+ * r.localOptima.length; // 3: one Gaussian on each mode (KL(Q‖P) ≈ ln 2 each), one wide between them (0.84)
  */
 export function fitReverse(mix: Mixture, opts: FitReverseOptions = {}): ReverseFit {
   validateMixture(mix, 'mixture');

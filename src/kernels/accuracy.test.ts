@@ -1,7 +1,8 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { divergenceMeasures } from '../divergence/measures.js';
-import { accuracyCases, compareStats, makeLogits } from './accuracy.js';
+import { compareStats, makeLogits } from './accuracy.js';
+import { accuracyCases } from '../testing/accuracyCases.js';
 import { availableBackends, batchStatsSync, closeWorkers } from './index.js';
 import { referenceBatchStats } from './reference.js';
 import { createBatchStats } from './types.js';
@@ -11,7 +12,7 @@ after(closeWorkers);
 // Every fast backend that loads here, against the float64 reference, on the whole suite.
 const fast = availableBackends().filter((b) => b !== 'js');
 
-describe('accuracy suite (issue 3 rule: rel ≤ 1e-5 on values ≥ 1e-4, abs ≤ 1e-9 below)', () => {
+describe('accuracy suite (rule: rel ≤ 1e-5 on values ≥ 1e-4, abs ≤ 1e-9 below)', () => {
   test('the wasm kernel is built and loads (npm ci builds it from npm-only tools)', () => {
     assert.ok(availableBackends().includes('wasm'), `available: ${availableBackends().join(', ')}`);
   });

@@ -5,7 +5,7 @@ import { referenceBatchStats } from './reference.js';
 import { nativeSimd } from './nativeBackend.js';
 import type { BackendName, BatchInput, BatchStats } from './types.js';
 
-/** One measured configuration, in the JSON form of issue 3. */
+/** One measured configuration, in the JSON form of `klscope bench --json`. */
 export interface BenchResult {
   /** the data: 'synthetic' (P ~ 3·N(0,1), Q = P + 0.5·N(0,1)) or an LM-like regime ({@link BENCH_REGIMES}) */
   regime: string;

@@ -13,7 +13,7 @@ function one(p: number[], q: number[], from: BatchInput['from'], extra: Partial<
 }
 
 describe('referenceBatchStats', () => {
-  test('the explainer example and published values (scipy, semantics.md)', () => {
+  test('the explainer example and published values (scipy)', () => {
     const s = one([0.5, 0.3, 0.2], [0.4, 0.4, 0.2], 'probs');
     close(s.forward[0]!, 0.025267153921570557);
     close(s.reverse[0]!, 0.025815408455028527);

@@ -85,7 +85,7 @@ function resample(pts: Float64Array, n: number, d: number, rng: Rng): SampleSet 
  * @example
  * const a = { data: new Float64Array([0, 1, 2, 3, 4]), rows: 5, cols: 1 };
  * const b = { data: new Float64Array([1, 2, 3, 4, 5]), rows: 5, cols: 1 };
- * samplesDivergence(a, b, { bootstrap: 0 }).gaussian.forward; // 0.1 = (1 − 0)²/(2·2.5)
+ * samplesDivergence(a, b, { bootstrap: 0 }).gaussian.forward; // 0.2 = (3 − 2)²/(2·2.5): means 2 and 3, both variances 2.5
  */
 export function samplesDivergence(a: Matrix, b: Matrix, opts: SamplesOptions = {}): SamplesDivergence {
   if (a.cols !== b.cols) throw new DataError(`dimension mismatch: A has ${a.cols} columns, B has ${b.cols}; both sets need the same dimensions`);

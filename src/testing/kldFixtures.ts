@@ -1,9 +1,9 @@
+// Test writers for compare: matched .kld / .npy logit files with known contents.
 import path from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { KldWriter, kldLayout } from '../io/kld.js';
 import { encodeNpy } from '../io/npy.js';
 import { seededRandom } from '../random.js';
-
 
 /** Options of {@link makeLogitPair}. */
 export interface LogitPairOptions {
