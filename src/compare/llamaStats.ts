@@ -2,6 +2,10 @@
  * llama.cpp's summary formulas (tools/perplexity: `kl_divergence`), restated.
  */
 
+import { sortedQuantile } from '../quantile.js';
+
+export { sortedQuantile };
+
 /**
  * Mean and its uncertainty from a sum, a sum of squares and a count: f = S/N,
  * σ = sqrt((S2/N − f²)/(N − 1)) when that variance is positive and N > 10, else 0.
@@ -27,28 +31,6 @@ export function meanAndUncertainty(sum: number, sum2: number, count: number): { 
 export function meanCovariance(sumA: number, sumB: number, sumAB: number, count: number): number {
   if (count < 10) return 0;
   return (sumAB / count - (sumA / count) * (sumB / count)) / (count - 1);
-}
-
-/**
- * Quantile of sorted values, interpolated linearly at index f·(N − 1); f ≤ 0 gives the first,
- * f ≥ 1 the last value. f = ½ is the median (mean of the two middle values for even N).
- *
- * @example
- * sortedQuantile(Float64Array.from([1, 2, 3, 4]), 0.5); // 2.5
- */
-export function sortedQuantile(sorted: ArrayLike<number>, f: number): number {
-  const n = sorted.length;
-  if (n === 0) return NaN;
-  if (f <= 0) return sorted[0]!;
-  if (f >= 1) return sorted[n - 1]!;
-  const r = f * (n - 1);
-  const i = Math.floor(r);
-  const w = r - i;
-  const a = sorted[i]!;
-  if (w === 0) return a;
-  const b = sorted[Math.min(i + 1, n - 1)]!;
-  if (a === Infinity || b === Infinity) return Infinity;
-  return (1 - w) * a + w * b;
 }
 
 /** The quantiles llama.cpp prints for KLD, with their JSON keys. */

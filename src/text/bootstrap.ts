@@ -1,3 +1,5 @@
+import { sortedQuantile } from '../quantile.js';
+
 /**
  * Percentile interval of bootstrap replicates: the (1 − level)/2 and (1 + level)/2 quantiles
  * (linear interpolation). Infinite replicates sort to the top and can make the upper end +∞.
@@ -7,12 +9,5 @@
  */
 export function percentileInterval(replicates: readonly number[], level = 0.95): [number, number] {
   const s = [...replicates].sort((x, y) => x - y);
-  const at = (q: number) => {
-    const h = (s.length - 1) * q;
-    const lo = Math.floor(h);
-    const hi = Math.min(lo + 1, s.length - 1);
-    if (s[lo] === s[hi]) return s[lo]!;
-    return s[lo]! + (h - lo) * (s[hi]! - s[lo]!);
-  };
-  return [at((1 - level) / 2), at((1 + level) / 2)];
+  return [sortedQuantile(s, (1 - level) / 2), sortedQuantile(s, (1 + level) / 2)];
 }

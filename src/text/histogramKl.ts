@@ -1,5 +1,6 @@
 import { ArgumentError } from '../errors.js';
 import { relEntr } from '../divergence/relEntr.js';
+import { sortedQuantile } from '../quantile.js';
 
 /** Result of {@link histogramKl}. */
 export interface HistogramKl {
@@ -18,13 +19,6 @@ export interface HistogramOptions {
   bins?: number;
   /** Pseudo-count per bin (default 0.5, the Krichevsky–Trofimov / Jeffreys prior) so empty bins stay finite; 0 for raw frequencies. */
   pseudoCount?: number;
-}
-
-function quantile(sorted: Float64Array, q: number): number {
-  const h = (sorted.length - 1) * q;
-  const lo = Math.floor(h);
-  const hi = Math.min(lo + 1, sorted.length - 1);
-  return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
 }
 
 /** The most histogram bins (two arrays of this many float64 each; far more bins than samples only adds pseudo-counts). */
@@ -48,7 +42,7 @@ export function histogramKl(a: ArrayLike<number>, b: ArrayLike<number>, opts: Hi
     throw new ArgumentError({ where: 'invalid bins', expected: `an integer in [1, ${MAX_BINS}]`, got: bins });
   }
   if (bins === undefined) {
-    const iqr = quantile(pooled, 0.75) - quantile(pooled, 0.25);
+    const iqr = sortedQuantile(pooled, 0.75) - sortedQuantile(pooled, 0.25);
     const width = 2 * iqr * Math.cbrt(1 / pooled.length);
     bins = width > 0 ? Math.ceil((hi - lo) / width) : 1;
     bins = Math.min(1000, Math.max(5, bins));
