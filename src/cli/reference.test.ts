@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { writeKldFixture, makeLogitPair } from '../compare/fixtures.js';
+import { writeKldFixture, makeLogitPair } from '../testing/kldFixtures.js';
 import { compareFiles } from '../compare/engine.js';
 import { encodeNpy } from '../io/npy.js';
 import { runCli } from '../testing/cli.js';

@@ -7,7 +7,7 @@ import { encodeNpy } from '../io/npy.js';
 import type { RowBlock } from './accumulator.js';
 import { exactMeasures } from './bounds.js';
 import { compareFiles } from './engine.js';
-import { makeLogitPair, writeKldFixture } from './fixtures.js';
+import { makeLogitPair, writeKldFixture } from '../testing/kldFixtures.js';
 import { CompareAccumulator } from './accumulator.js';
 import { compareReference, type ReferenceRowBlock } from './referenceCompare.js';
 import { openFileReferenceSource, writeReference } from './referenceSource.js';
