@@ -17,6 +17,7 @@ const NOT_RUN: Array<{ file: string; has: string; why: string }> = [
   { file: 'src/cli/serve.ts', has: 'startServer', why: 'starts an HTTP server' },
   { file: 'src/io/gguf.ts', has: 'readGguf', why: 'reads a GGUF model file' },
   { file: 'src/train/evaluate.ts', has: 'teacherHeldOutNll', why: 'trains the 6-gram teacher on the Brown corpus' },
+  { file: 'src/io/klref.ts', has: "new KlrefFile('ref.klref')", why: 'reads a .klref file' },
   { file: 'src/testing/llamaOracle.ts', has: 'llamaOracleProbabilities', why: 'builds a tiny GGUF model' },
 ];
 
@@ -27,7 +28,8 @@ interface Line {
   expected?: { value: number; tol: number };
 }
 
-const NUM = String.raw`-?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?`;
+// digits may be grouped by commas (65,414,668)
+const NUM = String.raw`-?(?:\d{1,3}(?:,\d{3})+(?:\.\d*)?|\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?`;
 
 /** The value quoted in a comment, with its tolerance; undefined when it quotes none. */
 export function quoted(comment: string): { value: number; tol: number } | undefined {
@@ -35,7 +37,7 @@ export function quoted(comment: string): { value: number; tol: number } | undefi
   const lead = new RegExp(`^(≈\\s*)?(${NUM})(…)?(?!\\s*[-+/·*×^]|[\\d.])`).exec(c);
   const m = lead ?? new RegExp(`=\\s*(≈\\s*)?(${NUM})(…)?`).exec(c);
   if (!m || (!lead && !/^[\d≈(.-]/.test(c))) return undefined;
-  const text = m[2]!;
+  const text = m[2]!.replace(/,/g, '');
   const value = Number(text);
   const digits = 10 ** -(text.includes('.') ? text.split('.')[1]!.replace(/e.*/, '').length : 0);
   // "≈": to the digits shown or 1 %; "…": cut short, so to the digits shown; else exact
@@ -129,4 +131,6 @@ test('quoted() reads the value a comment quotes', () => {
   assert.ok(Math.abs(quoted(' 8.554…: 8.5 in the matrices')!.tol - 0.001) < 1e-12);
   assert.equal(quoted(' http://127.0.0.1:40123/'), undefined);
   assert.equal(quoted(' 1 (a plain += gives 0)')?.value, 1);
+  assert.equal(quoted(' 65,414,668 = 20 + 4·512 + 255·256,520')?.value, 65414668);
+  assert.equal(quoted(' 0.5, the same on every run')?.value, 0.5);
 });

@@ -146,7 +146,7 @@ export interface ReferenceWritten {
  * Size of a llama.cpp .kld holding these rows and tokens.
  *
  * @example
- * kldBytesFor(128256, 512, 255); // 65,411,108
+ * kldBytesFor(128256, 512, 255); // 65,414,668 = 20 + 4·512 + 255·256,520
  */
 export function kldBytesFor(nVocab: number, tokens: number, rows: number): number {
   return 20 + 4 * tokens + rows * kldLayout(2, nVocab, 1).rowBytes;
