@@ -46,6 +46,11 @@ function walk(dir, out) {
 const filter = process.argv.slice(2);
 let files = walk(path.join(root, 'dist'), []).sort();
 if (filter.length) files = files.filter((f) => filter.some((s) => f.includes(s)));
+if (!files.length) {
+  // node --test with no files would run every test it can find
+  process.stderr.write(`klscope test: no compiled test file matches ${filter.join(', ')}\n`);
+  process.exit(1);
+}
 const r = spawnSync('node', ['--test', '--test-concurrency=2', '--test-reporter=spec', ...files], {
   cwd: root,
   stdio: 'inherit',
