@@ -34,3 +34,17 @@ export function drawIndex(p: ArrayLike<number>, u: number): number {
   for (let i = p.length - 1; i >= 0; i--) if (p[i]! > 0) return i;
   return p.length - 1;
 }
+
+/**
+ * Two independent standard normal deviates from two uniforms by the Box–Muller transform:
+ * r = √(−2 ln u), (r·cos 2πv, r·sin 2πv). `u` must be in (0, 1] (pass 1 − a draw in [0, 1)) so
+ * the log is finite.
+ *
+ * @example
+ * normalPair(1, 0.25)[0]; // 0: r = 0 when u = 1
+ * normalPair(Math.exp(-0.5), 0)[0]; // 1 = √(−2 ln e^−½)·cos 0
+ */
+export function normalPair(u: number, v: number): [number, number] {
+  const r = Math.sqrt(-2 * Math.log(u));
+  return [r * Math.cos(2 * Math.PI * v), r * Math.sin(2 * Math.PI * v)];
+}

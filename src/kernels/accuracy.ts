@@ -1,4 +1,4 @@
-import { seededRandom } from '../random.js';
+import { normalPair, seededRandom } from '../random.js';
 import type { BatchStats } from './types.js';
 import { STAT_F64_KEYS } from './types.js';
 
@@ -63,9 +63,9 @@ export function compareStats(ref: BatchStats, got: BatchStats, rule = ACCURACY_R
   return { maxRelErr, maxAbsErrSmall, mismatches };
 }
 
-/** Standard normal deviate from two uniforms (Box–Muller). */
+/** Standard normal deviate from two uniforms (Box–Muller; the second deviate is dropped). */
 function gauss(rand: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+  return normalPair(1 - rand(), rand())[0];
 }
 
 /** Options of {@link makeLogits}. */

@@ -39,3 +39,12 @@ describe('seeded PRNG', () => {
     }
   });
 });
+
+test('normal() is the shared Box–Muller pair: cosine deviate first, then the sine one', async () => {
+  const { normalPair } = await import('../random.js');
+  const a = createRng(11);
+  const b = createRng(11);
+  const [z0, z1] = normalPair(1 - b.next(), b.next());
+  assert.equal(a.normal(), z0);
+  assert.equal(a.normal(), z1);
+});

@@ -1,3 +1,5 @@
+import { normalPair } from '../random.js';
+
 /** A seeded pseudo-random source: reproducible bootstrap resamples and test data. */
 export interface Rng {
   /** Uniform in [0, 1). */
@@ -51,12 +53,9 @@ export function createRng(seed: number): Rng {
         spare = null;
         return v;
       }
-      // Box–Muller; 1 − u is in (0, 1] so the log is finite.
-      const u = 1 - next();
-      const v = next();
-      const r = Math.sqrt(-2 * Math.log(u));
-      spare = r * Math.sin(2 * Math.PI * v);
-      return r * Math.cos(2 * Math.PI * v);
+      const [z, other] = normalPair(1 - next(), next());
+      spare = other;
+      return z;
     },
   };
 }
