@@ -13,6 +13,7 @@ const LAYER: Record<string, number> = {
   'errors.ts': 0,
   'random.ts': 0,
   'quantile.ts': 0,
+  'discount.ts': 0,
   'matrix.ts': 0,
   'words.ts': 0,
   io: 1,

@@ -1,5 +1,6 @@
 import { ArgumentError, UsageError, quote } from '../errors.js';
 import { NGRAM_SEP, type NgramCounts } from './ngrams.js';
+import { absoluteDiscount } from '../discount.js';
 
 /**
  * How the n-gram distributions are estimated from counts:
@@ -65,9 +66,8 @@ export function addAlpha(counts: ReadonlyMap<string, number>, keys: readonly str
 }
 
 /**
- * The absolute discount of Ney, Essen & Kneser (1994), D = n₁/(n₁ + 2n₂) from the numbers of
- * types seen once and twice, kept in [0.1, 1] so that unseen n-grams always get mass (D > 0)
- * and no seen count is discounted below 0 (D ≤ 1).
+ * The absolute discount of n-gram counts: {@link absoluteDiscount} of the numbers of types seen
+ * once and twice.
  *
  * @example
  * neyDiscount([1, 1, 2, 5]); // 2 / (2 + 2·1) = 0.5
@@ -79,8 +79,7 @@ export function neyDiscount(counts: Iterable<number>): number {
     if (c === 1) n1++;
     else if (c === 2) n2++;
   }
-  const d = n1 + 2 * n2 === 0 ? 0.5 : n1 / (n1 + 2 * n2);
-  return Math.min(1, Math.max(0.1, d));
+  return absoluteDiscount(n1, n2);
 }
 
 /** Kneser–Ney estimate of one corpus and the discounts used at each order. */

@@ -33,7 +33,8 @@ function referenceKn(text: string, n: number, alphabet: string): (ctx: string) =
     const vals = [...m.values()];
     const n1 = vals.filter((v) => v === 1).length;
     const n2 = vals.filter((v) => v === 2).length;
-    return n1 > 0 && n2 > 0 ? n1 / (n1 + 2 * n2) : 0.75;
+    // Ney's D = n1/(n1 + 2·n2) clamped to [0.1, 1], 0.5 without singletons or doubletons
+    return n1 + 2 * n2 === 0 ? 0.5 : Math.min(1, Math.max(0.1, n1 / (n1 + 2 * n2)));
   });
   const prob = (j: number, h: string, w: string): number => {
     const lower = j === 0 ? 1 / V : prob(j - 1, h.slice(1), w);

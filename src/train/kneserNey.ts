@@ -1,4 +1,5 @@
 import { DataError } from '../errors.js';
+import { absoluteDiscount } from '../discount.js';
 
 /** One order of the model: a row of V counts per context seen, with totals and type counts. */
 interface OrderTable {
@@ -11,7 +12,7 @@ interface OrderTable {
   /** Number of w with a non-zero count per row: N1+(h•). */
   types: Float64Array;
   rows: number;
-  /** Absolute discount D = n1 / (n1 + 2·n2) of this order. */
+  /** Absolute discount D = n1 / (n1 + 2·n2) of this order (see absoluteDiscount). */
   discount: number;
 }
 
@@ -185,6 +186,5 @@ function finish(t: OrderTable, V: number): void {
     t.total[r] = s;
     t.types[r] = k;
   }
-  // Chen & Goodman's estimate; fall back to 0.75 when the counts cannot support it.
-  t.discount = n1 > 0 && n2 > 0 ? n1 / (n1 + 2 * n2) : 0.75;
+  t.discount = absoluteDiscount(n1, n2);
 }
