@@ -1,6 +1,7 @@
 import { shortNumber } from '../words.js';
 import { UsageError, quote } from '../errors.js';
 import { MAX_COMPONENTS, checkScales } from './mixture.js';
+import { bfgs } from './bfgs.js';
 
 /** One weighted axis-aligned 2-D Gaussian component w·N((mx, my), diag(sx², sy²)). */
 export interface GaussianComponent2d {
@@ -274,57 +275,14 @@ export function forwardKl2d(mix: Mixture2d, mean: [number, number], cov: [[numbe
   return Math.max(0, LOG_2PI + 0.5 * Math.log(det) + 0.5 * tr + 0.5 * maha - entropyP);
 }
 
-/** BFGS with Armijo backtracking on θ; returns the final θ, value and gradient norm. */
-function bfgs(mix: Mixture2d, start: Theta, maxIt = 150): { t: Theta; value: number; gradNorm: number } {
-  const n = 5;
-  let t = [...start] as Theta;
-  let g = new Array<number>(n).fill(0);
-  let f = reverse2d(mix, t, g);
-  let H: number[][] = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
-  for (let it = 0; it < maxIt; it++) {
-    const gn = Math.hypot(...g);
-    if (gn < 1e-8) break;
-    const d = H.map((row) => -row.reduce((acc: number, v, j) => acc + v * g[j]!, 0));
-    let slope = d.reduce((s, v, i) => s + v * g[i]!, 0);
-    if (slope >= 0) {
-      // lost the descent direction: restart from steepest descent
-      H = H.map((row, i) => row.map((_, j) => (i === j ? 1 : 0)));
-      for (let i = 0; i < n; i++) d[i] = -g[i]!;
-      slope = -gn * gn;
-    }
-    const big = Math.max(...d.map((v) => Math.abs(v)));
-    const cap = big > 2 ? 2 / big : 1;
-    let step = cap;
-    const g2 = new Array<number>(n).fill(0);
-    let t2 = t.map((v, i) => v + step * d[i]!) as Theta;
-    let f2 = reverse2d(mix, t2, g2);
-    const slack = 1e-13 * Math.max(1, Math.abs(f));
-    while (!(f2 <= f + 1e-4 * step * slope + slack) && step > 1e-12) {
-      step *= 0.5;
-      t2 = t.map((v, i) => v + step * d[i]!) as Theta;
-      f2 = reverse2d(mix, t2, g2);
-    }
-    if (step <= 1e-12) break;
-    const s = t2.map((v, i) => v - t[i]!);
-    const y = g2.map((v, i) => v - g[i]!);
-    const sy = s.reduce((a, v, i) => a + v * y[i]!, 0);
-    if (sy > 1e-14) {
-      // the BFGS update of the inverse Hessian
-      const Hy = H.map((row) => row.reduce((acc: number, v, j) => acc + v * y[j]!, 0));
-      const yHy = y.reduce((a, v, i) => a + v * Hy[i]!, 0);
-      for (let i = 0; i < n; i++) {
-        for (let j = 0; j < n; j++) {
-          H[i]![j]! += ((sy + yHy) * s[i]! * s[j]!) / (sy * sy) - (Hy[i]! * s[j]! + s[i]! * Hy[j]!) / sy;
-        }
-      }
-    }
-    const moved = Math.hypot(...s);
-    t = t2;
-    f = f2;
-    g = g2;
-    if (moved < 1e-12) break;
-  }
-  return { t, value: f, gradNorm: Math.hypot(...g) };
+/** BFGS on θ (see ./bfgs.ts); returns the final θ, value and gradient norm. */
+function minimise2d(mix: Mixture2d, start: Theta): { t: Theta; value: number; gradNorm: number } {
+  const objective = (t: number[]) => {
+    const g = new Array<number>(5).fill(0);
+    return { f: reverse2d(mix, t as Theta, g), g };
+  };
+  const r = bfgs(objective, start, { maxIt: 150, gradTol: 1e-8, maxStep: 2, slack: 1e-13, curvatureTol: 1e-14, stepTol: 1e-12 });
+  return { t: r.theta as Theta, value: r.f, gradNorm: r.gradNorm };
 }
 
 /** Positive definiteness of the finite-difference Hessian (gradient differences), by Cholesky. */
@@ -390,7 +348,7 @@ export function fit2d(mix: Mixture2d): Fit2dResult {
   const found: LocalOptimum2d[] = [];
   const scale = Math.sqrt(mom.cov[0][0] + mom.cov[1][1]);
   for (const st of starts) {
-    const r = bfgs(mix, st);
+    const r = minimise2d(mix, st);
     if (r.gradNorm > 1e-5 || !isLocalMin(mix, r.t)) continue;
     const mean: [number, number] = [r.t[0], r.t[1]];
     const same = found.find((o) => Math.hypot(o.mean[0] - mean[0], o.mean[1] - mean[1]) < 1e-4 * scale);

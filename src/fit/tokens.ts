@@ -2,6 +2,7 @@ import { forwardKlGradient, reverseKlGradient } from '../divergence/gradients.js
 import { forwardKl, reverseKl } from '../divergence/kl.js';
 import { logSoftmax } from '../divergence/prepare.js';
 import { DataError } from '../errors.js';
+import { bfgs } from './bfgs.js';
 
 /**
  * A bundled next-token example for the token view: after "I'd like a cup of", the teacher splits
@@ -76,49 +77,9 @@ function objective(p: readonly number[], x: readonly number[], theta: readonly n
   return { f, g: [gc, gs] };
 }
 
-/** Minimises by gradient descent with Armijo backtracking and a BFGS inverse-Hessian update. */
+/** Minimises the fit's objective by BFGS (see ./bfgs.ts); c lies in [0, 1] and log w spans a few units. */
 function minimise(p: readonly number[], x: readonly number[], start: number[], dir: 'forward' | 'reverse'): { theta: number[]; f: number; gradNorm: number } {
-  const n = start.length;
-  let t = [...start];
-  let { f, g } = objective(p, x, t, dir);
-  let H: number[][] = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
-  for (let it = 0; it < 500; it++) {
-    const gn = Math.hypot(...g);
-    if (gn < 1e-10) break;
-    let d = H.map((row) => -row.reduce((a: number, v, j) => a + v * g[j]!, 0));
-    let slope = d.reduce((a, v, i) => a + v * g[i]!, 0);
-    if (!(slope < 0)) {
-      H = H.map((row, i) => row.map((_, j) => (i === j ? 1 : 0)));
-      d = g.map((v) => -v);
-      slope = -gn * gn;
-    }
-    let step = 1;
-    // keep steps within the axis' scale (c in [0, 1], log w a few units)
-    const big = Math.max(...d.map(Math.abs));
-    if (big > 0.5) step = 0.5 / big;
-    let t2 = t.map((v, i) => v + step * d[i]!);
-    let o2 = objective(p, x, t2, dir);
-    const slack = 1e-14 * Math.max(1, f);
-    while (!(o2.f <= f + 1e-4 * step * slope + slack) && step > 1e-12) {
-      step *= 0.5;
-      t2 = t.map((v, i) => v + step * d[i]!);
-      o2 = objective(p, x, t2, dir);
-    }
-    if (step <= 1e-12) break;
-    const s = t2.map((v, i) => v - t[i]!);
-    const y = o2.g.map((v, i) => v - g[i]!);
-    const sy = s.reduce((a, v, i) => a + v * y[i]!, 0);
-    if (sy > 1e-16) {
-      const Hy = H.map((row) => row.reduce((a: number, v, j) => a + v * y[j]!, 0));
-      const yHy = y.reduce((a, v, i) => a + v * Hy[i]!, 0);
-      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) H[i]![j]! += ((sy + yHy) * s[i]! * s[j]!) / (sy * sy) - (Hy[i]! * s[j]! + s[i]! * Hy[j]!) / sy;
-    }
-    t = t2;
-    f = o2.f;
-    g = o2.g;
-    if (Math.hypot(...s) < 1e-13) break;
-  }
-  return { theta: t, f, gradNorm: Math.hypot(...g) };
+  return bfgs((t) => objective(p, x, t, dir), start, { maxIt: 500, gradTol: 1e-10, maxStep: 0.5, slack: 1e-14, curvatureTol: 1e-16, stepTol: 1e-13 });
 }
 
 /**
