@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { writeKldFixture } from '../compare/fixtures.js';
+import { writeKldFixture } from '../testing/kldFixtures.js';
 import { runCli } from '../testing/cli.js';
 
 let dir = '';
