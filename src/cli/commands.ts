@@ -78,10 +78,10 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'text',
-    args: '<GENERATED> <REFERENCE>',
+    args: '[REFERENCE] [GENERATED]',
     options: true,
     description:
-      'KL both ways and JS between the n-gram distributions of a generated and a reference corpus; forward = KL(reference‖generated), P = the reference.',
+      'KL both ways and JS between the n-gram distributions of a reference and a generated corpus; forward = KL(reference‖generated), P = the reference (given first).',
     load: async () => (await import('./text.js')).registerText,
   },
   {

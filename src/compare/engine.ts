@@ -11,6 +11,9 @@ import { openSource, sideSpec } from './sources.js';
 import { compareTopk } from './topk.js';
 import type { CompareOptions, CompareRun, OpenedSource, RowSource } from './types.js';
 import { fileFingerprint, hashTokens, type InputIdentity } from './runIdentity.js';
+import { formatRowRange } from './rowRange.js';
+
+export { formatRowRange };
 
 export type { CompareOptions, CompareRun, RowSink, SideOptions } from './types.js';
 
@@ -33,16 +36,6 @@ function identify(s: RowSource): InputIdentity {
   delete d.role;
   const keep = Object.fromEntries(Object.entries(d).filter(([, v]) => typeof v === 'string' || typeof v === 'number'));
   return { format: String(d.format ?? s.spec.format), rows: s.rows, vocab: s.cols, ...keep, fingerprint: fileFingerprint(s.spec.path) } as InputIdentity;
-}
-
-/**
- * A row range as the user wrote it: an open end stays empty.
- *
- * @example
- * formatRowRange([300, Number.MAX_SAFE_INTEGER]); // '300:'
- */
-export function formatRowRange([start, end]: readonly [number, number]): string {
-  return `${start}:${end === Number.MAX_SAFE_INTEGER ? '' : end}`;
 }
 
 /**

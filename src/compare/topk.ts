@@ -2,7 +2,7 @@ import { DataError } from '../errors.js';
 import { relEntr } from '../divergence/relEntr.js';
 import type { TopkPosition } from '../io/topkJsonl.js';
 import { CompareAccumulator, type RowBlock } from './accumulator.js';
-import { formatRowRange } from './engine.js';
+import { formatRowRange } from './rowRange.js';
 import { createRowBlock } from './rowStats.js';
 import type { CompareOptions, CompareRun, OpenedSource } from './types.js';
 
