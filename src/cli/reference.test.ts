@@ -87,7 +87,14 @@ describe('klscope reference and compare REF.klref (CLI)', () => {
     assert.equal(runCli(['compare', fx.base, fx.cand, '--summary-out', out('plain.json')]).code, 0);
     const bad = runCli(['merge', out('s0.json'), out('plain.json')]);
     assert.equal(bad.code, 1);
-    assert.match(bad.stderr, /cannot merge a summary with certified bounds|identifies its run and the other does not/);
+    assert.match(bad.stderr, /^klscope merge: cannot merge a summary with certified bounds \(a \.klref base\) and one without\n$/);
+    // reference summaries identify their run: a shard of another candidate, or overlapping rows, is refused
+    assert.equal(runCli(['compare', out('base.klref'), fx.base, '--rows', '30:', '--summary-out', out('s2.json')]).code, 0);
+    const other = runCli(['merge', out('s0.json'), out('s2.json')]);
+    assert.equal(other.code, 1);
+    assert.match(other.stderr, /a different run: the candidate differs in content/);
+    const overlap = runCli(['merge', out('s0.json'), out('s0.json')]);
+    assert.equal(overlap.code, 1, overlap.stderr);
   });
 
   test('bad input: one line, exit 1 (data) or 2 (usage), empty stdout, no files left', () => {
@@ -99,8 +106,16 @@ describe('klscope reference and compare REF.klref (CLI)', () => {
     const wrongTokens = Buffer.from(readFileSync(fx.cand));
     wrongTokens.writeInt32LE(wrongTokens.readInt32LE(20 + 4 * 40) + 1, 20 + 4 * 40);
     writeFileSync(out('tok.kld'), wrongTokens);
+    // a .kld row that is no distribution: every code at the top, so its window sums far above 1
+    const noDist = Buffer.from(readFileSync(fx.cand));
+    const rowBytes = 2 * (2 * Math.ceil(501 / 2) + 4);
+    const row5 = 20 + 4 * 24 * 6 + 5 * rowBytes;
+    for (let i = row5 + 8; i < row5 + rowBytes; i += 2) noDist.writeUInt16LE(0xffff, i);
+    writeFileSync(out('nodist.kld'), noDist);
     const before = new Set(readdirSync(dir));
     const cases: Array<[string[], number, RegExp]> = [
+      [['reference', out('nodist.kld'), '-o', out('x.klref')], 1, /^klscope reference: .*nodist\.kld.*row 5.*sum to [\d.e+]+, expected 1/],
+      [['compare', out('base.klref'), out('nodist.kld'), '--summary-out', out('x.json')], 1, /^klscope compare: .*nodist\.kld.*row 5.*sum to [\d.e+]+, expected 1/],
       [['compare', out('flip.klref'), fx.cand, '--summary-out', out('x.json'), '--per-token', out('x.csv')], 1, /^klscope compare: reference: damaged \.klref file: checksum mismatch in the block at offset \d+/],
       [['compare', out('trunc.klref'), fx.cand, '--report', out('x.html')], 1, /^klscope compare: reference: truncated \.klref file/],
       [['compare', out('base.klref'), out('tok.kld'), '--json'], 1, /^klscope compare: token mismatch at index 40 of the token list \(chunk 1, position 16\): the reference has \d+, the candidate has \d+/],

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
-import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import type { RowBlock } from '../compare/accumulator.js';
+import { appendFileSync } from 'node:fs';
+import type { RowSink } from '../compare/engine.js';
 import { compareReference, type ReferenceRowBlock } from '../compare/referenceCompare.js';
-import { openFileReferenceSource, writeReference } from '../compare/referenceSource.js';
+import { openFileReferenceSource, openLiveReferenceSource, writeReference, type ReferenceSource } from '../compare/referenceSource.js';
+import { detectFormat } from '../compare/sources.js';
 import { UsageError } from '../errors.js';
 import { renderCompareHtml } from '../report/compareHtml.js';
 import { formatNumber } from '../report/format.js';
@@ -11,28 +12,71 @@ import { createProgress } from '../report/progress.js';
 import { parseRowRange } from '../compare/engine.js';
 import { referenceTable } from './referenceTable.js';
 import { action, choiceOption, intOption, numberOption, withExamples } from './run.js';
-import { OutputGroup } from '../io/output.js';
+import { OutputGroup, outputError } from '../io/output.js';
 
 function mib(bytes: number): string {
   return bytes >= 1 << 20 ? `${formatNumber(bytes / (1 << 20), 4)} MiB` : `${formatNumber(bytes / 1024, 4)} KiB`;
+}
+
+interface ReferenceFlags {
+  output: string;
+  topK: string;
+  format: string;
+  tensor?: string;
+  tokens?: string;
+  json?: boolean;
+  text?: string;
+  ctx?: string;
+  chunks?: string;
+  score?: 'second-half' | 'all';
+  threads?: string;
+  runtime?: 'auto' | 'native' | 'node-llama-cpp';
+}
+
+/** A GGUF model with --text (chunked as compare's live path), or a saved base file. */
+async function openReferenceSource(source: string, o: ReferenceFlags): Promise<ReferenceSource> {
+  const live = o.format === 'gguf' || (o.format === 'auto' && detectFormat(source) === 'gguf');
+  if (!live) {
+    for (const [flag, v] of [['--text', o.text], ['--ctx', o.ctx], ['--chunks', o.chunks], ['--score', o.score], ['--threads', o.threads]] as const) {
+      if (v !== undefined) throw new UsageError(`${flag} applies to a GGUF source only`);
+    }
+    return openFileReferenceSource(source, { format: o.format, tensor: o.tensor, tokens: o.tokens });
+  }
+  if (o.tokens) throw new UsageError('--tokens does not apply to a GGUF source: the text is tokenized with the model');
+  if (o.tensor) throw new UsageError('--tensor does not apply to a GGUF source');
+  if (!o.text) throw new UsageError('a GGUF source needs --text FILE: the text to evaluate');
+  return openLiveReferenceSource(source, {
+    text: o.text,
+    ctx: o.ctx === undefined ? undefined : intOption(o.ctx, '--ctx', 4),
+    chunks: o.chunks === undefined ? undefined : intOption(o.chunks, '--chunks'),
+    score: o.score,
+    threads: o.threads === undefined ? undefined : intOption(o.threads, '--threads'),
+    runtime: o.runtime,
+  });
 }
 
 export function registerReference(program: Command): Command {
   const cmd = program
     .command('reference')
     .description("Write a compact base reference (.klref): per scored token the base's top-k log-probabilities, the exact tail mass, ceiling and floor. `klscope compare ref.klref CANDIDATE` then gives certified KL intervals.")
-    .argument('<source>', 'the base (P): a llama.cpp .kld file, or .npy/.safetensors logits with --tokens')
+    .argument('<source>', 'the base (P): a GGUF model with --text, a llama.cpp .kld file, or .npy/.safetensors logits with --tokens')
     .requiredOption('-o, --output <file>', 'the reference to write (.klref)')
     .option('--top-k <k>', 'tokens kept per row (more: tighter bounds, bigger file)', '64')
-    .addOption(choiceOption('--format <fmt>', 'format of the source', ['auto', 'kld', 'npy', 'safetensors'], 'auto'))
+    .addOption(choiceOption('--format <fmt>', 'format of the source', ['auto', 'gguf', 'kld', 'npy', 'safetensors'], 'auto'))
+    .option('--text <file>', 'GGUF source: the text to evaluate (UTF-8)')
+    .option('--ctx <n>', 'GGUF source: tokens per chunk (default 512)')
+    .option('--chunks <n>', 'GGUF source: at most this many chunks')
+    .addOption(choiceOption('--score <rule>', 'GGUF source: scored positions of each chunk', ['second-half', 'all']))
+    .option('--threads <n>', 'GGUF source: CPU threads for llama.cpp')
+    .addOption(choiceOption('--runtime <name>', 'GGUF source: how models run', ['auto', 'native', 'node-llama-cpp'], 'auto'))
     .option('--tensor <name>', 'logits tensor in a .safetensors source')
     .option('--tokens <file>', 'token ids of a logits source: T + 1 ids for T rows (row t predicts token t + 1)')
     .option('--json', 'print one JSON document instead of the summary line')
     .action(
-      action('reference', async (source: string, o: { output: string; topK: string; format: string; tensor?: string; tokens?: string; json?: boolean }) => {
+      action('reference', async (source: string, o: ReferenceFlags) => {
         const k = intOption(o.topK, '--top-k');
         if (!/\.klref$/i.test(o.output)) throw new UsageError(`invalid --output ${JSON.stringify(o.output)}: expected a file ending in .klref`);
-        const src = openFileReferenceSource(source, { format: o.format, tensor: o.tensor, tokens: o.tokens });
+        const src = await openReferenceSource(source, o);
         let bar: ReturnType<typeof createProgress> | undefined;
         let w;
         try {
@@ -45,7 +89,7 @@ export function registerReference(program: Command): Command {
           });
         } finally {
           bar?.stop();
-          src.close();
+          await src.close();
         }
         const ratio = w.kldBytes / w.bytes;
         if (o.json) {
@@ -59,6 +103,8 @@ export function registerReference(program: Command): Command {
       }),
     );
   return withExamples(cmd, [
+    'klscope reference f16.gguf --text wiki.test.raw -o f16.klref',
+    'klscope compare f16.klref q4_k_m.gguf',
     'klscope reference fp16.kld -o fp16.klref',
     'klscope reference fp16.kld -o fp16-k256.klref --top-k 256',
     'klscope reference base_logits.npy --tokens ids.json -o base.klref',
@@ -79,19 +125,32 @@ export interface ReferenceCompareFlags {
   perToken?: string;
   report?: string;
   summaryOut?: string;
+  threads?: string;
+  runtime?: string;
+  /** Live-path flags: refused, the reference fixes the text and chunking. */
+  text?: string;
+  ctx?: string;
+  chunks?: string;
+  score?: string;
+  saveBase?: string;
 }
 
 const MEASURE_COLUMNS = ['kl_base_candidate', 'kl_candidate_base', 'js', 'tvd'];
 
-/** The per-token CSV of a reference comparison: each measure's lower bound, estimate and upper bound. */
-function referencePerTokenCsv(file: string): { write(b: RowBlock): void; close(): Promise<void>; abort(): void } {
+/** The per-token CSV of a reference comparison: each measure's lower bound, estimate and upper bound; written at its reserved name in the run's output group. */
+function referencePerTokenCsv(file: string, out: OutputGroup): RowSink {
   if (!/\.csv$/i.test(file)) throw new UsageError(`invalid --per-token ${JSON.stringify(file)}: with a .klref base the per-token file is .csv (bounds beside estimates)`);
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w');
+  const tmp = out.reserve(file);
   const cols = ['row', 'position', 'token', ...MEASURE_COLUMNS.flatMap((m) => [`${m}_lo`, `${m}_est`, `${m}_hi`]), 'top_base', 'top_candidate'];
-  writeSync(fd, cols.join(',') + '\n');
+  const put = (s: string) => {
+    try {
+      appendFileSync(tmp, s);
+    } catch (e) {
+      throw outputError(file, e, false);
+    }
+  };
+  put(cols.join(',') + '\n');
   const num = (x: number) => (x === Infinity ? 'inf' : String(x));
-  let open = true;
   return {
     write(block) {
       const b = block as ReferenceRowBlock;
@@ -102,17 +161,7 @@ function referencePerTokenCsv(file: string): { write(b: RowBlock): void; close()
         for (let m = 0; m < 4; m++) s += `,${num(b.lo[4 * i + m]!)},${num(est[m]![i]!)},${num(b.hi[4 * i + m]!)}`;
         s += `,${b.argmaxBase[i]},${b.argmaxCand[i]}\n`;
       }
-      writeSync(fd, s);
-    },
-    async close() {
-      closeSync(fd);
-      open = false;
-      renameSync(tmp, file);
-    },
-    abort() {
-      if (open) closeSync(fd);
-      open = false;
-      rmSync(tmp, { force: true });
+      put(s);
     },
   };
 }
@@ -133,37 +182,42 @@ export async function runReferenceCompare(base: string, candidate: string, o: Re
   ] as const) {
     if (file && !ext.test(file)) throw new UsageError(`invalid ${flag} ${JSON.stringify(file)}: expected a file ending in ${flag === '--report' ? '.html' : '.json'}`);
   }
-  const writer = o.perToken ? referencePerTokenCsv(o.perToken) : undefined;
-  let bar: ReturnType<typeof createProgress> | undefined;
-  let run;
-  try {
-    run = await compareReference({
-      reference: base,
-      candidate,
-      candidateFormat: o.candidateFormat ?? o.format,
-      tensor: o.candidateTensor ?? o.tensor,
-      tokens: o.tokens,
-      rowRange: o.rows ? parseRowRange(o.rows) : undefined,
-      relativeAccuracy: accuracy,
-      sink: writer,
-      onProgress: (done, total) => {
-        if (!progress) return;
-        bar ??= createProgress({ total, label: 'tokens' });
-        bar.update(done);
-      },
-    });
-    bar?.stop();
-    await writer?.close();
-  } catch (e) {
-    bar?.stop();
-    writer?.abort();
-    throw e;
+  if (o.text !== undefined) throw new UsageError('--text does not apply with a .klref base: the reference carries its tokens and chunks');
+  for (const [flag, v] of [['--ctx', o.ctx], ['--chunks', o.chunks], ['--score', o.score], ['--save-base', o.saveBase]] as const) {
+    if (v !== undefined) throw new UsageError(`${flag} does not apply with a .klref base: the reference fixes the chunking`);
   }
+  const threads = o.threads === undefined ? undefined : intOption(o.threads, '--threads');
   const title = `klscope compare: base = ${base} (reference), candidate = ${candidate}`;
-  const done = run;
-  return new OutputGroup().run((out) => {
+  return new OutputGroup().run(async (out) => {
+    // every output is reserved before the work starts: a bad path fails at once
+    for (const f of [o.report, o.summaryOut]) if (f) out.reserve(f);
+    const sink = o.perToken ? referencePerTokenCsv(o.perToken, out) : undefined;
+    let bar: ReturnType<typeof createProgress> | undefined;
+    let run;
+    try {
+      run = await compareReference({
+        reference: base,
+        candidate,
+        candidateFormat: o.candidateFormat ?? o.format,
+        tensor: o.candidateTensor ?? o.tensor,
+        tokens: o.tokens,
+        rowRange: o.rows ? parseRowRange(o.rows) : undefined,
+        relativeAccuracy: accuracy,
+        threads,
+        runtime: (o.runtime ?? 'auto') as 'auto' | 'native' | 'node-llama-cpp',
+        sink,
+        onProgress: (done, total) => {
+          if (!progress) return;
+          bar ??= createProgress({ total, label: 'tokens' });
+          bar.update(done);
+        },
+      });
+    } finally {
+      bar?.stop();
+    }
+    const done = run;
     if (o.report) out.write(o.report, renderCompareHtml(done.result, done.accumulator, { title }));
     if (o.summaryOut) out.write(o.summaryOut, JSON.stringify(done.accumulator.toSummary()) + '\n');
-    return o.json ? toJson({ ...run.result, inputs: run.accumulator.inputs }) + '\n' : referenceTable(run.result, title);
+    return o.json ? toJson({ ...done.result, inputs: done.accumulator.inputs }) + '\n' : referenceTable(done.result, title);
   });
 }

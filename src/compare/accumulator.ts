@@ -148,6 +148,17 @@ export interface CompareResult {
 }
 
 /**
+ * Refuses to merge a summary with certified bounds (a .klref base) with one without: checked
+ * before run identities, since it says more than "the base differs".
+ *
+ * @example
+ * checkBoundsMergeable(a, b); // throws a DataError when only one of them has bounds
+ */
+export function checkBoundsMergeable(a: { bounds?: unknown }, b: { bounds?: unknown }): void {
+  if (!a.bounds !== !b.bounds) throw new DataError('cannot merge a summary with certified bounds (a .klref base) and one without');
+}
+
+/**
  * Streaming, mergeable statistics of a comparison: exact sums (so merged means equal the
  * unsplit run bit for bit), DDSketch quantiles with relative error α, exact per-token values
  * while they fit (exact quantiles for the unsplit run), KL by position and the worst positions.
@@ -297,10 +308,8 @@ export class CompareAccumulator {
     this.worst.push(...o.worst);
     this.trimWorst();
     if (o.estimator !== 'full') this.estimator = o.estimator;
-    if (this.bounds || o.bounds) {
-      if (!this.bounds || !o.bounds) throw new DataError('cannot merge a summary with certified bounds (a .klref base) and one without');
-      this.bounds.merge(o.bounds);
-    }
+    checkBoundsMergeable(this, o);
+    if (this.bounds && o.bounds) this.bounds.merge(o.bounds);
     for (const n of o.notes) if (!this.notes.includes(n)) this.notes.push(n);
     this.inputs.push(...o.inputs);
     this.rowRanges.push(...o.rowRanges);

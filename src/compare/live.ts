@@ -177,6 +177,38 @@ function ggufSource(side: GgufSide, plan: ChunkPlan, runtime: LlamaRuntime): Ope
   });
 }
 
+/** A GGUF model loaded with a context of `ctx` tokens, ready to give its rows over a chunk plan. */
+export interface LiveSide {
+  info: GgufInfo;
+  model: LiveModel;
+  runtime: LlamaRuntime;
+  /** The model's scored rows over `plan`, a sequential float source (`prepare` evaluates a chunk). */
+  rows(plan: ChunkPlan): OpenedSource & { kind: 'float'; floats: FloatRows & { prepare(r0: number, n: number): Promise<void>; seconds: number } };
+  close(): Promise<void>;
+}
+
+/**
+ * Loads one GGUF model as compare's live path does (the same runtime, context checks and BOS
+ * handling per chunk), for a run whose chunks are planned elsewhere (a .klref reference).
+ *
+ * @example
+ * const side = await openLiveSide({ path: 'f16.gguf', name: 'base', ctx: 512 });
+ * const src = side.rows(planChunks(await side.model.tokenize(text), { ctx: 512, name: 'wiki.txt' }));
+ */
+export async function openLiveSide(o: { path: string; name: string; ctx: number; info?: GgufInfo; runtime?: 'auto' | 'native' | 'node-llama-cpp'; threads?: number }): Promise<LiveSide> {
+  const info = o.info ?? readGguf(o.path, { name: o.path });
+  if (!Number.isInteger(o.ctx) || o.ctx < 4) throw new UsageError(`invalid --ctx ${o.ctx}: expected an integer of at least 4 tokens`);
+  if (info.contextLength !== undefined && o.ctx > info.contextLength) throw new UsageError(`invalid --ctx ${o.ctx}: ${o.path} was trained with a context of ${info.contextLength} tokens`);
+  const runtime = await loadLlamaRuntime(o.runtime ?? 'auto');
+  const model = await runtime.load(o.path, { nCtx: o.ctx, nVocab: info.nVocab, threads: o.threads, name: o.name });
+  if (model.nVocab !== info.nVocab) {
+    await model.close();
+    throw new DataError(`${o.path}: llama.cpp reads n_vocab ${model.nVocab}, the GGUF token list has ${info.nVocab}`);
+  }
+  const side: GgufSide = { spec: { path: o.path, name: o.name, format: 'gguf' } as SourceSpec, info, model };
+  return { info, model, runtime, rows: (plan) => ggufSource(side, plan, runtime), close: () => model.close() };
+}
+
 /** Options of {@link compareLive}: one base (a GGUF model or a .kld base file) and candidate models. */
 export interface LiveCompareOptions extends Omit<CompareOptions, 'base' | 'candidate' | 'sink'> {
   base: string | SideOptions | SourceSpec;
@@ -197,7 +229,8 @@ function asSpec(s: string | SideOptions | SourceSpec, name: string, format?: str
   return typeof s === 'object' && 'name' in s && 'format' in s && typeof s.format === 'string' && (s.format as string) !== 'auto' ? (s as SourceSpec) : sideSpec(s as string | SideOptions, name, { format });
 }
 
-function readText(file: string): string {
+/** Reads the text of a live run: one line naming the file when it is unreadable, empty, blank or not UTF-8. */
+export function readLiveText(file: string): string {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(file);
@@ -263,7 +296,7 @@ export async function compareLive(opts: LiveCompareOptions): Promise<LiveRun[]> 
         throw new UsageError(`invalid --ctx ${ctx}: ${spec.path} was trained with a context of ${info.contextLength} tokens`);
       }
     }
-    const text = kldBase ? undefined : readText(live.text!);
+    const text = kldBase ? undefined : readLiveText(live.text!);
     const runtime = await loadLlamaRuntime(live.runtime ?? 'auto');
     const tl = performance.now();
     const load = async (spec: SourceSpec, info: GgufInfo): Promise<GgufSide> => {

@@ -1,6 +1,6 @@
 import { readInput } from '../io/readFile.js';
 import { DataError } from '../errors.js';
-import { CompareAccumulator } from './accumulator.js';
+import { CompareAccumulator, checkBoundsMergeable } from './accumulator.js';
 import { checkShardRanges, identityDifference } from './runIdentity.js';
 
 /**
@@ -29,6 +29,7 @@ export function mergeSummaryFiles(files: string[]): CompareAccumulator {
       acc = part;
       first = f;
     } else {
+      checkBoundsMergeable(acc, part);
       const diff = identityDifference(acc.run, part.run);
       if (diff) throw new DataError({ where: f, expected: `a shard of the same run as ${first}`, got: `a different run: ${diff}` });
       acc.merge(part);

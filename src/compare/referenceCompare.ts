@@ -2,12 +2,15 @@ import { DataError, UsageError } from '../errors.js';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { KLREF_MAGIC, KlrefFile, checkKlrefRow, decodeKlrefRow, type KlrefRow } from '../io/klref.js';
 import { kldRowView } from '../io/kld.js';
+import { readGguf } from '../io/gguf.js';
 import { readTokenIds } from '../io/tokens.js';
+import type { ChunkPlan, LiveSide } from './live.js';
 import { CompareAccumulator, type RowBlock } from './accumulator.js';
 import { BoundsScratch, rowBounds, type CandidateRow, type RowBoundsOut } from './bounds.js';
 import { BoundsAccumulator } from './boundsStats.js';
+import { fileFingerprint, hashTokens } from './runIdentity.js';
 import type { CompareRun, RowSink } from './engine.js';
-import { createRowBlock, decodeSide, readSide, windowThresholdCode, type SideScratch } from './rowStats.js';
+import { checkKldRow, createRowBlock, decodeSide, readSide, windowThresholdCode, type SideScratch } from './rowStats.js';
 import { detectFormat, openSource } from './sources.js';
 import type { RowSource as OpenedSource } from './types.js';
 
@@ -41,6 +44,15 @@ function candidateRow(cand: OpenedSource, side: SideScratch, k: number, row: num
     EXP_LO[j] = Math.exp(scale * j);
   }
   const c = windowThresholdCode(scale, minLogProb);
+  // the same row rules as compare's .kld reader: a top value <= 0 and a window of mass 1
+  let maxCode = 0;
+  let mass = 0;
+  for (let i = 0; i < codes.length; i++) {
+    const code = codes[i]!;
+    if (code > maxCode) maxCode = code;
+    if (code >= c) mass += EXP_HI[code >>> 8]! * EXP_LO[code & 255]!;
+  }
+  checkKldRow(cand, row, scale, minLogProb, maxCode, mass);
   return {
     logq: lv,
     q,
@@ -53,8 +65,11 @@ function candidateRow(cand: OpenedSource, side: SideScratch, k: number, row: num
 export interface ReferenceCompareOptions {
   /** The .klref base. */
   reference: string;
-  /** The candidate: a .kld file or .npy/.safetensors logits. */
+  /** The candidate: a live GGUF model (the reference's tokens and chunks), a .kld file or .npy/.safetensors logits. */
   candidate: string;
+  /** Live candidate: CPU threads and runtime, as compare's live path. */
+  threads?: number;
+  runtime?: 'auto' | 'native' | 'node-llama-cpp';
   candidateFormat?: string;
   tensor?: string;
   /** Token ids of a logits candidate, checked against the reference's token list. */
@@ -136,29 +151,75 @@ function checkTokens(ref: KlrefFile, cand: OpenedSource, opts: ReferenceCompareO
 export async function compareReference(opts: ReferenceCompareOptions): Promise<CompareRun> {
   const ref = new KlrefFile(opts.reference, 'reference');
   let cand: OpenedSource | undefined;
+  let live: LiveSide | undefined;
   try {
     const fc = detectFormat(opts.candidate, opts.candidateFormat);
-    if (fc === 'jsonl') throw new UsageError('a .klref base needs a candidate with full distributions (.kld, .npy or .safetensors), not top-k JSONL');
+    if (fc === 'jsonl') throw new UsageError('a .klref base needs a candidate with full distributions (a GGUF model, .kld, .npy or .safetensors), not top-k JSONL');
+    if (fc === 'gguf') {
+      const o = await openLiveCandidate(ref, opts);
+      live = o.side;
+      cand = o.source;
+      return await run(ref, cand, opts, o.notes);
+    }
     const opened = openSource({ path: opts.candidate, name: 'candidate', format: fc, tensor: opts.tensor });
     if (opened.kind === 'topk') {
       opened.close();
-      throw new UsageError('a .klref base needs a candidate with full distributions (.kld, .npy or .safetensors), not top-k lists');
+      throw new UsageError('a .klref base needs a candidate with full distributions (a GGUF model, .kld, .npy or .safetensors), not top-k lists');
     }
     cand = opened;
     return await run(ref, cand, opts);
   } finally {
     cand?.close();
     ref.close();
+    await live?.close();
   }
 }
 
-async function run(ref: KlrefFile, cand: OpenedSource, opts: ReferenceCompareOptions): Promise<CompareRun> {
+/**
+ * A live GGUF candidate of a reference: its n_vocab and tokenizer fingerprint are checked
+ * against the header (the first difference named), then it is loaded with the reference's
+ * n_ctx and evaluates the reference's chunks (BOS first where the model adds one), as
+ * compare's live path.
+ */
+async function openLiveCandidate(ref: KlrefFile, opts: ReferenceCompareOptions): Promise<{ side: LiveSide; source: OpenedSource; notes: string[] }> {
+  const h = ref.header;
+  if (opts.tokens) throw new UsageError('--tokens does not apply to a GGUF candidate: it evaluates the reference\'s tokens');
+  if (opts.tensor) throw new UsageError('--tensor does not apply to a GGUF candidate');
+  if (opts.rowRange) throw new UsageError('--rows does not apply to a GGUF candidate (it evaluates whole chunks)');
+  const info = readGguf(opts.candidate, { name: opts.candidate });
+  const fp = h.tokenizer.fingerprint;
+  if (info.nVocab !== h.nVocab) throw new DataError(`vocabulary mismatch: the reference has n_vocab ${h.nVocab}, ${opts.candidate} has ${info.nVocab} (the models must share a vocabulary)`);
+  if (fp !== 'unknown' && fp !== info.tokenizerFingerprint) {
+    throw new DataError(`tokenizer mismatch: the reference's fingerprint is ${fp}, ${opts.candidate} has ${info.tokenizerFingerprint} (same n_vocab ${h.nVocab}, different token texts: the models must share a tokenizer)`);
+  }
+  const c = h.chunking;
+  const rowsPerChunk = c.nCtx - 1 - c.first;
+  if (rowsPerChunk < 1 || ref.rows !== c.nChunk * rowsPerChunk) {
+    throw new DataError(`${opts.reference}: its chunking (${c.nChunk} chunks of n_ctx ${c.nCtx} from position ${c.first}) does not give its ${ref.rows} rows, so a live model cannot evaluate it`);
+  }
+  const tokens = Int32Array.from(ref.tokens as ArrayLike<number>);
+  for (let i = 0; i < tokens.length; i++) {
+    if (tokens[i]! < 0 || tokens[i]! >= info.nVocab) throw new DataError(`${opts.reference}: token ${i} of the token list is ${tokens[i]}, outside n_vocab ${info.nVocab}`);
+  }
+  const { openLiveSide } = await import('./live.js');
+  const side = await openLiveSide({ path: opts.candidate, name: 'candidate', ctx: c.nCtx, info, runtime: opts.runtime, threads: opts.threads });
+  const plan: ChunkPlan = { tokens, nCtx: c.nCtx, nChunk: c.nChunk, first: c.first, rowsPerChunk };
+  const notes = [
+    `Live candidate (llama.cpp via ${side.runtime.name}): it evaluates the reference's ${c.nChunk} chunks of ${c.nCtx} tokens, BOS first where the model adds one, as compare on live models.`,
+    fp === 'unknown'
+      ? `Tokenizer fingerprint: unknown in the reference (its source had no token texts), so it could not be checked; n_vocab ${h.nVocab} matches.`
+      : `Tokenizer fingerprint ${fp} matches the candidate's (${h.tokenizer.method ?? 'a hash of the token texts'}).`,
+  ];
+  return { side, source: side.rows(plan), notes };
+}
+
+async function run(ref: KlrefFile, cand: OpenedSource, opts: ReferenceCompareOptions, liveNotes?: string[]): Promise<CompareRun> {
   const h = ref.header;
   const V = h.nVocab;
   if (cand.cols !== V) throw new DataError(`vocabulary mismatch: the reference has n_vocab ${V}, the candidate ${cand.cols} columns`);
   if (cand.rows !== ref.rows) throw new DataError(`row count mismatch: the reference has ${ref.rows} scored rows, the candidate ${cand.rows}`);
-  const notes: string[] = [];
-  checkTokens(ref, cand, opts, notes);
+  const notes: string[] = liveNotes ?? [];
+  if (!liveNotes) checkTokens(ref, cand, opts, notes);
   const [start, endRaw] = opts.rowRange ?? [0, ref.rows];
   const end = Math.min(endRaw, ref.rows);
   if (start >= end) throw new UsageError(`invalid --rows ${start}:${endRaw}: the inputs have ${ref.rows} rows, so the range is empty`);
@@ -169,6 +230,23 @@ async function run(ref: KlrefFile, cand: OpenedSource, opts: ReferenceCompareOpt
     { role: 'base', path: opts.reference, format: 'klref', rows: ref.rows, vocab: V, topK: h.topK, view: h.view, chunking: h.chunking, tokenizer: h.tokenizer, source: h.source, rowRange: [start, end] },
     { role: 'candidate', path: opts.candidate, format: cand.spec.format, rows: cand.rows, vocab: cand.cols },
   );
+  // the run's identity, as compare's: merge checks that shards belong together and do not overlap
+  const candDesc = cand.describe() as Record<string, unknown>;
+  acc.run = {
+    base: { format: 'klref', rows: ref.rows, vocab: V, nCtx: h.chunking.nCtx, nChunk: h.chunking.nChunk, fingerprint: fileFingerprint(opts.reference) },
+    candidate: {
+      format: cand.spec.format,
+      rows: cand.rows,
+      vocab: cand.cols,
+      ...(typeof candDesc.nCtx === 'number' ? { nCtx: candDesc.nCtx } : {}),
+      ...(typeof candDesc.nChunk === 'number' ? { nChunk: candDesc.nChunk } : {}),
+      ...(cand.kind === 'float' ? { dtype: cand.floats.dtype } : {}),
+      fingerprint: fileFingerprint(opts.candidate),
+    },
+    tokens: hashTokens(Int32Array.from(ref.tokens as ArrayLike<number>)),
+    rows: ref.rows,
+  };
+  acc.rowRanges = [[start, end]];
   acc.notes.push(
     `Base: a .klref reference keeping the top ${h.topK} of ${V} tokens per row. The kld, reverseKld, js and tvd statistics are point estimates (the tail spread in proportion to the candidate, which leans low); "bounds" holds certified intervals: the mean's interval is the mean of the per-token bounds, quantile intervals are quantiles of the lower and of the upper bounds.`,
   );
@@ -184,12 +262,14 @@ async function run(ref: KlrefFile, cand: OpenedSource, opts: ReferenceCompareOpt
   const side: SideScratch =
     cand.kind === 'kld' ? { raw: new Uint8Array(candRows * candRowBytes), lv: new Float64Array(V), maxCode: 0, scale: 0, min: 0 } : { floats: new Float64Array(candRows * V), lv: new Float64Array(V), maxCode: 0, scale: 0, min: 0 };
   const qv = new Float64Array(V);
+  const rowsPerChunk = cand.kind === 'float' && cand.floats.sequential ? h.chunking.nCtx - 1 - h.chunking.first : 0;
   let unboundedReverse = 0;
   for (const blk of ref.blocks(start, end)) {
     const b0 = Math.max(start, blk.row0);
     const b1 = Math.min(end, blk.row0 + blk.count);
-    for (let c0 = b0; c0 < b1; c0 += candRows) {
-      const n = Math.min(candRows, b1 - c0);
+    for (let c0 = b0, n = 0; c0 < b1; c0 += n) {
+      // a live model evaluates one chunk at a time: a block never crosses a chunk
+      n = Math.min(candRows, b1 - c0, rowsPerChunk ? rowsPerChunk - (c0 % rowsPerChunk) : Infinity);
       if (cand.kind === 'float') await cand.floats.prepare?.(c0, n); // a live model evaluates these rows first
       readSide(cand, side, c0, n);
       const b = createRowBlock(n, c0) as ReferenceRowBlock;

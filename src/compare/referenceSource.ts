@@ -2,8 +2,9 @@ import { statSync } from 'node:fs';
 import { DataError, UsageError } from '../errors.js';
 import { kldLayout } from '../io/kld.js';
 import { KlrefWriter, SummarizeScratch, summarizeLogRow, type KlrefHeader, type KlrefRow } from '../io/klref.js';
+import { readGguf } from '../io/gguf.js';
 import { readTokenIds } from '../io/tokens.js';
-import { decodeSide, readSide, type SideScratch } from './rowStats.js';
+import { checkKldRow, decodeSide, readSide, type SideScratch } from './rowStats.js';
 import { detectFormat, openSource } from './sources.js';
 import type { RowSource as OpenedSource } from './types.js';
 
@@ -34,7 +35,8 @@ export interface ReferenceSource {
   description: Record<string, unknown>;
   /** Calls `fn` once per scored row, in order (the row's arrays may be reused afterwards). */
   forEachRow(fn: (row: ReferenceRowInput, index: number) => void): Promise<void>;
-  close(): void;
+  /** Releases the source (a live model's close is asynchronous). */
+  close(): void | Promise<void>;
 }
 
 /** Options of {@link openFileReferenceSource}. */
@@ -99,7 +101,16 @@ export function openFileReferenceSource(file: string, o: FileReferenceOptions = 
 
 function fileSource(
   src: OpenedSource,
-  o: { view: KlrefHeader['view']; chunking: KlrefHeader['chunking']; tokens: ArrayLike<number>; description: Record<string, unknown>; target: (r: number) => number },
+  o: {
+    view: KlrefHeader['view'];
+    chunking: KlrefHeader['chunking'];
+    tokens: ArrayLike<number>;
+    description: Record<string, unknown>;
+    target: (r: number) => number;
+    tokenizer?: KlrefHeader['tokenizer'];
+    rowsPerChunk?: number;
+    close?: () => Promise<void>;
+  },
 ): ReferenceSource {
   const cols = src.cols;
   return {
@@ -107,27 +118,92 @@ function fileSource(
     view: o.view,
     chunking: o.chunking,
     tokens: o.tokens,
-    tokenizer: UNKNOWN_TOKENIZER,
+    tokenizer: o.tokenizer ?? UNKNOWN_TOKENIZER,
     description: o.description,
     async forEachRow(fn) {
       const rowBytes = src.kind === 'kld' ? src.kld.header.rowBytes : cols * 8;
-      const blockRows = Math.max(1, Math.floor((8 << 20) / rowBytes));
+      // a live model's rows come one chunk at a time: blocks never cross a chunk
+      const blockRows = o.rowsPerChunk ?? Math.max(1, Math.floor((8 << 20) / rowBytes));
       const s: SideScratch =
         src.kind === 'kld' ? { raw: new Uint8Array(blockRows * rowBytes), lv: new Float64Array(cols), maxCode: 0, scale: 0, min: 0 } : { floats: new Float64Array(blockRows * cols), lv: new Float64Array(cols), maxCode: 0, scale: 0, min: 0 };
       const row: ReferenceRowInput = { logp: s.lv, target: -1 };
       for (let r0 = 0; r0 < src.rows; r0 += blockRows) {
         const n = Math.min(blockRows, src.rows - r0);
+        if (src.kind === 'float') await src.floats.prepare?.(r0, n);
         readSide(src, s, r0, n);
         for (let k = 0; k < n; k++) {
           const threshold = decodeSide(src, s, k, r0 + k, cols);
+          if (src.kind === 'kld') {
+            // the same row rules as compare's .kld reader: a top value <= 0 and a window of mass 1
+            let mass = 0;
+            for (let i = 0; i < cols; i++) if (s.lv[i]! >= threshold) mass += Math.exp(s.lv[i]!);
+            checkKldRow(src, r0 + k, s.scale, s.min, s.maxCode, mass);
+          }
           row.target = o.target(r0 + k);
           row.window = src.kind === 'kld' ? threshold : undefined;
           fn(row, r0 + k);
         }
+        // once per block: signals and the progress bar's timer
+        if (o.rowsPerChunk) await new Promise<void>((resolve) => setImmediate(resolve));
       }
     },
-    close: () => src.close(),
+    close: () => {
+      src.close();
+      return o.close?.();
+    },
   };
+}
+
+/** Options of {@link openLiveReferenceSource}: the text and its chunking, as `klscope compare` on live models. */
+export interface LiveReferenceOptions {
+  text: string;
+  /** Tokens per chunk (default 512). */
+  ctx?: number;
+  /** At most this many chunks. */
+  chunks?: number;
+  /** Scored positions: the second half of each chunk (llama-perplexity) or all. */
+  score?: 'second-half' | 'all';
+  runtime?: 'auto' | 'native' | 'node-llama-cpp';
+  threads?: number;
+}
+
+/** How the reference's tokenizer fingerprint of a GGUF model is made. */
+export const GGUF_FINGERPRINT_METHOD = 'tokenizerFingerprint: SHA-256 over the GGUF token texts (tokenizer.ggml.tokens), each length-prefixed, in id order; first 128 bits';
+
+/**
+ * Opens a live GGUF base as a {@link ReferenceSource}: the text is tokenized with the model and
+ * chunked as `klscope compare` does on live models (llama-perplexity's plan), each chunk
+ * evaluated once; the header carries the model's tokenizer fingerprint.
+ *
+ * @example
+ * const src = await openLiveReferenceSource('f16.gguf', { text: 'wiki.test.raw', ctx: 512 });
+ * await writeReference(src, 'f16.klref', { topK: 64 });
+ */
+export async function openLiveReferenceSource(model: string, o: LiveReferenceOptions): Promise<ReferenceSource> {
+  const { openLiveSide, planChunks, readLiveText } = await import('./live.js');
+  const info = readGguf(model, { name: model });
+  const ctx = o.ctx ?? 512;
+  if (!Number.isInteger(ctx) || ctx < 4) throw new UsageError(`invalid --ctx ${ctx}: expected an integer of at least 4 tokens`);
+  if (info.contextLength !== undefined && ctx > info.contextLength) throw new UsageError(`invalid --ctx ${ctx}: ${model} was trained with a context of ${info.contextLength} tokens`);
+  const text = readLiveText(o.text);
+  const side = await openLiveSide({ path: model, name: model, ctx, info, runtime: o.runtime, threads: o.threads });
+  try {
+    const plan = planChunks(await side.model.tokenize(text), { ctx, chunks: o.chunks, score: o.score, name: o.text });
+    const src = side.rows(plan);
+    return fileSource(src, {
+      view: 'logits',
+      chunking: { nCtx: plan.nCtx, nChunk: plan.nChunk, first: plan.first, score: o.score ?? 'second-half' },
+      tokens: plan.tokens,
+      tokenizer: { fingerprint: info.tokenizerFingerprint, method: GGUF_FINGERPRINT_METHOD },
+      description: { kind: 'live GGUF model', path: model, bytes: info.fileSize, architecture: info.architecture, parameters: info.parameterCount, bitsPerWeight: info.bitsPerWeight, runtime: side.runtime.name, text: o.text, nCtx: plan.nCtx, nChunk: plan.nChunk },
+      target: (r) => src.tokens!.targetOf(r),
+      rowsPerChunk: plan.rowsPerChunk,
+      close: () => side.close(),
+    });
+  } catch (e) {
+    await side.close();
+    throw e;
+  }
 }
 
 /** What {@link writeReference} reports. */
