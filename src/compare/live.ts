@@ -177,6 +177,18 @@ function ggufSource(side: GgufSide, plan: ChunkPlan, runtime: LlamaRuntime): Ope
   });
 }
 
+/**
+ * Checks a live context size: an integer of at least 4 tokens, within the model's trained
+ * context where the GGUF states one.
+ *
+ * @example
+ * checkContext(512, 'f16.gguf', readGguf('f16.gguf')); // throws a UsageError past llama.context_length
+ */
+export function checkContext(ctx: number, file?: string, info?: Pick<GgufInfo, 'contextLength'>): void {
+  if (!Number.isInteger(ctx) || ctx < 4) throw new UsageError(`invalid --ctx ${ctx}: expected an integer of at least 4 tokens`);
+  if (file && info?.contextLength !== undefined && ctx > info.contextLength) throw new UsageError(`invalid --ctx ${ctx}: ${file} was trained with a context of ${info.contextLength} tokens`);
+}
+
 /** A GGUF model loaded with a context of `ctx` tokens, ready to give its rows over a chunk plan. */
 export interface LiveSide {
   info: GgufInfo;
@@ -197,8 +209,7 @@ export interface LiveSide {
  */
 export async function openLiveSide(o: { path: string; name: string; ctx: number; info?: GgufInfo; runtime?: 'auto' | 'native' | 'node-llama-cpp'; threads?: number }): Promise<LiveSide> {
   const info = o.info ?? readGguf(o.path, { name: o.path });
-  if (!Number.isInteger(o.ctx) || o.ctx < 4) throw new UsageError(`invalid --ctx ${o.ctx}: expected an integer of at least 4 tokens`);
-  if (info.contextLength !== undefined && o.ctx > info.contextLength) throw new UsageError(`invalid --ctx ${o.ctx}: ${o.path} was trained with a context of ${info.contextLength} tokens`);
+  checkContext(o.ctx, o.path, info);
   const runtime = await loadLlamaRuntime(o.runtime ?? 'auto');
   const model = await runtime.load(o.path, { nCtx: o.ctx, nVocab: info.nVocab, threads: o.threads, name: o.name });
   if (model.nVocab !== info.nVocab) {
@@ -290,12 +301,8 @@ export async function compareLive(opts: LiveCompareOptions): Promise<LiveRun[]> 
       ctx = ctxGiven ?? 512;
       if (live.saveBase && live.score === 'all') throw new UsageError("--save-base writes llama.cpp's file, which holds the second half of each chunk; drop --score all");
     }
-    if (!Number.isInteger(ctx) || ctx < 4) throw new UsageError(`invalid --ctx ${ctx}: expected an integer of at least 4 tokens`);
-    for (const [spec, info] of [...(binfo ? [[bspec, binfo] as const] : []), ...cspecs.map((c, i) => [c, cinfo[i]!] as const)]) {
-      if (info.contextLength !== undefined && ctx > info.contextLength) {
-        throw new UsageError(`invalid --ctx ${ctx}: ${spec.path} was trained with a context of ${info.contextLength} tokens`);
-      }
-    }
+    checkContext(ctx);
+    for (const [spec, info] of [...(binfo ? [[bspec, binfo] as const] : []), ...cspecs.map((c, i) => [c, cinfo[i]!] as const)]) checkContext(ctx, spec.path, info);
     const text = kldBase ? undefined : readLiveText(live.text!);
     const runtime = await loadLlamaRuntime(live.runtime ?? 'auto');
     const tl = performance.now();

@@ -180,11 +180,10 @@ export const GGUF_FINGERPRINT_METHOD = 'tokenizerFingerprint: SHA-256 over the G
  * await writeReference(src, 'f16.klref', { topK: 64 });
  */
 export async function openLiveReferenceSource(model: string, o: LiveReferenceOptions): Promise<ReferenceSource> {
-  const { openLiveSide, planChunks, readLiveText } = await import('./live.js');
+  const { checkContext, openLiveSide, planChunks, readLiveText } = await import('./live.js');
   const info = readGguf(model, { name: model });
   const ctx = o.ctx ?? 512;
-  if (!Number.isInteger(ctx) || ctx < 4) throw new UsageError(`invalid --ctx ${ctx}: expected an integer of at least 4 tokens`);
-  if (info.contextLength !== undefined && ctx > info.contextLength) throw new UsageError(`invalid --ctx ${ctx}: ${model} was trained with a context of ${info.contextLength} tokens`);
+  checkContext(ctx, model, info);
   const text = readLiveText(o.text);
   const side = await openLiveSide({ path: model, name: model, ctx, info, runtime: o.runtime, threads: o.threads });
   try {
