@@ -8,7 +8,7 @@ import { KldWriter, encodeKldRow, kldLayout } from '../io/kld.js';
 import { nativeKldRows } from '../kernels/registry.js';
 import { seededRandom } from '../random.js';
 import { compareFiles } from './engine.js';
-import { writeKldFixture } from './fixtures.js';
+import { writeKldFixture } from '../testing/kldFixtures.js';
 import { FusedScratch, fusedBlock } from './rowStats.js';
 import { openSource } from './sources.js';
 import type { RowBlock } from './accumulator.js';
