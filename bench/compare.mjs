@@ -155,12 +155,18 @@ function runChild(threads) {
   const script = `
     import { compareFiles } from ${JSON.stringify(path.join(root, 'dist/compare/engine.js'))};
     import { closeWorkers } from ${JSON.stringify(path.join(root, 'dist/kernels/index.js'))};
+    import { nativeKldRows, loadedBackends } from ${JSON.stringify(path.join(root, 'dist/kernels/registry.js'))};
+    import { nativeSimd } from ${JSON.stringify(path.join(root, 'dist/kernels/nativeBackend.js'))};
+    loadedBackends();
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     const run = await compareFiles({ base: ${JSON.stringify(path.join(dir, 'base.kld'))}, candidate: ${JSON.stringify(path.join(dir, 'candidate.kld'))}, threads: ${threads} });
     const sec = (performance.now() - t0) / 1000;
+    const c = process.cpuUsage(c0);
     await closeWorkers();
     const u = process.resourceUsage();
-    console.log(JSON.stringify({ sec, cpu: (u.userCPUTime + u.systemCPUTime) / 1e6, maxRssMb: process.resourceUsage().maxRSS / 1024, mean: run.result.kld.mean, sameTop: run.result.sameTop.p, bytes: run.bytes, elements: run.elements, method: run.result.quantiles.method }));
+    // cpu: the compare call on every thread (workers included); processCpu adds start-up and imports
+    console.log(JSON.stringify({ sec, cpu: (c.user + c.system) / 1e6, processCpu: (u.userCPUTime + u.systemCPUTime) / 1e6, maxRssMb: process.resourceUsage().maxRSS / 1024, mean: run.result.kld.mean, sameTop: run.result.sameTop.p, bytes: run.bytes, elements: run.elements, method: run.result.quantiles.method, kernel: nativeKldRows() ? 'native (' + nativeSimd() + ')' : 'JavaScript' }));
   `;
   const file = path.join(dir, 'child.mjs');
   writeFileSync(file, script);
@@ -169,6 +175,7 @@ function runChild(threads) {
   return JSON.parse(r.stdout.trim().split('\n').pop());
 }
 
+const loadStart = loadavg();
 try {
   const tg = performance.now();
   const h = generate();
@@ -194,7 +201,7 @@ try {
   const all = best(() => runChild(availableParallelism()));
   const fmt = (r) => `${r.sec.toFixed(2)} s | ${r.cpu.toFixed(2)} s | ${(elements / r.sec / 1e6).toFixed(1)} M/s | ${(bytes / 1e9 / r.sec).toFixed(2)} GB/s | ${(bytes / 1e9 / r.cpu).toFixed(2)} GB/s`;
   const lines = [
-    `Machine: ${cpus()[0]?.model ?? 'unknown'} × ${availableParallelism()} cores, Node ${process.version}; files in the page cache; load average at the end ${loadavg().map((x) => x.toFixed(1)).join(' / ')} (the cores are shared).`,
+    `Machine: ${cpus()[0]?.model ?? 'unknown'} × ${availableParallelism()} cores, Node ${process.version}; files in the page cache; load average at the start ${loadStart.map((x) => x.toFixed(1)).join(' / ')}, at the end ${loadavg().map((x) => x.toFixed(1)).join(' / ')} (the cores are shared).`,
     `Input: two llama.cpp .kld files (${data} rows), n_ctx ${nCtx}, n_vocab ${V}, ${h.nChunk} chunks, ${h.rows} scored tokens each; ${(bytes / 1e9).toFixed(2)} GB together; ${(elements / 1e6).toFixed(0)} M elements (tokens × vocab).`,
     '',
     '| run | wall time | CPU time (all threads) | elements/s (wall) | input GB/s (wall) | input GB per CPU-second | peak RSS | wall-time speed-up vs baseline |',
@@ -204,6 +211,7 @@ try {
     `| klscope compare, 1 thread (KL both ways, JS, TVD, PPL, Δp, quantiles) | ${fmt(one)} | ${one.maxRssMb.toFixed(0)} MB | ${(base.sec / one.sec).toFixed(2)}× |`,
     `| klscope compare, ${availableParallelism()} threads | ${fmt(all)} | ${all.maxRssMb.toFixed(0)} MB | ${(base.sec / all.sec).toFixed(2)}× |`,
     '',
+    `CPU time of klscope compare is that of the compare call (all threads); with process start-up and imports: 1 thread ${one.processCpu.toFixed(2)} s, ${availableParallelism()} threads ${all.processCpu.toFixed(2)} s. Row loop: ${one.kernel}.`,
     `Mean KLD: baseline ${base.meanKld.toPrecision(10)}, klscope ${all.mean.toPrecision(10)} (1 thread ${one.mean.toPrecision(10)}); same top ${(100 * base.sameTop).toFixed(3)}% vs ${(100 * all.sameTop).toFixed(3)}%; quantiles: ${all.method}.`,
   ];
   console.log(lines.join('\n'));

@@ -1,5 +1,7 @@
 import { DataError, showValue } from '../errors.js';
 import { KLD_WINDOW, decodeKldValue } from '../io/kld.js';
+import { nativeKldRows } from '../kernels/registry.js';
+import type { NativeKldRows } from '../kernels/nativeBackend.js';
 import type { RowBlock } from './accumulator.js';
 import type { RowSource as OpenedSource } from './types.js';
 
@@ -120,8 +122,13 @@ export function windowThresholdCode(scale: number, min: number): number {
 /** The largest scale a writer produces: 16 nats over 65535 codes, with float32 rounding room. */
 const KLD_MAX_SCALE = (16 / 65535) * (1 + 1e-5);
 
+/** A .kld side of a comparison. */
+type KldSource = OpenedSource & { kind: 'kld' };
+/** A .kld row's scale, min_log_prob and codes. */
+type KldHead = [number, number, Uint16Array];
+
 /** scale and min_log_prob of row k of a raw .kld block, validated. */
-function kldRowHead(src: OpenedSource & { kind: 'kld' }, raw: Uint8Array, k: number, row: number): [number, number, Uint16Array] {
+function kldRowHead(src: KldSource, raw: Uint8Array, k: number, row: number): KldHead {
   const h = src.kld.header;
   const off = k * h.rowBytes;
   const f = new Float32Array(raw.buffer, raw.byteOffset + off, 2);
@@ -278,11 +285,28 @@ function genericRow(a: Float64Array, b: Float64Array, ta: number, tb: number, co
   setRow(fwd, rev, js, tv, amA, amB, sp, sq);
 }
 
+/** Options of {@link FusedScratch}. */
+export interface FusedScratchOptions {
+  /** run .kld pairs through the native row-pair loop when the addon has it (default true) */
+  native?: boolean;
+}
+
 /** Scratch buffers for a pair of sides and a block size. */
 export class FusedScratch {
   base: SideScratch;
   cand: SideScratch;
-  constructor(base: OpenedSource, cand: OpenedSource, blockRows: number) {
+  /** the native .kld row-pair loop, with its per-row heads and results, when it is used */
+  kldRows?: NativeKldRows;
+  heads?: Float64Array;
+  sums?: Float64Array;
+  constructor(base: OpenedSource, cand: OpenedSource, blockRows: number, opts: FusedScratchOptions = {}) {
+    if (base.kind === 'kld' && cand.kind === 'kld' && opts.native !== false) {
+      this.kldRows = nativeKldRows();
+      if (this.kldRows) {
+        this.heads = new Float64Array(6 * blockRows);
+        this.sums = new Float64Array(8 * blockRows);
+      }
+    }
     const mk = (s: OpenedSource): SideScratch =>
       s.kind === 'kld'
         ? { raw: new Uint8Array(blockRows * s.kld.header.rowBytes), lv: new Float64Array(s.cols), maxCode: 0, scale: 0, min: 0 }
@@ -364,6 +388,64 @@ function kldPairRow(sa: number, ma: number, ca: Uint16Array, sb: number, mb: num
   setRow(fwd, rev, js, tv, amA, amB, sp, sq);
 }
 
+/** The target, position, target log-probabilities and floor flags of row k of a .kld pair. */
+function kldTargets(out: RowBlock, k: number, row: number, cols: number, kf: KldSource['kld'], ha: KldHead, hb: KldHead): void {
+  const t = kf.targetOf(row);
+  out.position[k] = kf.positionOf(row);
+  if (t >= 0) {
+    if (t >= cols) throw new DataError(`token ${t} predicted by row ${row} is outside the vocabulary of ${cols}`);
+    out.target[k] = t;
+    out.logpTarget[k] = ha[1] + ha[0] * ha[2][t]!;
+    out.logqTarget[k] = hb[1] + hb[0] * hb[2][t]!;
+    out.floorTarget![k] = (isFloorCode(ha[0], ha[2][t]!) ? 1 : 0) | (isFloorCode(hb[0], hb[2][t]!) ? 2 : 0);
+  }
+}
+
+/**
+ * A block of a .kld pair through the native row-pair loop. The heads are validated here first
+ * (up to the first bad one), the native loop sums those rows, and then every row is checked and
+ * finished in order, so a bad row raises the same error, at the same row, as the JavaScript loop.
+ */
+function nativeKldBlock(base: KldSource, cand: KldSource, r0: number, n: number, scratch: FusedScratch, out: RowBlock, kf: KldSource['kld']): void {
+  const cols = base.cols;
+  const heads = scratch.heads!;
+  const sums = scratch.sums!;
+  const ha: KldHead[] = [];
+  const hb: KldHead[] = [];
+  let bad: unknown = null;
+  let good = n;
+  for (let k = 0; k < n; k++) {
+    try {
+      ha.push(kldRowHead(base, scratch.base.raw!, k, r0 + k));
+      hb.push(kldRowHead(cand, scratch.cand.raw!, k, r0 + k));
+    } catch (e) {
+      bad = e;
+      good = k;
+      break;
+    }
+    const a = ha[k]!;
+    const b = hb[k]!;
+    heads[6 * k] = a[0];
+    heads[6 * k + 1] = a[1];
+    heads[6 * k + 2] = windowThresholdCode(a[0], a[1]);
+    heads[6 * k + 3] = b[0];
+    heads[6 * k + 4] = b[1];
+    heads[6 * k + 5] = windowThresholdCode(b[0], b[1]);
+  }
+  if (good > 0) scratch.kldRows!(scratch.base.raw!, scratch.cand.raw!, base.kld.header.rowBytes, cols, good, heads, sums);
+  for (let k = 0; k < good; k++) {
+    const row = r0 + k;
+    const o = 8 * k;
+    setRow(sums[o]!, sums[o + 1]!, sums[o + 2]!, sums[o + 3]!, sums[o + 4]!, sums[o + 5]!, sums[o + 6]!, sums[o + 7]!);
+    const a = ha[k]!;
+    const b = hb[k]!;
+    checkKldRow(base, row, a[0], a[1], a[2][ROW[4]!]!, ROW[6]!);
+    checkKldRow(cand, row, b[0], b[1], b[2][ROW[5]!]!, ROW[7]!);
+    copyRow(out, k);
+    kldTargets(out, k, row, cols, kf, a, b);
+  }
+  if (bad) throw bad;
+}
 
 /** Inputs of {@link fusedBlock}. */
 export interface BlockRequest {
@@ -398,6 +480,10 @@ export function fusedBlock(req: BlockRequest): RowBlock {
   // targets and positions come from the .kld side's token list
   const kf = base.kind === 'kld' ? base.kld : cand.kind === 'kld' ? cand.kld : null;
   if (!kf) throw new Error('fusedBlock needs a .kld side');
+  if (scratch.kldRows && base.kind === 'kld' && cand.kind === 'kld') {
+    nativeKldBlock(base, cand, r0, n, scratch, out, kf);
+    return out;
+  }
   const a = scratch.base.lv;
   const b = scratch.cand.lv;
   for (let k = 0; k < n; k++) {
@@ -409,15 +495,7 @@ export function fusedBlock(req: BlockRequest): RowBlock {
       checkKldRow(base, row, ha[0], ha[1], ha[2][ROW[4]!]!, ROW[6]!);
       checkKldRow(cand, row, hb[0], hb[1], hb[2][ROW[5]!]!, ROW[7]!);
       copyRow(out, k);
-      const t = kf.targetOf(row);
-      out.position[k] = kf.positionOf(row);
-      if (t >= 0) {
-        if (t >= cols) throw new DataError(`token ${t} predicted by row ${row} is outside the vocabulary of ${cols}`);
-        out.target[k] = t;
-        out.logpTarget[k] = ha[1] + ha[0] * ha[2][t]!;
-        out.logqTarget[k] = hb[1] + hb[0] * hb[2][t]!;
-        out.floorTarget![k] = (isFloorCode(ha[0], ha[2][t]!) ? 1 : 0) | (isFloorCode(hb[0], hb[2][t]!) ? 2 : 0);
-      }
+      kldTargets(out, k, row, cols, kf, ha, hb);
       continue;
     }
     const ta = decodeSide(base, scratch.base, k, row, cols);

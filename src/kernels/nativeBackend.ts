@@ -22,6 +22,43 @@ interface NativeAddon {
     all: boolean,
   ): void;
   simd(): string;
+  kldRows(rawA: Uint8Array, rawB: Uint8Array, rowBytes: number, cols: number, n: number, heads: Float64Array, out: Float64Array): void;
+}
+
+/**
+ * The native .kld row-pair loop: rows [0, n) of two blocks of raw .kld rows (rowBytes each: an
+ * 8-byte head, then cols 16-bit codes). heads holds six numbers per row (scale, min_log_prob and
+ * first in-window code of the base, then of the candidate), already validated; out receives eight
+ * per row: KL(base‖candidate), KL(candidate‖base), twice JS, Σ|p − q|, argmax base, argmax
+ * candidate, window mass base, window mass candidate.
+ */
+export type NativeKldRows = (rawA: Uint8Array, rawB: Uint8Array, rowBytes: number, cols: number, n: number, heads: Float64Array, out: Float64Array) => void;
+
+let addonCache: NativeAddon | null | undefined;
+
+function loadAddon(): NativeAddon | undefined {
+  if (addonCache !== undefined) return addonCache ?? undefined;
+  addonCache = null;
+  if (!existsSync(NATIVE_ADDON_PATH)) return undefined;
+  try {
+    addonCache = createRequire(import.meta.url)(NATIVE_ADDON_PATH) as NativeAddon;
+  } catch {
+    return undefined;
+  }
+  return addonCache;
+}
+
+/**
+ * The native .kld row-pair loop when the addon was built with it; undefined otherwise (the
+ * JavaScript loop in src/compare/rowStats.ts then runs).
+ *
+ * @example
+ * const kldRows = loadNativeKldRows(); // undefined without the addon
+ */
+export function loadNativeKldRows(): NativeKldRows | undefined {
+  const addon = loadAddon();
+  if (!addon || typeof addon.kldRows !== 'function') return undefined;
+  return (rawA, rawB, rowBytes, cols, n, heads, out) => addon.kldRows(rawA, rawB, rowBytes, cols, n, heads, out);
 }
 
 const KIND = { logits: 0, logprobs: 1, probs: 2 } as const;
@@ -41,13 +78,8 @@ export function nativeSimd(): string {
  * It takes float32 and float64 rows, P and Q of the same type.
  */
 export function loadNativeBackend(): KernelBackend | undefined {
-  if (!existsSync(NATIVE_ADDON_PATH)) return undefined;
-  let addon: NativeAddon;
-  try {
-    addon = createRequire(import.meta.url)(NATIVE_ADDON_PATH) as NativeAddon;
-  } catch {
-    return undefined;
-  }
+  const addon = loadAddon();
+  if (!addon) return undefined;
   simdName = addon.simd();
   const call = (input: BatchInput, out: BatchStats, start: number, end: number, threads: number) => {
     const outs: ArrayBufferView[] = [...STAT_F64_KEYS.map((k) => out[k]), out.argmaxP, out.argmaxQ, out.invalid];

@@ -1,10 +1,25 @@
 import type { KernelBackend } from './backend.js';
 import { jsBackend } from './jsBackend.js';
-import { loadNativeBackend } from './nativeBackend.js';
+import { loadNativeBackend, loadNativeKldRows, type NativeKldRows } from './nativeBackend.js';
 import { loadWasmBackend } from './wasmBackend.js';
 import type { BackendName } from './types.js';
 
 let cache: Map<BackendName, KernelBackend> | undefined;
+
+/** The backends `KLSCOPE_DISABLE` hides. */
+function disabledBackends(): Set<string> {
+  return new Set((process.env.KLSCOPE_DISABLE ?? '').split(',').map((s) => s.trim()));
+}
+
+/**
+ * The native .kld row-pair loop, unless the addon is missing or `KLSCOPE_DISABLE` names native.
+ *
+ * @example
+ * const kldRows = nativeKldRows(); // undefined: the JavaScript loop runs
+ */
+export function nativeKldRows(): NativeKldRows | undefined {
+  return disabledBackends().has('native') ? undefined : loadNativeKldRows();
+}
 
 /**
  * The backends that load on this machine, fastest first: native (if the addon was built),
@@ -13,7 +28,7 @@ let cache: Map<BackendName, KernelBackend> | undefined;
  */
 export function loadedBackends(): Map<BackendName, KernelBackend> {
   if (cache) return cache;
-  const disabled = new Set((process.env.KLSCOPE_DISABLE ?? '').split(',').map((s) => s.trim()));
+  const disabled = disabledBackends();
   const m = new Map<BackendName, KernelBackend>();
   if (!disabled.has('native')) {
     const n = loadNativeBackend();
