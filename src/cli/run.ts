@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
+import { READ_REASONS } from '../io/readFile.js';
 import { DataError, KlscopeError, UsageError, isAllocationFailure, quote } from '../errors.js';
 
 /**
@@ -22,20 +23,6 @@ export function action<A extends unknown[]>(name: string, fn: (...args: A) => Pr
   };
 }
 
-const FILE_REASONS: Record<string, string> = {
-  ENOENT: 'no such file or folder',
-  EISDIR: 'it is a folder, not a file',
-  ENOTDIR: 'a part of the path is not a folder',
-  EACCES: 'permission denied',
-  EPERM: 'permission denied',
-  ELOOP: 'a loop of symbolic links',
-  EMFILE: 'too many open files',
-  ENAMETOOLONG: 'the name is too long',
-  EIO: 'an I/O error',
-  ENXIO: 'not a readable file (a socket or device)',
-  EINVAL: 'not a readable file',
-  ERR_FS_FILE_TOO_LARGE: 'the file is too large to read at once',
-};
 
 /**
  * The error the CLI reports for `e`: a {@link KlscopeError} as it is; a file-system error
@@ -52,9 +39,9 @@ export function asKlscopeError(e: unknown): KlscopeError | undefined {
     const reason = net.code === 'ENOTFOUND' || net.code === 'EAI_AGAIN' ? 'a name that does not resolve' : net.code === 'EADDRNOTAVAIL' ? 'an address not on this machine' : net.code === 'EADDRINUSE' ? 'a port already in use' : net.code === 'EACCES' ? 'a port this user may not open' : 'an error';
     return new UsageError({ where, expected: 'an address of this machine and a free port to listen on', got: `${reason} (${net.code})` });
   }
-  if (err && typeof err.code === 'string' && (FILE_REASONS[err.code] || typeof err.syscall === 'string')) {
+  if (err && typeof err.code === 'string' && (READ_REASONS[err.code] || typeof err.syscall === 'string')) {
     const where = err.path ? quote(err.path) : (err.syscall ?? 'file');
-    return new DataError({ where: `cannot read ${where}`, expected: 'a readable file', got: `${FILE_REASONS[err.code] ?? err.code} (${err.code})` });
+    return new DataError({ where: `cannot read ${where}`, expected: 'a readable file', got: `${READ_REASONS[err.code] ?? err.code} (${err.code})` });
   }
   if (isAllocationFailure(e)) return new DataError({ where: 'input', expected: 'sizes that fit in memory', got: `a size beyond what this process can allocate (${(e as Error).message})` });
   return undefined;

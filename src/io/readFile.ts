@@ -1,7 +1,8 @@
 import { openSync, readFileSync, statSync } from 'node:fs';
 import { DataError } from '../errors.js';
 
-const REASONS: Record<string, string> = {
+/** Why a file could not be read, by errno code: the one table for every input. */
+export const READ_REASONS: Record<string, string> = {
   ENOENT: 'no such file',
   EISDIR: 'a folder, not a file',
   ENOTDIR: 'a part of the path is not a folder',
@@ -11,13 +12,15 @@ const REASONS: Record<string, string> = {
   EMFILE: 'too many open files',
   ENAMETOOLONG: 'the name is too long',
   EIO: 'an I/O error',
+  ENXIO: 'not a readable file (a socket or device)',
+  EINVAL: 'not a readable file',
   ERR_FS_FILE_TOO_LARGE: 'too large to read at once (over 2 GiB)',
 };
 
 /** The one-line {@link DataError} for an input that cannot be read. */
 export function readError(name: string, e: unknown): DataError {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  return new DataError({ where: name, expected: 'a readable regular file', got: code ? `${REASONS[code] ?? 'an error'} (${code})` : (e as Error).message });
+  return new DataError({ where: name, expected: 'a readable regular file', got: code ? `${READ_REASONS[code] ?? 'an error'} (${code})` : (e as Error).message });
 }
 
 /**
