@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { openFailure } from './fileErrors.js';
+import { openFailure } from './readFile.js';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { DataError } from '../errors.js';
 import { halfToNumber } from './float16.js';

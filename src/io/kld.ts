@@ -1,8 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync, unlinkSync } from 'node:fs';
 import { expectPath } from './argCheck.js';
-import { openFailure } from './fileErrors.js';
 import { DataError } from '../errors.js';
-import { openInput } from './readFile.js';
+import { openFailure, openInput } from './readFile.js';
 
 /**
  * llama.cpp's KL-divergence base file (`--kl-divergence-base`), little-endian, no version:

@@ -3,9 +3,8 @@ import { describeValue } from './argCheck.js';
 import path from 'node:path';
 import { DataError, UsageError, quote } from '../errors.js';
 import type { Matrix } from '../matrix.js';
-import { openFailure } from './fileErrors.js';
 import { parseNpy } from './npy.js';
-import { readInput } from './readFile.js';
+import { openFailure, readInput } from './readFile.js';
 
 /**
  * Parses a number the way a user writes it in a list or a CSV cell: decimal, exponent,

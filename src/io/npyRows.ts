@@ -1,10 +1,9 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { expectPath } from './argCheck.js';
-import { openFailure } from './fileErrors.js';
 import { DataError } from '../errors.js';
 import { parseNpyHeader, type NpyHeader } from './npy.js';
 import { halfToNumber } from './float16.js';
-import { openInput } from './readFile.js';
+import { openFailure, openInput } from './readFile.js';
 
 /** A float dtype a row reader can widen: float16, bfloat16, float32, float64. */
 export type FloatDtype = 'f16' | 'bf16' | 'f32' | 'f64';

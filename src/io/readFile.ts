@@ -23,13 +23,31 @@ export function readError(name: string, e: unknown): DataError {
   return new DataError({ where: name, expected: 'a readable regular file', got: code ? `${READ_REASONS[code] ?? 'an error'} (${code})` : (e as Error).message });
 }
 
+/** How messages name an input: its role and its path, "base (fp16.kld)", or the path alone. */
+export function inputLabel(name: string, file: string): string {
+  return name === file || name.includes(file) ? name : `${name} (${file})`;
+}
+
+/**
+ * The one-line error for a file that cannot be opened or read: names the role and the path
+ * (`base (fp16.kld): file does not exist`) and says why in words, with the system code.
+ *
+ * @example
+ * openFailure('base', 'fp16.kld', { code: 'ENOENT' }).message; // 'base (fp16.kld): file does not exist (ENOENT)'
+ */
+export function openFailure(name: string, file: string, e: unknown): DataError {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  const why =
+    code === 'ENOENT' ? 'file does not exist' : code === 'EISDIR' ? 'is a directory, expected a file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : 'cannot open file';
+  return new DataError(`${inputLabel(name, file)}: ${why} (${code ?? (e as Error)?.message ?? String(e)})`);
+}
+
 /**
  * Checks that `path` is a regular file before it is opened, so a folder, a FIFO (whose open
  * would block forever), a socket or a device is a one-line {@link DataError}, not a hang.
  */
 export function checkRegularFile(path: string, name = path): void {
-  // the message names the role and the path: "base (fp16.kld)"
-  const where = name === path || name.includes(path) ? name : `${name} (${path})`;
+  const where = inputLabel(name, path);
   let st;
   try {
     st = statSync(path);

@@ -1,8 +1,7 @@
 import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
-import { openFailure } from './fileErrors.js';
 import path from 'node:path';
 import { DataError } from '../errors.js';
-import { checkRegularFile, readError, readInput } from './readFile.js';
+import { checkRegularFile, openFailure, readError, readInput } from './readFile.js';
 
 /**
  * Byte offset of the first byte that does not start or continue a valid UTF-8 sequence
