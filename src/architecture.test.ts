@@ -16,6 +16,8 @@ const LAYER: Record<string, number> = {
   'discount.ts': 0,
   'matrix.ts': 0,
   'words.ts': 0,
+  // the row rules' core: validation, tolerances, messages, log-sum-exp, per-element terms
+  rows: 0,
   io: 1,
   divergence: 2,
   kernels: 2,

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { divergenceRows, meanMeasures, measuresPrepared, MEASURE_KEYS, type Measures, type RowMeasures, type RowsResult } from '../divergence/measures.js';
 import { prepareRow } from '../divergence/prepare.js';
+import { NotNormalizedError } from '../rows/messages.js';
 import { toUnit } from '../divergence/units.js';
 import { batchStats } from '../kernels/index.js';
 import type { InputKind, Matrix, Unit } from '../divergence/types.js';
@@ -126,7 +127,13 @@ export function registerKl(program: Command): Command {
         // large [T, V] inputs go through the fused kernels; small ones and broadcasts (one row
         // against many) through the per-row reference
         const big = p.rows === q.rows && p.rows * p.cols >= KERNEL_MIN_ELEMENTS;
-        const result = big ? await kernelRows(p, q, opts) : divergenceRows(p, q, opts);
+        let result: RowsResult;
+        try {
+          result = big ? await kernelRows(p, q, opts) : divergenceRows(p, q, opts);
+        } catch (e) {
+          // the library names its option; the command line names the flag
+          throw e instanceof NotNormalizedError ? e.withFix('--normalize') : e;
+        }
         process.stdout.write(klReport(p, q, result, { ...opts, json: Boolean(o.json), maxRows }));
       }),
     );

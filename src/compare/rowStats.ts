@@ -1,9 +1,16 @@
-import { DataError, showValue } from '../errors.js';
+import { ArgumentError, DataError, showValue } from '../errors.js';
 import { KLD_WINDOW, decodeKldValue } from '../io/kld.js';
 import { nativeKldRows } from '../kernels/registry.js';
 import type { NativeKldRows } from '../kernels/nativeBackend.js';
 import type { RowBlock } from './accumulator.js';
 import type { RowSource as OpenedSource } from './types.js';
+import { shiftInto } from '../rows/logSumExp.js';
+import { scanError, scanRow, type RowRule } from '../rows/scan.js';
+import { jsFromTermSum, jsTerm, klLogTerm, tvFromSum } from '../rows/terms.js';
+import { SUM_TOLERANCE } from '../rows/tolerance.js';
+
+/** The row rule of a float side of a comparison: logits. */
+const LOGITS: RowRule = { from: 'logits', tolerance: SUM_TOLERANCE };
 
 /**
  * Per-row results of the hot loops: forward, reverse, JS, TVD, argmax base, argmax candidate,
@@ -20,8 +27,8 @@ function setRow(fwd: number, rev: number, js: number, tv: number, amA: number, a
   ROW[7] = massB;
   ROW[0] = fwd;
   ROW[1] = rev;
-  ROW[2] = Math.min(Math.max(0, 0.5 * js), Math.LN2);
-  ROW[3] = Math.min(0.5 * tv, 1);
+  ROW[2] = jsFromTermSum(js);
+  ROW[3] = tvFromSum(tv);
   ROW[4] = amA;
   ROW[5] = amB;
 }
@@ -185,12 +192,10 @@ export function decodeSide(src: OpenedSource, s: SideScratch, k: number, row: nu
     return c > 65535 ? Infinity : h[1] + h[0] * c;
   }
   const off = k * cols;
-  const bad = logSoftmaxInto(s.lv, s.floats!, off, cols);
-  if (bad >= 0) {
-    const v = s.floats![off + bad]!;
-    throw new DataError(`invalid ${src.spec.name}[${row}][${bad}]: expected a finite logit (or -Infinity for a masked token), got ${showValue(v)}`);
-  }
-  if (bad === -2) throw new DataError(`invalid ${src.spec.name}[${row}]: all ${cols} logits are -Infinity, so it is no distribution`);
+  const scan = scanRow(s.floats!, off, cols, LOGITS);
+  const bad = scanError(scan, LOGITS, { name: src.spec.name, row }, cols);
+  if (bad) throw bad;
+  shiftInto(s.lv, s.floats!, off, cols, scan.shift);
   return -Number.MAX_VALUE;
 }
 
@@ -206,45 +211,6 @@ function decodeKldInto(lv: Float64Array, scale: number, min: number, codes: Uint
     lv[i] = min + scale * c;
   }
   return top;
-}
-
-/** Log-softmax of x[off, off + cols) into lv; returns −1, the index of a NaN/+∞ logit, or −2 when all are −∞. */
-function logSoftmaxInto(lv: Float64Array, x: Float64Array, off: number, cols: number): number {
-  let m = -Infinity;
-  for (let i = 0; i < cols; i++) {
-    const v = x[off + i]!;
-    if (v !== v || v === Infinity) return i;
-    if (v > m) m = v;
-  }
-  if (m === -Infinity) return -2;
-  // log-sum-exp shifted by the max: no logit is exponentiated unshifted
-  let s2 = 0;
-  for (let i = 0; i < cols; i++) s2 += Math.exp(x[off + i]! - m);
-  const lse = m + Math.log(s2);
-  for (let i = 0; i < cols; i++) lv[i] = x[off + i]! - lse;
-  return -1;
-}
-
-/**
- * One token's p·log(2p/(p+q)) + q·log(2q/(p+q)) (twice its JS contribution). With one side at 0
- * it is (p + q)·ln 2. For near-equal log-probabilities (|d| < 0.25, d = log q − log p) it is
- * m·h(r) with m = (p + q)/2, r = tanh(d/2) and h(r) = (1+r)log(1+r) + (1−r)log(1−r) =
- * Σ r^(2k)/(k(2k−1)): a short series instead of a logarithm, relative error below 1e-10.
- */
-function jsTerm(p: number, q: number, la: number, lb: number, inA: boolean, inB: boolean): number {
-  if (!inA || !inB || p === 0 || q === 0) return (p + q) * Math.LN2;
-  const d = lb - la;
-  if (d < 0.25 && d > -0.25) {
-    const h1 = 0.5 * d;
-    const h2 = h1 * h1;
-    const r = h1 * (1 - h2 * (1 / 3 - h2 * (2 / 15 - h2 * (17 / 315 - h2 * (62 / 2835)))));
-    const r2 = r * r;
-    return 0.5 * (p + q) * r2 * (1 + r2 * (1 / 6 + r2 * (1 / 15 + r2 * (1 / 28 + r2 / 45))));
-  }
-  // log m = log((p + q)/2); from the logs when p + q is subnormal (the log would lose digits)
-  const s = p + q;
-  const lm = s > 1e-300 ? Math.log(s) - Math.LN2 : (la > lb ? la : lb) + Math.log1p(Math.exp(-Math.abs(la - lb))) - Math.LN2;
-  return p * (la - lm) + q * (lb - lm);
 }
 
 /** The fused loop over two decoded rows (windows as thresholds on the log-probabilities); results in ROW. */
@@ -277,10 +243,10 @@ function genericRow(a: Float64Array, b: Float64Array, ta: number, tb: number, co
     const q = inB ? Math.exp(lb) : 0;
     sp += p;
     sq += q;
-    if (inA) fwd += lb === -Infinity ? Infinity : p * (la - lb);
-    if (inB) rev += la === -Infinity ? Infinity : q * (lb - la);
+    if (inA) fwd += klLogTerm(p, la, lb);
+    if (inB) rev += klLogTerm(q, lb, la);
     tv += Math.abs(p - q);
-    js += jsTerm(p, q, la, lb, inA, inB);
+    js += jsTerm(p, q, la, lb);
   }
   setRow(fwd, rev, js, tv, amA, amB, sp, sq);
 }
@@ -378,10 +344,10 @@ function kldPairRow(sa: number, ma: number, ca: Uint16Array, sb: number, mb: num
     const q = inB ? HB[y >>> 8]! * LB[y & 255]! : 0;
     sp += p;
     sq += q;
-    if (inA) fwd += p * (la - lb);
-    if (inB) rev += q * (lb - la);
+    if (inA) fwd += klLogTerm(p, la, lb);
+    if (inB) rev += klLogTerm(q, lb, la);
     tv += Math.abs(p - q);
-    js += jsTerm(p, q, la, lb, inA, inB);
+    js += jsTerm(p, q, la, lb);
   }
   // results through a typed scratch: plain indexed stores keep the optimized loop free of
   // property accesses that would lack type feedback when the loop is compiled on the stack (OSR)
@@ -479,7 +445,7 @@ export function fusedBlock(req: BlockRequest): RowBlock {
   const out = createRowBlock(n, r0);
   // targets and positions come from the .kld side's token list
   const kf = base.kind === 'kld' ? base.kld : cand.kind === 'kld' ? cand.kld : null;
-  if (!kf) throw new Error('fusedBlock needs a .kld side');
+  if (!kf) throw new ArgumentError({ where: 'fusedBlock', expected: 'a .kld file on at least one side', got: `${base.kind} and ${cand.kind}` });
   if (scratch.kldRows && base.kind === 'kld' && cand.kind === 'kld') {
     nativeKldBlock(base, cand, r0, n, scratch, out, kf);
     return out;

@@ -1,5 +1,5 @@
 import { DataError } from '../errors.js';
-import { relEntr } from '../divergence/relEntr.js';
+import { clampNonNegative, jsFromTermSum, jsTerm, klLogTerm, relEntr, tvFromSum } from '../rows/terms.js';
 import type { TopkPosition } from '../io/topkJsonl.js';
 import { CompareAccumulator, type RowBlock } from './accumulator.js';
 import { formatRowRange } from './rowRange.js';
@@ -58,27 +58,22 @@ export function coarsenedMeasures(c: CoarsenedPair): { forward: number; reverse:
   let rev = 0;
   let js = 0;
   let tv = 0;
-  const term = (p: number, q: number, la: number, lb: number) => {
-    const m = 0.5 * (p + q);
-    const lm = Math.log(m);
-    if (p > 0) js += p * (la - lm);
-    if (q > 0) js += q * (lb - lm);
-  };
   for (let i = 0; i < c.lp.length; i++) {
     const la = c.lp[i]!;
     const lb = c.lq[i]!;
     const p = Math.exp(la);
     const q = Math.exp(lb);
-    fwd += p * (la - lb);
-    rev += q * (lb - la);
+    fwd += klLogTerm(p, la, lb);
+    rev += klLogTerm(q, lb, la);
     tv += Math.abs(p - q);
-    term(p, q, la, lb);
+    js += jsTerm(p, q, la, lb);
   }
+  // the rest buckets are probabilities (1 − Σ shared): their terms come from the probabilities
   fwd += relEntr(c.restP, c.restQ);
   rev += relEntr(c.restQ, c.restP);
   tv += Math.abs(c.restP - c.restQ);
-  if (c.restP > 0 || c.restQ > 0) term(c.restP, c.restQ, Math.log(c.restP), Math.log(c.restQ));
-  return { forward: Math.max(0, fwd), reverse: Math.max(0, rev), js: Math.min(Math.max(0, 0.5 * js), Math.LN2), tvd: Math.min(0.5 * tv, 1) };
+  js += jsTerm(c.restP, c.restQ, Math.log(c.restP), Math.log(c.restQ));
+  return { forward: clampNonNegative(fwd), reverse: clampNonNegative(rev), js: jsFromTermSum(js), tvd: tvFromSum(tv) };
 }
 
 /**

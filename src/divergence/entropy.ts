@@ -1,15 +1,14 @@
 import { prepareRow, type PreparedRow } from './prepare.js';
+import { isFloat32 } from '../rows/tolerance.js';
 import { preparePair } from './kl.js';
+import { clampNonNegative, crossEntropyTerm, entropyTerm } from '../rows/terms.js';
 import type { MeasureOptions, Row } from './types.js';
-import { clampNonNegative, toUnit } from './units.js';
+import { toUnit } from './units.js';
 
 /** H(A) = −Σ a·log a over a prepared row (0·log 0 = 0); never negative. */
 export function entropyPrepared(a: PreparedRow): number {
   let s = 0;
-  for (let i = 0; i < a.p.length; i++) {
-    const v = a.p[i]!;
-    if (v > 0) s -= v * a.lp[i]!;
-  }
+  for (let i = 0; i < a.p.length; i++) s += entropyTerm(a.p[i]!, a.lp[i]!);
   return clampNonNegative(s);
 }
 
@@ -20,10 +19,9 @@ export function entropyPrepared(a: PreparedRow): number {
 export function crossEntropyPrepared(a: PreparedRow, b: PreparedRow): { value: number; infiniteAt: number } {
   let s = 0;
   for (let i = 0; i < a.p.length; i++) {
-    const v = a.p[i]!;
-    if (v === 0) continue;
-    if (b.p[i] === 0 && b.lp[i] === -Infinity) return { value: Infinity, infiniteAt: i };
-    s -= v * b.lp[i]!;
+    const t = crossEntropyTerm(a.p[i]!, b.lp[i]!);
+    if (t === Infinity) return { value: Infinity, infiniteAt: i };
+    s += t;
   }
   return { value: clampNonNegative(s), infiniteAt: -1 };
 }
@@ -36,7 +34,7 @@ export function crossEntropyPrepared(a: PreparedRow, b: PreparedRow): { value: n
  * entropy(new Array(16).fill(1), { normalize: true, unit: 'bits' }); // 4
  */
 export function entropy(p: Row, opts: MeasureOptions = {}): number {
-  const a = prepareRow(p, { name: 'p', from: opts.from, normalize: opts.normalize, tolerance: opts.tolerance, float32: p instanceof Float32Array });
+  const a = prepareRow(p, { name: 'p', from: opts.from, normalize: opts.normalize, tolerance: opts.tolerance, float32: isFloat32(p) });
   return toUnit(entropyPrepared(a), opts.unit);
 }
 

@@ -1,7 +1,8 @@
 // klscope/divergence: measures on rows and their gradients, units.
 export type { Row, Matrix, InputKind, Unit, MeasureOptions } from './types.js';
-export { relEntr } from './relEntr.js';
-export { logSumExp, logSoftmax, prepareRow } from './prepare.js';
+export { relEntr } from '../rows/terms.js';
+export { logSumExp, logSoftmax } from '../rows/logSumExp.js';
+export { prepareRow } from './prepare.js';
 export type { PreparedRow, PrepareOptions } from './prepare.js';
 export { forwardKl, reverseKl, klDivergence } from './kl.js';
 export { entropy, crossEntropy } from './entropy.js';

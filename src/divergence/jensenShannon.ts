@@ -1,47 +1,16 @@
 import { ArgumentError } from '../errors.js';
 import { preparePair } from './kl.js';
 import type { PreparedRow } from './prepare.js';
+import { binaryEntropy, clampNonNegative, mixtureKlTerm } from '../rows/terms.js';
 import type { MeasureOptions, Row } from './types.js';
-import { clampNonNegative, toUnit } from './units.js';
+import { toUnit } from './units.js';
 
-/**
- * log(m/a) where m/a = 1 + w·(b/a − 1) and x = log(b/a): log((1 − w) + w·e^x) without overflow.
- * For x <= 0, log1p(w·expm1(x)) is exact near x = 0; for x > 0 factor out w·e^x.
- */
-function logMixRatio(x: number, w: number): number {
-  if (w === 0) return 0;
-  if (x <= 0) return Math.log1p(w * Math.expm1(x));
-  if (w === 1) return x;
-  return x + Math.log(w) + Math.log1p(((1 - w) / w) * Math.exp(-x));
-}
-
-/**
- * Σ a·log(a/m) with m = a + w·(b − a): one half of a (generalized) JS divergence.
- * Computed from the log-ratio so that M never underflows to 0 where a > 0.
- */
+/** Σ a·log(a/m) with m = a + w·(b − a): one half of a (generalized) JS divergence. */
 function klToMixture(a: PreparedRow, b: PreparedRow, w: number): number {
+  const logDomain = a.logDomain || b.logDomain;
   let s = 0;
-  for (let i = 0; i < a.p.length; i++) {
-    const pa = a.p[i]!;
-    if (pa === 0) continue;
-    const la = a.lp[i]!;
-    const lb = b.lp[i]!;
-    let x: number;
-    if (a.logDomain || b.logDomain) x = lb - la;
-    else {
-      // log(b/a) from probabilities: the log1p branch near 1 keeps digits, as in rel_entr.
-      const r = b.p[i]! / pa;
-      x = r > 0.5 && r < 2 ? Math.log1p((b.p[i]! - pa) / pa) : r === 0 ? -Infinity : Number.isFinite(r) && r > 0 ? Math.log(r) : lb - la;
-    }
-    s -= pa * logMixRatio(x, w);
-  }
+  for (let i = 0; i < a.p.length; i++) s += mixtureKlTerm(a.p[i]!, b.p[i]!, a.lp[i]!, b.lp[i]!, logDomain, w);
   return s;
-}
-
-/** Binary entropy h(β) in nats: the upper bound of JSD(β); ln 2 at β = ½. */
-function binaryEntropy(beta: number): number {
-  const t = (x: number) => (x > 0 ? -x * Math.log(x) : 0);
-  return t(beta) + t(1 - beta);
 }
 
 /**

@@ -1,7 +1,8 @@
 import { assertSameLength, prepareRow, type PreparedRow } from './prepare.js';
-import { klTerm } from './relEntr.js';
+import { clampNonNegative, klTerm } from '../rows/terms.js';
+import { isFloat32 } from '../rows/tolerance.js';
 import type { MeasureOptions, Row } from './types.js';
-import { clampNonNegative, toUnit } from './units.js';
+import { toUnit } from './units.js';
 
 /** KL of one prepared pair with the first column that made it infinite (or -1). */
 export interface KlResult {
@@ -27,8 +28,8 @@ export function klPrepared(a: PreparedRow, b: PreparedRow): KlResult {
 
 function pair(p: Row, q: Row, opts: MeasureOptions): [PreparedRow, PreparedRow] {
   assertSameLength(p, q);
-  const base = { from: opts.from, normalize: opts.normalize, tolerance: opts.tolerance, float32: p instanceof Float32Array };
-  return [prepareRow(p, { ...base, name: 'p' }), prepareRow(q, { ...base, name: 'q', float32: q instanceof Float32Array })];
+  const base = { from: opts.from, normalize: opts.normalize, tolerance: opts.tolerance, float32: isFloat32(p) };
+  return [prepareRow(p, { ...base, name: 'p' }), prepareRow(q, { ...base, name: 'q', float32: isFloat32(q) })];
 }
 
 /** Validates and prepares a (P, Q) pair with the options of every measure. */

@@ -8,7 +8,7 @@ import { entropy, crossEntropy } from './entropy.js';
 import { generalizedJsd, jsDivergence, jsDistance } from './jensenShannon.js';
 import { totalVariation } from './totalVariation.js';
 import { divergenceMeasures } from './measures.js';
-import { logSoftmax } from './prepare.js';
+import { logSoftmax } from '../rows/logSumExp.js';
 
 /** A random distribution of 1..40 outcomes, some of them exactly 0. */
 const dist = (n?: number) =>

@@ -2,7 +2,7 @@
 // example (P = (0.5, 0.3, 0.2), Q = (0.4, 0.4, 0.2)), each checked here.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { relEntr } from './relEntr.js';
+import { relEntr } from '../rows/terms.js';
 import { forwardKl, reverseKl, klDivergence } from './kl.js';
 import { entropy, crossEntropy } from './entropy.js';
 import { jsDistance, jsDivergence } from './jensenShannon.js';

@@ -1,12 +1,13 @@
 import { preparePair } from './kl.js';
 import type { PreparedRow } from './prepare.js';
 import type { MeasureOptions, Row } from './types.js';
+import { tvFromSum } from '../rows/terms.js';
 
 /** ½ Σ |a − b| over prepared rows, at most 1. */
 export function totalVariationPrepared(a: PreparedRow, b: PreparedRow): number {
   let s = 0;
   for (let i = 0; i < a.p.length; i++) s += Math.abs(a.p[i]! - b.p[i]!);
-  return Math.min(0.5 * s, 1);
+  return tvFromSum(s);
 }
 
 /**

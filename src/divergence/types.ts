@@ -3,8 +3,8 @@ export type Row = ArrayLike<number>;
 
 export type { Matrix } from '../matrix.js';
 
-/** How the numbers of a row are to be read. */
-export type InputKind = 'probs' | 'logprobs' | 'logits';
+import type { InputKind } from '../rows/values.js';
+export type { InputKind };
 
 /** Unit of the results: natural log (nats) or log base 2 (bits). */
 export type Unit = 'nats' | 'bits';

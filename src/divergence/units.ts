@@ -12,8 +12,3 @@ export const LN2 = Math.LN2;
 export function toUnit(nats: number, unit: Unit = 'nats'): number {
   return unit === 'bits' ? nats / LN2 : nats;
 }
-
-/** Rounding can leave a sum of non-negative quantities a hair below 0: report it as 0. */
-export function clampNonNegative(x: number): number {
-  return x < 0 ? 0 : x;
-}

@@ -1,6 +1,6 @@
 import { forwardKlGradient, reverseKlGradient } from '../divergence/gradients.js';
 import { forwardKl, reverseKl } from '../divergence/kl.js';
-import { logSoftmax } from '../divergence/prepare.js';
+import { logSoftmax } from '../rows/logSumExp.js';
 import { DataError } from '../errors.js';
 import { bfgs } from './bfgs.js';
 

@@ -1,5 +1,6 @@
 import { jsonlLines } from './jsonlLines.js';
 import { DataError, quote } from '../errors.js';
+import { clampLogProbability, isLogProbability } from '../rows/values.js';
 
 /** One sampled sequence: per-token log-probabilities under the reference p and the sampler q. */
 export interface LogprobSequence {
@@ -16,13 +17,13 @@ function numbers(v: unknown, key: string, where: string, allowMinusInfinity: boo
     const x = v[i];
     const num = typeof x === 'number' ? x : x === '-Infinity' ? -Infinity : NaN;
     // A log-probability is <= 0; a hair above is rounding, a clear positive is the wrong kind of input.
-    if (!(num <= 1e-6) || Number.isNaN(num)) {
+    if (!isLogProbability(num)) {
       throw new DataError(`${where}: ${key}[${i}] = ${quote(x)}: expected a log-probability <= 0 (a number, or "-Infinity")`);
     }
     if (num === -Infinity && !allowMinusInfinity) {
       throw new DataError(`${where}: ${key}[${i}] = -Infinity: a token sampled from q must have q > 0`);
     }
-    out[i] = Math.min(num, 0);
+    out[i] = clampLogProbability(num);
   }
   return out;
 }

@@ -1,5 +1,7 @@
 import { shortNumber } from '../words.js';
 import { DataError, quote, showValue } from '../errors.js';
+import { SUM_TOLERANCE_FLOAT32 } from '../rows/tolerance.js';
+import { clampLogProbability, isLogProbability } from '../rows/values.js';
 
 /** One token position of a top-k logprob JSONL file (OpenAI-compatible APIs, vLLM, llama.cpp server). */
 export interface TopkPosition {
@@ -24,10 +26,10 @@ export function parseTopkLine(line: string, name: string, lineNo: number): TopkP
   }
   if (typeof j !== 'object' || j === null || Array.isArray(j)) throw new DataError({ where: `${name}: line ${lineNo}`, expected: 'an object {"token", "logprob", "top_logprobs"}', got: quote(line) });
   const lp = (v: unknown, what: string): number => {
-    if (typeof v !== 'number' || Number.isNaN(v) || v > 1e-6) {
+    if (typeof v !== 'number' || !isLogProbability(v)) {
       throw new DataError(`${name}: line ${lineNo}: ${what} is ${v === undefined ? 'missing' : typeof v === 'number' ? showValue(v) : quote(v)}, expected a log-probability <= 0`);
     }
-    return Math.min(v, 0);
+    return clampLogProbability(v);
   };
   if (typeof j.token !== 'string') throw new DataError(`${name}: line ${lineNo}: "token" is missing or not a string`);
   const raw = j.top_logprobs;
@@ -48,7 +50,8 @@ export function parseTopkLine(line: string, name: string, lineNo: number): TopkP
     seen.add(t.token);
     mass += Math.exp(t.logprob);
   }
-  if (mass > 1 + 1e-4) throw new DataError(`${name}: line ${lineNo}: the top_logprobs probabilities sum to ${shortNumber(mass)}, more than 1`);
+  // printed log-probabilities carry about float32 precision: their sum gets its tolerance
+  if (mass > 1 + SUM_TOLERANCE_FLOAT32) throw new DataError(`${name}: line ${lineNo}: the top_logprobs probabilities sum to ${shortNumber(mass)}, more than 1`);
   return { token: j.token, logprob: lp(j.logprob, '"logprob"'), top };
 }
 

@@ -1,5 +1,5 @@
 import { ArgumentError } from '../errors.js';
-import { relEntr } from '../divergence/relEntr.js';
+import { relEntr } from '../rows/terms.js';
 import { sortedQuantile } from '../quantile.js';
 
 /** Result of {@link histogramKl}. */

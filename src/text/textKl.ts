@@ -2,8 +2,8 @@ import { counted } from '../words.js';
 import { ArgumentError, DataError } from '../errors.js';
 import { generalizedJsdPrepared } from '../divergence/jensenShannon.js';
 import type { PreparedRow } from '../divergence/prepare.js';
-import { relEntr } from '../divergence/relEntr.js';
-import { clampNonNegative } from '../divergence/units.js';
+import { relEntr } from '../rows/terms.js';
+import { clampNonNegative } from '../rows/terms.js';
 import { countNgramOrders, ngramTokens, type NgramCounts } from './ngrams.js';
 import { addAlpha, kneserNey, smoothingLabel, unionKeys, type Smoothing } from './smoothing.js';
 

@@ -1,5 +1,5 @@
 import { divergenceMeasures } from '../divergence/measures.js';
-import { logSumExp } from '../divergence/prepare.js';
+import { logSumExp } from '../rows/logSumExp.js';
 import { DataError } from '../errors.js';
 
 /** Held-out positions: the teacher's distribution and the student's context id at each. */

@@ -7,7 +7,7 @@ import { forwardKl, reverseKl } from '../divergence/kl.js';
 import { generalizedJsd } from '../divergence/jensenShannon.js';
 import { totalVariation } from '../divergence/totalVariation.js';
 import { forwardKlGradient, jsdGradient, reverseKlGradient } from '../divergence/gradients.js';
-import { logSoftmax } from '../divergence/prepare.js';
+import { logSoftmax } from '../rows/logSumExp.js';
 
 /** Deterministic pseudo-random logits with a spread that makes peaked and flat rows. */
 function logits(rows: number, V: number, seed: number, scale = 3): number[][] {

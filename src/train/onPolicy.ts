@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { logSoftmax } from '../divergence/prepare.js';
+import { logSoftmax } from '../rows/logSumExp.js';
 import { drawIndex, seededRandom } from '../random.js';
 import { ContextStudent, cosineLearningRate, setLearningRate, type TrainedStudent } from './student.js';
 

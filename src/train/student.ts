@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { logSoftmax } from '../divergence/prepare.js';
+import { logSoftmax } from '../rows/logSumExp.js';
 import { crossEntropyLoss, forwardKlLoss, jsdLoss, reverseKlLoss, tvdLoss } from './losses.js';
 import { seededRandom } from '../random.js';
 
