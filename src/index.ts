@@ -3,5 +3,6 @@
 // /compare, /train, /fit, /text, /report), and only /train and /report load TensorFlow.js,
 // Observable Plot, linkedom or resvg.
 export { KlscopeError, ArgumentError, UsageError, DataError } from './errors.js';
-export { seededRandom, drawIndex } from './random.js';
+export { seededRandom, drawIndex, createRng, normalPair } from './random.js';
+export type { Rng } from './random.js';
 export * from './divergence/index.js';

@@ -1,5 +1,5 @@
 /**
- * A small seeded pseudo-random generator (mulberry32): uniform numbers in [0, 1) that are the
+ * klscope's one seeded pseudo-random generator (mulberry32): uniform numbers in [0, 1) that are the
  * same for the same seed on every machine, so `klscope distill --seed N` repeats exactly.
  *
  * @example
@@ -47,4 +47,46 @@ export function drawIndex(p: ArrayLike<number>, u: number): number {
 export function normalPair(u: number, v: number): [number, number] {
   const r = Math.sqrt(-2 * Math.log(u));
   return [r * Math.cos(2 * Math.PI * v), r * Math.sin(2 * Math.PI * v)];
+}
+
+/** A seeded pseudo-random source: uniform, integer, normal and categorical draws from one stream. */
+export interface Rng {
+  /** Uniform in [0, 1). */
+  next(): number;
+  /** Uniform integer in [0, n). */
+  int(n: number): number;
+  /** Standard normal N(0, 1): the two deviates of one {@link normalPair} in turn. */
+  normal(): number;
+  /** An index drawn from probabilities `p` (see {@link drawIndex}). */
+  categorical(p: ArrayLike<number>): number;
+}
+
+/**
+ * The seeded source of every random draw in klscope: {@link seededRandom}'s stream with integer,
+ * normal (Box–Muller, the sine deviate kept for the next call) and categorical draws on top.
+ * Not cryptographic; the same for the same seed on every machine.
+ *
+ * @example
+ * const rng = createRng(42);
+ * rng.next(); // 0.6011037519201636, seededRandom(42)'s first number
+ * rng.categorical([0.2, 0.5, 0.3]); // an index in 0..2
+ */
+export function createRng(seed: number): Rng {
+  const next = seededRandom(seed);
+  let spare: number | null = null;
+  return {
+    next,
+    int: (n: number) => Math.floor(next() * n),
+    normal() {
+      if (spare !== null) {
+        const v = spare;
+        spare = null;
+        return v;
+      }
+      const [z, other] = normalPair(1 - next(), next());
+      spare = other;
+      return z;
+    },
+    categorical: (p: ArrayLike<number>) => drawIndex(p, next()),
+  };
 }

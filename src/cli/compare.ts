@@ -18,6 +18,7 @@ import { toJson } from '../report/json.js';
 import { createPerTokenWriter, type PerTokenWriter } from '../report/perToken.js';
 import { createProgress } from '../report/progress.js';
 import { renderTable } from '../report/table.js';
+import { seededRandom } from '../random.js';
 import { UsageError, quote } from '../errors.js';
 import { action, choiceOption, intOption, numberOption, withExamples } from './run.js';
 import { isReferenceFile } from '../compare/referenceCompare.js';
@@ -308,11 +309,7 @@ export async function tourSection(): Promise<string> {
     const nCtx = 64;
     const nVocab = 257;
     const nChunk = 3;
-    let s = 7;
-    const rnd = () => {
-      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-      return s / 4294967296;
-    };
+    const rnd = seededRandom(7);
     const tokens = Array.from({ length: nCtx * nChunk }, () => Math.floor(rnd() * nVocab));
     const a = new KldWriter(path.join(dir, 'base.kld'), { nCtx, nVocab, nChunk, tokens });
     const b = new KldWriter(path.join(dir, 'candidate.kld'), { nCtx, nVocab, nChunk, tokens });

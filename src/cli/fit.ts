@@ -8,19 +8,12 @@ import { descentPath, fitGaussian, type FitResult, type PathPoint } from '../fit
 import { fit2d, parseMixture2d, DEFAULT_MIXTURE_2D, type Fit2dResult, type Mixture2d } from '../fit/fit2d.js';
 import { describeFit, fitStoryText } from '../fit/describe.js';
 import { DEFAULT_MIXTURE, formatMixture, parseMixture, type Gaussian1d, type Mixture } from '../fit/mixture.js';
+import { FIT_PRESETS, presetMixture } from '../fit/presets.js';
 import type { FitPanel } from '../report/figure.js';
 import { formatNumber } from '../report/format.js';
 import { toJson } from '../report/json.js';
 import { renderTable } from '../report/table.js';
 import { action, choiceOption, intOption, boundedInt, numberOption, withExamples } from './run.js';
-
-/** Named mixtures for `--preset`: the default shows the contrast, `close` shows its absence. */
-export const FIT_PRESETS: Record<string, { mix: string; about: string }> = {
-  separated: { mix: '0.5:-3:1,0.5:3:1', about: 'modes 6σ apart (the explainer\'s picture): reverse KL locks onto one mode' },
-  close: { mix: '0.5:-1:1,0.5:1:1', about: 'modes 2σ apart: P is unimodal, both directions centre Q' },
-  uneven: { mix: '0.3:-2:0.5,0.7:2:1.5', about: 'a narrow minor mode and a wide major one' },
-  three: { mix: '0.2:-4:0.3,0.5:0:1,0.3:5:2', about: 'three modes of different widths' },
-};
 
 /** Options of {@link fitCommand}, the parsed flags. */
 export interface FitCommandOptions {
@@ -230,7 +223,7 @@ export function registerFit(program: Command): Command {
           process.stdout.write(res.stdout);
           return;
         }
-        const mix = o.preset !== undefined ? parseMixture(FIT_PRESETS[String(o.preset)]!.mix) : o.mix !== undefined ? parseMixture(String(o.mix), '--mix') : DEFAULT_MIXTURE;
+        const mix = o.preset !== undefined ? presetMixture(String(o.preset)) : o.mix !== undefined ? parseMixture(String(o.mix), '--mix') : DEFAULT_MIXTURE;
         const panels = String(o.panels)
           .split(',')
           .map((s) => s.trim());

@@ -67,7 +67,7 @@ describe('klscope kl', () => {
       [['--p', file('trunc.npy', encodeNpy(new Float64Array([0.5, 0.5]), [2]).subarray(0, 130)), '--q', '0.5,0.5'], /truncated \.npy data.*needs 16 bytes/],
       [['--p', file('int.npy', encodeNpy(new Int32Array([1, 1]), [2])), '--q', '0.5,0.5'], /dtype <i4/],
       [['--p', file('empty.json', '[]'), '--q', '0.5,0.5'], /empty array/],
-      [['--p', file('ragged.csv', '0.5,0.5\n1\n'), '--q', '0.5,0.5'], /row 1 has 1 values, row 0 has 2/],
+      [['--p', file('ragged.csv', '0.5,0.5\n1\n'), '--q', '0.5,0.5'], /ragged\.csv\): line 2 has 1 columns, the first data line has 2/],
     ];
     for (const [args, re] of cases) {
       const r = runCli(['kl', ...args]);

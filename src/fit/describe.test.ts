@@ -4,7 +4,8 @@ import { parseHTML } from 'linkedom';
 import { fitGaussian } from './fit1d.js';
 import { parseMixture } from './mixture.js';
 import { describeFit, fitStoryText } from './describe.js';
-import { FIT_PRESETS, fitTable } from '../cli/fit.js';
+import { fitTable } from '../cli/fit.js';
+import { FIT_PRESETS } from './presets.js';
 import { renderFitFigure, type FitPanel } from '../report/figure.js';
 
 function texts(svg: string): string[] {

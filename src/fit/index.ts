@@ -1,6 +1,7 @@
 // klscope/fit: fitting a Gaussian to a mixture both ways, in 1-D, 2-D and on tokens.
 export { DEFAULT_MIXTURE, parseMixture, validateMixture, formatMixture, mixtureLogPdf, mixturePdf, mixtureLogPdfDerivatives, mixtureMoments } from './mixture.js';
 export type { GaussianComponent, Gaussian1d, Mixture, Moments, LogPdfDerivatives } from './mixture.js';
+export { FIT_PRESETS, presetMixture } from './presets.js';
 export { mixtureEntropy, gaussianEntropy, crossEntropyToGaussian, forwardKlMixture, reverseKlMixture, forwardKlDerivatives, reverseKlDerivatives } from './gaussianKl.js';
 export type { KlDerivatives } from './gaussianKl.js';
 export { gaussRule, ruleFor } from './quadrature.js';

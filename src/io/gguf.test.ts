@@ -238,7 +238,7 @@ test('corrupt values: bad value type, absurd lengths, unknown tensor type, misal
 });
 
 test('readGguf names the file when it cannot be opened, and reads real files in windows', () => {
-  assert.throws(() => readGguf('/nonexistent/m.gguf'), /\/nonexistent\/m\.gguf: file does not exist \(ENOENT\)/);
+  assert.throws(() => readGguf('/nonexistent/m.gguf'), /\/nonexistent\/m\.gguf: expected a readable regular file, got no such file \(ENOENT\)/);
   const dir = tmp();
   assert.throws(() => readGguf(dir, { name: 'models/' }), /^DataError: models\/: not a GGUF file \(it is a directory\)$/);
   try {

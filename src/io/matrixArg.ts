@@ -4,19 +4,8 @@ import path from 'node:path';
 import { DataError, UsageError, quote } from '../errors.js';
 import type { Matrix } from '../matrix.js';
 import { parseNpy } from './npy.js';
-import { openFailure, readInput } from './readFile.js';
-
-/**
- * Parses a number the way a user writes it in a list or a CSV cell: decimal, exponent,
- * and the words NaN / Infinity / inf (so they can be refused by the row rules with their value).
- */
-function parseCell(s: string): number {
-  const t = s.trim();
-  if (/^[+-]?(inf|infinity)$/i.test(t)) return t.startsWith('-') ? -Infinity : Infinity;
-  if (/^nan$/i.test(t)) return NaN;
-  if (t === '' || !/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(t)) return Number.NaN - 1; // sentinel: not a number
-  return Number(t);
-}
+import { readInput } from './readFile.js';
+import { parseCsvNumbers, parseNumberCell } from './csv.js';
 
 function fromRows(rows: number[][], where: string): Matrix {
   if (rows.length === 0) throw new DataError(`${where}: no rows`);
@@ -32,10 +21,8 @@ function fromRows(rows: number[][], where: string): Matrix {
 
 function splitNumbers(line: string, sep: RegExp, where: (col: number) => string): number[] {
   return line.split(sep).map((cell, c) => {
-    const v = parseCell(cell);
-    if (Number.isNaN(v) && !/^\s*nan\s*$/i.test(cell)) {
-      throw new DataError(`${where(c)}: ${quote(cell.trim())} is not a number`);
-    }
+    const v = parseNumberCell(cell);
+    if (v === undefined) throw new DataError(`${where(c)}: ${quote(cell.trim())} is not a number`);
     return v;
   });
 }
@@ -50,21 +37,11 @@ export function parseInlineMatrix(text: string, arg: string): Matrix {
   return fromRows(rows, `invalid ${arg}`);
 }
 
-/** Parses CSV text: one row per line, comma separated; blank lines and a '#' comment are skipped. */
+/** Parses CSV text by the one CSV rule ({@link parseCsvNumbers}); NaN and infinities are kept for the row rules. */
 export function parseCsvMatrix(text: string, where: string): Matrix {
-  const rows: number[][] = [];
-  const lines = text.split(/\r?\n/);
-  let headerSkipped = false;
-  lines.forEach((line, i) => {
-    if (line.trim() === '' || line.trim().startsWith('#')) return;
-    // A first line of names (no digits at all) is a header.
-    if (!headerSkipped && rows.length === 0 && !/\d/.test(line)) {
-      headerSkipped = true;
-      return;
-    }
-    rows.push(splitNumbers(line, /,/, (c) => `${where} line ${i + 1}, column ${c + 1}`));
-  });
-  return fromRows(rows, where);
+  const m = parseCsvNumbers(text, where);
+  if (m.rows === 0) throw new DataError(`${where}: no rows`);
+  return m;
 }
 
 /** Parses JSON text: an array of numbers (one row) or an array of arrays. */
@@ -144,16 +121,16 @@ export function readMatrixArg(value: string, arg: string, opts: ReadMatrixArgOpt
   }
   if (value.trimStart().startsWith('[') && !existsSync(value)) return parseJsonMatrix(value, `invalid ${arg} (inline JSON)`);
   const looksInline = /^[\s\d.,;eE+\-]*$/.test(value) || /^[\s\d.,;eE+\-naifNIFty]*,[\s\d.,;eE+\-naifNIFty]*$/.test(value);
+  const ext = path.extname(value).toLowerCase();
+  const fileType = ['.npy', '.json', '.csv', '.txt'].includes(ext);
   if (!existsSync(value)) {
     if (looksInline && /\d|nan|inf/i.test(value)) return parseInlineMatrix(value, arg);
-    if (/\.(npy|json|csv|txt)$/i.test(value)) throw new DataError(`invalid ${arg} (${value}): file does not exist`);
-    throw new UsageError(`invalid ${arg}: ${quote(value)} is neither a list of numbers ("0.5,0.5"), JSON ("[0.5,0.5]"), - for stdin, nor an existing .npy/.json/.csv file`);
-  }
-  const ext = path.extname(value).toLowerCase();
+    // A name with a file type is a file: reading it reports why it cannot be read.
+    if (!fileType) throw new UsageError(`invalid ${arg}: ${quote(value)} is neither a list of numbers ("0.5,0.5"), JSON ("[0.5,0.5]"), - for stdin, nor an existing .npy/.json/.csv file`);
+  } else if (!fileType) throw new UsageError(`invalid ${arg}: unknown file type ${quote(ext)} (expected .npy, .json or .csv)`);
   const where = `invalid ${arg} (${value})`;
   const buf = readInput(value, where);
   if (ext === '.npy') return npyMatrix(buf, arg, value);
   if (ext === '.json') return parseJsonMatrix(buf.toString('utf8'), where);
-  if (ext === '.csv' || ext === '.txt') return parseCsvMatrix(buf.toString('utf8'), where);
-  throw new UsageError(`invalid ${arg}: unknown file type ${quote(ext)} (expected .npy, .json or .csv)`);
+  return parseCsvMatrix(buf.toString('utf8'), where);
 }

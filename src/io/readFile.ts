@@ -20,7 +20,7 @@ export const READ_REASONS: Record<string, string> = {
 /** The one-line {@link DataError} for an input that cannot be read. */
 export function readError(name: string, e: unknown): DataError {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  return new DataError({ where: name, expected: 'a readable regular file', got: code ? `${READ_REASONS[code] ?? 'an error'} (${code})` : (e as Error).message });
+  return new DataError({ where: name, expected: 'a readable regular file', got: code ? `${READ_REASONS[code] ?? 'an error'} (${code})` : e instanceof Error ? e.message : String(e) });
 }
 
 /** How messages name an input: its role and its path, "base (fp16.kld)", or the path alone. */
@@ -29,17 +29,14 @@ export function inputLabel(name: string, file: string): string {
 }
 
 /**
- * The one-line error for a file that cannot be opened or read: names the role and the path
- * (`base (fp16.kld): file does not exist`) and says why in words, with the system code.
+ * The one-line error for a file that cannot be opened or read: {@link readError} under the role
+ * and the path, so a missing file reads the same from every reader.
  *
  * @example
- * openFailure('base', 'fp16.kld', { code: 'ENOENT' }).message; // 'base (fp16.kld): file does not exist (ENOENT)'
+ * openFailure('base', 'fp16.kld', { code: 'ENOENT' }).message; // 'base (fp16.kld): expected a readable regular file, got no such file (ENOENT)'
  */
 export function openFailure(name: string, file: string, e: unknown): DataError {
-  const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  const why =
-    code === 'ENOENT' ? 'file does not exist' : code === 'EISDIR' ? 'is a directory, expected a file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : 'cannot open file';
-  return new DataError(`${inputLabel(name, file)}: ${why} (${code ?? (e as Error)?.message ?? String(e)})`);
+  return readError(inputLabel(name, file), e);
 }
 
 /**

@@ -35,7 +35,7 @@ describe('sample matrices', () => {
     assert.throws(() => readSampleMatrix(file('c.npy', encodeNpy(new Float64Array([1, 2, NaN, 4]), [2, 2])), 'A'), /A \(.*c\.npy\): row 1, column 0 \(0-based\): expected a finite number, got NaN/);
     const j = readSampleMatrix(file('d.json', '[0.1, 0.2, 0.3]'), 'A');
     assert.deepEqual([j.rows, j.cols], [3, 1]);
-    assert.throws(() => readSampleMatrix(path.join(dir, 'none.csv'), 'B'), /B \(.*none\.csv\): file does not exist/);
+    assert.throws(() => readSampleMatrix(path.join(dir, 'none.csv'), 'B'), /B \(.*none\.csv\): expected a readable regular file, got no such file \(ENOENT\)/);
     assert.throws(() => readSampleMatrix(file('e.parquet', 'x'), 'B'), /unknown file type/);
   });
 });

@@ -1,47 +1,25 @@
-import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DataError, showValue, UsageError, quote } from '../errors.js';
 import type { Matrix } from '../matrix.js';
 import { readMatrixArg } from './matrixArg.js';
 import { readNpy } from './npy.js';
 import { decodeUtf8Strict } from './textFiles.js';
-import { readInput } from './readFile.js';
-
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
-const NONFINITE = /^[+-]?(nan|inf|infinity)$/i;
+import { checkRegularFile, readInput } from './readFile.js';
+import { parseCsvNumbers } from './csv.js';
 
 /**
- * Parses CSV samples: one sample per line, comma-separated columns; blank lines and '#'
- * comments skipped; a first line with a cell that is no number (e.g. "x1,x2") is a header.
- * Every cell must be a finite number: the first that is not is reported with its line and
- * column (1-based), as are rows with the wrong number of columns.
+ * Parses CSV samples by the one CSV rule ({@link parseCsvNumbers}: blank lines and '#' comments
+ * skipped, a first line without a number is a header); every cell must be a finite number: the
+ * first that is not is reported with its line and column (1-based), as are rows with the wrong
+ * number of columns.
  *
  * @example
  * parseSampleCsv('x,y\n1,2\n3,4\n', 'a.csv'); // { data: Float64Array [1, 2, 3, 4], rows: 2, cols: 2 }
  */
 export function parseSampleCsv(text: string, where: string): Matrix {
-  const values: number[] = [];
-  let cols = -1;
-  let rows = 0;
-  const lines = text.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const cells = line.split(',').map((c) => c.trim());
-    if (cols < 0 && rows === 0 && cells.some((c) => !NUMBER.test(c) && !NONFINITE.test(c))) continue; // header
-    if (cols < 0) cols = cells.length;
-    if (cells.length !== cols) throw new DataError(`${where}: line ${i + 1} has ${cells.length} columns, the first data line has ${cols}`);
-    cells.forEach((c, j) => {
-      const v = NUMBER.test(c) ? Number(c) : NaN;
-      if (!Number.isFinite(v)) {
-        throw new DataError(`${where}: line ${i + 1}, column ${j + 1}: expected a finite number, got ${NONFINITE.test(c) ? c : quote(c)}`);
-      }
-      values.push(v);
-    });
-    rows++;
-  }
-  if (rows === 0) throw new DataError(`${where}: no samples (no data lines)`);
-  return { data: Float64Array.from(values), rows, cols };
+  const m = parseCsvNumbers(text, where, { finite: true });
+  if (m.rows === 0) throw new DataError(`${where}: no samples (no data lines)`);
+  return m;
 }
 
 /**
@@ -53,7 +31,6 @@ export function parseSampleCsv(text: string, where: string): Matrix {
  * const a = readSampleMatrix('data/samples/real.csv', 'A'); // { data, rows: 1000, cols: 2 }
  */
 export function readSampleMatrix(file: string, name: string): Matrix {
-  if (!existsSync(file)) throw new DataError(`${name} (${file}): file does not exist`);
   const ext = path.extname(file).toLowerCase();
   const where = `${name} (${file})`;
   let m: Matrix;
@@ -64,10 +41,9 @@ export function readSampleMatrix(file: string, name: string): Matrix {
     else if (a.shape.length === 2) m = { data, rows: a.shape[0]!, cols: a.shape[1]! };
     else throw new DataError(`${where}: expected a 1-D or 2-D array (rows = samples), got shape [${a.shape.join(', ')}]`);
   } else if (ext === '.csv' || ext === '.txt') {
-    let bytes: Buffer;
-    bytes = readInput(file, where);
-    return parseSampleCsv(decodeUtf8Strict(bytes, where), where);
+    return parseSampleCsv(decodeUtf8Strict(readInput(file, where), where), where);
   } else if (ext === '.json') {
+    checkRegularFile(file, where);
     m = readMatrixArg(file, name);
     // A flat JSON array is one column of 1-D samples.
     if (m.rows === 1) m = { data: m.data, rows: m.cols, cols: 1 };

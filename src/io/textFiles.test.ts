@@ -57,7 +57,7 @@ describe('readCorpus', () => {
     assert.throws(() => readCorpus(file('empty.txt', ' \n\n'), { name: 'REFERENCE' }), /REFERENCE \(.*empty\.txt\): empty corpus: no text in 1 file/);
     mkdirSync(path.join(dir, 'nothing'), { recursive: true });
     assert.throws(() => readCorpus(path.join(dir, 'nothing'), { name: 'GENERATED' }), /empty corpus: the folder has no \.txt files/);
-    assert.throws(() => readCorpus(path.join(dir, 'missing.txt'), { name: 'GENERATED' }), /GENERATED \(.*missing\.txt\): file does not exist \(ENOENT\)/);
+    assert.throws(() => readCorpus(path.join(dir, 'missing.txt'), { name: 'GENERATED' }), /GENERATED \(.*missing\.txt\): expected a readable regular file, got no such file \(ENOENT\)/);
     assert.throws(() => readCorpus(file('bin.txt', new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 1])), { name: 'GENERATED' }), /bin\.txt\): binary file \(NUL byte at byte offset 4\)/);
     assert.throws(() => readCorpus(file('latin1.txt', new Uint8Array([0x63, 0x61, 0x66, 0xe9, 0x0a])), { name: 'GENERATED' }), /latin1\.txt\): not valid UTF-8 at byte offset 3/);
   });

@@ -6,11 +6,12 @@ import type { FitResult, GaussianFit } from '../fit/fit1d.js';
 import { describeFit, fitStoryText } from '../fit/describe.js';
 import { mixturePdf, type Mixture } from '../fit/mixture.js';
 import { placeLabels, type FigureLabel, type PlotFrame } from './labelPlacement.js';
+import { FIGURE_COLORS } from './colors.js';
+import { formatFixed } from './format.js';
 
 export { placeLabels, type FigureLabel, type PlacedLabel, type PlotFrame } from './labelPlacement.js';
 
-/** Colours of the explainer's figures: P (the truth) blue, Q (the fit) red. */
-export const FIGURE_COLORS = { p: '#1f5fa8', q: '#c8302c', text: '#1d232b', muted: '#5b6470', grid: '#e3e6ea' } as const;
+export { FIGURE_COLORS } from './colors.js';
 
 /** Fonts that exist on a stock Debian (DejaVu, Liberation), macOS and Windows, then generic. */
 export const FIGURE_FONT = "'DejaVu Sans', 'Liberation Sans', Helvetica, Arial, sans-serif";
@@ -44,16 +45,9 @@ function snapshots<T>(path: readonly T[], n = 6): T[] {
   return out;
 }
 
-/** Rounds for labels: 3 decimals, no "-0". */
-function r3(x: number): string {
-  const s = x.toFixed(3);
-  return s === '-0.000' ? '0.000' : s;
-}
-
-function r2(x: number): string {
-  const s = x.toFixed(2);
-  return s === '-0.00' ? '0.00' : s;
-}
+/** Rounds for labels: 3 or 2 decimals, no "-0". */
+const r3 = (x: number) => formatFixed(x, 3);
+const r2 = (x: number) => formatFixed(x, 2);
 
 function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');

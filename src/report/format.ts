@@ -28,6 +28,18 @@ export function formatNumber(x: number, digits = 9): string {
   return /^-0\.?0*$/.test(s) ? '0' : signed(s);
 }
 
+/**
+ * Fixed decimals for labels and readouts (ASCII minus), without "-0.00".
+ *
+ * @example
+ * formatFixed(-0.001, 2); // '0.00'
+ * formatFixed(-1.256, 2); // '-1.26'
+ */
+export function formatFixed(x: number, decimals = 2): string {
+  const s = x.toFixed(decimals);
+  return /^-0\.?0*$/.test(s) ? s.slice(1) : s;
+}
+
 /** A percentage with `digits` decimals and the minus sign U+2212, e.g. 97.674%, −0.130%; never "−0.000%". */
 export function formatPercent(x: number, digits = 3): string {
   if (!Number.isFinite(x)) return formatNumber(x);

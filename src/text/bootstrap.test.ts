@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { percentileInterval } from './bootstrap.js';
-import { createRng } from './random.js';
+import { createRng } from '../random.js';
 
 describe('percentile interval', () => {
   test('linear-interpolated quantiles, as numpy.percentile', () => {

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gaussianSamples } from './gaussianSamples.js';
-import { createRng } from './random.js';
+import { createRng } from '../random.js';
 
 describe('gaussianSamples', () => {
   test('sample mean and covariance near N(μ, LLᵀ) (n = 50,000, 6 standard errors)', () => {

@@ -1,5 +1,5 @@
 import type { Matrix } from '../divergence/types.js';
-import type { Rng } from './random.js';
+import type { Rng } from '../random.js';
 
 /**
  * n samples of N(mean, L·Lᵀ) in d dimensions (L lower-triangular, row-major d × d), for tests

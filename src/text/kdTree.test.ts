@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { KdTree } from './kdTree.js';
+import { seededRandom } from '../random.js';
 
 describe('k-d tree', () => {
   test('k nearest distances equal a brute-force scan (with duplicates and exclusions)', () => {
@@ -13,8 +14,7 @@ describe('k-d tree', () => {
         fc.integer({ min: 0, max: 1000 }),
         (d, n, k, seed) => {
           // Coordinates on a coarse grid so that ties and duplicate points are common.
-          let s = seed;
-          const rnd = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+          const rnd = seededRandom(seed);
           const pts = Float64Array.from({ length: n * d }, () => Math.floor(rnd() * 6));
           const tree = new KdTree(pts, n, d, 3);
           const groups = Int32Array.from({ length: n }, (_, i) => i % 5);

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { digammaInt, knnKl } from './knnKl.js';
-import { createRng } from './random.js';
+import { createRng } from '../random.js';
 import { gaussianSamples } from './gaussianSamples.js';
 
 /** KL(N(m1, diag s1²) ‖ N(m2, diag s2²)), summed over independent coordinates. */

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { klEstimatorTerms, MonteCarloKl } from './monteCarlo.js';
-import { createRng, type Rng } from './random.js';
+import { createRng, type Rng } from '../random.js';
 
 function draw(rng: Rng, q: number[]): number {
   let u = rng.next();

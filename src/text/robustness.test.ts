@@ -6,7 +6,7 @@ import { samplesDivergence } from './samplesKl.js';
 import { knnKl } from './knnKl.js';
 import { histogramKl } from './histogramKl.js';
 import { MonteCarloKl } from './monteCarlo.js';
-import { createRng } from './random.js';
+import { createRng } from '../random.js';
 import { quote, showValue } from '../errors.js';
 
 describe('text segmentation in linear time', () => {

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { samplesDivergence } from './samplesKl.js';
-import { createRng } from './random.js';
+import { createRng } from '../random.js';
 import { gaussianSamples } from './gaussianSamples.js';
 import { DataError } from '../errors.js';
 

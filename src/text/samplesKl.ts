@@ -4,7 +4,7 @@ import { percentileInterval } from './bootstrap.js';
 import { fitSampleGaussian, sampleGaussianKl } from './gaussianFitKl.js';
 import { histogramKl, type HistogramKl } from './histogramKl.js';
 import { knnKlSets, sampleSet, scaleTogether, toFloat64, type SampleSet } from './knnKl.js';
-import { createRng, type Rng } from './random.js';
+import { createRng, type Rng } from '../random.js';
 
 /** KL between two sets of continuous samples, forward = KL(A‖B). */
 export interface SamplesDivergence {

@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { DataError } from '../errors.js';
+import { DataError, quote } from '../errors.js';
+import { READ_REASONS } from '../io/readFile.js';
 
 /**
  * The character alphabet of the experiment: space, a–z, and five marks. Everything in the
@@ -137,7 +138,7 @@ export function loadBrown(opts: LoadBrownOptions = {}): BrownSplit {
   const dir = opts.dir ?? brownDir();
   const every = opts.heldOutEvery ?? 10;
   const stride = opts.stride ?? 1;
-  if (!existsSync(dir)) throw new DataError(`invalid corpus directory ${JSON.stringify(dir)}: it does not exist`);
+  if (!existsSync(dir)) throw new DataError({ where: `corpus directory ${quote(dir)}`, expected: 'a folder with the Brown files (ca01 … cr09)', got: `${READ_REASONS.ENOENT} (ENOENT)` });
   const files = readdirSync(dir)
     .filter((f) => /^c[a-r]\d\d$/.test(f))
     .sort();

@@ -8,14 +8,11 @@ import { generalizedJsd } from '../divergence/jensenShannon.js';
 import { totalVariation } from '../divergence/totalVariation.js';
 import { forwardKlGradient, jsdGradient, reverseKlGradient } from '../divergence/gradients.js';
 import { logSoftmax } from '../rows/logSumExp.js';
+import { seededRandom } from '../random.js';
 
 /** Deterministic pseudo-random logits with a spread that makes peaked and flat rows. */
 function logits(rows: number, V: number, seed: number, scale = 3): number[][] {
-  let s = seed >>> 0;
-  const rnd = () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
+  const rnd = seededRandom(seed);
   return Array.from({ length: rows }, () => Array.from({ length: V }, () => scale * (rnd() * 2 - 1)));
 }
 

@@ -1,5 +1,5 @@
 import { klDivergence } from '../divergence/kl.js';
-import { drawIndex } from './random.js';
+import { drawIndex } from '../random.js';
 
 /** Something that gives a next-token distribution after a context of codes. */
 export type NextToken = (context: Uint8Array) => Float64Array;

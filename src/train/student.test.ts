@@ -4,8 +4,7 @@ import { initTf, tf } from './backend.js';
 import { ContextStudent, trainStudent, type StudentData } from './student.js';
 import { contextOptima, evaluateTable, type EvalSet } from './evaluate.js';
 import { forwardKlLoss } from './losses.js';
-import { drawIndex } from './random.js';
-import { seededRandom } from '../random.js';
+import { drawIndex, seededRandom } from '../random.js';
 
 // A constructed teacher: context 0 pools two teacher states that share a main mode (token 0)
 // and each have their own second mode (token 1 or 2): the pooled distribution is bimodal

@@ -3,22 +3,9 @@ import { defaultPathStart, fitForward, fitReverse, GaussianDescent, type Gaussia
 import { describeFit, fitStoryText } from '../../src/fit/describe.js';
 import { mixturePdf, type GaussianComponent } from '../../src/fit/mixture.js';
 import { placeLabels, type PlacedLabel } from '../../src/report/labelPlacement.js';
-import { byId, COLORS, drawGrid, fixed, fmt, inUnit, prefersReducedMotion, units } from './state.js';
-
-const PRESETS: Record<string, GaussianComponent[]> = {
-  separated: [
-    { weight: 0.5, mu: -3, sigma: 1 },
-    { weight: 0.5, mu: 3, sigma: 1 },
-  ],
-  close: [
-    { weight: 0.5, mu: -1, sigma: 1 },
-    { weight: 0.5, mu: 1, sigma: 1 },
-  ],
-  uneven: [
-    { weight: 0.3, mu: -2, sigma: 0.5 },
-    { weight: 0.7, mu: 2, sigma: 1.5 },
-  ],
-};
+import { presetMixture } from '../../src/fit/presets.js';
+import { formatFixed, formatNumber } from '../../src/report/format.js';
+import { byId, COLORS, drawGrid, inUnit, prefersReducedMotion, units } from './state.js';
 
 const W = 470;
 const H = 270;
@@ -201,12 +188,12 @@ export function setupGaussPanel(): void {
   let steps = 0;
 
   function syncOutputs(): void {
-    outputs.mu1.value = fixed(Number(inputs.mu1.value), 1);
-    outputs.mu2.value = fixed(Number(inputs.mu2.value), 1);
-    outputs.sigma1.value = fixed(Number(inputs.sigma1.value), 2);
-    outputs.sigma2.value = fixed(Number(inputs.sigma2.value), 2);
-    outputs.w1.value = fixed(Number(inputs.w1.value), 2);
-    inputs.w1.setAttribute('aria-valuetext', `w₁ ${fixed(Number(inputs.w1.value), 2)}, w₂ ${fixed(1 - Number(inputs.w1.value), 2)}`);
+    outputs.mu1.value = formatFixed(Number(inputs.mu1.value), 1);
+    outputs.mu2.value = formatFixed(Number(inputs.mu2.value), 1);
+    outputs.sigma1.value = formatFixed(Number(inputs.sigma1.value), 2);
+    outputs.sigma2.value = formatFixed(Number(inputs.sigma2.value), 2);
+    outputs.w1.value = formatFixed(Number(inputs.w1.value), 2);
+    inputs.w1.setAttribute('aria-valuetext', `w₁ ${formatFixed(Number(inputs.w1.value), 2)}, w₂ ${formatFixed(1 - Number(inputs.w1.value), 2)}`);
   }
 
   function yMaxFor(): number {
@@ -226,7 +213,7 @@ export function setupGaussPanel(): void {
       c.drawHandles(mix, pdf, onDrag);
     }
     fwdChart.drawOptima([{ mu: fOpt.mu, sigma: fOpt.sigma, label: 'optimum', best: true }], pdf);
-    revChart.drawOptima(rOpt.localOptima.map((o, i) => ({ mu: o.mu, sigma: o.sigma, label: o.global ? `★ ${fmt(inUnit(o.kl), 3)}` : fmt(inUnit(o.kl), 3), best: o.global || i === 0 })), pdf);
+    revChart.drawOptima(rOpt.localOptima.map((o, i) => ({ mu: o.mu, sigma: o.sigma, label: o.global ? `★ ${formatNumber(inUnit(o.kl), 3)}` : formatNumber(inUnit(o.kl), 3), best: o.global || i === 0 })), pdf);
     badges();
     readouts();
   }
@@ -268,7 +255,7 @@ export function setupGaussPanel(): void {
       byId('gauss-story').textContent = fitStoryText(describeFit(mix, fOpt, end)).sentence;
       return `Both fits converged after ${steps} Adam steps; the reverse fit reached the global optimum.`;
     }
-    return `Both fits converged after ${steps} Adam steps, but the reverse fit sits at a local optimum: KL(Q‖P) = ${fmt(inUnit(end.kl), 4)} ${u}, the global optimum has ${fmt(inUnit(rOpt.kl), 4)} ${u}. Press Random start to try another basin.`;
+    return `Both fits converged after ${steps} Adam steps, but the reverse fit sits at a local optimum: KL(Q‖P) = ${formatNumber(inUnit(end.kl), 4)} ${u}, the global optimum has ${formatNumber(inUnit(rOpt.kl), 4)} ${u}. Press Random start to try another basin.`;
   }
 
   function readouts(): void {
@@ -276,14 +263,14 @@ export function setupGaussPanel(): void {
     const f = fwd.state();
     const r = rev.state();
     byId('gauss-forward-readout').innerHTML =
-      `<dt>now</dt><dd>Q = N(${fixed(f.mu)}, ${fixed(f.sigma)}²), KL(P‖Q) = <span data-kl="forward-now" data-value="${inUnit(f.kl)}">${fmt(inUnit(f.kl), 5)}</span> ${u}</dd>` +
-      `<dt>optimum</dt><dd>N(${fixed(fOpt.mu)}, ${fixed(fOpt.sigma)}²), KL(P‖Q) = <span data-kl="forward-opt" data-value="${inUnit(fOpt.kl)}">${fmt(inUnit(fOpt.kl), 6)}</span> ${u} <span class="muted">(exact: Q matches P's mean and variance)</span></dd>`;
+      `<dt>now</dt><dd>Q = N(${formatFixed(f.mu)}, ${formatFixed(f.sigma)}²), KL(P‖Q) = <span data-kl="forward-now" data-value="${inUnit(f.kl)}">${formatNumber(inUnit(f.kl), 5)}</span> ${u}</dd>` +
+      `<dt>optimum</dt><dd>N(${formatFixed(fOpt.mu)}, ${formatFixed(fOpt.sigma)}²), KL(P‖Q) = <span data-kl="forward-opt" data-value="${inUnit(fOpt.kl)}">${formatNumber(inUnit(fOpt.kl), 6)}</span> ${u} <span class="muted">(exact: Q matches P's mean and variance)</span></dd>`;
     const list = rOpt.localOptima
-      .map((o) => `<li>N(${fixed(o.mu)}, ${fixed(o.sigma)}²): <span data-kl="reverse-local" data-value="${inUnit(o.kl)}">${fmt(inUnit(o.kl), 6)}</span>${o.global ? ' <strong>★ global</strong>' : ' local'}</li>`)
+      .map((o) => `<li>N(${formatFixed(o.mu)}, ${formatFixed(o.sigma)}²): <span data-kl="reverse-local" data-value="${inUnit(o.kl)}">${formatNumber(inUnit(o.kl), 6)}</span>${o.global ? ' <strong>★ global</strong>' : ' local'}</li>`)
       .join('');
     byId('gauss-reverse-readout').innerHTML =
-      `<dt>now</dt><dd>Q = N(${fixed(r.mu)}, ${fixed(r.sigma)}²), KL(Q‖P) = <span data-kl="reverse-now" data-value="${inUnit(r.kl)}">${fmt(inUnit(r.kl), 5)}</span> ${u}</dd>` +
-      `<dt>optima</dt><dd>best KL(Q‖P) = <span data-kl="reverse-opt" data-value="${inUnit(rOpt.kl)}">${fmt(inUnit(rOpt.kl), 6)}</span> ${u}<ul class="optima-list">${list}</ul></dd>`;
+      `<dt>now</dt><dd>Q = N(${formatFixed(r.mu)}, ${formatFixed(r.sigma)}²), KL(Q‖P) = <span data-kl="reverse-now" data-value="${inUnit(r.kl)}">${formatNumber(inUnit(r.kl), 5)}</span> ${u}</dd>` +
+      `<dt>optima</dt><dd>best KL(Q‖P) = <span data-kl="reverse-opt" data-value="${inUnit(rOpt.kl)}">${formatNumber(inUnit(rOpt.kl), 6)}</span> ${u}<ul class="optima-list">${list}</ul></dd>`;
   }
 
   function frame(): void {
@@ -303,7 +290,7 @@ export function setupGaussPanel(): void {
     const done = converged.forward && converged.reverse;
     status.textContent = done ? doneText() : `Optimising… step ${steps}`;
     // screen readers hear the outcome once, not every frame
-    if (done) byId('gauss-announce').textContent = `Converged: KL(P‖Q) ${fmt(inUnit(fwd.state().kl), 4)}, KL(Q‖P) ${fmt(inUnit(rev.state().kl), 4)} ${units.get()}.`;
+    if (done) byId('gauss-announce').textContent = `Converged: KL(P‖Q) ${formatNumber(inUnit(fwd.state().kl), 4)}, KL(Q‖P) ${formatNumber(inUnit(rev.state().kl), 4)} ${units.get()}.`;
     if (done || steps > 6000) {
       running = false;
       if (!done) status.textContent = `Stopped after ${steps} steps (close to the optimum).`;
@@ -358,7 +345,7 @@ export function setupGaussPanel(): void {
     run();
   }
   function applyPreset(name: string): void {
-    const p = PRESETS[name]!;
+    const p = presetMixture(name);
     inputs.mu1.value = String(p[0]!.mu);
     inputs.sigma1.value = String(p[0]!.sigma);
     inputs.mu2.value = String(p[1]!.mu);

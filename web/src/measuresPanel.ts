@@ -1,7 +1,8 @@
 import { divergenceMeasures, MEASURE_KEYS, type Measures } from '../../src/divergence/measures.js';
 import { KlscopeError } from '../../src/errors.js';
 import { MEASURE_LABELS as LABELS, measureName } from '../../src/report/labels.js';
-import { byId, fmt, units } from './state.js';
+import { formatNumber } from '../../src/report/format.js';
+import { byId, units } from './state.js';
 
 
 const START = { p: [0.5, 0.3, 0.2], q: [0.4, 0.4, 0.2] };
@@ -49,7 +50,7 @@ export function setupMeasuresPanel(): void {
     const normalize = norm.checked;
     for (const k of ['p', 'q'] as const) {
       const s = read(k).reduce((a, b) => a + b, 0);
-      byId(`${k}-sum`).textContent = `(sum ${fmt(s, 4)})`;
+      byId(`${k}-sum`).textContent = `(sum ${formatNumber(s, 4)})`;
     }
     call.textContent = `divergenceMeasures([${p.join(', ')}], [${q.join(', ')}], { unit: '${unit}'${normalize ? ', normalize: true' : ''} })`;
     let m: Measures | undefined;
@@ -63,7 +64,7 @@ export function setupMeasuresPanel(): void {
     const head = `<thead><tr><th scope="col">measure</th><th scope="col">meaning</th><th scope="col" class="r">value (${unit})</th></tr></thead>`;
     const body = MEASURE_KEYS.map((k) => {
       const v = m ? m[k] : NaN;
-      return `<tr><th scope="row">${LABELS[k].symbol}</th><td>${measureName(k, units.get())}</td><td class="r" data-measure="${k}" data-value="${m ? String(v) : ''}">${m ? fmt(v, 10) : '—'}</td></tr>`;
+      return `<tr><th scope="row">${LABELS[k].symbol}</th><td>${measureName(k, units.get())}</td><td class="r" data-measure="${k}" data-value="${m ? String(v) : ''}">${m ? formatNumber(v, 10) : '—'}</td></tr>`;
     }).join('');
     table.innerHTML = head + `<tbody>${body}</tbody>`;
     table.dataset.unit = unit;

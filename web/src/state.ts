@@ -1,5 +1,7 @@
 import type { ScaleLinear, Selection } from 'd3';
 import type { Unit } from '../../src/divergence/types.js';
+import { toUnit } from '../../src/divergence/units.js';
+import { FIGURE_COLORS } from '../../src/report/colors.js';
 
 type Listener = () => void;
 const listeners: Listener[] = [];
@@ -21,31 +23,11 @@ export const units = {
 
 /** nats → the current unit. */
 export function inUnit(nats: number): number {
-  return unit === 'bits' ? nats / Math.LN2 : nats;
+  return toUnit(nats, unit);
 }
 
-/** A number for people: 6 significant digits, "∞" for infinity, no "-0". */
-export function fmt(x: number, digits = 6): string {
-  if (x === Infinity) return '∞';
-  if (Number.isNaN(x)) return '—';
-  if (x === 0 || Math.abs(x) < 1e-12) return '0';
-  const a = Math.abs(x);
-  if (a < 1e-4) return x.toExponential(Math.max(1, digits - 3));
-  return Number(x.toPrecision(digits)).toString();
-}
-
-/** Fixed decimals without "-0.00". */
-export function fixed(x: number, d = 2): string {
-  const s = x.toFixed(d);
-  return /^-0\.?0*$/.test(s) ? s.slice(1) : s;
-}
-
-export function unitLabel(): string {
-  return unit;
-}
-
-/** Colours shared with the static figures. */
-export const COLORS = { p: '#1f5fa8', q: '#c8302c', qForward: '#c8302c', qReverse: '#c8302c', muted: '#5b6470', grid: '#e3e6ea', text: '#1d232b' };
+/** The static figures' colours; both fits of Q are Q's red. */
+export const COLORS = { ...FIGURE_COLORS, qForward: FIGURE_COLORS.q, qReverse: FIGURE_COLORS.q };
 
 export function prefersReducedMotion(): boolean {
   return typeof matchMedia === 'function' && matchMedia('(prefers-reduced-motion: reduce)').matches;

@@ -1,6 +1,7 @@
 import { axisLeft, scaleBand, scaleLinear, select, type ScaleBand, type ScaleLinear, type Selection } from 'd3';
 import { fitTokenStudent, keptTokens, TOKEN_EXAMPLE, type TokenFitResult } from '../../src/fit/tokens.js';
-import { byId, COLORS, drawGrid, fmt, inUnit, units } from './state.js';
+import { formatNumber } from '../../src/report/format.js';
+import { byId, COLORS, drawGrid, inUnit, units } from './state.js';
 
 const W = 540;
 const H = 300;
@@ -192,7 +193,7 @@ export function setupTokenPanel(): void {
       fit.reverse.localOptima
         .map(
           (o, i) =>
-            `<label><input type="radio" name="tok-opt" value="${i}" ${i === shown ? 'checked' : ''}/> ${optimumName(o.q, tokens)}: KL(Q‖P) = <span data-kl="tokens-reverse-${i}" data-value="${inUnit(o.kl)}">${fmt(inUnit(o.kl), 4)}</span> ${u}${o.global ? ' ★ global' : ''}</label>`,
+            `<label><input type="radio" name="tok-opt" value="${i}" ${i === shown ? 'checked' : ''}/> ${optimumName(o.q, tokens)}: KL(Q‖P) = <span data-kl="tokens-reverse-${i}" data-value="${inUnit(o.kl)}">${formatNumber(inUnit(o.kl), 4)}</span> ${u}${o.global ? ' ★ global' : ''}</label>`,
         )
         .join('');
     for (const r of optimaBox.querySelectorAll<HTMLInputElement>('input')) {
@@ -209,8 +210,8 @@ export function setupTokenPanel(): void {
     const junkR = kr.filter((t) => !t.plausible).reduce((a, t) => a + t.q, 0);
     const dropped = kr.filter((t) => t.plausible && !t.kept).map((t) => tokens[t.index]!.trim());
     byId('tokens-summary').innerHTML =
-      `<strong>Forward</strong> (KL(P‖Q) = <span data-kl="tokens-forward" data-value="${inUnit(fit.forward.kl)}">${fmt(inUnit(fit.forward.kl), 4)}</span> ${u}) keeps ${keptF} of the ${plausible.length} tokens P finds plausible (≥ 3%) and spends ${(100 * junkF).toFixed(0)}% of its mass on implausible ones. ` +
-      `<strong>Reverse</strong> (KL(Q‖P) = ${fmt(inUnit(rq.kl), 4)} ${u}) keeps ${keptR} of ${plausible.length}, spends ${(100 * junkR).toFixed(0)}% on implausible ones` +
+      `<strong>Forward</strong> (KL(P‖Q) = <span data-kl="tokens-forward" data-value="${inUnit(fit.forward.kl)}">${formatNumber(inUnit(fit.forward.kl), 4)}</span> ${u}) keeps ${keptF} of the ${plausible.length} tokens P finds plausible (≥ 3%) and spends ${(100 * junkF).toFixed(0)}% of its mass on implausible ones. ` +
+      `<strong>Reverse</strong> (KL(Q‖P) = ${formatNumber(inUnit(rq.kl), 4)} ${u}) keeps ${keptR} of ${plausible.length}, spends ${(100 * junkR).toFixed(0)}% on implausible ones` +
       (dropped.length ? ` and drops ${dropped.map((d) => `<q>${d}</q>`).join(', ')}.` : '.');
     const rows = tokens
       .map((t, i) => {

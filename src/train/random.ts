@@ -1,2 +1,0 @@
-// The categorical draw lives with the shared PRNG; re-exported for the training code.
-export { drawIndex } from '../random.js';
