@@ -67,7 +67,7 @@ describe('klscope compare (CLI)', () => {
     assert.deepEqual(new Set(readdirSync(dir)), before);
     const u = cli('compare', fx.base, fx.cand, '--rows', 'x:y');
     assert.equal(u.code, 2);
-    assert.match(u.stderr, /invalid --rows "x:y"/);
+    assert.match(u.stderr, /--rows: expected START:END .*got "x:y"/);
     const h = cli('compare', '--help');
     assert.match(h.stdout, /Examples:/);
     assert.ok(!existsSync(out('x.parquet')));

@@ -11,6 +11,7 @@ import { KldFile } from '../io/kld.js';
 import { describeValue } from '../io/argCheck.js';
 import { formatRowRange, parseRowRange } from '../compare/engine.js';
 import { runCli } from '../testing/cli.js';
+import { ArgumentError } from '../errors.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'klscope-inputs-'));
 
@@ -72,7 +73,7 @@ describe('errors name the path; ranges echo as written', () => {
     writeFileSync(a, encodeNpy(new Float32Array(40), [4, 10]));
     const r = runCli(['compare', a, a, '--rows', '300:']);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /invalid --rows "300:": the inputs have 4 rows/);
+    assert.match(r.stderr, /--rows: expected a range that is not empty in the inputs' 4 rows, got "300:"/);
     assert.doesNotMatch(r.stderr, /9007199254740991/);
   });
   test('--per-token - streams the CSV to stdout and the table to stderr', () => {
@@ -95,7 +96,7 @@ describe('errors name the path; ranges echo as written', () => {
 describe('library functions check their argument types', () => {
   test('readNpy(buffer) says what it got and what to call instead, without dumping the bytes', () => {
     const big = Buffer.alloc(1 << 20, 0x41);
-    assert.throws(() => readNpy(big as unknown as string), (e: Error) => e instanceof TypeError && e.message.length < 200 && /readNpy\(path: string, name\?: string\): .*got a Buffer of 1048576 bytes; for bytes in memory use parseNpy/.test(e.message));
+    assert.throws(() => readNpy(big as unknown as string), (e: Error) => e instanceof ArgumentError && e.message.length < 200 && /readNpy\(path: string, name\?: string\): .*got a Buffer of 1048576 bytes; for bytes in memory use parseNpy/.test(e.message));
     assert.throws(() => parseNpy('x.npy' as unknown as Uint8Array, 'x'), /parseNpy\(bytes: Uint8Array, name: string\): .*got the string "x\.npy"; to read a file use readNpy/);
     assert.throws(() => parseNpyHeader(42 as unknown as Uint8Array, 'x'), /got number 42/);
     assert.throws(() => openNpyRows(big as unknown as string), /openNpyRows\(path: string/);

@@ -14,7 +14,7 @@ export function action<A extends unknown[]>(name: string, fn: (...args: A) => Pr
     } catch (raw) {
       const e = asKlscopeError(raw);
       if (e) {
-        process.stderr.write(`klscope ${name}: ${e.message}\n`);
+        process.stderr.write(`klscope ${name}: ${cliMessage(e)}\n`);
         process.exitCode = e.exitCode;
         return;
       }
@@ -23,6 +23,37 @@ export function action<A extends unknown[]>(name: string, fn: (...args: A) => Pr
   };
 }
 
+/**
+ * The command-line flag of each option name that library messages use. The library names an
+ * option as its API does (`rowRange`, `learningRate`), as the `where` a message starts with or
+ * as "the NAME option" inside it; {@link cliMessage} shows the flag instead.
+ */
+export const OPTION_FLAGS: Readonly<Record<string, string>> = {
+  rowRange: '--rows',
+  tokens: '--tokens',
+  format: '--format',
+  tensor: '--tensor',
+  smoothing: '--smoothing',
+  pairs: '--pairs',
+  learningRate: '--lr',
+  preset: '--preset',
+};
+
+/**
+ * A library error's message as the CLI prints it, with the flags of the options it names.
+ *
+ * @example
+ * cliMessage(new UsageError({ where: 'rowRange', expected: 'START:END', got: '"x"' })); // '--rows: expected START:END, got "x"'
+ * cliMessage(new DataError('training diverged; lower the learningRate option')); // 'training diverged; lower --lr'
+ */
+export function cliMessage(e: KlscopeError): string {
+  let m = e.message;
+  for (const [name, flag] of Object.entries(OPTION_FLAGS)) {
+    if (m.startsWith(name) && /^(:| \()/.test(m.slice(name.length))) m = flag + m.slice(name.length);
+    m = m.replaceAll(`the ${name} option`, flag);
+  }
+  return m;
+}
 
 /**
  * The error the CLI reports for `e`: a {@link KlscopeError} as it is; a file-system error

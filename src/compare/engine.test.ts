@@ -298,7 +298,7 @@ describe('compareFiles on logits (.npy, .safetensors) through the fused kernel',
     writeFileSync(path.join(dir, 'ids.npy'), encodeNpy(Int32Array.from(ids), [T + 1]));
     const res = await compareFiles({ base: path.join(dir, 'b.safetensors'), candidate: path.join(dir, 'c.safetensors'), tensor: 'logits', tokens: path.join(dir, 'ids.npy'), threads: 1 });
     checkStats(res.result, tv, 1e-6);
-    await assert.rejects(compareFiles({ base: path.join(dir, 'b.safetensors'), candidate: path.join(dir, 'c.safetensors') }), /holds 2 tensors \(extra, logits\); choose one with --tensor/);
+    await assert.rejects(compareFiles({ base: path.join(dir, 'b.safetensors'), candidate: path.join(dir, 'c.safetensors') }), /holds 2 tensors \(extra, logits\); choose one with the tensor option/);
   });
 
   test('a NaN logit is named with its row and column', async () => {

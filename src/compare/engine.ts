@@ -25,7 +25,7 @@ export type { CompareOptions, CompareRun, RowSink, SideOptions } from './types.j
  */
 export function parseRowRange(text: string): [number, number] {
   const m = /^\s*(\d*)\s*:\s*(\d*)\s*$/.exec(text);
-  if (!m) throw new UsageError(`invalid --rows ${JSON.stringify(text)}: expected START:END (row indices, END excluded; either may be empty)`);
+  if (!m) throw new UsageError({ where: 'rowRange', expected: 'START:END (row indices, END excluded; either may be empty)', got: JSON.stringify(text) });
   return [m[1] ? Number(m[1]) : 0, m[2] ? Number(m[2]) : Number.MAX_SAFE_INTEGER];
 }
 
@@ -82,7 +82,7 @@ export async function compareFiles(opts: CompareOptions): Promise<CompareRun> {
   }
   if (sb.format === 'jsonl' || sc.format === 'jsonl') {
     if (sb.format !== sc.format) throw new UsageError(`top-k JSONL can only be compared with top-k JSONL (base is ${sb.format}, candidate is ${sc.format})`);
-    if (opts.tokens) throw new UsageError('--tokens does not apply to JSONL inputs: each line carries its token');
+    if (opts.tokens) throw new UsageError('the tokens option does not apply to JSONL inputs: each line carries its token');
   }
   const base = openSource(sb);
   let cand: OpenedSource;
@@ -112,16 +112,16 @@ async function compareOpened(base: RowSource, cand: RowSource, opts: CompareOpti
   const kld = base.kind === 'kld' ? base.kld : cand.kind === 'kld' ? cand.kld : null;
   let targets: Int32Array | null = null;
   if (kld) {
-    if (opts.tokens) throw new UsageError('--tokens does not apply when a side is a .kld file: the file carries its tokens');
+    if (opts.tokens) throw new UsageError('the tokens option does not apply when a side is a .kld file: the file carries its tokens');
   } else if (opts.tokens) {
-    const ids = readTokenIds(opts.tokens, '--tokens');
+    const ids = readTokenIds(opts.tokens, `tokens (${opts.tokens})`);
     if (ids.length !== total + 1 && ids.length !== total) {
-      throw new DataError(`--tokens: expected ${total + 1} token ids (T + 1 for ${total} rows: row t predicts token t + 1), got ${ids.length}`);
+      throw new DataError(`tokens (${opts.tokens}): expected ${total + 1} token ids (T + 1 for ${total} rows: row t predicts token t + 1), got ${ids.length}`);
     }
     // T ids: the targets themselves; T + 1 ids: the text, row t predicting token t + 1
     targets = ids.length === total + 1 ? ids.subarray(1) : ids;
     for (let r = 0; r < total; r++) {
-      if (targets[r]! >= cols) throw new DataError(`--tokens: token ${ids.length === total + 1 ? r + 1 : r} is ${targets[r]}, outside the vocabulary of ${cols}`);
+      if (targets[r]! >= cols) throw new DataError(`tokens (${opts.tokens}): token ${ids.length === total + 1 ? r + 1 : r} is ${targets[r]}, outside the vocabulary of ${cols}`);
     }
   }
   if (total === 0) {
@@ -129,7 +129,7 @@ async function compareOpened(base: RowSource, cand: RowSource, opts: CompareOpti
   }
   const [start, endRaw] = opts.rowRange ?? [0, total];
   const end = Math.min(endRaw, total);
-  if (start >= end) throw new UsageError(`invalid --rows ${JSON.stringify(formatRowRange([start, endRaw]))}: the inputs have ${total} rows, so the range is empty`);
+  if (start >= end) throw new UsageError({ where: 'rowRange', expected: `a range that is not empty in the inputs' ${total} rows`, got: JSON.stringify(formatRowRange([start, endRaw])) });
   // KL by position: positions in the context window (.kld), else row indices in about 512 bins
   const positionBinWidth = kld ? Math.max(1, Math.ceil(kld.header.nCtx / 1024)) : Math.max(1, Math.ceil(total / 512));
   const acc = new CompareAccumulator({ relativeAccuracy: opts.relativeAccuracy, retainLimit: opts.retainLimit, positionBinWidth });

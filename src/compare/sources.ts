@@ -114,7 +114,7 @@ export function floatRowsSource<F extends FloatRows>(
 export function detectFormat(file: string, explicit?: string): CompareFormat {
   if (explicit && explicit !== 'auto') {
     if ((NAMES as string[]).includes(explicit)) return explicit as CompareFormat;
-    throw new UsageError(`invalid --format ${JSON.stringify(explicit)}: expected auto, ${NAMES.slice(0, -1).join(', ')} or ${NAMES.at(-1)}`);
+    throw new UsageError({ where: 'format', expected: `auto, ${NAMES.slice(0, -1).join(', ')} or ${NAMES.at(-1)}`, got: JSON.stringify(explicit) });
   }
   const ext = path.extname(file).toLowerCase();
   const byExt = FORMATS.find((f) => f.extensions.includes(ext));
@@ -127,7 +127,7 @@ export function detectFormat(file: string, explicit?: string): CompareFormat {
   const text = new TextDecoder('latin1').decode(head.subarray(0, n));
   const byMagic = FORMATS.find((f) => f.magic(head.subarray(0, n), text));
   if (byMagic) return byMagic.format;
-  throw new DataError(`${file}: cannot tell the format (${n} bytes; use --format ${NAMES.join('|')})`);
+  throw new DataError(`${file}: cannot tell the format (${n} bytes; name it with the format option: ${NAMES.join('|')})`);
 }
 
 /**
@@ -151,7 +151,7 @@ export function sideSpec(side: string | SideOptions, name: string, defaults: { f
  */
 export function openSource(spec: SourceSpec): OpenedSource {
   const f = FORMATS.find((x) => x.format === spec.format);
-  if (!f?.open) throw new UsageError(`${spec.path}: a ${spec.format} input is opened with its text (klscope compare BASE.gguf CAND.gguf --text FILE)`);
+  if (!f?.open) throw new UsageError(`${spec.path}: a ${spec.format} input is a model, compared on a text: give the text option`);
   const src = f.open(spec);
   if (Number.isFinite(src.cols)) checkColumns(spec, src.cols, () => src.close());
   return src;

@@ -1,5 +1,6 @@
 import { forwardKlDerivatives, forwardKlMixture, mixtureEntropy, reverseKlDerivatives, reverseKlMixture, type KlDerivatives } from './gaussianKl.js';
-import { mixtureMoments, validateMixture, type Gaussian1d, type Mixture } from './mixture.js';
+import { formatMixture, mixtureMoments, validateMixture, type Gaussian1d, type Mixture } from './mixture.js';
+import { DataError } from '../errors.js';
 
 /** Which divergence a fit minimises: forward KL(P‖Q) or reverse KL(Q‖P). */
 export type FitDirection = 'forward' | 'reverse';
@@ -183,7 +184,7 @@ export function fitReverse(mix: Mixture, opts: FitReverseOptions = {}): ReverseF
   // figure) never depends on the last bits of the quadrature
   const tie = (x: number, y: number) => Math.abs(x - y) <= 1e-9 * Math.max(1, Math.abs(x));
   found.sort((a, b) => (tie(a.kl, b.kl) ? b.mu - a.mu : a.kl - b.kl));
-  if (found.length === 0) throw new Error('fitReverse: no start converged (this is a bug: please report the mixture)');
+  if (found.length === 0) throw new DataError({ where: 'fitReverse', expected: 'a mixture whose reverse fit converges from one of its starts', got: formatMixture(mix) });
   // optima whose KL ties the best within rounding are all global (a symmetric mixture has two)
   const best = found[0]!.kl;
   for (const o of found) o.global = o.kl - best <= 1e-9 * Math.max(1, best);

@@ -1,5 +1,5 @@
 import { shortNumber } from '../words.js';
-import { UsageError, quote } from '../errors.js';
+import { DataError, UsageError, quote } from '../errors.js';
 import { MAX_COMPONENTS, checkScales } from './mixture.js';
 import { bfgs } from './bfgs.js';
 
@@ -51,7 +51,7 @@ export function parseMixture2d(spec: string, name = 'mixture'): GaussianComponen
   let s = 0;
   const out = parts.map((part, k) => {
     const f = part.split(':').map((x) => (x.trim() === '' ? NaN : Number(x)));
-    if (f.length !== 5) throw new UsageError(`invalid ${name} component ${k}: expected "w:mx:my:sx:sy" for --dim 2, got ${quote(part)}`);
+    if (f.length !== 5) throw new UsageError(`invalid ${name} component ${k}: expected "w:mx:my:sx:sy" in 2-D, got ${quote(part)}`);
     const [w, mx, my, sx, sy] = f as [number, number, number, number, number];
     if (!(w > 0) || !Number.isFinite(w)) throw new UsageError(`invalid ${name} component ${k}: weight must be a finite number > 0, got ${w}`);
     if (!Number.isFinite(mx) || !Number.isFinite(my)) throw new UsageError(`invalid ${name} component ${k}: the mean must be finite, got (${mx}, ${my})`);
@@ -358,7 +358,7 @@ export function fit2d(mix: Mixture2d): Fit2dResult {
     }
     found.push({ mean, cov: covOf(r.t), kl: Math.max(0, r.value), global: false, starts: 1 });
   }
-  if (found.length === 0) throw new Error('fit2d: no start converged (this is a bug: please report the mixture)');
+  if (found.length === 0) throw new DataError({ where: 'fit2d', expected: 'a mixture whose reverse fit converges from one of its starts', got: `a mixture of ${mix.length} components` });
   // ties within rounding are ordered by the first coordinate, right first (deterministic figures)
   const tie = (x: number, y: number) => Math.abs(x - y) <= 1e-8 * Math.max(1, Math.abs(x));
   found.sort((a, b) => (tie(a.kl, b.kl) ? b.mean[0] - a.mean[0] || b.mean[1] - a.mean[1] : a.kl - b.kl));

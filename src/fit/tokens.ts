@@ -121,7 +121,7 @@ export function fitTokenStudent(p: readonly number[], x: readonly number[] = tok
       if (found.some((o) => o.q.every((v, i) => Math.abs(v - q[i]!) < 1e-6))) continue;
       found.push({ theta: r.theta, q, kl: r.f, global: false });
     }
-    if (found.length === 0) throw new Error(`fitTokenStudent: no ${dir} start converged`);
+    if (found.length === 0) throw new DataError({ where: `fitTokenStudent (${dir})`, expected: 'a distribution p whose fit converges from one of its starts', got: `p of ${p.length} tokens` });
     // ties within rounding are ordered by the bump's centre, so the order is deterministic
     found.sort((a, b) => (Math.abs(a.kl - b.kl) <= 1e-9 ? a.theta[0]! - b.theta[0]! : a.kl - b.kl));
     for (const o of found) o.global = o.kl - found[0]!.kl <= 1e-9;

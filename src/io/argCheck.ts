@@ -1,3 +1,5 @@
+import { ArgumentError } from '../errors.js';
+
 /**
  * A short description of any value for an argument error: its type and size, never its contents
  * (a megabyte Buffer reads as "a Buffer of 1048576 bytes").
@@ -19,23 +21,23 @@ export function describeValue(v: unknown): string {
 }
 
 /**
- * Throws a TypeError naming the call's signature unless `value` is a non-empty string (a path).
+ * Throws an {@link ArgumentError} naming the call's signature unless `value` is a non-empty string (a path).
  *
  * @example
- * expectPath(buf, 'readNpy(path: string, name?: string)', 'parseNpy(bytes, name)'); // TypeError
+ * expectPath(buf, 'readNpy(path: string, name?: string)', 'parseNpy(bytes, name)'); // ArgumentError
  */
 export function expectPath(value: unknown, signature: string, instead?: string): asserts value is string {
   if (typeof value === 'string' && value.length > 0) return;
-  throw new TypeError(`${signature}: the path must be a file path string, got ${describeValue(value)}${instead && typeof value === 'object' && value !== null ? `; for bytes in memory use ${instead}` : ''}`);
+  throw new ArgumentError({ where: signature, expected: 'a file path string', got: `${describeValue(value)}${instead && typeof value === 'object' && value !== null ? `; for bytes in memory use ${instead}` : ''}` });
 }
 
 /**
- * Throws a TypeError naming the call's signature unless `value` is a Uint8Array (Buffer included).
+ * Throws an {@link ArgumentError} naming the call's signature unless `value` is a Uint8Array (Buffer included).
  *
  * @example
- * expectBytes('x.npy', 'parseNpy(bytes: Uint8Array, name: string)', 'readNpy(path)'); // TypeError
+ * expectBytes('x.npy', 'parseNpy(bytes: Uint8Array, name: string)', 'readNpy(path)'); // ArgumentError
  */
 export function expectBytes(value: unknown, signature: string, instead?: string): asserts value is Uint8Array {
   if (value instanceof Uint8Array) return;
-  throw new TypeError(`${signature}: the bytes must be a Uint8Array or Buffer, got ${describeValue(value)}${instead && typeof value === 'string' ? `; to read a file use ${instead}` : ''}`);
+  throw new ArgumentError({ where: signature, expected: 'bytes in a Uint8Array or Buffer', got: `${describeValue(value)}${instead && typeof value === 'string' ? `; to read a file use ${instead}` : ''}` });
 }

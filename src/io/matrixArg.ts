@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describeValue } from './argCheck.js';
 import path from 'node:path';
-import { DataError, UsageError, quote } from '../errors.js';
+import { ArgumentError, DataError, UsageError, quote } from '../errors.js';
 import type { Matrix } from '../matrix.js';
 import { parseNpy } from './npy.js';
 import { readInput } from './readFile.js';
@@ -109,7 +109,7 @@ export interface ReadMatrixArgOptions {
  * readMatrixArg('[[0.5,0.5],[0.9,0.1]]', '--q').rows; // 2
  */
 export function readMatrixArg(value: string, arg: string, opts: ReadMatrixArgOptions = {}): Matrix {
-  if (typeof value !== 'string') throw new TypeError(`readMatrixArg(value: string, arg: string, opts?): the value must be a string (a list, JSON, - or a path), got ${describeValue(value)}`);
+  if (typeof value !== 'string') throw new ArgumentError({ where: 'readMatrixArg(value: string, arg: string, opts?)', expected: 'a string value (a list, JSON, - or a path)', got: describeValue(value) });
   if (value === '-') {
     let buf: Buffer;
     try {

@@ -91,7 +91,7 @@ export function openSafetensorsRows(path: string, opts: { tensor?: string; name?
     const names = Object.keys(h.tensors);
     let key = opts.tensor;
     if (key === undefined) {
-      if (names.length !== 1) throw new DataError(`${name}: holds ${names.length} tensors (${names.join(', ')}); choose one with --tensor NAME`);
+      if (names.length !== 1) throw new DataError(`${name}: holds ${names.length} tensors (${names.join(', ')}); choose one with the tensor option`);
       key = names[0]!;
     }
     const e = h.tensors[key];

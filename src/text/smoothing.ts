@@ -22,7 +22,7 @@ export function parseSmoothing(value: string): Smoothing {
   if (v === 'kn' || v === 'kneser-ney') return { kind: 'kneser-ney' };
   const a = Number(v);
   if (v === '' || !Number.isFinite(a) || a < 0) {
-    throw new UsageError(`invalid --smoothing: expected 0 (exact), a number α > 0 (add-α) or "kn" (Kneser–Ney), got ${quote(value)}`);
+    throw new UsageError({ where: 'smoothing', expected: '0 (exact), a number α > 0 (add-α) or "kn" (Kneser–Ney)', got: quote(value) });
   }
   return a === 0 ? { kind: 'exact' } : { kind: 'add', alpha: a };
 }

@@ -193,7 +193,7 @@ export interface PairsDivergence {
  */
 export function textPairs(references: readonly (readonly string[])[], hypotheses: readonly (readonly string[])[], opts: TextDivergenceOptions & { lineNumbers?: readonly number[] }): PairsDivergence {
   if (hypotheses.length !== references.length) {
-    throw new DataError(`--pairs: the reference file has ${counted(references.length, 'line')}, the generated file ${hypotheses.length}; they must be line-aligned`);
+    throw new DataError(`pairs: the reference file has ${counted(references.length, 'line')}, the generated file ${hypotheses.length}; they must be line-aligned`);
   }
   const perLine: PairsDivergence['perLine'] = [];
   const skipped: number[] = [];
@@ -216,7 +216,7 @@ export function textPairs(references: readonly (readonly string[])[], hypotheses
   }
   const used = perLine.length;
   if (used === 0) {
-    throw new DataError(`--pairs: n = ${opts.n} is larger than every line pair (each of the ${hypotheses.length} pairs has a side with fewer than ${opts.n} tokens)`);
+    throw new DataError(`pairs: n = ${opts.n} is larger than every line pair (each of the ${hypotheses.length} pairs has a side with fewer than ${opts.n} tokens)`);
   }
   return {
     lines: hypotheses.length,

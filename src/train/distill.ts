@@ -1,4 +1,4 @@
-import { DataError } from '../errors.js';
+import { ArgumentError, DataError } from '../errors.js';
 import { initTf } from './backend.js';
 import { decodeText, loadBrown, VOCAB_SIZE, type BrownSplit } from './corpus.js';
 import { contextOptima, evaluateTable, modeStats, teacherHeldOutNll, type EvalSet, type ModeStats } from './evaluate.js';
@@ -254,7 +254,7 @@ export async function runDistill(opts: DistillOptions = {}): Promise<DistillResu
     const max = DISTILL_LIMITS[name as keyof typeof DISTILL_LIMITS];
     if (!(Number.isInteger(v) && v >= 1 && v <= max)) throw new DataError(`invalid ${name}: expected an integer from 1 to ${max}, got ${v}`);
   }
-  if (!(o.learningRate > 0) || !Number.isFinite(o.learningRate)) throw new DataError(`invalid learningRate: expected a finite number > 0, got ${o.learningRate}`);
+  if (!(o.learningRate > 0) || !Number.isFinite(o.learningRate)) throw new ArgumentError({ where: 'learningRate', expected: 'a finite number > 0', got: o.learningRate });
   for (const l of o.losses) {
     if (!(l in DISTILL_LABELS)) throw new DataError(`invalid loss ${JSON.stringify(l)}: expected one of ${Object.keys(DISTILL_LABELS).join(', ')}`);
   }
@@ -428,7 +428,7 @@ function assertTrained(table: Float64Array, finalLoss: number, name: string, lr:
     if (!(min >= -DIVERGED_LOGIT_SPREAD)) what = `logits spread over ${min === -Infinity || Number.isNaN(min) ? min : (-min).toExponential(1)} (context ${c})`;
     else if (!(Math.abs(s - 1) <= 1e-9)) what = `probabilities sum to ${s} (context ${c})`;
   }
-  if (what) throw new DataError(`training diverged: the ${name} student's ${what} at learning rate ${lr}; lower --lr`);
+  if (what) throw new DataError(`training diverged: the ${name} student's ${what} at learning rate ${lr}; lower the learningRate option`);
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

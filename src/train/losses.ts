@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { ArgumentError } from '../errors.js';
 
 /**
  * How per-token divergences become one loss value:
@@ -30,12 +31,12 @@ type PerToken = (teacherLogits: tf.Tensor, studentLogits: tf.Tensor) => tf.Tenso
 
 function checkShapes(name: string, t: tf.Tensor, s: tf.Tensor, mask?: tf.Tensor): void {
   const same = t.rank === s.rank && t.shape.every((d, i) => d === s.shape[i]);
-  if (!same) throw new RangeError(`${name}: teacher logits have shape [${t.shape}], student logits [${s.shape}]; they must match`);
-  if (t.rank < 1) throw new RangeError(`${name}: logits need a vocabulary axis, got a scalar`);
+  if (!same) throw new ArgumentError({ where: `${name}: studentLogits`, expected: `the shape of the teacher logits, [${t.shape}]`, got: `shape [${s.shape}]` });
+  if (t.rank < 1) throw new ArgumentError({ where: `${name}: teacherLogits`, expected: 'logits with a vocabulary axis', got: 'a scalar' });
   if (mask) {
     const want = s.shape.slice(0, -1);
     if (mask.rank !== want.length || !mask.shape.every((d, i) => d === want[i])) {
-      throw new RangeError(`${name}: mask has shape [${mask.shape}], expected [${want}] (the logits shape without the vocabulary axis)`);
+      throw new ArgumentError({ where: `${name}: mask`, expected: `shape [${want}] (the logits shape without the vocabulary axis)`, got: `shape [${mask.shape}]` });
     }
   }
 }
@@ -53,7 +54,7 @@ function reduce(perToken: tf.Tensor, opts: DivergenceLossOptions): tf.Tensor {
 
 function scaled(z: tf.Tensor, temperature: number | undefined): tf.Tensor {
   const T = temperature ?? 1;
-  if (!(T > 0) || !Number.isFinite(T)) throw new RangeError(`invalid temperature: expected a finite number > 0, got ${T}`);
+  if (!(T > 0) || !Number.isFinite(T)) throw new ArgumentError({ where: 'temperature', expected: 'a finite number > 0', got: T });
   return T === 1 ? z : tf.div(z, T);
 }
 
@@ -176,7 +177,7 @@ export function reverseKlLoss(teacherLogits: tf.Tensor, studentLogits: tf.Tensor
  */
 export function jsdLoss(teacherLogits: tf.Tensor, studentLogits: tf.Tensor, opts: DivergenceLossOptions & { beta?: number } = {}): tf.Tensor {
   const beta = opts.beta ?? 0.5;
-  if (!(beta > 0 && beta < 1)) throw new RangeError(`invalid beta: expected a number strictly between 0 and 1, got ${beta} (use forwardKlLoss / reverseKlLoss for the ends)`);
+  if (!(beta > 0 && beta < 1)) throw new ArgumentError({ where: 'beta', expected: 'a number strictly between 0 and 1 (forwardKlLoss / reverseKlLoss are the ends)', got: beta });
   return lossWith('jsdLoss', jsdPerToken(beta), teacherLogits, studentLogits, opts);
 }
 
@@ -203,7 +204,7 @@ export function crossEntropyLoss(targets: tf.Tensor, studentLogits: tf.Tensor, o
   const V = studentLogits.shape[studentLogits.rank - 1]!;
   const want = studentLogits.shape.slice(0, -1);
   if (targets.rank !== want.length || !targets.shape.every((d, i) => d === want[i])) {
-    throw new RangeError(`crossEntropyLoss: targets have shape [${targets.shape}], expected [${want}] (the logits shape without the vocabulary axis)`);
+    throw new ArgumentError({ where: 'crossEntropyLoss: targets', expected: `shape [${want}] (the logits shape without the vocabulary axis)`, got: `shape [${targets.shape}]` });
   }
   if (opts.mask) checkShapes('crossEntropyLoss', studentLogits, studentLogits, opts.mask);
   return tf.tidy(() => {
