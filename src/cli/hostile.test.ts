@@ -119,6 +119,14 @@ describe('hostile inputs through every command', () => {
     fails(['merge', fx.base, '--report', 'x.txt'], 2, /--report/);
   });
 
+  test('library errors reach the user with the flag of the option they name', () => {
+    // The library says rowRange / smoothing / tokens; the CLI prints --rows / --smoothing / --tokens.
+    fails(['compare', fx.base, fx.cand, '--rows', 'x:y'], 2, /^klscope compare: --rows: expected START:END .*got "x:y"$/m);
+    fails(['compare', fx.base, fx.cand, '--rows', '300:'], 2, /--rows: expected a range that is not empty in the inputs' \d+ rows, got "300:"/);
+    fails(['compare', fx.base, fx.cand, '--tokens', 'p.npy'], 2, /^klscope compare: --tokens does not apply when a side is a \.kld file/m);
+    fails(['text', fx.base, fx.cand, '--smoothing', 'lots'], 2, /--smoothing: expected 0 \(exact\).*got "lots"/);
+  });
+
   test('output paths: missing folder, a folder, /proc; one run is one atomic group', () => {
     fails(['compare', fx.base, fx.cand, '--per-token', path.join(dir, 'none', 'x.csv')], 2, /folder does not exist/);
     fails(['compare', fx.base, fx.cand, '--report', 'folder'], 2);

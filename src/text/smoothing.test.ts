@@ -17,7 +17,7 @@ describe('smoothing', () => {
     assert.deepEqual(parseSmoothing('0.5'), { kind: 'add', alpha: 0.5 });
     assert.deepEqual(parseSmoothing('KN'), { kind: 'kneser-ney' });
     assert.throws(() => parseSmoothing('-1'), UsageError);
-    assert.throws(() => parseSmoothing('lots'), /^smoothing: expected .* got "lots"$/);
+    assert.throws(() => parseSmoothing('lots'), /: smoothing: expected .* got "lots"$/);
   });
   test('add-α over the union vocabulary, by hand', () => {
     close(addAlpha(new Map([['a', 3], ['b', 1]]), ['a', 'b', 'c'], 1), [4 / 7, 2 / 7, 1 / 7]);

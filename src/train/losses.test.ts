@@ -96,7 +96,7 @@ describe('mask and shapes', () => {
     assert.throws(() => forwardKlLoss(tf.tensor2d([[1, 2]]), tf.tensor2d([[1, 2, 3]])), (e: unknown) => e instanceof ArgumentError && e.message === 'forwardKlLoss: studentLogits: expected the shape of the teacher logits, [1,2], got shape [1,3]');
     assert.throws(() => forwardKlLoss(tf.tensor2d([[1, 2]]), tf.tensor2d([[1, 2]]), { mask: tf.tensor1d([1, 1]) }), /forwardKlLoss: mask: expected shape \[1\] .*, got shape \[2\]/);
     assert.throws(() => jsdLoss(tf.tensor2d([[1, 2]]), tf.tensor2d([[1, 2]]), { beta: 1 }), (e: unknown) => e instanceof ArgumentError && e.where === 'beta' && e.got === '1');
-    assert.throws(() => forwardKlLoss(tf.tensor2d([[1, 2]]), tf.tensor2d([[1, 2]]), { temperature: 0 }), /^temperature: expected a finite number > 0, got 0$/);
+    assert.throws(() => forwardKlLoss(tf.tensor2d([[1, 2]]), tf.tensor2d([[1, 2]]), { temperature: 0 }), /: temperature: expected a finite number > 0, got 0$/);
     assert.throws(() => crossEntropyLoss(tf.tensor1d([0, 1], 'int32'), tf.tensor2d([[1, 2]])), /crossEntropyLoss: targets: expected shape \[1\] .*got shape \[2\]/);
   });
 });
