@@ -1,7 +1,9 @@
-import { DataError, showValue } from '../errors.js';
+import { DataError } from '../errors.js';
 import type { BatchInput, BatchStats } from '../kernels/types.js';
 import type { RowBlock } from './accumulator.js';
 import { createRowBlock } from './rowStats.js';
+import { scanError, scanRow, type RowRule } from '../rows/scan.js';
+import { sumTolerance } from '../rows/tolerance.js';
 
 /**
  * The per-token block of a logit pair the fused kernel ran on: KL both ways, JS, TVD, argmaxes
@@ -33,16 +35,12 @@ export function kernelBlock(input: BatchInput, s: BatchStats, r0: number, positi
   return b;
 }
 
-/** Names the first bad value of a row the kernel flagged. */
+/** Names the first bad value of a row the kernel flagged, by the shared row rules. */
 function invalidRow(input: BatchInput, row: number, i: number, cols: number): DataError {
+  const rule: RowRule = { from: input.from, normalize: input.normalize, tolerance: sumTolerance({ tolerance: input.tolerance, float32: input.p instanceof Float32Array }) };
   for (const [name, x] of [['base', input.p], ['candidate', input.q]] as const) {
-    let allNegInf = true;
-    for (let c = 0; c < cols; c++) {
-      const v = x[i * cols + c]!;
-      if (Number.isNaN(v) || v === Infinity) return new DataError(`invalid ${name}[${row}][${c}]: expected a finite logit (or -Infinity for a masked token), got ${showValue(v)}`);
-      if (v !== -Infinity) allNegInf = false;
-    }
-    if (allNegInf) return new DataError(`invalid ${name}[${row}]: all ${cols} logits are -Infinity, so it is no distribution`);
+    const e = scanError(scanRow(x, i * cols, cols, rule), rule, { name, row }, cols);
+    if (e) return e;
   }
   return new DataError(`row ${row}: the kernel refused it (no NaN or Infinity found; please report this)`);
 }

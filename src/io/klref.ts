@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { DataError, showValue } from '../errors.js';
+import { LOGPROB_SLACK } from '../rows/tolerance.js';
 
 /**
  * klscope's compact reference file (.klref), version 1: what a base run's next-token
@@ -578,7 +579,7 @@ export function checkKlrefRow(h: KlrefHeader, r: KlrefRow, row: number, where: s
   const k = h.topK;
   for (let j = 0; j < k; j++) {
     const v = r.logp[j]!;
-    if (!(v <= 0) && !(v < 1e-6)) throw bad(`top-k log-probability ${j} is ${showValue(v)}, expected a number <= 0`);
+    if (!(v <= 0) && !(v < LOGPROB_SLACK)) throw bad(`top-k log-probability ${j} is ${showValue(v)}, expected a number <= 0`);
     if (j > 0 && v > r.logp[j - 1]!) throw bad(`top-k log-probabilities must not increase (entry ${j} is ${v}, entry ${j - 1} is ${r.logp[j - 1]})`);
     const id = r.ids[j]!;
     if (id >= h.nVocab) throw bad(`token id ${id} of entry ${j} is outside the vocabulary of ${h.nVocab}`);
