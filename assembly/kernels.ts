@@ -2,8 +2,9 @@
 // in 4-lane f32x4 vectors with float64 sums. See the "Fast fused kernels" section of README.md.
 //
 // The host writes the two rows (float32, padded to a multiple of 4 with -Infinity for logits and
-// log-probabilities, 0 for probabilities) into memory and calls `row`, which writes 13 float64
-// results at `out`.
+// log-probabilities, 0 for probabilities) into memory and calls `row`, which writes its float64
+// results at `out` in the slots of assembly/slots.ts (generated from the measure table).
+import { F64_SLOTS, SLOT_ARGMAX_P, SLOT_ARGMAX_Q, SLOT_CROSS_ENTROPY_PQ, SLOT_CROSS_ENTROPY_QP, SLOT_ENTROPY_P, SLOT_ENTROPY_Q, SLOT_FORWARD, SLOT_INVALID, SLOT_JS_DIVERGENCE, SLOT_LOGP_TARGET, SLOT_LOGQ_TARGET, SLOT_REVERSE, SLOT_TVD } from './slots';
 
 const INF: f32 = Infinity;
 
@@ -251,11 +252,11 @@ export function row(pp: usize, qp: usize, n: i32, kind: i32, normalize: i32, tol
   const shB = gShift;
   const scB = gScale;
   const argB = gArg;
-  store<f64>(out, okA && okB ? <f64>argA : -1, 80);
-  store<f64>(out, okA && okB ? <f64>argB : -1, 88);
+  store<f64>(out, okA && okB ? <f64>argA : -1, SLOT_ARGMAX_P);
+  store<f64>(out, okA && okB ? <f64>argB : -1, SLOT_ARGMAX_Q);
   if (!okA || !okB) {
-    for (let k = 0; k < 10; k++) store<f64>(out + (<usize>k << 3), NaN);
-    store<f64>(out, 1, 96);
+    for (let k = 0; k < F64_SLOTS; k++) store<f64>(out + (<usize>k << 3), NaN);
+    store<f64>(out, 1, SLOT_INVALID);
     return;
   }
   // float32 partial sums (locals, so they stay in registers), into float64 every 16 vectors
@@ -407,29 +408,29 @@ export function row(pp: usize, qp: usize, n: i32, kind: i32, normalize: i32, tol
   rev = rev < 0 ? 0 : rev;
   const hp = tHP < 0 ? 0 : tHP;
   const hq = tHQ < 0 ? 0 : tHQ;
-  store<f64>(out, infF ? Infinity : fwd, 0);
-  store<f64>(out, infR ? Infinity : rev, 8);
-  store<f64>(out, hp, 16);
-  store<f64>(out, hq, 24);
-  store<f64>(out, infF ? Infinity : hp + fwd, 32);
-  store<f64>(out, infR ? Infinity : hq + rev, 40);
+  store<f64>(out, infF ? Infinity : fwd, SLOT_FORWARD);
+  store<f64>(out, infR ? Infinity : rev, SLOT_REVERSE);
+  store<f64>(out, hp, SLOT_ENTROPY_P);
+  store<f64>(out, hq, SLOT_ENTROPY_Q);
+  store<f64>(out, infF ? Infinity : hp + fwd, SLOT_CROSS_ENTROPY_PQ);
+  store<f64>(out, infR ? Infinity : hq + rev, SLOT_CROSS_ENTROPY_QP);
   const js = 0.5 * tJS;
-  store<f64>(out, all == 0 ? NaN : js < 0 ? 0 : min(js, 0.6931471805599453), 48);
+  store<f64>(out, all == 0 ? NaN : js < 0 ? 0 : min(js, 0.6931471805599453), SLOT_JS_DIVERGENCE);
   // TV of near-equal rows is sensitive to the shift difference: with x off by eps everywhere,
   // the measured sum(q - p) is eps and sum|p - q| moves by eps * sum q sign(q - p) (first order)
   let tv = tTV;
   if (!useD) tv -= tD * tSG;
-  store<f64>(out, all == 0 ? NaN : min(0.5 * (tv < 0 ? 0 : tv), 1), 56);
+  store<f64>(out, all == 0 ? NaN : min(0.5 * (tv < 0 ? 0 : tv), 1), SLOT_TVD);
   if (target >= 0 && target < n) {
     const a = <f64>load<f32>(pp + (<usize>target << 2));
     const b = <f64>load<f32>(qp + (<usize>target << 2));
-    store<f64>(out, kind == 2 ? Math.log(a * scA) : a - shA, 64);
-    store<f64>(out, kind == 2 ? Math.log(b * scB) : b - shB, 72);
+    store<f64>(out, kind == 2 ? Math.log(a * scA) : a - shA, SLOT_LOGP_TARGET);
+    store<f64>(out, kind == 2 ? Math.log(b * scB) : b - shB, SLOT_LOGQ_TARGET);
   } else {
-    store<f64>(out, NaN, 64);
-    store<f64>(out, NaN, 72);
+    store<f64>(out, NaN, SLOT_LOGP_TARGET);
+    store<f64>(out, NaN, SLOT_LOGQ_TARGET);
   }
-  store<f64>(out, 0, 96);
+  store<f64>(out, 0, SLOT_INVALID);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -800,23 +801,23 @@ export function rowKl(pp: usize, qp: usize, n: i32, target: i32, out: usize, scr
   let hq = lSB - UB / SB;
   hp = hp < 0 ? 0 : hp;
   hq = hq < 0 ? 0 : hq;
-  store<f64>(out, fwd, 0);
-  store<f64>(out, rev, 8);
-  store<f64>(out, hp, 16);
-  store<f64>(out, hq, 24);
-  store<f64>(out, hp + fwd, 32);
-  store<f64>(out, hq + rev, 40);
-  store<f64>(out, NaN, 48);
-  store<f64>(out, NaN, 56);
+  store<f64>(out, fwd, SLOT_FORWARD);
+  store<f64>(out, rev, SLOT_REVERSE);
+  store<f64>(out, hp, SLOT_ENTROPY_P);
+  store<f64>(out, hq, SLOT_ENTROPY_Q);
+  store<f64>(out, hp + fwd, SLOT_CROSS_ENTROPY_PQ);
+  store<f64>(out, hq + rev, SLOT_CROSS_ENTROPY_QP);
+  store<f64>(out, NaN, SLOT_JS_DIVERGENCE);
+  store<f64>(out, NaN, SLOT_TVD);
   if (target >= 0 && target < n) {
-    store<f64>(out, (<f64>load<f32>(pp + (<usize>target << 2)) - <f64>mA) - lSA, 64);
-    store<f64>(out, (<f64>load<f32>(qp + (<usize>target << 2)) - <f64>mB) - lSB, 72);
+    store<f64>(out, (<f64>load<f32>(pp + (<usize>target << 2)) - <f64>mA) - lSA, SLOT_LOGP_TARGET);
+    store<f64>(out, (<f64>load<f32>(qp + (<usize>target << 2)) - <f64>mB) - lSB, SLOT_LOGQ_TARGET);
   } else {
-    store<f64>(out, NaN, 64);
-    store<f64>(out, NaN, 72);
+    store<f64>(out, NaN, SLOT_LOGP_TARGET);
+    store<f64>(out, NaN, SLOT_LOGQ_TARGET);
   }
-  store<f64>(out, <f64>argA, 80);
-  store<f64>(out, <f64>argB, 88);
-  store<f64>(out, 0, 96);
+  store<f64>(out, <f64>argA, SLOT_ARGMAX_P);
+  store<f64>(out, <f64>argB, SLOT_ARGMAX_Q);
+  store<f64>(out, 0, SLOT_INVALID);
   return 1;
 }

@@ -7,6 +7,7 @@
 
 #include "kernel.h"
 #include "kld.h"
+#include "slots.h"
 
 namespace {
 
@@ -20,7 +21,7 @@ struct Job {
   bool all;
   double tol;
   const int32_t* targets;
-  double* f[10];
+  double* f[klk::kF64Slots];
   int32_t* argP;
   int32_t* argQ;
   uint8_t* invalid;
@@ -34,8 +35,9 @@ void runRows(const Job& j, int start, int end) {
     size_t off = (size_t)r * (size_t)j.cols;
     int32_t t = j.targets ? j.targets[r] : -1;
     klk::RowResult x = klk::fused_row<T>(P + off, Q + off, j.cols, j.kind, j.normalize, j.tol, t, j.all);
-    double v[10] = {x.forward, x.reverse, x.entropyP, x.entropyQ, x.crossPQ, x.crossQP, x.js, x.tvd, x.lpt, x.lqt};
-    for (int k = 0; k < 10; k++) j.f[k][r] = v[k];
+#define KLK_STORE(field, slot) j.f[slot][r] = x.field;
+    KLK_F64_SLOTS(KLK_STORE)
+#undef KLK_STORE
     j.argP[r] = x.argmaxP;
     j.argQ[r] = x.argmaxQ;
     j.invalid[r] = x.invalid ? 1 : 0;
@@ -57,7 +59,7 @@ void* dataOf(const Napi::Value& v) {
   return data;
 }
 
-// run(p, q, f64, cols, kind, normalize, tol, targets|null, outs[13], start, end, threads, all)
+// run(p, q, f64, cols, kind, normalize, tol, targets|null, outs[kSlots] in the order of slots.h, start, end, threads, all)
 Napi::Value Run(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Job j;
@@ -70,10 +72,10 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
   j.tol = info[6].As<Napi::Number>().DoubleValue();
   j.targets = info[7].IsNull() || info[7].IsUndefined() ? nullptr : static_cast<const int32_t*>(dataOf(info[7]));
   Napi::Array outs = info[8].As<Napi::Array>();
-  for (uint32_t k = 0; k < 10; k++) j.f[k] = static_cast<double*>(dataOf(outs.Get(k)));
-  j.argP = static_cast<int32_t*>(dataOf(outs.Get(10u)));
-  j.argQ = static_cast<int32_t*>(dataOf(outs.Get(11u)));
-  j.invalid = static_cast<uint8_t*>(dataOf(outs.Get(12u)));
+  for (uint32_t k = 0; k < (uint32_t)klk::kF64Slots; k++) j.f[k] = static_cast<double*>(dataOf(outs.Get(k)));
+  j.argP = static_cast<int32_t*>(dataOf(outs.Get((uint32_t)klk::kSlotArgmaxP)));
+  j.argQ = static_cast<int32_t*>(dataOf(outs.Get((uint32_t)klk::kSlotArgmaxQ)));
+  j.invalid = static_cast<uint8_t*>(dataOf(outs.Get((uint32_t)klk::kSlotInvalid)));
   int start = info[9].As<Napi::Number>().Int32Value();
   int end = info[10].As<Napi::Number>().Int32Value();
   int threads = info[11].As<Napi::Number>().Int32Value();

@@ -7,6 +7,8 @@ import path from 'node:path';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const steps = [
+  // the kernels' result slots (assembly/slots.ts, native/slots.h) from the measure table
+  { name: 'kernel slots', script: 'scripts/slots.mjs', optional: false },
   { name: 'wasm kernels', script: 'scripts/build-wasm.mjs', optional: false },
   { name: 'typescript', cmd: ['node', [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']], optional: false },
   { name: 'native addon', script: 'scripts/build-native.mjs', optional: true },

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
-import { divergenceRows, meanMeasures, measuresPrepared, MEASURE_KEYS, type Measures, type RowMeasures, type RowsResult } from '../divergence/measures.js';
+import { divergenceRows, meanMeasures, measuresFromNats, measuresPrepared, MEASURE_KEYS, type Measures, type RowMeasures, type RowsResult } from '../divergence/measures.js';
+import { MEASURE_TABLE } from '../rows/measureTable.js';
+import type { StatF64Key } from '../kernels/types.js';
 import { prepareRow } from '../divergence/prepare.js';
 import { NotNormalizedError } from '../rows/messages.js';
-import { toUnit } from '../divergence/units.js';
 import { batchStats } from '../kernels/index.js';
 import type { InputKind, Matrix, Unit } from '../divergence/types.js';
 import { readMatrixArg } from '../io/matrixArg.js';
@@ -61,6 +62,9 @@ export function klReport(p: Matrix, q: Matrix, result: RowsResult, opts: Pick<Kl
   return renderTable(header, shown, { title, notes: notes.slice(0, opts.maxRows + 1) });
 }
 
+/** The kernel measures a support mismatch can make +∞ (such a row is redone by the reference, which names the column). */
+const INFINITE_KERNEL_MEASURES = MEASURE_TABLE.filter((m) => m.infinite && m.kernel).map((m) => m.key as StatF64Key);
+
 /** From this many elements (rows·cols) on, `klscope kl` runs the fused kernels. */
 export const KERNEL_MIN_ELEMENTS = 65536;
 
@@ -72,10 +76,9 @@ export const KERNEL_MIN_ELEMENTS = 65536;
 export async function kernelRows(p: Matrix, q: Matrix, opts: { from: InputKind; unit: Unit; normalize: boolean }): Promise<RowsResult> {
   const { rows: n, cols } = p;
   const s = await batchStats({ p: p.data, q: q.data, rows: n, cols, from: opts.from, normalize: opts.normalize });
-  const u = (x: number) => toUnit(x, opts.unit);
   const rows: RowMeasures[] = [];
   for (let t = 0; t < n; t++) {
-    const finite = Number.isFinite(s.forward[t]!) && Number.isFinite(s.reverse[t]!) && Number.isFinite(s.crossEntropyPQ[t]!) && Number.isFinite(s.crossEntropyQP[t]!);
+    const finite = INFINITE_KERNEL_MEASURES.every((k) => Number.isFinite(s[k][t]!));
     if (s.invalid[t] || !finite) {
       const base = { from: opts.from, normalize: opts.normalize };
       const pr = p.data.subarray(t * cols, (t + 1) * cols);
@@ -85,19 +88,7 @@ export async function kernelRows(p: Matrix, q: Matrix, opts: { from: InputKind; 
       rows.push(measuresPrepared(a, b, opts.unit));
       continue;
     }
-    const js = u(s.jsDivergence[t]!);
-    rows.push({
-      forward: u(s.forward[t]!),
-      reverse: u(s.reverse[t]!),
-      entropyP: u(s.entropyP[t]!),
-      entropyQ: u(s.entropyQ[t]!),
-      crossEntropyPQ: u(s.crossEntropyPQ[t]!),
-      crossEntropyQP: u(s.crossEntropyQP[t]!),
-      jsDivergence: js,
-      jsDistance: Math.sqrt(js),
-      tvd: s.tvd[t]!,
-      infiniteAt: { forward: -1, reverse: -1 },
-    });
+    rows.push({ ...measuresFromNats((k) => s[k as StatF64Key][t]!, opts.unit), infiniteAt: { forward: -1, reverse: -1 } });
   }
   return { rows, mean: meanMeasures(rows) };
 }

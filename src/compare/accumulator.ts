@@ -1,23 +1,21 @@
 import { DataError } from '../errors.js';
+import { COMPARE_MEASURES, type CompareResultKey, type CompareRowKey, type CompareSumKey, type QuantileResultKey } from '../rows/measureTable.js';
 import { BoundsAccumulator, type BoundsSummaryJson, type ReferenceBoundsResult } from './boundsStats.js';
 import { ExactSum, type ExactSumJson } from './exactSum.js';
 import { DELTA_P_QUANTILES, KLD_QUANTILES, meanAndUncertainty, meanCovariance, sortedQuantile } from './llamaStats.js';
 import { QuantileSketch, type QuantileSketchJson } from './sketch.js';
 import type { RunIdentity } from './runIdentity.js';
-import { parseSummary } from './summarySchema.js';
+import { parseSummary, SKETCH_KEYS, SUM_KEYS, type SketchKey, type SumKey } from './summarySchema.js';
 
 /**
- * Per-token results of a block of consecutive rows (struct of arrays). `forward` is
- * KL(base‖candidate), llama.cpp's "KLD"; `reverse` is KL(candidate‖base).
+ * Per-token results of a block of consecutive rows (struct of arrays): one Float64Array per
+ * compare measure of the measure table (`forward` is KL(base‖candidate), llama.cpp's "KLD";
+ * `reverse` is KL(candidate‖base); `js`; `tvd`), argmaxes, targets and positions.
  */
-export interface RowBlock {
+export type RowBlock = { [K in CompareRowKey]: Float64Array } & {
   n: number;
   /** Global index of the first row. */
   row0: number;
-  forward: Float64Array;
-  reverse: Float64Array;
-  js: Float64Array;
-  tvd: Float64Array;
   argmaxBase: Int32Array;
   argmaxCand: Int32Array;
   /** Token each row predicts, −1 when unknown. */
@@ -29,7 +27,7 @@ export interface RowBlock {
   logqTarget: Float64Array;
   /** Per row: bit 1 when the base's target is stored at a .kld file's floor (code 0), bit 2 the candidate's. */
   floorTarget?: Uint8Array;
-}
+};
 
 /** One of the worst positions (largest KL(base‖candidate)). */
 export interface WorstPosition {
@@ -43,8 +41,11 @@ export interface WorstPosition {
   topCandidate: number;
 }
 
-const SUM_KEYS = ['kld', 'kld2', 'rkld', 'rkld2', 'js', 'js2', 'tvd', 'tvd2', 'nll', 'nll2', 'nllBase', 'nllBase2', 'nllNllBase', 'dp', 'dp2', 'dp4'] as const;
-type SumKey = (typeof SUM_KEYS)[number];
+/** The compare measures with quantiles: their block field and JSON key (which names their sketch). */
+const QUANTILE_MEASURES = COMPARE_MEASURES.filter((m) => m.quantiles).map((m) => [m.row, m.result as QuantileResultKey] as const);
+
+/** Per compare measure: its block field and the keys of its sum and sum of squares. */
+const MEASURE_SUMS = COMPARE_MEASURES.map((m) => [m.row, m.sum, `${m.sum}2` as CompareSumKey] as const);
 
 /** The mergeable summary written by `--summary-out` and read by `klscope merge`. */
 export interface CompareSummaryJson {
@@ -56,7 +57,7 @@ export interface CompareSummaryJson {
   /** Targets read at a .kld file's floor (code 0) on each side: their log-probability is an upper bound. */
   floorTargets: { base: number; candidate: number };
   sums: Record<SumKey, ExactSumJson>;
-  sketches: { kld: QuantileSketchJson; reverseKld: QuantileSketchJson; deltaP: QuantileSketchJson };
+  sketches: Record<SketchKey, QuantileSketchJson>;
   positionBinWidth: number;
   byPosition: Array<[bin: number, count: number, sumKld: number, sumReverseKld: number]>;
   /** How many worst positions are kept. */
@@ -113,15 +114,18 @@ class Growable {
  */
 export type CompareEstimator = 'full' | 'topk-lower-bound' | 'reference-bounds';
 
-/** Statistics in the JSON contract of `klscope compare --json`. */
-export interface CompareResult {
+/** A compare measure's mean and its standard error, and its quantiles for those with quantiles (`kld`, `reverseKld`). */
+export type MeasureResult = { mean: number; stderr: number } & Record<string, number>;
+
+/** Statistics in the JSON contract of `klscope compare --json`: one entry per compare measure of the measure table, then the target statistics. */
+export type CompareResult = {
   tokens: number;
   direction: 'KL(base‖candidate)';
   reverseDirection: 'KL(candidate‖base)';
-  kld: Record<string, number>;
-  reverseKld: Record<string, number>;
-  js: { mean: number; stderr: number };
-  tvd: { mean: number; stderr: number };
+} & { [K in CompareResultKey]: MeasureResult } & CompareTargetResult;
+
+/** The part of {@link CompareResult} after the measures. */
+export interface CompareTargetResult {
   sameTop: { p: number; stderr: number };
   deltaP: Record<string, number> | null;
   ppl: {
@@ -174,8 +178,8 @@ export class CompareAccumulator {
   sameTop = 0;
   floorTargets = { base: 0, candidate: 0 };
   readonly sums = {} as Record<SumKey, ExactSum>;
-  readonly sketches: { kld: QuantileSketch; reverseKld: QuantileSketch; deltaP: QuantileSketch };
-  private retained: { kld: Growable; reverseKld: Growable; deltaP: Growable } | null;
+  readonly sketches = {} as Record<SketchKey, QuantileSketch>;
+  private retained: Record<SketchKey, Growable> | null;
   private readonly retainLimit: number;
   readonly positionBinWidth: number;
   readonly byPosition = new Map<number, [number, number, number]>();
@@ -196,9 +200,9 @@ export class CompareAccumulator {
   constructor(opts: AccumulatorOptions = {}) {
     for (const k of SUM_KEYS) this.sums[k] = new ExactSum();
     const a = opts.relativeAccuracy ?? 0.005;
-    this.sketches = { kld: new QuantileSketch(a), reverseKld: new QuantileSketch(a), deltaP: new QuantileSketch(a) };
+    for (const k of SKETCH_KEYS) this.sketches[k] = new QuantileSketch(a);
     this.retainLimit = opts.retainLimit ?? 1 << 21;
-    this.retained = { kld: new Growable(), reverseKld: new Growable(), deltaP: new Growable() };
+    this.retained = Object.fromEntries(SKETCH_KEYS.map((k) => [k, new Growable()])) as Record<SketchKey, Growable>;
     this.positionBinWidth = opts.positionBinWidth ?? 1;
     this.worstCount = opts.worstCount ?? 50;
   }
@@ -211,17 +215,13 @@ export class CompareAccumulator {
       const r = b.reverse[i]!;
       if (Number.isNaN(f) || Number.isNaN(r)) throw new DataError(`row ${b.row0 + i}: KL came out NaN (the input breaks a rule)`);
       this.count++;
-      s.kld.add(f);
-      s.kld2.add(f * f);
-      s.rkld.add(r);
-      s.rkld2.add(r * r);
-      s.js.add(b.js[i]!);
-      s.js2.add(b.js[i]! * b.js[i]!);
-      s.tvd.add(b.tvd[i]!);
-      s.tvd2.add(b.tvd[i]! * b.tvd[i]!);
+      for (const [row, sum, sum2] of MEASURE_SUMS) {
+        const x = b[row][i]!;
+        s[sum].add(x);
+        s[sum2].add(x * x);
+      }
       if (b.argmaxBase[i] === b.argmaxCand[i]) this.sameTop++;
-      this.sketches.kld.add(f);
-      this.sketches.reverseKld.add(r);
+      for (const [row, k] of QUANTILE_MEASURES) this.sketches[k].add(b[row][i]!);
       let dp: number | null = null;
       const lp = b.logpTarget[i]!;
       const lq = b.logqTarget[i]!;
@@ -247,8 +247,7 @@ export class CompareAccumulator {
       if (this.retained) {
         if (this.count > this.retainLimit) this.retained = null;
         else {
-          this.retained.kld.push(f);
-          this.retained.reverseKld.push(r);
+          for (const [row, k] of QUANTILE_MEASURES) this.retained[k].push(b[row][i]!);
           if (dp !== null) this.retained.deltaP.push(dp);
         }
       }
@@ -293,9 +292,7 @@ export class CompareAccumulator {
     this.floorTargets.base += o.floorTargets.base;
     this.floorTargets.candidate += o.floorTargets.candidate;
     for (const k of SUM_KEYS) this.sums[k].merge(o.sums[k]);
-    this.sketches.kld.merge(o.sketches.kld);
-    this.sketches.reverseKld.merge(o.sketches.reverseKld);
-    this.sketches.deltaP.merge(o.sketches.deltaP);
+    for (const k of SKETCH_KEYS) this.sketches[k].merge(o.sketches[k]);
     this.retained = null;
     for (const [bin, v] of o.byPosition) {
       const e = this.byPosition.get(bin);
@@ -328,7 +325,7 @@ export class CompareAccumulator {
       sameTop: this.sameTop,
       floorTargets: { ...this.floorTargets },
       sums,
-      sketches: { kld: this.sketches.kld.toJSON(), reverseKld: this.sketches.reverseKld.toJSON(), deltaP: this.sketches.deltaP.toJSON() },
+      sketches: Object.fromEntries(SKETCH_KEYS.map((k) => [k, this.sketches[k].toJSON()])) as Record<SketchKey, QuantileSketchJson>,
       positionBinWidth: this.positionBinWidth,
       byPosition: [...this.byPosition.entries()].sort((a, b) => a[0] - b[0]).map(([bin, v]) => [bin, v[0], jsonNumber(v[1]), jsonNumber(v[2])] as unknown as [number, number, number, number]),
       worstCount: this.worstCount,
@@ -358,9 +355,11 @@ export class CompareAccumulator {
       if (!j.sums[k]) throw new DataError(`${name}: the summary has no sum "${k}"`);
       (acc.sums as Record<SumKey, ExactSum>)[k] = ExactSum.fromJSON(j.sums[k]);
     }
-    acc.sketches.kld = QuantileSketch.fromJSON(j.sketches.kld);
-    acc.sketches.reverseKld = QuantileSketch.fromJSON(j.sketches.reverseKld);
-    acc.sketches.deltaP = QuantileSketch.fromJSON(j.sketches.deltaP);
+    for (const k of SKETCH_KEYS) {
+      const sk = (j.sketches as Partial<Record<SketchKey, QuantileSketchJson>>)[k];
+      if (!sk) throw new DataError(`${name}: the summary has no sketch "${k}"`);
+      acc.sketches[k] = QuantileSketch.fromJSON(sk);
+    }
     for (const [bin, n, a, b] of j.byPosition) acc.byPosition.set(bin, [n, Number(a), Number(b)]);
     acc.worst = j.worst.map((w) => ({ ...w, kld: Number(w.kld), reverseKld: Number(w.reverseKld) }));
     acc.estimator = j.estimator ?? 'full';
@@ -394,19 +393,18 @@ export class CompareAccumulator {
       for (const [k, f] of keys) out[k] = sorted ? sortedQuantile(sorted, f) : sketch.quantile(f);
       return out;
     };
-    const kl = meanAndUncertainty(v('kld'), v('kld2'), N);
-    const rkl = meanAndUncertainty(v('rkld'), v('rkld2'), N);
-    const js = meanAndUncertainty(v('js'), v('js2'), N);
-    const tvd = meanAndUncertainty(v('tvd'), v('tvd2'), N);
+    const measures = {} as Record<CompareResultKey, MeasureResult>;
+    for (const m of COMPARE_MEASURES) {
+      const { mean, stderr } = meanAndUncertainty(v(m.sum), v(`${m.sum}2`), N);
+      const k = m.result as QuantileResultKey;
+      measures[m.result] = { mean, stderr, ...(m.quantiles ? quantiles(KLD_QUANTILES, this.sketches[k], exact?.[k]) : {}) } as MeasureResult;
+    }
     const pTop = this.sameTop / N;
     const result: CompareResult = {
       tokens: N,
       direction: 'KL(base‖candidate)',
       reverseDirection: 'KL(candidate‖base)',
-      kld: { mean: kl.mean, stderr: kl.stderr, ...quantiles(KLD_QUANTILES, this.sketches.kld, exact?.kld) },
-      reverseKld: { mean: rkl.mean, stderr: rkl.stderr, ...quantiles(KLD_QUANTILES, this.sketches.reverseKld, exact?.reverseKld) },
-      js: { mean: js.mean, stderr: js.stderr },
-      tvd: { mean: tvd.mean, stderr: tvd.stderr },
+      ...measures,
       sameTop: { p: pTop, stderr: N > 1 ? Math.sqrt((pTop * (1 - pTop)) / (N - 1)) : 0 },
       deltaP: null,
       ppl: null,
@@ -463,7 +461,7 @@ export class CompareAccumulator {
       if (T < N) result.notes.push(`${N - T} of ${N} tokens had no target token: perplexity and Δp use the other ${T}.`);
     }
     // undefined statistics (the stderr of an infinite mean, ∞ − ∞) are null, never NaN
-    for (const part of [result.kld, result.reverseKld, result.js, result.tvd, result.deltaP, result.ppl] as Array<Record<string, number | null> | null>) {
+    for (const part of [...COMPARE_MEASURES.map((m) => result[m.result]), result.deltaP, result.ppl] as Array<Record<string, number | null> | null>) {
       if (part) for (const k of Object.keys(part)) if (Number.isNaN(part[k])) part[k] = null;
     }
     return result;

@@ -1,5 +1,6 @@
 import { DataError } from '../errors.js';
-import type { BatchInput, BatchStats } from '../kernels/types.js';
+import type { BatchInput, BatchStats, StatF64Key } from '../kernels/types.js';
+import { COMPARE_MEASURES } from '../rows/measureTable.js';
 import type { RowBlock } from './accumulator.js';
 import { createRowBlock } from './rowStats.js';
 import { scanError, scanRow, type RowRule } from '../rows/scan.js';
@@ -20,10 +21,7 @@ export function kernelBlock(input: BatchInput, s: BatchStats, r0: number, positi
     if (s.invalid[i]) throw invalidRow(input, r0 + i, i, input.cols);
   }
   const b = createRowBlock(n, r0);
-  b.forward.set(s.forward);
-  b.reverse.set(s.reverse);
-  b.js.set(s.jsDivergence);
-  b.tvd.set(s.tvd);
+  for (const m of COMPARE_MEASURES) b[m.row].set(s[m.key as StatF64Key]);
   b.argmaxBase.set(s.argmaxP);
   b.argmaxCand.set(s.argmaxQ);
   for (let i = 0; i < n; i++) b.position[i] = positionOf ? positionOf(r0 + i) : r0 + i + 1;

@@ -8,39 +8,44 @@ import { shiftInto } from '../rows/logSumExp.js';
 import { scanError, scanRow, type RowRule } from '../rows/scan.js';
 import { jsFromTermSum, jsTerm, klLogTerm, tvFromSum } from '../rows/terms.js';
 import { SUM_TOLERANCE } from '../rows/tolerance.js';
+import { COMPARE_MEASURES, type CompareRowKey } from '../rows/measureTable.js';
 
 /** The row rule of a float side of a comparison: logits. */
 const LOGITS: RowRule = { from: 'logits', tolerance: SUM_TOLERANCE };
 
+/** The compare measures' block fields, in ROW order. */
+const ROW_KEYS = COMPARE_MEASURES.map((m) => m.row);
+/** Where ROW holds the argmaxes (base, candidate) and the window masses (base, candidate). */
+const AM = ROW_KEYS.length;
+const MASS = AM + 2;
+
 /**
- * Per-row results of the hot loops: forward, reverse, JS, TVD, argmax base, argmax candidate,
- * and the probability mass of each side's window (base, candidate), checked for .kld sides.
+ * Per-row results of the hot loops: the compare measures (forward, reverse, JS, TVD), argmax
+ * base, argmax candidate, and the probability mass of each side's window (base, candidate),
+ * checked for .kld sides.
  */
-const ROW = new Float64Array(8);
+const ROW = new Float64Array(MASS + 2);
 
 /**
  * Finishes a row into ROW: the JS sum (twice the divergence) halved and clamped to [0, ln 2],
  * TV halved and capped at 1 (rounding can leave either a hair outside its range).
  */
 function setRow(fwd: number, rev: number, js: number, tv: number, amA: number, amB: number, massA: number, massB: number): void {
-  ROW[6] = massA;
-  ROW[7] = massB;
+  ROW[MASS] = massA;
+  ROW[MASS + 1] = massB;
   ROW[0] = fwd;
   ROW[1] = rev;
   ROW[2] = jsFromTermSum(js);
   ROW[3] = tvFromSum(tv);
-  ROW[4] = amA;
-  ROW[5] = amB;
+  ROW[AM] = amA;
+  ROW[AM + 1] = amB;
 }
 
 /** Copies the row just computed into slot k of a block. */
 function copyRow(out: RowBlock, k: number): void {
-  out.forward[k] = ROW[0]!;
-  out.reverse[k] = ROW[1]!;
-  out.js[k] = ROW[2]!;
-  out.tvd[k] = ROW[3]!;
-  out.argmaxBase[k] = ROW[4]!;
-  out.argmaxCand[k] = ROW[5]!;
+  for (let m = 0; m < ROW_KEYS.length; m++) out[ROW_KEYS[m]!][k] = ROW[m]!;
+  out.argmaxBase[k] = ROW[AM]!;
+  out.argmaxCand[k] = ROW[AM + 1]!;
 }
 
 /**
@@ -53,10 +58,7 @@ export function createRowBlock(n: number, row0: number): RowBlock {
   return {
     n,
     row0,
-    forward: new Float64Array(n),
-    reverse: new Float64Array(n),
-    js: new Float64Array(n),
-    tvd: new Float64Array(n),
+    ...(Object.fromEntries(ROW_KEYS.map((k) => [k, new Float64Array(n)])) as Record<CompareRowKey, Float64Array>),
     argmaxBase: new Int32Array(n),
     argmaxCand: new Int32Array(n),
     target: new Int32Array(n).fill(-1),
@@ -266,7 +268,8 @@ export class FusedScratch {
   heads?: Float64Array;
   sums?: Float64Array;
   constructor(base: OpenedSource, cand: OpenedSource, blockRows: number, opts: FusedScratchOptions = {}) {
-    if (base.kind === 'kld' && cand.kind === 'kld' && opts.native !== false) {
+    // the native loop computes the compare measures that say nativeKld in the measure table
+    if (base.kind === 'kld' && cand.kind === 'kld' && opts.native !== false && COMPARE_MEASURES.every((m) => m.nativeKld)) {
       this.kldRows = nativeKldRows();
       if (this.kldRows) {
         this.heads = new Float64Array(6 * blockRows);
@@ -405,8 +408,8 @@ function nativeKldBlock(base: KldSource, cand: KldSource, r0: number, n: number,
     setRow(sums[o]!, sums[o + 1]!, sums[o + 2]!, sums[o + 3]!, sums[o + 4]!, sums[o + 5]!, sums[o + 6]!, sums[o + 7]!);
     const a = ha[k]!;
     const b = hb[k]!;
-    checkKldRow(base, row, a[0], a[1], a[2][ROW[4]!]!, ROW[6]!);
-    checkKldRow(cand, row, b[0], b[1], b[2][ROW[5]!]!, ROW[7]!);
+    checkKldRow(base, row, a[0], a[1], a[2][ROW[AM]!]!, ROW[MASS]!);
+    checkKldRow(cand, row, b[0], b[1], b[2][ROW[AM + 1]!]!, ROW[MASS + 1]!);
     copyRow(out, k);
     kldTargets(out, k, row, cols, kf, a, b);
   }
@@ -458,8 +461,8 @@ export function fusedBlock(req: BlockRequest): RowBlock {
       const ha = kldRowHead(base, scratch.base.raw!, k, row);
       const hb = kldRowHead(cand, scratch.cand.raw!, k, row);
       kldPairRow(ha[0], ha[1], ha[2], hb[0], hb[1], hb[2], cols);
-      checkKldRow(base, row, ha[0], ha[1], ha[2][ROW[4]!]!, ROW[6]!);
-      checkKldRow(cand, row, hb[0], hb[1], hb[2][ROW[5]!]!, ROW[7]!);
+      checkKldRow(base, row, ha[0], ha[1], ha[2][ROW[AM]!]!, ROW[MASS]!);
+      checkKldRow(cand, row, hb[0], hb[1], hb[2][ROW[AM + 1]!]!, ROW[MASS + 1]!);
       copyRow(out, k);
       kldTargets(out, k, row, cols, kf, ha, hb);
       continue;
@@ -467,8 +470,8 @@ export function fusedBlock(req: BlockRequest): RowBlock {
     const ta = decodeSide(base, scratch.base, k, row, cols);
     const tb = decodeSide(cand, scratch.cand, k, row, cols);
     genericRow(a, b, ta, tb, cols);
-    if (base.kind === 'kld') checkKldRow(base, row, scratch.base.scale, scratch.base.min, scratch.base.maxCode, ROW[6]!);
-    if (cand.kind === 'kld') checkKldRow(cand, row, scratch.cand.scale, scratch.cand.min, scratch.cand.maxCode, ROW[7]!);
+    if (base.kind === 'kld') checkKldRow(base, row, scratch.base.scale, scratch.base.min, scratch.base.maxCode, ROW[MASS]!);
+    if (cand.kind === 'kld') checkKldRow(cand, row, scratch.cand.scale, scratch.cand.min, scratch.cand.maxCode, ROW[MASS + 1]!);
     copyRow(out, k);
     out.position[k] = kf.positionOf(row);
     const t = kf.targetOf(row);

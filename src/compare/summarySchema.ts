@@ -1,6 +1,17 @@
 import * as v from 'valibot';
 import { DataError, showValue } from '../errors.js';
 import type { CompareSummaryJson } from './accumulator.js';
+import { COMPARE_MEASURES, type CompareSumKey, type QuantileResultKey } from '../rows/measureTable.js';
+
+/** Sums of the target statistics (negative log-likelihoods and Δp). */
+const TARGET_SUM_KEYS = ['nll', 'nll2', 'nllBase', 'nllBase2', 'nllNllBase', 'dp', 'dp2', 'dp4'] as const;
+/** A key of the summary's exact sums. */
+export type SumKey = CompareSumKey | (typeof TARGET_SUM_KEYS)[number];
+/** The exact sums: each compare measure's sum and sum of squares (measure table order), then the target sums. */
+export const SUM_KEYS: readonly SumKey[] = [...COMPARE_MEASURES.flatMap((m) => [m.sum, `${m.sum}2` as const]), ...TARGET_SUM_KEYS];
+/** A quantile sketch: one per compare measure with quantiles (named by its JSON key), then Δp. */
+export type SketchKey = QuantileResultKey | 'deltaP';
+export const SKETCH_KEYS: readonly SketchKey[] = [...COMPARE_MEASURES.filter((m) => m.quantiles).map((m) => m.result as QuantileResultKey), 'deltaP'];
 
 const count = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
 const finite = v.pipe(v.number(), v.finite());
@@ -46,7 +57,6 @@ const worst = v.strictObject({
   topCandidate: v.pipe(v.number(), v.safeInteger(), v.minValue(-1)),
 });
 
-const SUM_NAMES = ['kld', 'kld2', 'rkld', 'rkld2', 'js', 'js2', 'tvd', 'tvd2', 'nll', 'nll2', 'nllBase', 'nllBase2', 'nllNllBase', 'dp', 'dp2', 'dp4'] as const;
 
 /** The schema of a `klscope compare --summary-out` file (version 2). */
 export const SummarySchema = v.strictObject({
@@ -56,8 +66,8 @@ export const SummarySchema = v.strictObject({
   targetCount: count,
   sameTop: count,
   floorTargets: v.strictObject({ base: count, candidate: count }),
-  sums: v.strictObject(Object.fromEntries(SUM_NAMES.map((k) => [k, exactSum])) as Record<(typeof SUM_NAMES)[number], typeof exactSum>),
-  sketches: v.strictObject({ kld: sketch, reverseKld: sketch, deltaP: sketch }),
+  sums: v.strictObject(Object.fromEntries(SUM_KEYS.map((k) => [k, exactSum])) as Record<SumKey, typeof exactSum>),
+  sketches: v.strictObject(Object.fromEntries(SKETCH_KEYS.map((k) => [k, sketch])) as Record<SketchKey, typeof sketch>),
   positionBinWidth: v.pipe(count, v.minValue(1)),
   byPosition: v.array(v.tuple([count, v.pipe(count, v.minValue(1)), v.union([finite, v.literal('Infinity')]), v.union([finite, v.literal('Infinity')])])),
   worstCount: v.pipe(count, v.minValue(1), v.maxValue(100000)),
@@ -104,19 +114,20 @@ export function parseSummary(json: unknown, name: string): CompareSummaryJson {
   for (const side of ['base', 'candidate'] as const) {
     if (s.floorTargets[side] > s.targetCount) fail(name, `floorTargets.${side}`, `at most targetCount (${s.targetCount})`, String(s.floorTargets[side]));
   }
-  for (const [k, want] of [['kld', s.count], ['reverseKld', s.count], ['deltaP', s.targetCount]] as const) {
+  for (const k of SKETCH_KEYS) {
+    const want = k === 'deltaP' ? s.targetCount : s.count;
     const sk = s.sketches[k];
     let n = sk.zero + sk.posInf;
     for (const [, c] of sk.positive) n += c;
     for (const [, c] of sk.negative) n += c;
     if (sk.count !== want || n !== want) fail(name, `sketches.${k}.count`, `${want} values (${k === 'deltaP' ? 'targetCount' : 'count'}) in its buckets`, `count ${sk.count}, buckets ${n}`);
-    if (sk.relativeAccuracy !== s.sketches.kld.relativeAccuracy) fail(name, `sketches.${k}.relativeAccuracy`, 'the same accuracy in every sketch', String(sk.relativeAccuracy));
+    if (sk.relativeAccuracy !== s.sketches[SKETCH_KEYS[0]!].relativeAccuracy) fail(name, `sketches.${k}.relativeAccuracy`, 'the same accuracy in every sketch', String(sk.relativeAccuracy));
   }
   let inBins = 0;
   for (const b of s.byPosition) inBins += b[1];
   if (inBins !== s.count) fail(name, 'byPosition', `counts that add up to count (${s.count})`, String(inBins));
   if (s.worst.length > s.worstCount) fail(name, 'worst', `at most worstCount (${s.worstCount}) entries`, String(s.worst.length));
-  for (const k of SUM_NAMES) {
+  for (const k of SUM_KEYS) {
     const sum = s.sums[k];
     if ((sum.nan ?? 0) > 0) fail(name, `sums.${k}.nan`, '0 (no NaN in a sum)', String(sum.nan));
     let total = 0;

@@ -1,5 +1,6 @@
 import { DataError } from '../errors.js';
 import { clampNonNegative, jsFromTermSum, jsTerm, klLogTerm, relEntr, tvFromSum } from '../rows/terms.js';
+import { COMPARE_MEASURES, type CompareRowKey } from '../rows/measureTable.js';
 import type { TopkPosition } from '../io/topkJsonl.js';
 import { CompareAccumulator, type RowBlock } from './accumulator.js';
 import { formatRowRange } from './rowRange.js';
@@ -53,7 +54,7 @@ export function coarsenTopk(a: TopkPosition['top'], b: TopkPosition['top']): Coa
  * const c = coarsenTopk(a, b);
  * coarsenedMeasures(c).forward; // ≤ KL(P‖Q) of the full distributions
  */
-export function coarsenedMeasures(c: CoarsenedPair): { forward: number; reverse: number; js: number; tvd: number } {
+export function coarsenedMeasures(c: CoarsenedPair): Record<CompareRowKey, number> {
   let fwd = 0;
   let rev = 0;
   let js = 0;
@@ -142,10 +143,7 @@ export async function compareTopk(
       for (let i = 1; i < l.length; i++) if (l[i]!.logprob > l[best]!.logprob) best = i;
       return l.length ? intern(l[best]!.token) : -1;
     };
-    block.forward[k] = m.forward;
-    block.reverse[k] = m.reverse;
-    block.js[k] = m.js;
-    block.tvd[k] = m.tvd;
+    for (const { row } of COMPARE_MEASURES) block[row][k] = m[row];
     block.argmaxBase[k] = top(a.top);
     block.argmaxCand[k] = top(b.top);
     block.target[k] = intern(a.token);

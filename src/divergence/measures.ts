@@ -5,42 +5,29 @@ import { klPrepared, preparePair } from './kl.js';
 import { assertSameLength, prepareRow, type PreparedRow } from './prepare.js';
 import { totalVariationPrepared } from './totalVariation.js';
 import type { Matrix, MeasureOptions, Row } from './types.js';
-import { toUnit } from './units.js';
+import { MEASURE_KEYS, measureInUnit, type MeasureKey } from '../rows/measureTable.js';
 
-/** The measures `klscope kl` reports for a (P, Q) pair, P = reference, Q = model. */
-export interface Measures {
-  /** KL(P‖Q) */
-  forward: number;
-  /** KL(Q‖P) */
-  reverse: number;
-  /** H(P) */
-  entropyP: number;
-  /** H(Q) */
-  entropyQ: number;
-  /** H(P,Q) = H(P) + KL(P‖Q) */
-  crossEntropyPQ: number;
-  /** H(Q,P) = H(Q) + KL(Q‖P) */
-  crossEntropyQP: number;
-  /** JS(P,Q), symmetric */
-  jsDivergence: number;
-  /** sqrt(JS(P,Q)) */
-  jsDistance: number;
-  /** ½Σ|p − q| (unitless) */
-  tvd: number;
+/**
+ * The measures `klscope kl` reports for a (P, Q) pair, P = reference, Q = model: one number per
+ * row of the measure table (src/rows/measureTable.ts), which gives each one's symbol and unit.
+ */
+export type Measures = { [K in MeasureKey]: number };
+
+export { MEASURE_KEYS };
+
+/**
+ * Every measure in the unit from the measures' values in nats (a 'sqrt' measure such as the JS
+ * distance is taken from the measure it is the root of; `nats` need not give it).
+ *
+ * @example
+ * const m = measuresFromNats((k) => (k === 'tvd' ? 0.1 : Math.LN2), 'bits');
+ * m.forward; // 1
+ */
+export function measuresFromNats(nats: (k: MeasureKey) => number, unit: MeasureOptions['unit'] = 'nats'): Measures {
+  const out = {} as Measures;
+  for (const k of MEASURE_KEYS) out[k] = measureInUnit(k, nats, unit);
+  return out;
 }
-
-/** The measure names in report order. */
-export const MEASURE_KEYS: readonly (keyof Measures)[] = [
-  'forward',
-  'reverse',
-  'entropyP',
-  'entropyQ',
-  'crossEntropyPQ',
-  'crossEntropyQP',
-  'jsDivergence',
-  'jsDistance',
-  'tvd',
-];
 
 /** Measures of one row, with the columns that made a divergence infinite (-1 when finite). */
 export interface RowMeasures extends Measures {
@@ -54,17 +41,18 @@ export function measuresPrepared(a: PreparedRow, b: PreparedRow, unit: MeasureOp
   const js = generalizedJsdPrepared(a, b, 0.5);
   const hp = entropyPrepared(a);
   const hq = entropyPrepared(b);
-  const u = (x: number) => toUnit(x, unit);
-  return {
-    forward: u(f.value),
-    reverse: u(r.value),
-    entropyP: u(hp),
-    entropyQ: u(hq),
-    crossEntropyPQ: u(crossEntropyPrepared(a, b).value),
-    crossEntropyQP: u(crossEntropyPrepared(b, a).value),
-    jsDivergence: u(js),
-    jsDistance: Math.sqrt(u(js)),
+  const nats: Record<Exclude<MeasureKey, 'jsDistance'>, number> = {
+    forward: f.value,
+    reverse: r.value,
+    entropyP: hp,
+    entropyQ: hq,
+    crossEntropyPQ: crossEntropyPrepared(a, b).value,
+    crossEntropyQP: crossEntropyPrepared(b, a).value,
+    jsDivergence: js,
     tvd: totalVariationPrepared(a, b),
+  };
+  return {
+    ...measuresFromNats((k) => nats[k as keyof typeof nats], unit),
     infiniteAt: { forward: f.infiniteAt, reverse: r.infiniteAt },
   };
 }

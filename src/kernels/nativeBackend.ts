@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { KernelBackend } from './backend.js';
+import { KERNEL_INT_SLOTS } from '../rows/measureTable.js';
 import { defaultTolerance } from './reference.js';
 import { STAT_F64_KEYS, type BatchInput, type BatchStats } from './types.js';
 
@@ -82,7 +83,7 @@ export function loadNativeBackend(): KernelBackend | undefined {
   if (!addon) return undefined;
   simdName = addon.simd();
   const call = (input: BatchInput, out: BatchStats, start: number, end: number, threads: number) => {
-    const outs: ArrayBufferView[] = [...STAT_F64_KEYS.map((k) => out[k]), out.argmaxP, out.argmaxQ, out.invalid];
+    const outs: ArrayBufferView[] = [...STAT_F64_KEYS.map((k) => out[k]), ...KERNEL_INT_SLOTS.map((s) => out[s.key])];
     addon.run(
       input.p,
       input.q,

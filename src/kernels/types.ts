@@ -1,3 +1,5 @@
+import { KERNEL_F64_SLOTS } from '../rows/measureTable.js';
+
 /**
  * The contract of the fused kernels: per-row statistics of a [rows × cols] pair of matrices
  * P (reference) and Q (model), as struct-of-arrays. Every backend (TypeScript reference, wasm,
@@ -31,67 +33,36 @@ export interface BatchInput {
   measures?: 'all' | 'kl';
 }
 
-/** Per-row results of a fused pass. */
-export interface BatchStats {
-  rows: number;
-  /** KL(P‖Q) per row */
-  forward: Float64Array;
-  /** KL(Q‖P) per row */
-  reverse: Float64Array;
-  entropyP: Float64Array;
-  entropyQ: Float64Array;
-  /** H(P,Q) */
-  crossEntropyPQ: Float64Array;
-  /** H(Q,P) */
-  crossEntropyQP: Float64Array;
-  jsDivergence: Float64Array;
-  /** ½Σ|p − q| */
-  tvd: Float64Array;
+/**
+ * Per-row results of a fused pass: one Float64Array per float64 slot of the measure table
+ * (src/rows/measureTable.ts: KL(P‖Q) `forward`, KL(Q‖P) `reverse`, entropies, cross-entropies
+ * H(P,Q) and H(Q,P), `jsDivergence`, `tvd` = ½Σ|p − q|, then log p(target) and log q(target),
+ * NaN where no target was given), the argmaxes and the invalid flag.
+ */
+export type BatchStats = { rows: number } & { [K in StatF64Key]: Float64Array } & {
   /** index of the largest p (first wins ties); -1 on invalid rows */
   argmaxP: Int32Array;
   argmaxQ: Int32Array;
-  /** log p(target) and log q(target); NaN where no target was given */
-  logpTarget: Float64Array;
-  logqTarget: Float64Array;
   /** 1 where the row broke a rule (NaN, +Infinity, negative probability): the caller re-checks it with the reference to name the column */
   invalid: Uint8Array;
-}
+};
+
+/** A float64 field of {@link BatchStats}. */
+export type StatF64Key = (typeof KERNEL_F64_SLOTS)[number]['key'];
 
 /** Backend names used in dispatch and benchmarks. */
 export type BackendName = 'js' | 'wasm' | 'native';
 
-/** The Float64Array fields of {@link BatchStats}, in a fixed order (the layout the wasm and native kernels write). */
-export const STAT_F64_KEYS = [
-  'forward',
-  'reverse',
-  'entropyP',
-  'entropyQ',
-  'crossEntropyPQ',
-  'crossEntropyQP',
-  'jsDivergence',
-  'tvd',
-  'logpTarget',
-  'logqTarget',
-] as const;
+/** The Float64Array fields of {@link BatchStats}, in slot order (the layout the wasm and native kernels write, generated from the measure table). */
+export const STAT_F64_KEYS: readonly StatF64Key[] = KERNEL_F64_SLOTS.map((s) => s.key);
 
 /** Allocates an empty {@link BatchStats} for `rows` rows (optionally on a shared buffer). */
 export function createBatchStats(rows: number, shared = false): BatchStats {
   const C = shared ? SharedArrayBuffer : ArrayBuffer;
-  const f64 = () => new Float64Array(new C(rows * 8));
-  return {
-    rows,
-    forward: f64(),
-    reverse: f64(),
-    entropyP: f64(),
-    entropyQ: f64(),
-    crossEntropyPQ: f64(),
-    crossEntropyQP: f64(),
-    jsDivergence: f64(),
-    tvd: f64(),
-    argmaxP: new Int32Array(new C(rows * 4)),
-    argmaxQ: new Int32Array(new C(rows * 4)),
-    logpTarget: f64(),
-    logqTarget: f64(),
-    invalid: new Uint8Array(new C(rows)),
-  };
+  const out = { rows } as BatchStats;
+  for (const k of STAT_F64_KEYS) out[k] = new Float64Array(new C(rows * 8));
+  out.argmaxP = new Int32Array(new C(rows * 4));
+  out.argmaxQ = new Int32Array(new C(rows * 4));
+  out.invalid = new Uint8Array(new C(rows));
+  return out;
 }

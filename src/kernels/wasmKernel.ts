@@ -1,8 +1,16 @@
 // The WebAssembly SIMD kernel, loadable anywhere from the module's bytes (Node or a browser):
 // no Node imports here. The host copies each row pair into the module's memory (float32,
-// padded to a multiple of 4) and reads 13 float64 results back.
+// padded to a multiple of 4) and reads its float64 results back from the slots of the measure
+// table (assembly/slots.ts is generated from the same table).
+import { KERNEL_INT_SLOTS } from '../rows/measureTable.js';
 import type { BatchInput, BatchStats } from './types.js';
 import { STAT_F64_KEYS } from './types.js';
+
+/** Result slots: the float64 ones, then the integer results (stored as float64). */
+const F64 = STAT_F64_KEYS.length;
+const SLOTS = F64 + KERNEL_INT_SLOTS.length;
+/** Bytes before the p row: the results, rounded up to 16 for the vector loads, and at least the 64 bytes of `rowKl`'s argmax scratch. */
+const OUT_BYTES = Math.max(128, Math.ceil((SLOTS * 8) / 16) * 16);
 
 interface KernelExports {
   memory: WebAssembly.Memory;
@@ -35,8 +43,8 @@ export function createWasmKernel(bytes: BufferSource): WasmKernel {
   let cap = 0; // floats per row buffer
   const ensure = (n4: number) => {
     if (n4 <= cap) return;
-    // out (128 bytes), p and q rows, scratch: two rows of floats and the per-block maxima
-    const need = base + 128 + n4 * 16 + (Math.ceil(n4 / 2048) + 1) * 16;
+    // out (OUT_BYTES), p and q rows, scratch: two rows of floats and the per-block maxima
+    const need = base + OUT_BYTES + n4 * 16 + (Math.ceil(n4 / 2048) + 1) * 16;
     const have = mem.buffer.byteLength;
     if (need > have) mem.grow(Math.ceil((need - have) / 65536));
     cap = n4;
@@ -47,11 +55,11 @@ export function createWasmKernel(bytes: BufferSource): WasmKernel {
       const n4 = (n + 3) & ~3;
       ensure(n4);
       const outPtr = base;
-      const pPtr = base + 128;
+      const pPtr = base + OUT_BYTES;
       const qPtr = pPtr + n4 * 4;
       const scratch = qPtr + n4 * 4;
       const f32 = new Float32Array(mem.buffer);
-      const res = new Float64Array(mem.buffer, outPtr, 13);
+      const res = new Float64Array(mem.buffer, outPtr, SLOTS);
       const pv = f32.subarray(pPtr >> 2, (pPtr >> 2) + n4);
       const qv = f32.subarray(qPtr >> 2, (qPtr >> 2) + n4);
       // padding that contributes nothing: masked logits, zero probabilities
@@ -70,10 +78,8 @@ export function createWasmKernel(bytes: BufferSource): WasmKernel {
         qv.set(Q.subarray(r * n, r * n + n));
         const t = input.targets ? input.targets[r]! : -1;
         if (!fast || ex.rowKl(pPtr, qPtr, n, t, outPtr, scratch) === 0) ex.row(pPtr, qPtr, n, kind, norm, tolerance, t, outPtr, scratch, all);
-        for (let k = 0; k < STAT_F64_KEYS.length; k++) out[STAT_F64_KEYS[k]!][r] = res[k]!;
-        out.argmaxP[r] = res[10]!;
-        out.argmaxQ[r] = res[11]!;
-        out.invalid[r] = res[12]!;
+        for (let k = 0; k < F64; k++) out[STAT_F64_KEYS[k]!][r] = res[k]!;
+        for (let k = 0; k < KERNEL_INT_SLOTS.length; k++) out[KERNEL_INT_SLOTS[k]!.key][r] = res[F64 + k]!;
       }
     },
   };

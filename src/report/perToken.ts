@@ -3,23 +3,47 @@ import { ParquetWriter, fileWriter, schemaFromColumnData } from 'hyparquet-write
 import { UsageError, quote } from '../errors.js';
 import type { RowBlock } from '../compare/accumulator.js';
 import { OutputGroup, outputError } from '../io/output.js';
+import { COMPARE_MEASURES } from '../rows/measureTable.js';
 
-/** Column names of the per-token file, in order (directions spelled out in the names). */
-export const PER_TOKEN_COLUMNS = [
-  'row',
-  'position',
-  'token',
-  'kl_base_candidate',
-  'kl_candidate_base',
-  'js',
-  'tvd',
-  'p_base',
-  'p_candidate',
-  'delta_p',
-  'top_base',
-  'top_candidate',
-  'same_top',
-] as const;
+type ColType = 'INT32' | 'DOUBLE' | 'BOOLEAN' | 'STRING';
+
+/** The columns before and after the compare measures' ones, with their Parquet types. */
+const LEAD: ReadonlyArray<[string, ColType]> = [
+  ['row', 'INT32'],
+  ['position', 'INT32'],
+  ['token', 'INT32'],
+];
+const TAIL: ReadonlyArray<[string, ColType]> = [
+  ['p_base', 'DOUBLE'],
+  ['p_candidate', 'DOUBLE'],
+  ['delta_p', 'DOUBLE'],
+  ['top_base', 'INT32'],
+  ['top_candidate', 'INT32'],
+  ['same_top', 'BOOLEAN'],
+];
+/** Every column with its type: the compare measures (measure table order, directions spelled out in the names) sit after the token. */
+const COLUMNS: ReadonlyArray<[string, ColType]> = [...LEAD, ...COMPARE_MEASURES.map((m) => [m.column, 'DOUBLE'] as [string, ColType]), ...TAIL];
+
+/** Column names of the per-token file, in order. */
+export const PER_TOKEN_COLUMNS: readonly string[] = COLUMNS.map(([name]) => name);
+/** Where the token column is (written empty in CSV when unknown) and how many numeric columns precede same_top. */
+const TOKEN = 2;
+const NUMERIC = COLUMNS.length - 1;
+
+/**
+ * The numeric cells of token i of a block, in column order up to same_top: row, position, token,
+ * the compare measures, p_base, p_candidate, delta_p, top_base, top_candidate.
+ */
+function numericCells(b: RowBlock, i: number): number[] {
+  const t = b.target[i]!;
+  const hasT = t >= 0 && !Number.isNaN(b.logpTarget[i]!);
+  const pb = hasT ? Math.exp(b.logpTarget[i]!) : NaN;
+  const pc = hasT ? Math.exp(b.logqTarget[i]!) : NaN;
+  const v = [b.row0 + i, b.position[i]!, t];
+  for (const m of COMPARE_MEASURES) v.push(b[m.row][i]!);
+  v.push(pb, pc, pc - pb, b.argmaxBase[i]!, b.argmaxCand[i]!);
+  return v;
+}
 
 /** A streaming per-token writer: rows in order, output at a temporary name until {@link PerTokenWriter.close}. */
 export interface PerTokenWriter {
@@ -81,24 +105,9 @@ function csvWriter(path: string, text: boolean, file: ReturnType<typeof outputOf
       const lines: string[] = [];
       for (let i = 0; i < b.n; i++) {
         const t = b.target[i]!;
-        const hasT = t >= 0 && !Number.isNaN(b.logpTarget[i]!);
-        const pb = hasT ? Math.exp(b.logpTarget[i]!) : NaN;
-        const pc = hasT ? Math.exp(b.logqTarget[i]!) : NaN;
-        const cells = [
-          String(b.row0 + i),
-          String(b.position[i]),
-          t >= 0 ? String(t) : '',
-          num(b.forward[i]!),
-          num(b.reverse[i]!),
-          num(b.js[i]!),
-          num(b.tvd[i]!),
-          num(pb),
-          num(pc),
-          num(pc - pb),
-          String(b.argmaxBase[i]),
-          String(b.argmaxCand[i]),
-          b.argmaxBase[i] === b.argmaxCand[i] ? '1' : '0',
-        ];
+        const v = numericCells(b, i);
+        const cells = v.map((x, c) => (c === TOKEN && x < 0 ? '' : COLUMNS[c]![1] === 'DOUBLE' ? num(x) : String(x)));
+        cells.push(b.argmaxBase[i] === b.argmaxCand[i] ? '1' : '0');
         if (text) cells.push(csvText(tokenText?.(t) ?? ''), csvText(tokenText?.(b.argmaxBase[i]!) ?? ''), csvText(tokenText?.(b.argmaxCand[i]!) ?? ''));
         lines.push(cells.join(','));
       }
@@ -118,7 +127,7 @@ function csvWriter(path: string, text: boolean, file: ReturnType<typeof outputOf
   };
 }
 
-type Col = { name: string; data: number[] | string[] | boolean[]; type: 'INT32' | 'DOUBLE' | 'BOOLEAN' | 'STRING' };
+type Col = { name: string; data: number[] | string[] | boolean[]; type: ColType };
 
 function parquetWriter(path: string, text: boolean, file: ReturnType<typeof outputOf>): PerTokenWriter {
   const tmp = file.tmp;
@@ -143,32 +152,16 @@ function parquetWriter(path: string, text: boolean, file: ReturnType<typeof outp
     async write(b, tokenText) {
       for (let i = 0; i < b.n; i++) {
         const t = b.target[i]!;
-        const hasT = t >= 0 && !Number.isNaN(b.logpTarget[i]!);
-        const pb = hasT ? Math.exp(b.logpTarget[i]!) : NaN;
-        const pc = hasT ? Math.exp(b.logqTarget[i]!) : NaN;
-        const v = [
-          b.row0 + i,
-          b.position[i]!,
-          t,
-          b.forward[i]!,
-          b.reverse[i]!,
-          b.js[i]!,
-          b.tvd[i]!,
-          pb,
-          pc,
-          pc - pb,
-          b.argmaxBase[i]!,
-          b.argmaxCand[i]!,
-        ];
+        const v = numericCells(b, i);
         for (let c = 0; c < v.length; c++) {
           const x = v[c]!;
           (cols[c]!.data as Array<number | null>).push(cols[c]!.type === 'DOUBLE' && Number.isNaN(x) ? null : x);
         }
-        (cols[12]!.data as boolean[]).push(b.argmaxBase[i] === b.argmaxCand[i]);
+        (cols[NUMERIC]!.data as boolean[]).push(b.argmaxBase[i] === b.argmaxCand[i]);
         if (text) {
-          (cols[13]!.data as string[]).push(tokenText?.(t) ?? '');
-          (cols[14]!.data as string[]).push(tokenText?.(b.argmaxBase[i]!) ?? '');
-          (cols[15]!.data as string[]).push(tokenText?.(b.argmaxCand[i]!) ?? '');
+          (cols[NUMERIC + 1]!.data as string[]).push(tokenText?.(t) ?? '');
+          (cols[NUMERIC + 2]!.data as string[]).push(tokenText?.(b.argmaxBase[i]!) ?? '');
+          (cols[NUMERIC + 3]!.data as string[]).push(tokenText?.(b.argmaxCand[i]!) ?? '');
         }
         rows++;
         if (rows === ROWS) await flush();
@@ -196,8 +189,7 @@ function parquetWriter(path: string, text: boolean, file: ReturnType<typeof outp
 }
 
 function emptyCols(text: boolean): Col[] {
-  const types: Col['type'][] = ['INT32', 'INT32', 'INT32', 'DOUBLE', 'DOUBLE', 'DOUBLE', 'DOUBLE', 'DOUBLE', 'DOUBLE', 'DOUBLE', 'INT32', 'INT32', 'BOOLEAN'];
-  const cols: Col[] = PER_TOKEN_COLUMNS.map((name, i) => ({ name, data: [], type: types[i]! }));
+  const cols: Col[] = COLUMNS.map(([name, type]) => ({ name, data: [], type }));
   if (text) for (const name of ['token_text', 'top_base_text', 'top_candidate_text']) cols.push({ name, data: [], type: 'STRING' });
   return cols;
 }
