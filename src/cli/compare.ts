@@ -22,6 +22,7 @@ import { seededRandom } from '../random.js';
 import { UsageError, quote } from '../errors.js';
 import { action, choiceOption, intOption, numberOption, withExamples } from './run.js';
 import { isReferenceFile } from '../compare/referenceCompare.js';
+import { COMPARE_MEASURES } from '../rows/measureTable.js';
 import { referenceTable } from './referenceTable.js';
 
 const QUANTILE_LABELS: Array<[string, string]> = [
@@ -91,8 +92,8 @@ export function compareTable(result: CompareResult, title: string): string {
     ),
   );
   const other = [
-    ['Mean JS(base, candidate)', pm(result.js.mean, result.js.stderr), 'js.mean'],
-    ['Mean TVD ½Σ|p−q|', pm(result.tvd.mean, result.tvd.stderr), 'tvd.mean'],
+    // the measures without quantiles, from the measure table
+    ...COMPARE_MEASURES.filter((m) => !m.quantiles).map((m) => [`Mean ${m.label}`, pm(result[m.result].mean, result[m.result].stderr), `${m.result}.mean`]),
     ['Same top p', `${formatPercent(result.sameTop.p)} ± ${formatPercent(result.sameTop.stderr)}`, 'sameTop.p'],
   ];
   if (result.deltaP) {

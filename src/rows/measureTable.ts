@@ -19,7 +19,7 @@ export interface CompareSpec {
   /** Key of compare's exact sums (the square's sum is `sum + '2'`) and of its JSON result. */
   readonly sum: string;
   readonly result: string;
-  /** The label with the direction written out. */
+  /** The label with the direction written out (the text table of `klscope compare` says "Mean " before it for a measure without quantiles). */
   readonly label: string;
   /** Whether compare reports quantiles (a sketch and retained values) beside mean and stderr. */
   readonly quantiles: boolean;
@@ -86,7 +86,7 @@ export const MEASURE_TABLE = [
     kernel: true,
     native: 'js',
     allOnly: true,
-    compare: { row: 'js', column: 'js', sum: 'js', result: 'js', label: 'JS(base,candidate)', quantiles: false, nativeKld: true },
+    compare: { row: 'js', column: 'js', sum: 'js', result: 'js', label: 'JS(base, candidate)', quantiles: false, nativeKld: true },
   },
   {
     key: 'jsDistance',
@@ -107,7 +107,7 @@ export const MEASURE_TABLE = [
     kernel: true,
     native: 'tvd',
     allOnly: true,
-    compare: { row: 'tvd', column: 'tvd', sum: 'tvd', result: 'tvd', label: 'TV(base,candidate)', quantiles: false, nativeKld: true },
+    compare: { row: 'tvd', column: 'tvd', sum: 'tvd', result: 'tvd', label: 'TVD ½Σ|p−q|', quantiles: false, nativeKld: true },
   },
 ] as const satisfies readonly MeasureSpec[];
 
