@@ -3,7 +3,7 @@ import { scanRow } from '../rows/scan.js';
 import { clampNonNegative, crossEntropyTerm, entropyTerm, jsFromTermSum, jsTerm, klTerm, tvFromSum } from '../rows/terms.js';
 import { isFloat32, sumTolerance } from '../rows/tolerance.js';
 import type { BatchInput, BatchStats } from './types.js';
-import { createBatchStats } from './types.js';
+import { createBatchStats, STAT_F64_KEYS } from './types.js';
 
 /**
  * The relative tolerance on a row sum of a batch: `tolerance`, else the row rules' default for
@@ -91,9 +91,7 @@ export function referenceRange(input: BatchInput, out: BatchStats, start: number
 /** Fills row `r` of `out` as invalid: every value NaN, argmax -1, the flag set. */
 export function markInvalid(out: BatchStats, r: number): void {
   out.argmaxP[r] = out.argmaxQ[r] = -1;
-  out.forward[r] = out.reverse[r] = out.entropyP[r] = out.entropyQ[r] = NaN;
-  out.crossEntropyPQ[r] = out.crossEntropyQP[r] = out.jsDivergence[r] = out.tvd[r] = NaN;
-  out.logpTarget[r] = out.logqTarget[r] = NaN;
+  for (const k of STAT_F64_KEYS) out[k][r] = NaN;
   out.invalid[r] = 1;
 }
 
