@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { CompareResult } from '../compare/accumulator.js';
 import { compareFiles, parseRowRange, type CompareRun } from '../compare/engine.js';
 import type { LiveRun } from '../compare/live.js';
-import { sideSpec } from '../compare/sources.js';
+import { COMPARE_FORMATS, sideSpec } from '../compare/sources.js';
 import type { LiveOptions } from '../compare/types.js';
 import { KldWriter } from '../io/kld.js';
 import { OutputGroup } from '../io/output.js';
@@ -298,7 +298,8 @@ export function registerCompare(program: Command): Command {
   ]);
 }
 
-const FORMAT_CHOICES = ['auto', 'kld', 'gguf', 'npy', 'safetensors', 'jsonl'];
+/** The formats of compare's source list, and auto-detection. */
+const FORMAT_CHOICES = ['auto', ...COMPARE_FORMATS];
 
 /**
  * The tour's compare section: two small llama.cpp-format files written into a temporary

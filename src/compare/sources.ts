@@ -5,10 +5,10 @@ import { KldFile } from '../io/kld.js';
 import { openNpyRows } from '../io/npyRows.js';
 import { openSafetensorsRows } from '../io/safetensors.js';
 import { jsonlLines, parseTopkLine } from '../io/topkJsonl.js';
-import type { CompareFormat, FloatRows, OpenedSource, RowTokens, SideOptions, SourceCommon, SourceSpec } from './types.js';
+import type { FloatRows, OpenedSource, RowTokens, SideOptions, SourceCommon, SourceSpec } from './types.js';
 import { openInput } from '../io/readFile.js';
 
-export type { CompareFormat, OpenedSource, SourceSpec } from './types.js';
+export type { OpenedSource, SourceSpec } from './types.js';
 
 /**
  * The formats compare reads: extensions, how the first bytes identify them, and how to open a
@@ -16,14 +16,16 @@ export type { CompareFormat, OpenedSource, SourceSpec } from './types.js';
  * entry here. GGUF models are opened by the live pipeline (they need the text and its chunks).
  */
 interface FormatEntry {
-  format: CompareFormat;
+  format: string;
   extensions: string[];
   /** Recognises the first 8 bytes (fewer for a tiny file). */
   magic(head: Uint8Array, text: string): boolean;
+  /** A magic test that accepts almost anything: tried after every other format's. */
+  fallback?: boolean;
   open?(spec: SourceSpec): OpenedSource;
 }
 
-const FORMATS: FormatEntry[] = [
+const FORMATS = [
   {
     format: 'kld',
     extensions: ['.kld'],
@@ -45,6 +47,8 @@ const FORMATS: FormatEntry[] = [
   },
   { format: 'gguf', extensions: ['.gguf'], magic: (_, text) => text.startsWith('GGUF') },
   { format: 'npy', extensions: ['.npy'], magic: (head, text) => head[0] === 0x93 && text.slice(1, 6) === 'NUMPY', open: (spec) => floatSource(spec) },
+  // a safetensors file starts with a little-endian header length, no magic: tried after the others
+  { format: 'safetensors', extensions: ['.safetensors'], magic: (head) => head.length === 8, fallback: true, open: (spec) => floatSource(spec) },
   {
     format: 'jsonl',
     extensions: ['.jsonl', '.ndjson'],
@@ -68,11 +72,16 @@ const FORMATS: FormatEntry[] = [
       };
     },
   },
-  // last: a safetensors file starts with a little-endian header length, no magic
-  { format: 'safetensors', extensions: ['.safetensors'], magic: (head) => head.length === 8, open: (spec) => floatSource(spec) },
-];
+] as const satisfies readonly FormatEntry[];
 
-const NAMES = FORMATS.map((f) => f.format);
+/** Input formats of `klscope compare`: one entry each in the format list of src/compare/sources.ts. */
+export type CompareFormat = (typeof FORMATS)[number]['format'];
+
+/** The format names, in the order of the list (the CLI's choices). */
+export const COMPARE_FORMATS: readonly CompareFormat[] = FORMATS.map((f) => f.format);
+const NAMES = COMPARE_FORMATS;
+/** Formats in the order their first bytes are tested. */
+const BY_MAGIC: readonly FormatEntry[] = [...FORMATS.filter((f: FormatEntry) => !f.fallback), ...FORMATS.filter((f: FormatEntry) => f.fallback)];
 
 function floatSource(spec: SourceSpec): OpenedSource {
   const floats = spec.format === 'npy' ? openNpyRows(spec.path, spec.name) : openSafetensorsRows(spec.path, { tensor: spec.tensor, name: spec.name });
@@ -117,16 +126,16 @@ export function detectFormat(file: string, explicit?: string): CompareFormat {
     throw new UsageError({ where: 'format', expected: `auto, ${NAMES.slice(0, -1).join(', ')} or ${NAMES.at(-1)}`, got: JSON.stringify(explicit) });
   }
   const ext = path.extname(file).toLowerCase();
-  const byExt = FORMATS.find((f) => f.extensions.includes(ext));
-  if (byExt) return byExt.format;
+  const byExt = (FORMATS as readonly FormatEntry[]).find((f) => f.extensions.includes(ext));
+  if (byExt) return byExt.format as CompareFormat;
   let fd: number;
   fd = openInput(file);
   const head = new Uint8Array(8);
   const n = readSync(fd, head, 0, 8, 0);
   closeSync(fd);
   const text = new TextDecoder('latin1').decode(head.subarray(0, n));
-  const byMagic = FORMATS.find((f) => f.magic(head.subarray(0, n), text));
-  if (byMagic) return byMagic.format;
+  const byMagic = BY_MAGIC.find((f) => f.magic(head.subarray(0, n), text));
+  if (byMagic) return byMagic.format as CompareFormat;
   throw new DataError(`${file}: cannot tell the format (${n} bytes; name it with the format option: ${NAMES.join('|')})`);
 }
 
@@ -150,7 +159,7 @@ export function sideSpec(side: string | SideOptions, name: string, defaults: { f
  * s.rows; // scored tokens
  */
 export function openSource(spec: SourceSpec): OpenedSource {
-  const f = FORMATS.find((x) => x.format === spec.format);
+  const f = (FORMATS as readonly FormatEntry[]).find((x) => x.format === spec.format);
   if (!f?.open) throw new UsageError(`${spec.path}: a ${spec.format} input is a model, compared on a text: give the text option`);
   const src = f.open(spec);
   if (Number.isFinite(src.cols)) checkColumns(spec, src.cols, () => src.close());

@@ -9,8 +9,8 @@ import type { BackendName } from '../kernels/types.js';
 
 export type { TopkPosition };
 
-/** Input formats of `klscope compare`. */
-export type CompareFormat = 'kld' | 'npy' | 'safetensors' | 'jsonl' | 'gguf';
+import type { CompareFormat } from './sources.js';
+export type { CompareFormat };
 
 /** One side as the caller names it: a path, and optionally its format and tensor. */
 export interface SideOptions {
