@@ -306,6 +306,47 @@ describe('JS and TVD upper bounds with a floor', () => {
     assert.ok(tighter > cases / 4, `the floor tightened ${tighter} of ${cases} bounds`);
   });
 
+  test('a .kld candidate read from its codes: the same containment (fast-check)', () => {
+    fc.assert(
+      fc.property(shapeArb, fc.constantFrom(0, 0.2, 0.5), ({ V, kind, seed, noise }, cut) => {
+        const [lp, lq] = makePair(Math.min(V, 9), kind === 'masked' ? 'peaked' : kind, seed, noise);
+        const n = lp.length;
+        // llama.cpp's coding: log q = min + scale·code, 16-bit codes, q from two 256-entry tables
+        const min = Math.max(-60, Math.min(...lq));
+        const scale = -min / 65535;
+        const codes = Uint16Array.from(lq, (x) => Math.round((Math.max(min, x) - min) / scale));
+        const expHi = Float64Array.from({ length: 256 }, (_, j) => Math.exp(min + 256 * scale * j));
+        const expLo = Float64Array.from({ length: 256 }, (_, j) => Math.exp(scale * j));
+        const sortedCodes = Array.from(codes).sort((a, b) => a - b);
+        const thresholdCode = cut === 0 ? 0 : sortedCodes[Math.floor(cut * n)]!;
+        const q = Float64Array.from(codes, (c) => expHi[c >>> 8]! * expLo[c & 255]!);
+        const logq = Float64Array.from(codes, (c) => min + scale * c);
+        const qw = Float64Array.from(codes, (c, i) => (c >= thresholdCode ? q[i]! : 0));
+        const cand = (floorless: boolean, row: KlrefRow) => {
+          const out = newOut();
+          rowBounds(floorless ? { ...row, floor: -Infinity } : row, { logq, q, window: min + scale * thresholdCode, kld: { codes, scale, min, expHi, expLo, thresholdCode } }, { nVocab: n, view: 'logits' }, new BoundsScratch(n), out);
+          return out;
+        };
+        const exact = jsTvd(lp.map(Math.exp), qw);
+        for (let k = 1; k <= n; k++) {
+          const row = storedRow(lp, k);
+          const o = cand(false, row);
+          const old = cand(true, row);
+          const worst = worstVertex(row, n, qw);
+          for (let m = 2; m < 4; m++) {
+            const cap = m === 2 ? Math.LN2 : 1;
+            const e = Math.min(cap, exact[m - 2]!);
+            const what = `${kind} V=${n} k=${k} threshold ${thresholdCode}: ${NAMES[m]}`;
+            assert.ok(o.lo[m]! <= e * (1 + 1e-12) + 1e-15 && e <= o.hi[m]! * (1 + 1e-12) + 1e-15, `${what} = ${e} outside [${o.lo[m]}, ${o.hi[m]}]`);
+            assert.ok(Math.min(cap, worst[m - 2]!) <= o.hi[m]! * (1 + 1e-12) + 1e-15, `${what}: an admissible vertex ${worst[m - 2]} above ${o.hi[m]}`);
+            assert.ok(o.hi[m]! <= old.hi[m]!, `${what}: ${o.hi[m]} above the floorless ${old.hi[m]}`);
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   test('hundreds of tail tokens: the bounds on the tokens beyond the known ones hold (fast-check)', () => {
     // a large tail with a few big top-k values leaves most tail tokens at the floor, where only
     // the sums bound them

@@ -92,7 +92,7 @@ export class OutputGroup {
   open(target: string, opts: { mkdir?: boolean } = {}): OutputStream {
     const tmp = this.reserve(target, opts);
     const open = this.streams.get(target);
-    if (open && !open.closed) return open;
+    if (open) return open; // one stream per target (a closed one refuses further writes)
     let fd: number;
     try {
       fd = openSync(tmp, 'w');
