@@ -43,7 +43,7 @@ function failsOnFullDisk(args: string[], target: RegExp): void {
 }
 
 describe('a full disk (ENOSPC) while writing outputs', () => {
-  test('compare --per-token / --report, fit --png and --svg: one line, exit 1, nothing left', (t) => {
+  test('compare --per-token / --report, reference -o, fit --png and --svg: one line, exit 1, nothing left', (t) => {
     if (!mounted) {
       t.skip('needs root to mount a tmpfs (CI runs as root)');
       return;
@@ -52,6 +52,8 @@ describe('a full disk (ENOSPC) while writing outputs', () => {
     const fx = writeKldFixture({ dir, nCtx: 512, nVocab: 64, nChunk: 3, seed: 5 });
     failsOnFullDisk(['compare', fx.base, fx.cand, '--per-token', path.join(full, 'tokens.csv')], /tokens\.csv/);
     failsOnFullDisk(['compare', fx.base, fx.cand, '--per-token', path.join(full, 'tokens.csv'), '--report', path.join(full, 'r.html')], /tokens\.csv|r\.html/);
+    // a reference of 765 rows of 480 bytes, streamed: the disk fills midway
+    failsOnFullDisk(['reference', fx.base, '-o', path.join(full, 'r.klref')], /r\.klref/);
     failsOnFullDisk(['fit', '--png', path.join(full, 'f.png')], /f\.png/);
     failsOnFullDisk(['fit', '--svg', path.join(full, 'f.svg'), '--png', path.join(full, 'g.png')], /f\.svg|g\.png/);
   });

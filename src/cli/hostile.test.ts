@@ -133,6 +133,8 @@ describe('hostile inputs through every command', () => {
     fails(['compare', fx.base, fx.cand, '--report', path.join(dir, 'folder.html'), '--summary-out', '/nonexistent/s.json'], 2, /nonexistent/);
     fails(['compare', fx.base, fx.cand, '--summary-out', '/proc/klscope-s.json'], 2);
     fails(['fit', '--svg', '/proc/klscope/f.svg'], 2);
+    fails(['reference', fx.base, '-o', path.join(dir, 'none', 'r.klref')], 2, /cannot write .*r\.klref.*folder does not exist/);
+    fails(['reference', fx.base, '-o', '/proc/klscope-r.klref'], 2, /klscope-r\.klref/);
   });
 
   test('a .kld with n_ctx 2 scores no rows: a data error that does not mention --rows', () => {

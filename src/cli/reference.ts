@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { appendFileSync } from 'node:fs';
 import type { RowSink } from '../compare/engine.js';
 import { compareReference, type ReferenceRowBlock } from '../compare/referenceCompare.js';
 import { openFileReferenceSource, openLiveReferenceSource, writeReference, type ReferenceSource } from '../compare/referenceSource.js';
@@ -12,7 +11,7 @@ import { createProgress } from '../report/progress.js';
 import { parseRowRange } from '../compare/engine.js';
 import { referenceTable } from './referenceTable.js';
 import { action, choiceOption, intOption, numberOption, withExamples } from './run.js';
-import { OutputGroup, outputError } from '../io/output.js';
+import { OutputGroup } from '../io/output.js';
 
 function mib(bytes: number): string {
   return bytes >= 1 << 20 ? `${formatNumber(bytes / (1 << 20), 4)} MiB` : `${formatNumber(bytes / 1024, 4)} KiB`;
@@ -76,21 +75,26 @@ export function registerReference(program: Command): Command {
       action('reference', async (source: string, o: ReferenceFlags) => {
         const k = intOption(o.topK, '--top-k');
         if (!/\.klref$/i.test(o.output)) throw new UsageError(`invalid --output ${JSON.stringify(o.output)}: expected a file ending in .klref`);
-        const src = await openReferenceSource(source, o);
-        let bar: ReturnType<typeof createProgress> | undefined;
-        let w;
-        try {
-          w = await writeReference(src, o.output, {
-            topK: k,
-            onProgress: (done, total) => {
-              bar ??= createProgress({ total, label: 'rows' });
-              bar.update(done);
-            },
-          });
-        } finally {
-          bar?.stop();
-          await src.close();
-        }
+        // the output is reserved before the source is opened (a bad path fails at once) and
+        // streamed at its temporary name; it appears only when the whole run succeeded
+        const w = await new OutputGroup().run(async (out) => {
+          out.reserve(o.output);
+          const src = await openReferenceSource(source, o);
+          let bar: ReturnType<typeof createProgress> | undefined;
+          try {
+            return await writeReference(src, o.output, {
+              topK: k,
+              group: out,
+              onProgress: (done, total) => {
+                bar ??= createProgress({ total, label: 'rows' });
+                bar.update(done);
+              },
+            });
+          } finally {
+            bar?.stop();
+            await src.close();
+          }
+        });
         const ratio = w.kldBytes / w.bytes;
         if (o.json) {
           process.stdout.write(toJson({ output: o.output, rows: w.rows, tokens: w.tokens, topK: w.topK, nVocab: w.nVocab, bytes: w.bytes, bytesPerRow: w.bytes / w.rows, kldBytes: w.kldBytes, ratioToKld: ratio }) + '\n');
@@ -140,16 +144,9 @@ const MEASURE_COLUMNS = ['kl_base_candidate', 'kl_candidate_base', 'js', 'tvd'];
 /** The per-token CSV of a reference comparison: each measure's lower bound, estimate and upper bound; written at its reserved name in the run's output group. */
 function referencePerTokenCsv(file: string, out: OutputGroup): RowSink {
   if (!/\.csv$/i.test(file)) throw new UsageError(`invalid --per-token ${JSON.stringify(file)}: with a .klref base the per-token file is .csv (bounds beside estimates)`);
-  const tmp = out.reserve(file);
   const cols = ['row', 'position', 'token', ...MEASURE_COLUMNS.flatMap((m) => [`${m}_lo`, `${m}_est`, `${m}_hi`]), 'top_base', 'top_candidate'];
-  const put = (s: string) => {
-    try {
-      appendFileSync(tmp, s);
-    } catch (e) {
-      throw outputError(file, e, false);
-    }
-  };
-  put(cols.join(',') + '\n');
+  const stream = out.open(file);
+  stream.write(cols.join(',') + '\n');
   const num = (x: number) => (x === Infinity ? 'inf' : String(x));
   return {
     write(block) {
@@ -161,7 +158,7 @@ function referencePerTokenCsv(file: string, out: OutputGroup): RowSink {
         for (let m = 0; m < 4; m++) s += `,${num(b.lo[4 * i + m]!)},${num(est[m]![i]!)},${num(b.hi[4 * i + m]!)}`;
         s += `,${b.argmaxBase[i]},${b.argmaxCand[i]}\n`;
       }
-      put(s);
+      stream.write(s);
     },
   };
 }

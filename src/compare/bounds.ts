@@ -33,13 +33,29 @@ import { storedLogpError, type KlrefRow } from '../io/klref.js';
  *   to the tokens. Every term has ∂²t/∂p∂q ≤ 0 (−1/q, −1/p, −1/(p+q), and −φ'' for φ(p − q) = |p − q|),
  *   i.e. t is submodular in (p, q); by the rearrangement inequality for submodular terms the sum
  *   is largest when the values are sorted opposite to q. Hence the greedy vertex: the candidate's
- *   least likely tail tokens get hi, the next one r, the rest lo. The same vertex serves all four
+ *   least likely tail tokens get hi, the next one r, the rest lo. The same rule serves all four
  *   measures. Its tokens are the n_hi + 1 smallest q_j, found in O(V): a bounded heap or a
  *   selection for logits, a count per 16-bit code for a .kld candidate.
- * - JS and TVD use the box [0, hi] for the upper bound (a superset of A when a floor is known,
- *   so still a valid bound; the floor is far below every tail probability that matters, and it
- *   spares a logarithm per token). Reverse KL without a floor is unbounded above (a tail token
- *   with q_j > 0 may have p_j → 0) and its upper bound is +∞.
+ * - JS and TVD without a floor, or from a .kld base's window: the box [0, hi] (its greedy
+ *   vertex vJ). Reverse KL without a floor is unbounded above (a tail token with q_j > 0 may have
+ *   p_j → 0) and its upper bound is +∞.
+ * - JS and TVD with a floor (logits view): the greedy vertex of [lo, hi] itself, lo = e^f > 0.
+ *   With c = ln 2 (twice JS) or 1 (twice TVD), t(0, q) = c·q and d(q) = t(lo, q) − t(0, q), its
+ *   tail sum is c·Q_T + Σ_{j ≤ n_hi} [t(p_j, q_j) − c·q_j] + Σ_rest d(q_j), the rest being the
+ *   tokens left at lo. The least likely tail tokens are known one by one (the n_hi + 1 the vertex
+ *   needs, or more); the rest are known only through sums, each with q ≥ q_b, the largest known q:
+ *   - TVD: d(q) = |lo − q| − q = lo − 2·min(lo, q) ≤ lo − 2·min(lo, q_b), exact when q_b ≥ lo.
+ *   - JS: d(q) = lo·ln 2 + lo·log(lo/(lo + q)) + q·log(q/(lo + q)) and d'(q) = log(q/(lo + q)) < 0,
+ *     so d(q) ≤ d(q_b). Also d(q) − lo·log(lo/q) = lo·ln 2 − (lo + q)·log(1 + lo/q), which
+ *     increases in q (its derivative is lo/q − log(1 + lo/q) ≥ 0) toward lo·(ln 2 − 1), so
+ *     d(q) ≤ lo·(log lo − log q) + lo·(ln 2 − 1); over the rest that is the forward pass's floor
+ *     sum Σ_T lo·(log lo − log q_j) less the known tokens' part, plus n_rest·lo·(ln 2 − 1), with
+ *     an error of about lo²/q a token. The smaller of the two sums is taken.
+ *   The admissible set lies inside the floorless one, so its maximum is at most vJ's; the sums
+ *   over the rest are upper bounds of it, not the maximum itself, so both certified bounds are
+ *   computed and the smaller is kept: a floor never widens the interval, and without one nothing
+ *   changes. The gain is about n·lo·(log(q/lo) + 1 − ln 2) for JS and n·lo for TVD, which matters
+ *   where the tail is flat (the floor near the ceiling); no per-token logarithm is added.
  * - Caps and rounding: KL ≥ 0, JS ∈ [0, ln 2] and TVD ∈ [0, 1] hold for any two distributions, so
  *   the bounds are clipped to them. Each bound is widened by (V + 16)·2⁻⁵² times the sum of the
  *   absolute values entering it, which covers float64 rounding in the sums.
@@ -372,10 +388,75 @@ function smallestFromValues(lq: Float64Array, mark: Uint8Array, win: number, buf
   SM[1] = sw;
 }
 
+/** Results of {@link floorTailJsTvd}: the tail sums of twice JS and twice TVD at the floor's vertex, and their magnitudes. */
+const FT = new Float64Array(4);
+
+/**
+ * The upper bounds of the tail sums of twice JS and twice TVD over the admissible set with a
+ * floor, lo ≤ p_j ≤ hi (see "JS and TVD with a floor" in the Method note): the vertex `v` of
+ * that box (its nHi tokens at hi, one at r, the rest at lo) on the candidate's least likely tail
+ * tokens. `tail[0, cap)` holds the tail's cap smallest log q in increasing order (cap ≥ nHi + 1
+ * or cap = n); the n − cap tokens beyond are bounded through the aggregates: Q_Tw (the tail's
+ * candidate mass in its window) and sumF = Σ_T lo·(log lo − log q_j) over every tail token.
+ */
+function floorTailJsTvd(tail: Float64Array, cap: number, n: number, win: number, v: { nHi: number; r: number; lo: number; hi: number }, qTw: number, sumF: number, absSumF: number): void {
+  const lo = v.lo;
+  const logLo = Math.log(lo);
+  // Σ_T t(0, q) = (ln 2)·Q_Tw resp. Q_Tw, then each token's t(p, q) − t(0, q)
+  let ju = qTw * Math.LN2;
+  let tu = qTw;
+  let absJ = qTw;
+  let absT = qTw;
+  let known = 0; // Σ lo·(log lo − log q) over tail[0, cap), to take out of sumF
+  let absK = 0;
+  for (let j = 0; j < cap; j++) {
+    const x = tail[j]!;
+    const q = x >= win ? Math.exp(x) : 0;
+    const p = j < v.nHi ? v.hi : j === v.nHi ? v.r : lo;
+    const js = jsPair(p, q);
+    ju += js - q * Math.LN2;
+    tu += Math.abs(p - q) - q;
+    absJ += js + q;
+    absT += p + q;
+    const f = lo * (logLo - x);
+    known += f;
+    absK += fa(f);
+  }
+  const rest = n - cap;
+  if (rest > 0) {
+    // the rest sit at lo, each with q ≥ qb, the largest q of tail[0, cap) (qb = 0 when it is
+    // outside the candidate's window: the bounds below then hold for q = 0 too)
+    const xb = tail[cap - 1]!;
+    const qb = xb >= win ? Math.exp(xb) : 0;
+    // TVD: |lo − q| − q = lo − 2·min(lo, q), at most lo − 2·min(lo, qb)
+    const dT = lo - 2 * Math.min(lo, qb);
+    tu += rest * dT;
+    absT += rest * 3 * lo;
+    // JS: d(q) = t(lo, q) − t(0, q) decreases in q, so d(q) ≤ d(qb); and d(q) ≤ lo·(log lo −
+    // log q) + lo·(ln 2 − 1) for every q > 0, whose sum over the rest is sumF minus the known part
+    const b1 = rest * (jsPair(lo, qb) - qb * Math.LN2);
+    const b2 = qb > 0 && Number.isFinite(sumF) && Number.isFinite(known) ? sumF - known + rest * lo * (Math.LN2 - 1) : Infinity;
+    if (b2 < b1) {
+      ju += b2;
+      absJ += absSumF + absK + rest * lo;
+    } else {
+      ju += b1;
+      absJ += rest * (lo + qb);
+    }
+  }
+  FT[0] = ju;
+  FT[1] = tu;
+  FT[2] = absJ;
+  FT[3] = absT;
+}
+
 const OUT_LO = new Float64Array(4);
 const OUT_HI = new Float64Array(4);
 const OUT_EST = new Float64Array(4);
 const ABS = new Float64Array(4);
+/** A second upper bound of JS and TVD (index 2, 3) and its magnitudes; +∞ where there is none. */
+const ALT_HI = new Float64Array(4);
+const ALT_ABS = new Float64Array(4);
 
 /**
  * Certified intervals and point estimates of KL(base‖candidate), KL(candidate‖base), JS and TVD
@@ -402,6 +483,7 @@ export function rowBounds(row: KlrefRow, cand: CandidateRow, ref: ReferenceView,
   OUT_HI.fill(0);
   OUT_EST.fill(0);
   ABS.fill(0);
+  ALT_HI.fill(Infinity);
   // top-k entries: each term over the interval of its stored value
   for (let i = 0; i < k; i++) {
     const id = row.ids[i]!;
@@ -489,7 +571,8 @@ export function rowBounds(row: KlrefRow, cand: CandidateRow, ref: ReferenceView,
   const qTw = TP[1]!;
   const sumFwdLo = TP[2]!;
   const sumRevLo = TP[3]!;
-  let absF = TP[4]!;
+  const absSumF = TP[4]!;
+  let absF = absSumF;
   let absR = TP[5]!;
   const cntW = TP[6]!;
   out.argmaxCand = TP[7]!;
@@ -575,6 +658,15 @@ export function rowBounds(row: KlrefRow, cand: CandidateRow, ref: ReferenceView,
         absR += fa(d);
       }
     }
+    // with a floor (logits view): the vertex of [lo, hi] as a second bound of JS and TVD; the
+    // smaller of the two certified bounds is kept, so the floor never widens an interval
+    if (vF.lo > 0) {
+      floorTailJsTvd(tail, cap, n, win, vF, qTw, sumFwdLo, absSumF);
+      ALT_HI[2] = OUT_HI[2]! + FT[0]!;
+      ALT_HI[3] = OUT_HI[3]! + FT[1]!;
+      ALT_ABS[2] = ABS[2]! + FT[2]!;
+      ALT_ABS[3] = ABS[3]! + FT[3]!;
+    }
     OUT_HI[0] += fu;
     OUT_HI[1] += ru;
     OUT_HI[2] += ju;
@@ -591,7 +683,9 @@ export function rowBounds(row: KlrefRow, cand: CandidateRow, ref: ReferenceView,
     const half = i >= 2 ? 0.5 : 1; // JS and TVD sums are twice the measure
     const cap = caps[i]! * half;
     const l = OUT_LO[i]! * half - s;
-    const h = OUT_HI[i]! * half + s;
+    let h = OUT_HI[i]! * half + s;
+    const alt = ALT_HI[i]! * half + slack * ALT_ABS[i]!;
+    if (alt < h) h = alt;
     out.lo[i] = Math.min(cap, Math.max(0, Number.isNaN(l) ? 0 : l));
     out.hi[i] = Math.min(cap, Math.max(0, Number.isNaN(h) ? Infinity : h));
     out.est[i] = Math.min(out.hi[i]!, Math.max(out.lo[i]!, OUT_EST[i]! * half));

@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { DataError, UsageError } from '../errors.js';
 import { kldLayout } from '../io/kld.js';
+import type { OutputGroup } from '../io/output.js';
 import { KlrefWriter, SummarizeScratch, summarizeLogRow, type KlrefHeader, type KlrefRow } from '../io/klref.js';
 import { readGguf } from '../io/gguf.js';
 import { readTokenIds } from '../io/tokens.js';
@@ -229,13 +230,18 @@ export function kldBytesFor(nVocab: number, tokens: number, rows: number): numbe
 
 /**
  * Streams a source into a .klref file with the top `topK` of each row (k = min(topK, n_vocab)).
- * Nothing is left at `out` on failure.
+ * The file is written through an output group (`group`: the run's, committed by its owner; else
+ * one of its own, committed here): nothing is left at `out`, and no temporary file, on failure.
  *
  * @example
  * const w = await writeReference(openFileReferenceSource('base.kld'), 'base.klref', { topK: 64 });
  * w.kldBytes / w.bytes; // about 500 at n_vocab 128,256
  */
-export async function writeReference(src: ReferenceSource, out: string, o: { topK?: number; rowsPerBlock?: number; onProgress?: (done: number, total: number) => void } = {}): Promise<ReferenceWritten> {
+export async function writeReference(
+  src: ReferenceSource,
+  out: string,
+  o: { topK?: number; rowsPerBlock?: number; group?: OutputGroup; onProgress?: (done: number, total: number) => void } = {},
+): Promise<ReferenceWritten> {
   const k = Math.min(o.topK ?? 64, src.nVocab);
   const w = new KlrefWriter(out, {
     nVocab: src.nVocab,
@@ -246,6 +252,7 @@ export async function writeReference(src: ReferenceSource, out: string, o: { top
     tokenizer: src.tokenizer,
     source: src.description,
     rowsPerBlock: o.rowsPerBlock,
+    out: o.group,
   });
   try {
     const scratch = new SummarizeScratch(src.nVocab);

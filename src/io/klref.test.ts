@@ -1,10 +1,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DataError } from '../errors.js';
 import { KlrefFile, KlrefWriter, decodeKlrefRow, float32Down, float32Up, klrefRowBytes, storedLogpError, type KlrefRow } from './klref.js';
+import { OutputGroup, tempName } from './output.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'klscope-klref-'));
 
@@ -124,10 +127,78 @@ describe('.klref format', () => {
     const f = path.join(dir, 'short.klref');
     const w = new KlrefWriter(f, { nVocab: 10, topK: 2, view: 'logits', chunking: { nCtx: 4, nChunk: 1, first: 0, score: 'all' }, tokens: [1, 2, 3, 4], source: {} });
     w.writeRow({ logTail: -1, logTailAll: -1, floor: -5, logpTarget: NaN, nWindow: 2, logp: Float64Array.of(-0.5, -1), ids: Int32Array.of(1, 2) });
+    assert.ok(existsSync(tempName(f)), 'the rows go to the output group\'s temporary file');
     assert.throws(() => w.close(), /1 rows written, the chunking promises 3/);
     assert.ok(!existsSync(f));
-    assert.deepEqual(readdirSync(dir).filter((n) => n.includes('.tmp-')), []);
+    assert.deepEqual(temps(), []);
     assert.throws(() => new KlrefWriter(f, { nVocab: 10, topK: 11, view: 'logits', chunking: { nCtx: 4, nChunk: 1, first: 0, score: 'all' }, tokens: [1, 2, 3, 4], source: {} }), /top-k 11 must be an integer in \[1, n_vocab = 10\]/);
-    assert.deepEqual(readdirSync(dir).filter((n) => n.includes('.tmp-')), []);
+    // a bad token id while the token list is written: the reserved file is removed again
+    assert.throws(() => new KlrefWriter(f, { nVocab: 10, topK: 2, view: 'logits', chunking: { nCtx: 4, nChunk: 1, first: 0, score: 'all' }, tokens: [1, 2, 30, 4], source: {} }), /token 2 is 30, outside the vocabulary of 10/);
+    assert.ok(!existsSync(f));
+    assert.deepEqual(temps(), []);
+  });
+
+  test('in the run\'s output group the file appears with the group\'s commit, and a failure midway leaves nothing', async () => {
+    const f = path.join(dir, 'grouped.klref');
+    const other = path.join(dir, 'grouped.json');
+    const opts = { nVocab: 10, topK: 2, view: 'logits' as const, chunking: { nCtx: 4, nChunk: 2, first: 0, score: 'all' as const }, tokens: [1, 2, 3, 4, 5, 6, 7, 8], source: {}, rowsPerBlock: 2 };
+    const good = () => ({ logTail: -1, logTailAll: -1, floor: -5, logpTarget: NaN, nWindow: 2, logp: Float64Array.of(-0.5, -1), ids: Int32Array.of(1, 2) });
+    // success: closed, but not at the path before the group commits
+    const out = new OutputGroup();
+    const w = new KlrefWriter(f, { ...opts, out });
+    out.write(other, '{}');
+    for (let r = 0; r < w.totalRows; r++) w.writeRow(good());
+    w.close();
+    assert.ok(!existsSync(f) && !existsSync(other));
+    out.commit();
+    assert.equal(statSync(f).size, w.size);
+    assert.equal(new KlrefFile(f).rows, 6);
+    assert.deepEqual(temps(), []);
+    // a bad row midway (after a block was flushed): the writer fails, the group's run aborts
+    const g = path.join(dir, 'bad-row.klref');
+    const g2 = path.join(dir, 'bad-row.json');
+    let streamed = 0;
+    await assert.rejects(
+      new OutputGroup().run((o) => {
+        o.write(g2, '{}');
+        const v = new KlrefWriter(g, { ...opts, out: o });
+        for (let r = 0; r < v.totalRows; r++) {
+          if (r === 4) streamed = statSync(tempName(g)).size;
+          v.writeRow(r === 4 ? { ...good(), logp: Float64Array.of(-0.5) } : good());
+        }
+        v.close();
+      }),
+      /row 4 has 1 values, top-k is 2/,
+    );
+    assert.ok(streamed > 2 * (16 + 2 * klrefRowBytes({ topK: 2, idBytes: 3, view: 'logits' })), `two row blocks were streamed before the bad row (${streamed} bytes)`);
+    assert.ok(!existsSync(g) && !existsSync(g2));
+    assert.deepEqual(temps(), []);
+  });
+
+  test('SIGTERM and SIGINT mid-write (a child process) leave neither the file nor a temporary one', async () => {
+    const klref = path.join(path.dirname(fileURLToPath(import.meta.url)), 'klref.js');
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      const target = path.join(dir, `sig-${signal}.klref`);
+      const script = `import { KlrefWriter } from ${JSON.stringify(klref)};
+        const w = new KlrefWriter(${JSON.stringify(target)}, { nVocab: 1000, topK: 8, view: 'logits', chunking: { nCtx: 64, nChunk: 4, first: 0, score: 'all' },
+          tokens: Array.from({ length: 256 }, (_, i) => i), source: {}, rowsPerBlock: 16 });
+        const row = () => ({ logTail: -1, logTailAll: -1, floor: -20, logpTarget: NaN, nWindow: 8, logp: Float64Array.from({ length: 8 }, (_, i) => -1 - i), ids: Int32Array.from({ length: 8 }, (_, i) => i) });
+        for (let r = 0; r < 100; r++) w.writeRow(row());
+        process.stdout.write('ready\\n'); setInterval(() => {}, 1000);`;
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+      const tmp = tempName(target, child.pid);
+      assert.ok(statSync(tmp).size > 100 * klrefRowBytes({ topK: 8, idBytes: 3, view: 'logits' }) * 0.9, 'the rows so far are in the temporary file');
+      const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_c, s) => resolve(s)));
+      child.kill(signal);
+      assert.equal(await exited, signal);
+      assert.ok(!existsSync(tmp), `${signal} left the temporary file`);
+      assert.ok(!existsSync(target), `${signal} left a partial file`);
+    }
   });
 });
+
+/** Temporary files of any writer in the test folder. */
+function temps(): string[] {
+  return readdirSync(dir).filter((n) => /\.tmp/.test(n));
+}

@@ -1,7 +1,8 @@
-import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { DataError, showValue } from '../errors.js';
 import { LOGPROB_SLACK } from '../rows/tolerance.js';
+import { OutputGroup, type OutputStream } from './output.js';
 
 /**
  * klscope's compact reference file (.klref), version 1: what a base run's next-token
@@ -157,26 +158,19 @@ export interface KlrefWriterOptions {
   source: Record<string, unknown>;
   /** Rows per block (default 1024). */
   rowsPerBlock?: number;
-}
-
-/** Temporary files of unfinished writers, removed when the process is interrupted. */
-const pendingTmp = new Set<string>();
-let signalsHooked = false;
-function hookSignals(): void {
-  if (signalsHooked) return;
-  signalsHooked = true;
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(sig, () => {
-      for (const f of pendingTmp) rmSync(f, { force: true });
-      process.exit(sig === 'SIGINT' ? 130 : 143);
-    });
-  }
+  /**
+   * The run's output group: the file is reserved there and renamed into place by the group's
+   * commit, with the run's other outputs. Without it the writer has a group of its own and
+   * {@link KlrefWriter.close} commits it.
+   */
+  out?: OutputGroup;
 }
 
 /**
- * Streams a .klref file: tokens first, then rows in order, then the end block. Writes to a
- * temporary name and renames on {@link KlrefWriter.close}; {@link KlrefWriter.abort} (or an
- * interrupt) removes it, so no partial file is ever left at the path.
+ * Streams a .klref file: tokens first, then rows in order, then the end block. The file is an
+ * output of an {@link OutputGroup} (the run's, or one of its own): it is written at the group's
+ * temporary name and appears at the path only when the group commits, so an error, SIGINT or
+ * SIGTERM leaves neither a partial file nor a temporary one.
  *
  * @example
  * const w = new KlrefWriter('ref.klref', { nVocab: 4, topK: 1, view: 'logits',
@@ -191,14 +185,14 @@ export class KlrefWriter {
   readonly header: KlrefHeader;
   readonly rowBytes: number;
   readonly totalRows: number;
-  private readonly fd: number;
-  private readonly tmp: string;
-  private readonly path: string;
+  private readonly group: OutputGroup;
+  /** Whether the group is the writer's own (then close commits it). */
+  private readonly own: boolean;
+  private readonly stream: OutputStream;
   private block: Uint8Array;
   private dv: DataView;
   private inBlock = 0;
   private written = 0;
-  private bytes = 0;
   private closed = false;
   private readonly nTokens: number;
 
@@ -221,35 +215,33 @@ export class KlrefWriter {
     this.rowBytes = klrefRowBytes(this.header);
     this.totalRows = klrefRows(c).total;
     this.nTokens = o.tokens.length;
-    this.path = path;
-    this.tmp = `${path}.tmp-${process.pid}`;
-    hookSignals();
-    pendingTmp.add(this.tmp);
+    this.own = !o.out;
+    this.group = o.out ?? new OutputGroup();
+    this.stream = this.group.open(path);
     try {
-      this.fd = openSync(this.tmp, 'w');
-    } catch (e) {
-      pendingTmp.delete(this.tmp);
-      throw new DataError(`${path}: cannot write file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-    }
-    const json = new TextEncoder().encode(JSON.stringify(this.header));
-    const head = new Uint8Array(20 + json.length);
-    head.set(KLREF_MAGIC, 0);
-    const hv = new DataView(head.buffer);
-    hv.setUint32(8, KLREF_VERSION, true);
-    hv.setUint32(12, json.length, true);
-    head.set(json, 16);
-    hv.setUint32(16 + json.length, crc32(head.subarray(0, 16 + json.length)), true);
-    this.put(head);
-    // the token list in blocks of up to 2^16 ids
-    for (let t = 0; t < o.tokens.length; t += 65536) {
-      const n = Math.min(65536, o.tokens.length - t);
-      const ids = new Int32Array(n);
-      for (let i = 0; i < n; i++) {
-        const v = o.tokens[t + i]!;
-        if (!Number.isInteger(v) || v < 0 || v >= o.nVocab) throw new DataError(`.klref: token ${t + i} is ${showValue(v)}, outside the vocabulary of ${o.nVocab}`);
-        ids[i] = v;
+      const json = new TextEncoder().encode(JSON.stringify(this.header));
+      const head = new Uint8Array(20 + json.length);
+      head.set(KLREF_MAGIC, 0);
+      const hv = new DataView(head.buffer);
+      hv.setUint32(8, KLREF_VERSION, true);
+      hv.setUint32(12, json.length, true);
+      head.set(json, 16);
+      hv.setUint32(16 + json.length, crc32(head.subarray(0, 16 + json.length)), true);
+      this.stream.write(head);
+      // the token list in blocks of up to 2^16 ids
+      for (let t = 0; t < o.tokens.length; t += 65536) {
+        const n = Math.min(65536, o.tokens.length - t);
+        const ids = new Int32Array(n);
+        for (let i = 0; i < n; i++) {
+          const v = o.tokens[t + i]!;
+          if (!Number.isInteger(v) || v < 0 || v >= o.nVocab) throw new DataError(`.klref: token ${t + i} is ${showValue(v)}, outside the vocabulary of ${o.nVocab}`);
+          ids[i] = v;
+        }
+        this.putBlock(TAG_TOKS, n, new Uint8Array(ids.buffer));
       }
-      this.putBlock(TAG_TOKS, n, new Uint8Array(ids.buffer));
+    } catch (e) {
+      this.abort();
+      throw e;
     }
     this.block = new Uint8Array(this.header.rowsPerBlock * this.rowBytes);
     this.dv = new DataView(this.block.buffer);
@@ -257,13 +249,7 @@ export class KlrefWriter {
 
   /** Bytes written so far. */
   get size(): number {
-    return this.bytes;
-  }
-
-  private put(b: Uint8Array): void {
-    let done = 0;
-    while (done < b.length) done += writeSync(this.fd, b, done, b.length - done);
-    this.bytes += b.length;
+    return this.stream.size;
   }
 
   private putBlock(tag: number, count: number, payload: Uint8Array): void {
@@ -274,7 +260,7 @@ export class KlrefWriter {
     v.setUint32(8, payload.length, true);
     buf.set(payload, 12);
     v.setUint32(12 + payload.length, crc32(buf.subarray(0, 12 + payload.length)), true);
-    this.put(buf);
+    this.stream.write(buf);
   }
 
   /** Appends one row; rounds its values in place as the format says ({@link roundKlrefRow}). */
@@ -321,31 +307,37 @@ export class KlrefWriter {
     this.inBlock = 0;
   }
 
-  /** Writes the end block and renames the file into place; refuses when rows are missing. */
+  /**
+   * Writes the end block and closes the file; with a group of its own the writer commits it (the
+   * file appears at its path), with the run's group the file waits for the group's commit.
+   * Refuses (and aborts) when rows are missing.
+   */
   close(): void {
     if (this.closed) return;
-    this.flush();
-    if (this.written !== this.totalRows) {
+    try {
+      this.flush();
+      if (this.written !== this.totalRows) throw new DataError(`.klref: ${this.written} rows written, the chunking promises ${this.totalRows}`);
+      const end = new Uint8Array(8);
+      new DataView(end.buffer).setUint32(0, this.nTokens, true);
+      new DataView(end.buffer).setUint32(4, this.written, true);
+      this.putBlock(TAG_END, this.written, end);
+      this.stream.close();
+    } catch (e) {
       this.abort();
-      throw new DataError(`.klref: ${this.written} rows written, the chunking promises ${this.totalRows}`);
+      throw e;
     }
-    const end = new Uint8Array(8);
-    new DataView(end.buffer).setUint32(0, this.nTokens, true);
-    new DataView(end.buffer).setUint32(4, this.written, true);
-    this.putBlock(TAG_END, this.written, end);
-    closeSync(this.fd);
     this.closed = true;
-    renameSync(this.tmp, this.path);
-    pendingTmp.delete(this.tmp);
+    if (this.own) this.group.commit();
   }
 
-  /** Removes the temporary file; nothing is left at the path. */
+  /**
+   * Gives up: the group's temporary files are removed (the run's other outputs too, since a run
+   * whose reference failed writes nothing), so nothing is left at the path.
+   */
   abort(): void {
     if (this.closed) return;
     this.closed = true;
-    closeSync(this.fd);
-    rmSync(this.tmp, { force: true });
-    pendingTmp.delete(this.tmp);
+    this.group.abort();
   }
 }
 

@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { ArgumentError, DataError, quote } from '../errors.js';
 
@@ -17,9 +17,13 @@ import { ArgumentError, DataError, quote } from '../errors.js';
  * out.write('report.html', html);
  * out.write('summary.json', json);
  * out.commit(); // both files appear, or neither
+ *
+ * A large output is streamed instead: {@link OutputGroup.open} reserves it and returns a handle
+ * that appends to the temporary file; commit (or abort) closes it.
  */
 export class OutputGroup {
   private readonly entries = new Map<string, string>();
+  private readonly streams = new Map<string, FileStream>();
   private committed = false;
 
   /**
@@ -72,9 +76,39 @@ export class OutputGroup {
     }
   }
 
+  /**
+   * Reserves `target` (see {@link OutputGroup.reserve}) and opens its temporary file for
+   * streaming: each {@link OutputStream.write} appends there, and nothing appears at `target`
+   * before {@link OutputGroup.commit}. A write that fails (disk full) is a {@link DataError}
+   * naming the target.
+   *
+   * @example
+   * const out = new OutputGroup();
+   * const s = out.open('ref.klref');
+   * s.write(header);
+   * for (const block of blocks) s.write(block);
+   * out.commit(); // closes the stream and renames it into place
+   */
+  open(target: string, opts: { mkdir?: boolean } = {}): OutputStream {
+    const tmp = this.reserve(target, opts);
+    const open = this.streams.get(target);
+    if (open) return open; // one stream per target (a closed one refuses further writes)
+    let fd: number;
+    try {
+      fd = openSync(tmp, 'w');
+    } catch (e) {
+      throw outputError(target, e, true);
+    }
+    const s = new FileStream(target, tmp, fd);
+    this.streams.set(target, s);
+    return s;
+  }
+
   /** Renames every output into place; on a failure the rest are removed. */
   commit(): void {
     try {
+      for (const s of this.streams.values()) s.close();
+      this.streams.clear();
       for (const [target, tmp] of this.entries) {
         try {
           renameSync(tmp, target);
@@ -91,6 +125,8 @@ export class OutputGroup {
 
   /** Removes every temporary file that was not renamed yet. */
   abort(): void {
+    for (const s of this.streams.values()) s.closeQuietly();
+    this.streams.clear();
     for (const tmp of this.entries.values()) removeTemp(tmp);
     this.entries.clear();
   }
@@ -104,6 +140,58 @@ export class OutputGroup {
     } catch (e) {
       this.abort();
       throw e;
+    }
+  }
+}
+
+/** A reserved output open for streaming (see {@link OutputGroup.open}). */
+export interface OutputStream {
+  /** The path the output will have after the commit. */
+  readonly target: string;
+  /** Bytes written so far. */
+  readonly size: number;
+  /** Appends `data` to the temporary file. */
+  write(data: string | Uint8Array): void;
+  /** Closes the file early (commit and abort close it too); later writes are refused. */
+  close(): void;
+}
+
+class FileStream implements OutputStream {
+  size = 0;
+  closed = false;
+  constructor(
+    readonly target: string,
+    readonly tmp: string,
+    private readonly fd: number,
+  ) {}
+
+  write(data: string | Uint8Array): void {
+    if (this.closed) throw new ArgumentError({ where: `output ${quote(this.target)}`, expected: 'an open output (it was closed)' });
+    const b = typeof data === 'string' ? Buffer.from(data) : data;
+    try {
+      let done = 0;
+      while (done < b.length) done += writeSync(this.fd, b, done, b.length - done);
+    } catch (e) {
+      throw outputError(this.target, e, false);
+    }
+    this.size += b.length;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      closeSync(this.fd);
+    } catch (e) {
+      throw outputError(this.target, e, false);
+    }
+  }
+
+  closeQuietly(): void {
+    try {
+      this.close();
+    } catch {
+      // the file is removed next
     }
   }
 }
