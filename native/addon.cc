@@ -97,10 +97,10 @@ Napi::Value Run(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// kldRows(rawA, rawB, rowBytes, cols, n, heads, out): rows [0, n) of two blocks of raw .kld rows
-// (8-byte head, then cols uint16 codes). heads holds per row scaleA, minA, thresholdA, scaleB, minB,
-// thresholdB (validated by the caller); out gets per row forward, reverse, twice JS, sum |p − q|,
-// argmax A, argmax B, window mass A, window mass B.
+// kldRows(rawA, rawB, rowBytes, cols, n, heads, out[, threads]): rows [0, n) of two blocks of raw
+// .kld rows (8-byte head, then cols uint16 codes). heads holds per row scaleA, minA, thresholdA,
+// scaleB, minB, thresholdB (validated by the caller); out gets per row forward, reverse, twice JS,
+// sum |p − q|, argmax A, argmax B, window mass A, window mass B (kld::rows in kld.h).
 Napi::Value KldRows(const Napi::CallbackInfo& info) {
   const uint8_t* ra = static_cast<const uint8_t*>(dataOf(info[0]));
   const uint8_t* rb = static_cast<const uint8_t*>(dataOf(info[1]));
@@ -109,28 +109,8 @@ Napi::Value KldRows(const Napi::CallbackInfo& info) {
   int n = info[4].As<Napi::Number>().Int32Value();
   const double* heads = static_cast<const double*>(dataOf(info[5]));
   double* out = static_cast<double*>(dataOf(info[6]));
-  kld::Side A, B;
-  for (int k = 0; k < n; k++) {
-    const double* h = heads + 6 * (size_t)k;
-    A.scale = h[0];
-    A.min = h[1];
-    A.thr = (int)h[2];
-    B.scale = h[3];
-    B.min = h[4];
-    B.thr = (int)h[5];
-    A.codes = reinterpret_cast<const uint16_t*>(ra + k * rowBytes + 8);
-    B.codes = reinterpret_cast<const uint16_t*>(rb + k * rowBytes + 8);
-    kld::Sums s = kld::row_pair(A, B, cols);
-    double* o = out + 8 * (size_t)k;
-    o[0] = s.fwd;
-    o[1] = s.rev;
-    o[2] = s.js;
-    o[3] = s.tv;
-    o[4] = s.amA;
-    o[5] = s.amB;
-    o[6] = s.sp;
-    o[7] = s.sq;
-  }
+  int threads = info.Length() > 7 && info[7].IsNumber() ? info[7].As<Napi::Number>().Int32Value() : 1;
+  kld::rows(ra, rb, rowBytes, cols, n, heads, out, threads);
   return info.Env().Undefined();
 }
 

@@ -7,6 +7,7 @@ import { readTokenIds } from '../io/tokens.js';
 import { CompareAccumulator, type RowBlock } from './accumulator.js';
 import { kernelBlock } from './kernelRows.js';
 import { fusedBlock, FusedScratch } from './rowStats.js';
+import { nativeKldRows } from '../kernels/registry.js';
 import { openSource, sideSpec } from './sources.js';
 import { compareTopk } from './topk.js';
 import type { CompareOptions, CompareRun, OpenedSource, RowSource } from './types.js';
@@ -201,10 +202,21 @@ function blockRowsFor(base: RowSource, cand: RowSource): number {
   return Math.max(1, Math.floor((8 << 20) / Math.max(rb(base), rb(cand))));
 }
 
-async function runFused(base: RowSource, cand: RowSource, args: RunArgs): Promise<void> {
-  const blockRows = Math.min(blockRowsFor(base, cand), Math.max(1, Math.ceil((args.end - args.start) / (4 * args.threads))));
+function rowRanges(start: number, end: number, blockRows: number): Array<[number, number]> {
   const ranges: Array<[number, number]> = [];
-  for (let r = args.start; r < args.end; r += blockRows) ranges.push([r, Math.min(blockRows, args.end - r)]);
+  for (let r = start; r < end; r += blockRows) ranges.push([r, Math.min(blockRows, end - r)]);
+  return ranges;
+}
+
+async function runFused(base: RowSource, cand: RowSource, args: RunArgs): Promise<void> {
+  if (base.kind === 'kld' && cand.kind === 'kld' && nativeKldRows()) {
+    const blockRows = blockRowsFor(base, cand);
+    await runNativeKld(base, cand, rowRanges(args.start, args.end, blockRows), blockRows, args);
+    return;
+  }
+  // worker threads get at least 4 blocks each
+  const blockRows = Math.min(blockRowsFor(base, cand), Math.max(1, Math.ceil((args.end - args.start) / (4 * args.threads))));
+  const ranges = rowRanges(args.start, args.end, blockRows);
   const small = (args.end - args.start) * base.cols < (args.opts.minWorkerElements ?? 1 << 26);
   if (args.threads <= 1 || ranges.length <= 1 || small) {
     const scratch = new FusedScratch(base, cand, blockRows);
@@ -274,6 +286,32 @@ async function runFused(base: RowSource, cand: RowSource, args: RunArgs): Promis
     });
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
+/**
+ * A .kld pair through the native row-pair loop, in this thread: the rows of each block are shared
+ * by the loop's own std::threads (no worker start-up, one copy of the buffers), and the next
+ * block of both files is read on libuv's thread pool while the current one is computed.
+ */
+async function runNativeKld(base: RowSource & { kind: 'kld' }, cand: RowSource & { kind: 'kld' }, ranges: Array<[number, number]>, blockRows: number, args: RunArgs): Promise<void> {
+  const scratch = [0, 1].map(() => new FusedScratch(base, cand, blockRows, { threads: args.threads }));
+  const readAhead = (i: number): Promise<unknown> => {
+    const [r0, n] = ranges[i]!;
+    const s = scratch[i % 2]!;
+    return Promise.all([base.kld.readRawAsync(r0, n, s.base.raw!), cand.kld.readRawAsync(r0, n, s.cand.raw!)]);
+  };
+  let pending: Promise<unknown> | null = ranges.length > 0 ? readAhead(0) : null;
+  try {
+    for (let i = 0; i < ranges.length; i++) {
+      await pending;
+      pending = i + 1 < ranges.length ? readAhead(i + 1) : null;
+      const [r0, n] = ranges[i]!;
+      await deliver(args, fusedBlock({ base, cand, r0, n, scratch: scratch[i % 2]!, preread: true }));
+    }
+  } finally {
+    // a read still in flight must not write into a buffer after an error returned
+    await pending?.catch(() => undefined);
   }
 }
 

@@ -257,6 +257,8 @@ function genericRow(a: Float64Array, b: Float64Array, ta: number, tb: number, co
 export interface FusedScratchOptions {
   /** run .kld pairs through the native row-pair loop when the addon has it (default true) */
   native?: boolean;
+  /** std::threads of the native row-pair loop (default 1) */
+  threads?: number;
 }
 
 /** Scratch buffers for a pair of sides and a block size. */
@@ -267,7 +269,10 @@ export class FusedScratch {
   kldRows?: NativeKldRows;
   heads?: Float64Array;
   sums?: Float64Array;
+  /** std::threads of the native row-pair loop */
+  threads: number;
   constructor(base: OpenedSource, cand: OpenedSource, blockRows: number, opts: FusedScratchOptions = {}) {
+    this.threads = Math.max(1, Math.floor(opts.threads ?? 1));
     // the native loop computes the compare measures that say nativeKld in the measure table
     if (base.kind === 'kld' && cand.kind === 'kld' && opts.native !== false && COMPARE_MEASURES.every((m) => m.nativeKld)) {
       this.kldRows = nativeKldRows();
@@ -401,7 +406,7 @@ function nativeKldBlock(base: KldSource, cand: KldSource, r0: number, n: number,
     heads[6 * k + 4] = b[1];
     heads[6 * k + 5] = windowThresholdCode(b[0], b[1]);
   }
-  if (good > 0) scratch.kldRows!(scratch.base.raw!, scratch.cand.raw!, base.kld.header.rowBytes, cols, good, heads, sums);
+  if (good > 0) scratch.kldRows!(scratch.base.raw!, scratch.cand.raw!, base.kld.header.rowBytes, cols, good, heads, sums, scratch.threads);
   for (let k = 0; k < good; k++) {
     const row = r0 + k;
     const o = 8 * k;
@@ -423,6 +428,8 @@ export interface BlockRequest {
   r0: number;
   n: number;
   scratch: FusedScratch;
+  /** the scratch's buffers already hold rows [r0, r0 + n) of both sides (read ahead by the caller) */
+  preread?: boolean;
 }
 
 /**
@@ -443,8 +450,10 @@ export interface BlockRequest {
 export function fusedBlock(req: BlockRequest): RowBlock {
   const { base, cand, r0, n, scratch } = req;
   const cols = base.cols;
-  readSide(base, scratch.base, r0, n);
-  readSide(cand, scratch.cand, r0, n);
+  if (!req.preread) {
+    readSide(base, scratch.base, r0, n);
+    readSide(cand, scratch.cand, r0, n);
+  }
   const out = createRowBlock(n, r0);
   // targets and positions come from the .kld side's token list
   const kf = base.kind === 'kld' ? base.kld : cand.kind === 'kld' ? cand.kld : null;

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KldWriter, encodeKldRow, kldLayout } from '../io/kld.js';
-import { nativeKldRows } from '../kernels/registry.js';
+import { loadedBackends, nativeKldRows } from '../kernels/registry.js';
+import { nativeSimd } from '../kernels/nativeBackend.js';
 import { seededRandom } from '../random.js';
 import { compareFiles } from './engine.js';
 import { writeKldFixture } from '../testing/kldFixtures.js';
@@ -16,26 +17,35 @@ import type { RowSource } from './types.js';
 
 const FIXTURES = fileURLToPath(new URL('../../src/compare/__fixtures__/llama-cpp/', import.meta.url));
 const native = nativeKldRows();
+loadedBackends();
+/** The vector path the addon was compiled for ('avx512', 'avx2', …): the tests below run that one. */
+const simd = nativeSimd() || 'unknown';
 
 /** Every row of a .kld pair through one loop (native or JavaScript), in blocks of `block` rows. */
-function allRows(basePath: string, candPath: string, useNative: boolean, block = 7): RowBlock[] {
+function allRows(basePath: string, candPath: string, useNative: boolean, block = 7, threads = 1): RowBlock[] {
   const base = openSource({ path: basePath, name: 'base', format: 'kld' }) as RowSource;
   const cand = openSource({ path: candPath, name: 'candidate', format: 'kld' }) as RowSource;
-  const scratch = new FusedScratch(base, cand, block, { native: useNative });
+  const scratch = new FusedScratch(base, cand, block, { native: useNative, threads });
   assert.equal(scratch.kldRows !== undefined, useNative && native !== undefined);
   const out: RowBlock[] = [];
   for (let r0 = 0; r0 < base.rows; r0 += block) out.push(fusedBlock({ base, cand, r0, n: Math.min(block, base.rows - r0), scratch }));
   return out;
 }
 
-/** The native loop's rows equal the JavaScript loop's: exactly where they are integers or computed alike, to 1e-12 otherwise (only the order of the sums differs). */
+/**
+ * The native loop's rows equal the JavaScript loop's: exactly where they are integers or computed
+ * alike, to 1e-12 otherwise (only the order of the sums differs). The native loop on 3 threads
+ * gives the very same numbers as on 1 (each row is summed by one thread, in the same order).
+ */
 function assertSameRows(basePath: string, candPath: string): number {
   const js = allRows(basePath, candPath, false);
   const nat = allRows(basePath, candPath, true);
+  const nat3 = allRows(basePath, candPath, true, 7, 3);
   let rows = 0;
   for (let b = 0; b < js.length; b++) {
     const x = js[b]!;
     const y = nat[b]!;
+    for (const key of ['forward', 'reverse', 'js', 'tvd', 'argmaxBase', 'argmaxCand'] as const) assert.deepEqual([...nat3[b]![key]], [...y[key]], `${key}, 3 threads`);
     assert.deepEqual([...y.argmaxBase], [...x.argmaxBase]);
     assert.deepEqual([...y.argmaxCand], [...x.argmaxCand]);
     assert.deepEqual([...y.target], [...x.target]);
@@ -75,7 +85,7 @@ function writePair(dir: string, nVocab: number, nChunk: number, rowsA: Uint16Arr
   return [pa, pb];
 }
 
-describe('native .kld row-pair loop', { skip: native ? false : 'native addon not built' }, () => {
+describe(`native .kld row-pair loop (${simd})`, { skip: native ? false : 'native addon not built' }, () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'klscope-kldnative-'));
 
   test('same rows as the JavaScript loop: KldWriter files, odd V, 3 chunks, a flat row', () => {
@@ -156,6 +166,43 @@ describe('native .kld row-pair loop', { skip: native ? false : 'native addon not
       const A = [u[0]!, u[1]!, l[0]!, l[1]!, ties, edge, flat, u[2]!, l[2]!, edge];
       const B = [u[1]!, near(u[1]!), l[1]!, near(l[1]!), flat, ties, ties, l[2]!, u[2]!, near(edge)];
       const [pa, pb] = writePair(dir, V, 3, A, B);
+      assertSameRows(pa, pb);
+      assertSameRows(pb, pa);
+    }
+  });
+
+  test('vector step edges: every V from 1 to 40, ties across lanes and in the tail, floor codes, half steps outside both windows', () => {
+    const s = Math.fround(16 / 65535);
+    for (const V of [...Array.from({ length: 40 }, (_, i) => i + 1), 63, 1001]) {
+      const nv = 2 * Math.ceil(V / 2) + 4;
+      // codes by position; min_log_prob so that the mass over every token is 1 (floor-coded
+      // tokens, 16 nats under the top, fall outside the window: the mass check allows for them)
+      const row = (code: (i: number) => number): Uint16Array => {
+        const e = new Uint16Array(nv);
+        const f = new Float32Array(e.buffer, 0, 2);
+        f[0] = s;
+        let t = 0;
+        for (let i = 0; i < V; i++) {
+          e[4 + i] = i === 0 ? 65535 : Math.min(65535, Math.max(0, code(i)));
+          t += Math.exp(s * e[4 + i]!);
+        }
+        f[1] = -Math.log(t);
+        return e;
+      };
+      // every 4th token at the floor (code 0, log p ≈ −16 − log V: out of the window)
+      const floorMix = row((i) => (i % 4 === 0 ? 0 : 65535 - ((i * 997) % 3000)));
+      // alternate groups of 4 (one half of an 8-token step) entirely at the floor
+      const halfOut = row((i) => ((i >> 2) % 2 === 0 ? 0 : 60000 + ((i * 31) % 5000)));
+      const halfOutOther = row((i) => ((i >> 2) % 2 === 1 ? 0 : 60000 + ((i * 37) % 5000)));
+      // the top code at several positions, in different lanes and in the scalar tail
+      const ties = row((i) => (i % 5 === 3 || i === V - 1 ? 65535 : 50000 + ((i * 7) % 100)));
+      const tiesShifted = row((i) => (i % 3 === 1 || i === V - 2 ? 65535 : 50010 + ((i * 11) % 100)));
+      // near-equal codes (the series) next to codes ~2 nats apart (the logarithm) in one step
+      const mixed = row((i) => 62000 + ((i * 13) % 2000));
+      const mixedNear = row((i) => 62000 + ((i * 13) % 2000) + (i % 2 === 0 ? (i % 3) - 1 : 8000 * ((i % 3) - 1)) * (i % 7 === 0 ? 0 : 1));
+      const A = [floorMix, halfOut, ties, ties, mixed, halfOut, floorMix];
+      const B = [halfOut, halfOutOther, tiesShifted, floorMix, mixedNear, halfOut, mixed];
+      const [pa, pb] = writePair(dir, V, 2, A, B);
       assertSameRows(pa, pb);
       assertSameRows(pb, pa);
     }

@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync, unlinkSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, read, readSync, renameSync, rmSync, writeSync, unlinkSync } from 'node:fs';
 import { expectPath } from './argCheck.js';
 import { DataError } from '../errors.js';
 import { openFailure, openInput } from './readFile.js';
@@ -139,16 +139,46 @@ export class KldFile {
     readFully(this.fd, out.subarray(0, n * h.rowBytes), h.dataOffset + r0 * h.rowBytes, this.name);
   }
 
+  /**
+   * {@link readRaw} on libuv's thread pool: the copy from the page cache runs while the caller
+   * computes on rows read before.
+   *
+   * @example
+   * await f.readRawAsync(0, 1, raw);
+   */
+  readRawAsync(r0: number, n: number, out: Uint8Array): Promise<void> {
+    const h = this.header;
+    return readFullyAsync(this.fd, out.subarray(0, n * h.rowBytes), h.dataOffset + r0 * h.rowBytes, this.name);
+  }
+
   close(): void {
     closeSync(this.fd);
   }
+}
+
+function endOfFile(name: string, position: number, missing: number): DataError {
+  return new DataError(`${name}: unexpected end of file at offset ${position} (needed ${missing} more bytes)`);
+}
+
+function readFullyAsync(fd: number, out: Uint8Array, position: number, name: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const step = (done: number): void => {
+      if (done >= out.length) return resolve();
+      read(fd, out, done, out.length - done, position + done, (err, n) => {
+        if (err) return reject(err);
+        if (n === 0) return reject(endOfFile(name, position + done, out.length - done));
+        step(done + n);
+      });
+    };
+    step(0);
+  });
 }
 
 function readFully(fd: number, out: Uint8Array, position: number, name: string): void {
   let done = 0;
   while (done < out.length) {
     const n = readSync(fd, out, done, out.length - done, position + done);
-    if (n === 0) throw new DataError(`${name}: unexpected end of file at offset ${position + done} (needed ${out.length - done} more bytes)`);
+    if (n === 0) throw endOfFile(name, position + done, out.length - done);
     done += n;
   }
 }

@@ -23,7 +23,7 @@ interface NativeAddon {
     all: boolean,
   ): void;
   simd(): string;
-  kldRows(rawA: Uint8Array, rawB: Uint8Array, rowBytes: number, cols: number, n: number, heads: Float64Array, out: Float64Array): void;
+  kldRows(rawA: Uint8Array, rawB: Uint8Array, rowBytes: number, cols: number, n: number, heads: Float64Array, out: Float64Array, threads: number): void;
 }
 
 /**
@@ -31,9 +31,10 @@ interface NativeAddon {
  * 8-byte head, then cols 16-bit codes). heads holds six numbers per row (scale, min_log_prob and
  * first in-window code of the base, then of the candidate), already validated; out receives eight
  * per row: KL(base‖candidate), KL(candidate‖base), twice JS, Σ|p − q|, argmax base, argmax
- * candidate, window mass base, window mass candidate.
+ * candidate, window mass base, window mass candidate. threads > 1 shares the rows among that many
+ * std::threads (the calling one included).
  */
-export type NativeKldRows = (rawA: Uint8Array, rawB: Uint8Array, rowBytes: number, cols: number, n: number, heads: Float64Array, out: Float64Array) => void;
+export type NativeKldRows = (rawA: Uint8Array, rawB: Uint8Array, rowBytes: number, cols: number, n: number, heads: Float64Array, out: Float64Array, threads?: number) => void;
 
 let addonCache: NativeAddon | null | undefined;
 
@@ -59,7 +60,7 @@ function loadAddon(): NativeAddon | undefined {
 export function loadNativeKldRows(): NativeKldRows | undefined {
   const addon = loadAddon();
   if (!addon || typeof addon.kldRows !== 'function') return undefined;
-  return (rawA, rawB, rowBytes, cols, n, heads, out) => addon.kldRows(rawA, rawB, rowBytes, cols, n, heads, out);
+  return (rawA, rawB, rowBytes, cols, n, heads, out, threads = 1) => addon.kldRows(rawA, rawB, rowBytes, cols, n, heads, out, threads);
 }
 
 const KIND = { logits: 0, logprobs: 1, probs: 2 } as const;

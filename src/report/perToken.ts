@@ -92,7 +92,10 @@ function csvWriter(path: string, text: boolean, file: ReturnType<typeof outputOf
   const fd = file ? openSync(file.tmp, 'w') : 1;
   const put = (s: string) => {
     try {
-      writeSync(fd, s);
+      // writeSync may write only part (a disk filling up mid-write): the rest is written, or
+      // its ENOSPC thrown, by the next call
+      const buf = Buffer.from(s);
+      for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off, buf.length - off);
     } catch (e) {
       throw outputError(path, e, false);
     }
