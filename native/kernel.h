@@ -18,16 +18,27 @@
 #include <cstring>
 #include <limits>
 #include <vector>
-#if defined(__AVX512F__)
+#if defined(__AVX__)
 #include <immintrin.h>
 #endif
 
 namespace klk {
 
+// Lanes per vector follow the compile target: one register of float lanes (16 with AVX-512, 8
+// with AVX2 or AVX, 4 with SSE/NEON). Wider vectors than the registers would be split into
+// register pairs and double the live registers of the hot loops (they spill on AVX2's 16 ymm).
+#if defined(__AVX512F__)
 constexpr int W = 16;
-typedef float vf __attribute__((vector_size(64)));
-typedef int32_t vi __attribute__((vector_size(64)));
-typedef double vd __attribute__((vector_size(128)));
+#elif defined(__AVX__)
+constexpr int W = 8;
+#else
+constexpr int W = 4;
+#endif
+constexpr int VB = 4 * W;  // bytes of one float vector
+typedef float vf __attribute__((vector_size(VB)));
+typedef int32_t vi __attribute__((vector_size(VB)));
+typedef double vd __attribute__((vector_size(2 * VB)));
+typedef int64_t vl __attribute__((vector_size(2 * VB)));
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
 constexpr float kLn2 = 0.6931471805599453f;
@@ -38,10 +49,10 @@ static inline __attribute__((always_inline)) vf splat(float x) { return vf{} + x
 static inline __attribute__((always_inline)) vf sel(vi m, vf a, vf b) { return m ? a : b; }
 static inline __attribute__((always_inline)) vf vabs(vf x) {
   vi b;
-  std::memcpy(&b, &x, 64);
+  std::memcpy(&b, &x, VB);
   b &= 0x7fffffff;
   vf r;
-  std::memcpy(&r, &b, 64);
+  std::memcpy(&r, &b, VB);
   return r;
 }
 static inline __attribute__((always_inline)) vf vmin(vf a, vf b) { return a < b ? a : b; }
@@ -71,7 +82,7 @@ static inline __attribute__((always_inline)) vf vexp(vf x) {
   vi ki = __builtin_convertvector(k, vi);
   vi sb = (ki + 127) << 23;
   vf scale;
-  std::memcpy(&scale, &sb, 64);
+  std::memcpy(&scale, &sb, VB);
   vf y = p * scale;
   return sel(x >= -87.3f, y, splat(0.f));
 }
@@ -82,11 +93,11 @@ static inline __attribute__((always_inline)) vf vlog(vf v) {
   vi sub = v < 1.17549435e-38f;
   vf vs = sel(sub, v * 16777216.f, v);
   vi b;
-  std::memcpy(&b, &vs, 64);
+  std::memcpy(&b, &vs, VB);
   vi e = ((b >> 23) & 0xff) - 127;
   vi mb = (b & 0x007fffff) | 0x3f800000;
   vf m;
-  std::memcpy(&m, &mb, 64);
+  std::memcpy(&m, &mb, VB);
   vi big = m > 1.41421356f;
   m = sel(big, m * 0.5f, m);
   vf ef = __builtin_convertvector(e - big, vf);  // big is -1 where true
@@ -220,7 +231,6 @@ static Side pass1(const T* x, int n, bool normalize, double tol, float* ex, doub
       vd sum64 = vd{};
       for (int i = b0; i < b1; i += W) {
         vd v = loadd(x, i, b1, fill);
-        typedef int64_t vl __attribute__((vector_size(128)));
         vl bd;
         if (probs) {
           bd = ~((v >= 0.0) & (v < INFINITY));
@@ -570,14 +580,12 @@ static inline __attribute__((always_inline)) vf vexp_neg(vf y) {
   p = p * r + 1.f;
   p = p * r + 1.f;
   vi tb;
-  std::memcpy(&tb, &t, 64);
+  std::memcpy(&tb, &t, VB);
   vi sb = (tb + 127) << 23;  // the low bits of t hold k (the magic number's low 9 bits are 0)
   vf scale;
-  std::memcpy(&scale, &sb, 64);
+  std::memcpy(&scale, &sb, VB);
   return p * scale;
 }
-
-typedef int64_t vl __attribute__((vector_size(128)));
 
 // e^y in float64 for -700 <= y <= 0 (clamped below): Cody-Waite with ln2 in two parts and a
 // degree-11 Taylor polynomial on |r| <= ln2/2 (truncation < 2e-14 relative).
@@ -602,7 +610,7 @@ static inline __attribute__((always_inline)) vd vexpd_neg(vd y) {
   vl kb = __builtin_convertvector(k, vl);
   vl sb = (kb + 1023) << 52;
   vd scale;
-  std::memcpy(&scale, &sb, 128);
+  std::memcpy(&scale, &sb, 2 * VB);
   return p * scale;
 }
 
@@ -611,8 +619,12 @@ static inline __attribute__((always_inline)) vd cvtd(vf v) { return __builtin_co
 static inline __attribute__((always_inline)) bool any_lane(vi m) {
 #if defined(__AVX512F__)
   __m512i v;
-  std::memcpy(&v, &m, 64);
+  std::memcpy(&v, &m, VB);
   return _mm512_test_epi32_mask(v, v) != 0;
+#elif defined(__AVX__)
+  __m256i v;
+  std::memcpy(&v, &m, VB);
+  return !_mm256_testz_si256(v, v);
 #else
   int32_t o = 0;
   for (int k = 0; k < W; k++) o |= m[k];
@@ -709,8 +721,7 @@ static inline __attribute__((always_inline)) bool phi_pass(const float* a, const
       vd yad = ad - (double)mA, ybd = bd - (double)mB;
       vd ead = vexpd_neg(yad), ebd = vexpd_neg(ybd);
       if (!full) {
-        typedef int64_t vm __attribute__((vector_size(128)));
-        vm pa = ad == -INFINITY, pb = bd == -INFINITY;
+        vl pa = ad == -INFINITY, pb = bd == -INFINITY;
         ead = pa ? vd{} : ead;
         ebd = pb ? vd{} : ebd;
         yad = pa ? vd{} : yad;
