@@ -754,15 +754,20 @@ struct PhiSums {
 // lanes (-inf) give weight 0. Rare (the few heaviest tokens of a peaked row): the hot loop only
 // notes where they are, and they are summed after it, so that its registers hold float lanes
 // only (a call or float64 temporaries inside it made GCC keep its sums in memory).
+// A -inf inside the row (a masked logit) is not padding: its e^-700 * -inf makes UA non-finite,
+// which hands the row to the exact path, as in the light vectors.
+template <bool full>
 static inline __attribute__((always_inline)) void phi_heavy(vf av, vf bv, double mA, double mB, PhiSums& S) {
   vd ad = cvtd(av), bd = cvtd(bv);
   vd yad = ad - mA, ybd = bd - mB;
   vd ead = vexpd_neg(yad), ebd = vexpd_neg(ybd);
-  vl pa = ad == -INFINITY, pb = bd == -INFINITY;
-  ead = pa ? vd{} : ead;
-  ebd = pb ? vd{} : ebd;
-  yad = pa ? vd{} : yad;
-  ybd = pb ? vd{} : ybd;
+  if (!full) {
+    vl pa = ad == -INFINITY, pb = bd == -INFINITY;
+    ead = pa ? vd{} : ead;
+    ebd = pb ? vd{} : ebd;
+    yad = pa ? vd{} : yad;
+    ybd = pb ? vd{} : ybd;
+  }
   vd xd = yad - ybd;
   // ea phi(x) = ea x + eb - ea: float64 cancellation leaves ~1e-16 ea absolute
   S.sa.add(ead);
@@ -854,12 +859,12 @@ static inline __attribute__((always_inline)) bool phi_pass(const float* a, const
     vf av, bv;
     std::memcpy(&av, a + hv[k], sizeof av);
     std::memcpy(&bv, b + hv[k], sizeof bv);
-    phi_heavy(av, bv, mA, mB, S);
+    phi_heavy<true>(av, bv, mA, mB, S);
   }
   if (nFull < n) {
     vf av = loadf(a, nFull, n, -kInf, false), bv = loadf(b, nFull, n, -kInf, false);
     if (any_lane(((av - mAv) > thrA) | ((bv - mBv) > thrB))) {
-      phi_heavy(av, bv, mA, mB, S);
+      phi_heavy<false>(av, bv, mA, mB, S);
     } else {
       PhiPart c;
       phi_light<false>(av, bv, mAv, mBv, cH, cL, c, e2);
