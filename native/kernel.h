@@ -1,7 +1,7 @@
 // klscope fused kernel: one pair of rows (P, Q) in, every measure out, two reads of each row.
 //
-// Numerics (see README.md, "Fast fused kernels"): the per-element work is float32 in 16-lane vectors (GCC/clang
-// vector extensions: AVX-512 runs them as one register, AVX2/NEON/SSE split them), sums are
+// Numerics (see README.md, "Fast fused kernels"): the per-element work is float32 in vectors of
+// one register of the target (GCC/clang vector extensions, W lanes below), sums are
 // float64, and every accumulated term is non-negative so that a float32 relative error per term
 // stays a relative error of the total (no cancellation):
 //   KL(P||Q) = sum p*phi(x), phi(x) = x + e^-x - 1 >= 0, x = log p - log q  (sum q - sum p = 0)
@@ -184,7 +184,7 @@ struct RowResult {
   bool invalid;
 };
 
-// Loads 16 values from x[i..] (i + 16 <= n) or the tail padded with `fill`, as float lanes;
+// Loads W values from x[i..] (i + W <= n) or the tail padded with `fill`, as float lanes;
 // float64 input is rounded to float (pass 1 uses it only for the max and e^(x - m)).
 // Each loop runs full vectors without tests and then one padded tail vector: with the tail test
 // inside the loop GCC emitted masked per-lane code into the hot path of the shared library.
