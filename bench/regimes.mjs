@@ -15,7 +15,7 @@ import { BENCH_REGIMES, benchLogits } from '../dist/kernels/bench.js';
 import { availableBackends, batchStats, closeWorkers } from '../dist/kernels/index.js';
 import { compareStats } from '../dist/kernels/accuracy.js';
 import { referenceBatchStats } from '../dist/kernels/reference.js';
-import { nativeSimd } from '../dist/kernels/nativeBackend.js';
+import { nativeFloors, nativeSimd } from '../dist/kernels/nativeBackend.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (name, def) => {
@@ -55,6 +55,8 @@ try {
     const file = path.join(dir, `${regime}.f32`);
     writeFileSync(file, Buffer.concat([Buffer.from(p.buffer), Buffer.from(q.buffer)]));
     const entry = { regime, loadBefore: load(), rounds: [], maxRelErr: {} };
+    // the machine's floors on these very rows (P, T·V float32), measured once
+    if (!report.floors) report.floors = nativeFloors(p, threads, 5);
     // accuracy of each backend and measure set against the float64 reference (the first 32 rows)
     const n = Math.min(32, T);
     const sub = { p: p.subarray(0, n * V), q: q.subarray(0, n * V), rows: n, cols: V, from: 'logits' };
@@ -110,6 +112,20 @@ for (const e of report.regimes) {
     return `${x.melemPerSec.toFixed(0)} (${x.vsNumpy.toFixed(1)}×)`;
   }));
   lines.push(`| ${e.regime} | ${e.loadBefore.split(' ')[0]}–${e.loadAfter.split(' ')[0]} | ${e.median.numpyBest.toFixed(0)} | ${cells.join(' | ')} |`);
+}
+const fl = report.floors;
+if (fl) {
+  // kl path: every row pair read twice (8 bytes per element pair per read), two exps per pair
+  lines.push(
+    '',
+    `floors (${threads} threads, native ${report.nativeSimd} vectors, best of 5): plain read of the rows ${fl.readGBs.toFixed(1)} GB/s; ` +
+      `vector exp ${fl.expRegMexps.toFixed(0)} Mexp/s in registers, ${fl.expRowsMexps.toFixed(0)} Mexp/s fed from the rows`,
+    `  as Melem/s of the kl path (two reads of 8 B per element pair, the second mostly from cache; 2 exps per pair): read floor ${(fl.readGBs * 1e3 / 16).toFixed(0)}, exp floor ${(fl.expRowsMexps / 2).toFixed(0)} (in registers ${(fl.expRegMexps / 2).toFixed(0)})`,
+  );
+  for (const e of report.regimes) {
+    const kl = e.median['native/kl']?.melemPerSec;
+    if (kl) lines.push(`  ${e.regime}: native kl ${kl.toFixed(0)} Melem/s = ${((kl * 16) / (fl.readGBs * 1e3) * 100).toFixed(0)} % of the read floor, ${((kl * 2) / fl.expRowsMexps * 100).toFixed(0)} % of the exp floor`);
+  }
 }
 lines.push('', 'max relative error against the float64 reference (values ≥ 1e-4; first 32 rows):');
 for (const e of report.regimes) {

@@ -5,6 +5,7 @@
 #include <thread>
 #include <vector>
 
+#include "floors.h"
 #include "kernel.h"
 #include "kld.h"
 #include "slots.h"
@@ -114,6 +115,19 @@ Napi::Value KldRows(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// floors(rows: Float32Array, threads, reps) -> { readGBs, expRegMexps, expRowsMexps } (floors.h)
+Napi::Value FloorsJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::TypedArray t = info[0].As<Napi::TypedArray>();
+  const float* x = static_cast<const float*>(dataOf(info[0]));
+  klk::Floors f = klk::measure_floors(x, t.ElementLength(), info[1].As<Napi::Number>().Int32Value(), info[2].As<Napi::Number>().Int32Value());
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("readGBs", f.readGBs);
+  o.Set("expRegMexps", f.expRegMexps);
+  o.Set("expRowsMexps", f.expRowsMexps);
+  return o;
+}
+
 // Which SIMD the compiler targeted, for the benchmark table.
 Napi::Value Simd(const Napi::CallbackInfo& info) {
 #if defined(__AVX512F__)
@@ -134,6 +148,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("run", Napi::Function::New(env, Run));
   exports.Set("kldRows", Napi::Function::New(env, KldRows));
   exports.Set("simd", Napi::Function::New(env, Simd));
+  exports.Set("floors", Napi::Function::New(env, FloorsJs));
   return exports;
 }
 

@@ -1,7 +1,7 @@
 // klscope fused kernel: one pair of rows (P, Q) in, every measure out, two reads of each row.
 //
-// Numerics (see README.md, "Fast fused kernels"): the per-element work is float32 in 16-lane vectors (GCC/clang
-// vector extensions: AVX-512 runs them as one register, AVX2/NEON/SSE split them), sums are
+// Numerics (see README.md, "Fast fused kernels"): the per-element work is float32 in vectors of
+// one register of the target (GCC/clang vector extensions, W lanes below), sums are
 // float64, and every accumulated term is non-negative so that a float32 relative error per term
 // stays a relative error of the total (no cancellation):
 //   KL(P||Q) = sum p*phi(x), phi(x) = x + e^-x - 1 >= 0, x = log p - log q  (sum q - sum p = 0)
@@ -18,16 +18,27 @@
 #include <cstring>
 #include <limits>
 #include <vector>
-#if defined(__AVX512F__)
+#if defined(__AVX__)
 #include <immintrin.h>
 #endif
 
 namespace klk {
 
+// Lanes per vector follow the compile target: one register of float lanes (16 with AVX-512, 8
+// with AVX2 or AVX, 4 with SSE/NEON). Wider vectors than the registers would be split into
+// register pairs and double the live registers of the hot loops (they spill on AVX2's 16 ymm).
+#if defined(__AVX512F__)
 constexpr int W = 16;
-typedef float vf __attribute__((vector_size(64)));
-typedef int32_t vi __attribute__((vector_size(64)));
-typedef double vd __attribute__((vector_size(128)));
+#elif defined(__AVX__)
+constexpr int W = 8;
+#else
+constexpr int W = 4;
+#endif
+constexpr int VB = 4 * W;  // bytes of one float vector
+typedef float vf __attribute__((vector_size(VB)));
+typedef int32_t vi __attribute__((vector_size(VB)));
+typedef double vd __attribute__((vector_size(2 * VB)));
+typedef int64_t vl __attribute__((vector_size(2 * VB)));
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
 constexpr float kLn2 = 0.6931471805599453f;
@@ -38,10 +49,10 @@ static inline __attribute__((always_inline)) vf splat(float x) { return vf{} + x
 static inline __attribute__((always_inline)) vf sel(vi m, vf a, vf b) { return m ? a : b; }
 static inline __attribute__((always_inline)) vf vabs(vf x) {
   vi b;
-  std::memcpy(&b, &x, 64);
+  std::memcpy(&b, &x, VB);
   b &= 0x7fffffff;
   vf r;
-  std::memcpy(&r, &b, 64);
+  std::memcpy(&r, &b, VB);
   return r;
 }
 static inline __attribute__((always_inline)) vf vmin(vf a, vf b) { return a < b ? a : b; }
@@ -71,7 +82,7 @@ static inline __attribute__((always_inline)) vf vexp(vf x) {
   vi ki = __builtin_convertvector(k, vi);
   vi sb = (ki + 127) << 23;
   vf scale;
-  std::memcpy(&scale, &sb, 64);
+  std::memcpy(&scale, &sb, VB);
   vf y = p * scale;
   return sel(x >= -87.3f, y, splat(0.f));
 }
@@ -82,11 +93,11 @@ static inline __attribute__((always_inline)) vf vlog(vf v) {
   vi sub = v < 1.17549435e-38f;
   vf vs = sel(sub, v * 16777216.f, v);
   vi b;
-  std::memcpy(&b, &vs, 64);
+  std::memcpy(&b, &vs, VB);
   vi e = ((b >> 23) & 0xff) - 127;
   vi mb = (b & 0x007fffff) | 0x3f800000;
   vf m;
-  std::memcpy(&m, &mb, 64);
+  std::memcpy(&m, &mb, VB);
   vi big = m > 1.41421356f;
   m = sel(big, m * 0.5f, m);
   vf ef = __builtin_convertvector(e - big, vf);  // big is -1 where true
@@ -128,6 +139,38 @@ static inline __attribute__((always_inline)) double hsum(vf v) {
   return s;
 }
 
+// A float64 sum of float lanes as two registers of W/2 float64 lanes. (The 2W-byte type vd is
+// two registers too, but GCC 12 moves its halves through the stack when converting to it and
+// adding to it on AVX2: the hot loops use this instead.)
+typedef double vh __attribute__((vector_size(VB)));
+typedef float vfh __attribute__((vector_size(VB / 2)));
+#if defined(__AVX512F__)
+#define KLK_LO 0, 1, 2, 3, 4, 5, 6, 7
+#define KLK_HI 8, 9, 10, 11, 12, 13, 14, 15
+#elif defined(__AVX__)
+#define KLK_LO 0, 1, 2, 3
+#define KLK_HI 4, 5, 6, 7
+#else
+#define KLK_LO 0, 1
+#define KLK_HI 2, 3
+#endif
+struct Dsum {
+  vh lo = vh{}, hi = vh{};
+  inline __attribute__((always_inline)) void add(vf v) {
+    lo += __builtin_convertvector(__builtin_shufflevector(v, v, KLK_LO), vh);
+    hi += __builtin_convertvector(__builtin_shufflevector(v, v, KLK_HI), vh);
+  }
+  inline __attribute__((always_inline)) void add(vd v) {
+    lo += __builtin_shufflevector(v, v, KLK_LO);
+    hi += __builtin_shufflevector(v, v, KLK_HI);
+  }
+  double total() const {
+    double s = 0;
+    for (int k = 0; k < W / 2; k++) s += lo[k] + hi[k];
+    return s;
+  }
+};
+
 struct Side {
   double shift;  // log domain: log p = x - shift
   double scale;  // probs: p = x * scale
@@ -141,7 +184,7 @@ struct RowResult {
   bool invalid;
 };
 
-// Loads 16 values from x[i..] (i + 16 <= n) or the tail padded with `fill`, as float lanes;
+// Loads W values from x[i..] (i + W <= n) or the tail padded with `fill`, as float lanes;
 // float64 input is rounded to float (pass 1 uses it only for the max and e^(x - m)).
 // Each loop runs full vectors without tests and then one padded tail vector: with the tail test
 // inside the loop GCC emitted masked per-lane code into the hot path of the shared library.
@@ -220,7 +263,6 @@ static Side pass1(const T* x, int n, bool normalize, double tol, float* ex, doub
       vd sum64 = vd{};
       for (int i = b0; i < b1; i += W) {
         vd v = loadd(x, i, b1, fill);
-        typedef int64_t vl __attribute__((vector_size(128)));
         vl bd;
         if (probs) {
           bd = ~((v >= 0.0) & (v < INFINITY));
@@ -291,20 +333,15 @@ static inline __attribute__((always_inline)) void split(double d, float& hi, flo
 
 struct Acc {
   vf f = vf{}, r = vf{}, hp = vf{}, hq = vf{}, js = vf{}, tv = vf{}, d = vf{}, sg = vf{};
-  vi infF = vi{}, infR = vi{};
 };
 
+// float64 sums of Acc's partial sums. A zero q under a nonzero p makes the term of f +inf (or
+// NaN where p underflowed to 0: 0 * inf), so a non-finite f is KL(P||Q) = inf (r likewise):
+// no flag accumulators in the hot loop.
 struct AccD {
-  double f = 0, r = 0, hp = 0, hq = 0, js = 0, tv = 0, d = 0, sg = 0;
-  bool infF = false, infR = false;
+  Dsum f, r, hp, hq, js, tv, d, sg;
   void flush(Acc& a) {
-    d += hsum(a.d);
-    sg += hsum(a.sg);
-    f += hsum(a.f); r += hsum(a.r); hp += hsum(a.hp); hq += hsum(a.hq); js += hsum(a.js); tv += hsum(a.tv);
-    for (int k = 0; k < W; k++) {
-      infF |= a.infF[k] != 0;
-      infR |= a.infR[k] != 0;
-    }
+    f.add(a.f); r.add(a.r); hp.add(a.hp); hq.add(a.hq); js.add(a.js); tv.add(a.tv); d.add(a.d); sg.add(a.sg);
     a = Acc{};
   }
 };
@@ -338,10 +375,8 @@ static inline __attribute__((always_inline)) void terms(vf p, vf q, vf la, vf lb
   // away from x = 0 the three parts of p*phi(x) = p*x - p + q do not cancel badly
   vf tf = sel(small, p * phiF, (pxl - p) + q);
   vf tr = sel(small, q * phiR, (p - qxl) - q);
-  tf = sel(qz, zero, tf);  // p > 0 = q: +inf, flagged; both zero: 0
-  tr = sel(pz, zero, tr);
-  acc.infF |= qz & ~pz;
-  acc.infR |= pz & ~qz;
+  // p > 0 = q: tf = +inf (NaN if p underflowed), making the sum non-finite (see AccD); both
+  // zero: x = 0, tf = 0
   acc.f += tf;
   acc.r += tr;
   // q - p, for rows that do not sum to exactly 1 (sum p phi(x) = KL + sum(q - p))
@@ -490,28 +525,30 @@ __attribute__((noinline)) static RowResult fused_row_t(const T* a, const T* b, i
   // sum p*phi(x) = KL + sum(q - p). Rows normalised by a log-sum-exp shift (logits, normalised log-probabilities) sum to 1 by
   // construction, and there the shift's own rounding only scales KL by (1 + eps): no term.
   // Rows taken as given (probabilities, raw log-probabilities) use the measured sum(q - p).
+  const double tF = tot.f.total(), tR = tot.r.total(), tD = tot.d.total(), tHp = tot.hp.total(), tHq = tot.hq.total();
+  const bool infF = !std::isfinite(tF), infR = !std::isfinite(tR);
   const bool useD = kind == PROBS || (kind == LOGPROBS && !normalize);
-  double dq = useD ? tot.d : 0;
-  double fwd = tot.f - dq;
-  double rev = tot.r + dq;
+  double dq = useD ? tD : 0;
+  double fwd = tF - dq;
+  double rev = tR + dq;
   fwd = fwd < 0 ? 0 : fwd;
   rev = rev < 0 ? 0 : rev;
-  double hp = tot.hp < 0 ? 0 : tot.hp;
-  double hq = tot.hq < 0 ? 0 : tot.hq;
+  double hp = tHp < 0 ? 0 : tHp;
+  double hq = tHq < 0 ? 0 : tHq;
   const double inf = std::numeric_limits<double>::infinity();
-  res.forward = tot.infF ? inf : fwd;
-  res.reverse = tot.infR ? inf : rev;
+  res.forward = infF ? inf : fwd;
+  res.reverse = infR ? inf : rev;
   res.entropyP = hp;
   res.entropyQ = hq;
-  res.crossPQ = tot.infF ? inf : hp + fwd;
-  res.crossQP = tot.infR ? inf : hq + rev;
-  double js = 0.5 * tot.js;
+  res.crossPQ = infF ? inf : hp + fwd;
+  res.crossQP = infR ? inf : hq + rev;
+  double js = 0.5 * tot.js.total();
   res.js = !ALL ? nan : js < 0 ? 0 : (js > 0.6931471805599453 ? 0.6931471805599453 : js);
   // TV of near-equal rows is sensitive to the shift difference: with x off by eps everywhere,
   // the measured sum(q - p) is eps and sum|p - q| is off by eps * sum q sign(q - p). Only
   // terms near x = 0 change sign and matter; the correction is first order (rows normalised).
-  double tvSum = tot.tv;
-  if (!useD) tvSum -= tot.d * tot.sg;
+  double tvSum = tot.tv.total();
+  if (!useD) tvSum -= tD * tot.sg.total();
   double tv = 0.5 * (tvSum < 0 ? 0 : tvSum);
   res.tvd = !ALL ? nan : tv > 1 ? 1 : tv;
   if (target >= 0 && target < n) {
@@ -570,14 +607,12 @@ static inline __attribute__((always_inline)) vf vexp_neg(vf y) {
   p = p * r + 1.f;
   p = p * r + 1.f;
   vi tb;
-  std::memcpy(&tb, &t, 64);
+  std::memcpy(&tb, &t, VB);
   vi sb = (tb + 127) << 23;  // the low bits of t hold k (the magic number's low 9 bits are 0)
   vf scale;
-  std::memcpy(&scale, &sb, 64);
+  std::memcpy(&scale, &sb, VB);
   return p * scale;
 }
-
-typedef int64_t vl __attribute__((vector_size(128)));
 
 // e^y in float64 for -700 <= y <= 0 (clamped below): Cody-Waite with ln2 in two parts and a
 // degree-11 Taylor polynomial on |r| <= ln2/2 (truncation < 2e-14 relative).
@@ -602,7 +637,7 @@ static inline __attribute__((always_inline)) vd vexpd_neg(vd y) {
   vl kb = __builtin_convertvector(k, vl);
   vl sb = (kb + 1023) << 52;
   vd scale;
-  std::memcpy(&scale, &sb, 128);
+  std::memcpy(&scale, &sb, 2 * VB);
   return p * scale;
 }
 
@@ -611,8 +646,12 @@ static inline __attribute__((always_inline)) vd cvtd(vf v) { return __builtin_co
 static inline __attribute__((always_inline)) bool any_lane(vi m) {
 #if defined(__AVX512F__)
   __m512i v;
-  std::memcpy(&v, &m, 64);
+  std::memcpy(&v, &m, VB);
   return _mm512_test_epi32_mask(v, v) != 0;
+#elif defined(__AVX__)
+  __m256i v;
+  std::memcpy(&v, &m, VB);
+  return !_mm256_testz_si256(v, v);
 #else
   int32_t o = 0;
   for (int k = 0; k < W; k++) o |= m[k];
@@ -636,26 +675,34 @@ static inline __attribute__((always_inline)) void phi_pair(vf x, vf& phiF, vf& p
   phiR = x2 * (E + O);
 }
 
+// Register budget of the fast loops. AVX2 has 16 vector registers; one float vector is one of
+// them, a float64 vector of the same lanes two. The loops therefore keep only float partial
+// sums in registers, over chunks of kChunk vectors, and add them to float64 sums that live in
+// memory once per chunk (a float sum of kChunk non-negative terms per lane is off by at most
+// (kChunk - 1) u relative). Sums that only feed error estimates stay float for the whole row
+// (up to ~n/W terms per lane: relative error n/W * u < 1e-3, nothing for an estimate).
+constexpr int kChunk = 4;
+
 // The plain two-exp form for broad rows (no weight near SA, KL not tiny): with T = sum ea x,
 // KL(P||Q) = TA/SA - log rho, a difference of O(1) terms whose float32 error is about
 // u sqrt(sum p^2 (1 + |y|)^2): small when every p is small. Fewer operations than the phi form;
 // returns false when its estimate is not far below both KLs (the phi form runs then).
 static inline __attribute__((always_inline)) bool two_exp_pass(const float* a, const float* b, int n, float mA, float mB, double out[6]) {
   const vf mAv = splat(mA), mBv = splat(mB);
-  vd sa = vd{}, sb = vd{}, ta = vd{}, tb = vd{}, ua = vd{}, ub = vd{}, xa = vd{}, xb = vd{};
-  vf fta = vf{}, ftb = vf{}, fua = vf{}, fub = vf{}, fxa = vf{}, fxb = vf{};
-  int cnt = 0;
-  KLK_LOOP(i, 0, n, {
-    vf ya = loadf(a, i, n, -kInf, full) - mAv;
-    vf yb = loadf(b, i, n, -kInf, full) - mBv;
+  // float partial sums over kChunk vectors, then float64 (see kChunk); the squares that only
+  // feed the error estimate stay float for the row
+  Dsum sa, sb, ta, tb, ua, ub;
+  vf fxa = vf{}, fxb = vf{};
+  const auto body = [&](vf av, vf bv, bool full, vf& fsa, vf& fsb, vf& fta, vf& ftb, vf& fua, vf& fub) __attribute__((always_inline)) {
+    vf ya = av - mAv, yb = bv - mBv;
     vf ea = vexp_neg(ya), eb = vexp_neg(yb);
     if (!full) {
       ya = sel(ya == -kInf, vf{}, ya);
       yb = sel(yb == -kInf, vf{}, yb);
     }
     vf x = ya - yb;
-    sa += cvtd(ea);
-    sb += cvtd(eb);
+    fsa += ea;
+    fsb += eb;
     fta += ea * x;
     ftb += eb * x;
     fua += ea * ya;
@@ -663,25 +710,119 @@ static inline __attribute__((always_inline)) bool two_exp_pass(const float* a, c
     vf ra = ea - ea * ya, rb = eb - eb * yb;
     fxa += ra * ra;
     fxb += rb * rb;
-    if (++cnt == 4) {
-      ta += cvtd(fta); tb += cvtd(ftb); ua += cvtd(fua); ub += cvtd(fub); xa += cvtd(fxa); xb += cvtd(fxb);
-      fta = ftb = fua = fub = fxa = fxb = vf{};
-      cnt = 0;
+  };
+  const int nFull = n / W * W;
+  for (int i = 0; i < nFull;) {
+    const int iEnd = i + kChunk * W < nFull ? i + kChunk * W : nFull;
+    vf fsa = vf{}, fsb = vf{}, fta = vf{}, ftb = vf{}, fua = vf{}, fub = vf{};
+    for (; i < iEnd; i += W) {
+      vf av, bv;
+      std::memcpy(&av, a + i, sizeof av);
+      std::memcpy(&bv, b + i, sizeof bv);
+      body(av, bv, true, fsa, fsb, fta, ftb, fua, fub);
     }
-  })
-  ta += cvtd(fta); tb += cvtd(ftb); ua += cvtd(fua); ub += cvtd(fub); xa += cvtd(fxa); xb += cvtd(fxb);
-  double SA = 0, SB = 0, TA = 0, TB = 0, UA = 0, UB = 0, XA = 0, XB = 0;
-  for (int k = 0; k < W; k++) {
-    SA += sa[k]; SB += sb[k]; TA += ta[k]; TB += tb[k]; UA += ua[k]; UB += ub[k]; XA += xa[k]; XB += xb[k];
+    sa.add(fsa); sb.add(fsb); ta.add(fta); tb.add(ftb); ua.add(fua); ub.add(fub);
   }
+  if (nFull < n) {
+    vf fsa = vf{}, fsb = vf{}, fta = vf{}, ftb = vf{}, fua = vf{}, fub = vf{};
+    body(loadf(a, nFull, n, -kInf, false), loadf(b, nFull, n, -kInf, false), false, fsa, fsb, fta, ftb, fua, fub);
+    sa.add(fsa); sb.add(fsb); ta.add(fta); tb.add(ftb); ua.add(fua); ub.add(fub);
+  }
+  const double SA = sa.total(), SB = sb.total(), TA = ta.total(), TB = tb.total(), UA = ua.total(), UB = ub.total();
+  double XA = 0, XB = 0;
+  for (int k = 0; k < W; k++) { XA += fxa[k]; XB += fxb[k]; }
   if (!std::isfinite(SA + SB + TA + TB + UA + UB + XA + XB)) return false;
   const double lSA = std::log(SA), lSB = std::log(SB);
   const double fwd = TA / SA - lSA + lSB;
   const double rev = -TB / SB - lSB + lSA;
-  const double err = kSigma * kExpErr * (std::sqrt(XA) / SA + std::sqrt(XB) / SB);
+  // the rounding of the float partial sums of SA, SB moves log SA directly: per chunk and lane
+  // at most (kChunk - 1) u of a partial sum c, random across chunks, so about u sqrt(sum c^2) <=
+  // 2u sqrt(sum e^2) (Cauchy-Schwarz, 4 terms): within the exp term's scale, counted once more
+  const double err = 2 * kSigma * kExpErr * (std::sqrt(XA) / SA + std::sqrt(XB) / SB);
   if (err > kFastRelBound * fwd || err > kFastRelBound * rev) return false;
   out[0] = fwd; out[1] = rev; out[2] = SA; out[3] = SB; out[4] = UA; out[5] = UB;
   return true;
+}
+
+
+// The float64 sums of the phi pass (kept in memory: see kChunk).
+struct PhiSums {
+  Dsum sa, sb, f, r, ua, ub;
+};
+
+// A vector with a heavy weight (see fast_kl_row): float64 y, x and weights (to 1e-14); padding
+// lanes (-inf) give weight 0. Rare (the few heaviest tokens of a peaked row): the hot loop only
+// notes where they are, and they are summed after it, so that its registers hold float lanes
+// only (a call or float64 temporaries inside it made GCC keep its sums in memory).
+// A -inf inside the row (a masked logit) is not padding: its e^-700 * -inf makes UA non-finite,
+// which hands the row to the exact path, as in the light vectors.
+template <bool full>
+static inline __attribute__((always_inline)) void phi_heavy(vf av, vf bv, double mA, double mB, PhiSums& S) {
+  vd ad = cvtd(av), bd = cvtd(bv);
+  vd yad = ad - mA, ybd = bd - mB;
+  vd ead = vexpd_neg(yad), ebd = vexpd_neg(ybd);
+  if (!full) {
+    vl pa = ad == -INFINITY, pb = bd == -INFINITY;
+    ead = pa ? vd{} : ead;
+    ebd = pb ? vd{} : ebd;
+    yad = pa ? vd{} : yad;
+    ybd = pb ? vd{} : ybd;
+  }
+  vd xd = yad - ybd;
+  // ea phi(x) = ea x + eb - ea: float64 cancellation leaves ~1e-16 ea absolute
+  S.sa.add(ead);
+  S.sb.add(ebd);
+  S.f.add((ead * xd - ead) + ebd);
+  S.r.add((ead - ebd * xd) - ebd);
+  S.ua.add(ead * yad);
+  S.ub.add(ebd * ybd);
+}
+
+// Float partial sums of the phi pass: per chunk (s*, f, r, u*) and per row (error scales).
+struct PhiPart {
+  vf sa = vf{}, sb = vf{}, f = vf{}, r = vf{}, ua = vf{}, ub = vf{};
+};
+struct PhiErr {
+  vf fy = vf{}, ry = vf{}, xa = vf{}, xb = vf{};
+};
+
+// One light vector of the phi pass (no weight above the heavy thresholds).
+template <bool full>
+static inline __attribute__((always_inline)) void phi_light(vf av, vf bv, vf mAv, vf mBv, vf cH, vf cL, PhiPart& c, PhiErr& e2) {
+  vf ya = av - mAv, yb = bv - mBv;
+  vf ea = vexp_neg(ya), eb = vexp_neg(yb);
+  // two-sum: s + e = av - bv exactly; x = (s - cH) + (e - cL), exact where x is small
+  vf s = av - bv;
+  vf bb = s - av;
+  vf e = (av - (s - bb)) + ((-bv) - bb);
+  vf x = (s - cH) + (e - cL);
+  if (!full) {  // padding: -inf - m = -inf, e = 0; keep the products finite
+    vi pad = av == -kInf;
+    ea = sel(pad, vf{}, ea);
+    eb = sel(pad, vf{}, eb);
+    ya = sel(pad, vf{}, ya);
+    yb = sel(pad, vf{}, yb);
+    x = sel(pad, vf{}, x);
+  }
+  vf phiF, phiR;
+  phi_pair(x, phiF, phiR);
+  vi small = vabs(x) < 0.5f;
+  // away from x = 0 the three parts of ea phi(x) = ea x - ea + eb do not cancel badly
+  vf tf = sel(small, ea * phiF, (ea * x - ea) + eb);
+  vf tr = sel(small, eb * phiR, (ea - eb * x) - eb);
+  c.sa += ea;
+  c.sb += eb;
+  c.f += tf;
+  c.r += tr;
+  c.ua += ea * ya;
+  c.ub += eb * yb;
+  // deterministic error scale of the terms (weight error u |y|), and the random one of the
+  // weights: e (1 + |y|)
+  e2.fy += tf * vabs(ya);
+  e2.ry += tr * vabs(yb);
+  vf ra = ea - ea * ya, rb = eb - eb * yb;
+  e2.xa += ra * ra;
+  e2.xb += rb * rb;
 }
 
 // The compensated (phi) pass over a row pair with maxima mA, mB (see fast_kl_row); SAlb, SBlb
@@ -692,87 +833,48 @@ static inline __attribute__((always_inline)) bool phi_pass(const float* a, const
   // heavy: ya > log(kHeavy * SAlb) (at least -87, so that no weight below it is "heavy")
   const vf thrA = splat((float)std::log(kHeavy * SAlb)), thrB = splat((float)std::log(kHeavy * SBlb));
   // x = (a - b) - (mA - mB): the float64 difference of the maxima in two floats
-  float cH, cL;
-  split((double)mA - (double)mB, cH, cL);
-  // pass 2: the sums. Light weights in float lanes flushed to float64 every 4 vectors, heavy
-  // vectors in float64 throughout.
-  vd sa = vd{}, sb = vd{}, f = vd{}, r = vd{}, ua = vd{}, ub = vd{}, xa = vd{}, xb = vd{}, fy = vd{}, ry = vd{};
-  vf fsa = vf{}, fsb = vf{}, ff = vf{}, fr = vf{}, fua = vf{}, fub = vf{}, fxa = vf{}, fxb = vf{}, ffy = vf{}, fry = vf{};
-  int cnt = 0;
-  KLK_LOOP(i, 0, n, {
-    vf av = loadf(a, i, n, -kInf, full);
-    vf bv = loadf(b, i, n, -kInf, full);
-    vf ya = av - mAv, yb = bv - mBv;
-    if (__builtin_expect(any_lane((ya > thrA) | (yb > thrB)), 0)) {
-      // float64: exact y and x, weights to 1e-14; padding lanes (-inf) give weight 0
-      vd ad = cvtd(av), bd = cvtd(bv);
-      vd yad = ad - (double)mA, ybd = bd - (double)mB;
-      vd ead = vexpd_neg(yad), ebd = vexpd_neg(ybd);
-      if (!full) {
-        typedef int64_t vm __attribute__((vector_size(128)));
-        vm pa = ad == -INFINITY, pb = bd == -INFINITY;
-        ead = pa ? vd{} : ead;
-        ebd = pb ? vd{} : ebd;
-        yad = pa ? vd{} : yad;
-        ybd = pb ? vd{} : ybd;
-      }
-      vd xd = yad - ybd;
-      // ea phi(x) = ea x + eb - ea: float64 cancellation leaves ~1e-16 ea absolute
-      sa += ead;
-      sb += ebd;
-      f += (ead * xd - ead) + ebd;
-      r += (ead - ebd * xd) - ebd;
-      ua += ead * yad;
-      ub += ebd * ybd;
-    } else {
-      vf ea = vexp_neg(ya), eb = vexp_neg(yb);
-      // two-sum: s + e = av - bv exactly; x = (s - cH) + (e - cL), exact where x is small
-      vf s = av - bv;
-      vf bb = s - av;
-      vf e = (av - (s - bb)) + ((-bv) - bb);
-      vf x = (s - cH) + (e - cL);
-      if (!full) {  // padding: -inf - m = -inf, e = 0; keep the products finite
-        vi pad = av == -kInf;
-        ea = sel(pad, vf{}, ea);
-        eb = sel(pad, vf{}, eb);
-        ya = sel(pad, vf{}, ya);
-        yb = sel(pad, vf{}, yb);
-        x = sel(pad, vf{}, x);
-      }
-      vf phiF, phiR;
-      phi_pair(x, phiF, phiR);
-      vi small = vabs(x) < 0.5f;
-      // away from x = 0 the three parts of ea phi(x) = ea x - ea + eb do not cancel badly
-      vf tf = sel(small, ea * phiF, (ea * x - ea) + eb);
-      vf tr = sel(small, eb * phiR, (ea - eb * x) - eb);
-      fsa += ea;
-      fsb += eb;
-      ff += tf;
-      fr += tr;
-      fua += ea * ya;
-      fub += eb * yb;
-      // deterministic error scale of the terms (weight error u |y|), and the random one of the
-      // weights: e (1 + |y|)
-      ffy += tf * vabs(ya);
-      fry += tr * vabs(yb);
-      vf ra = ea - ea * ya, rb = eb - eb * yb;
-      fxa += ra * ra;
-      fxb += rb * rb;
-      if (++cnt == 4) {
-        sa += cvtd(fsa); sb += cvtd(fsb); f += cvtd(ff); r += cvtd(fr); ua += cvtd(fua); ub += cvtd(fub);
-        xa += cvtd(fxa); xb += cvtd(fxb); fy += cvtd(ffy); ry += cvtd(fry);
-        fsa = fsb = ff = fr = fua = fub = fxa = fxb = ffy = fry = vf{};
-        cnt = 0;
-      }
+  float cHs, cLs;
+  split((double)mA - (double)mB, cHs, cLs);
+  const vf cH = splat(cHs), cL = splat(cLs);
+  PhiSums S;
+  PhiErr e2;
+  static thread_local std::vector<int> heavy;
+  if ((int)heavy.size() < n / W + 1) heavy.resize(n / W + 1);
+  int* hv = heavy.data();
+  int nh = 0;
+  const int nFull = n / W * W;
+  for (int i = 0; i < nFull;) {
+    const int iEnd = i + kChunk * W < nFull ? i + kChunk * W : nFull;
+    PhiPart c;
+    for (; i < iEnd; i += W) {
+      vf av, bv;
+      std::memcpy(&av, a + i, sizeof av);
+      std::memcpy(&bv, b + i, sizeof bv);
+      if (__builtin_expect(any_lane(((av - mAv) > thrA) | ((bv - mBv) > thrB)), 0)) hv[nh++] = i;
+      else phi_light<true>(av, bv, mAv, mBv, cH, cL, c, e2);
     }
-  })
-  sa += cvtd(fsa); sb += cvtd(fsb); f += cvtd(ff); r += cvtd(fr); ua += cvtd(fua); ub += cvtd(fub);
-  xa += cvtd(fxa); xb += cvtd(fxb); fy += cvtd(ffy); ry += cvtd(fry);
+    S.sa.add(c.sa); S.sb.add(c.sb); S.f.add(c.f); S.r.add(c.r); S.ua.add(c.ua); S.ub.add(c.ub);
+  }
+  for (int k = 0; k < nh; k++) {
+    vf av, bv;
+    std::memcpy(&av, a + hv[k], sizeof av);
+    std::memcpy(&bv, b + hv[k], sizeof bv);
+    phi_heavy<true>(av, bv, mA, mB, S);
+  }
+  if (nFull < n) {
+    vf av = loadf(a, nFull, n, -kInf, false), bv = loadf(b, nFull, n, -kInf, false);
+    if (any_lane(((av - mAv) > thrA) | ((bv - mBv) > thrB))) {
+      phi_heavy<false>(av, bv, mA, mB, S);
+    } else {
+      PhiPart c;
+      phi_light<false>(av, bv, mAv, mBv, cH, cL, c, e2);
+      S.sa.add(c.sa); S.sb.add(c.sb); S.f.add(c.f); S.r.add(c.r); S.ua.add(c.ua); S.ub.add(c.ub);
+    }
+  }
   double F = 0, R = 0, XA = 0, XB = 0, FY = 0, RY = 0;
-  SA = SB = UA = UB = 0;
+  SA = S.sa.total(); SB = S.sb.total(); F = S.f.total(); R = S.r.total(); UA = S.ua.total(); UB = S.ub.total();
   for (int k = 0; k < W; k++) {
-    SA += sa[k]; SB += sb[k]; F += f[k]; R += r[k]; UA += ua[k]; UB += ub[k];
-    XA += xa[k]; XB += xb[k]; FY += fy[k]; RY += ry[k];
+    XA += e2.xa[k]; XB += e2.xb[k]; FY += e2.fy[k]; RY += e2.ry[k];
   }
   if (!std::isfinite(SA + SB + F + R + UA + UB + XA + XB + FY + RY)) return false;
   // phi(-log rho) = d - log1p(d), d = rho - 1; phi(log rho) = d' - log1p(d'), d' = 1/rho - 1
@@ -799,7 +901,7 @@ __attribute__((noinline)) static bool fast_kl_row(const float* a, const float* b
   // are distinct elements' weights, so their sum is a lower bound of SA (SB). A NaN or infinity
   // anywhere (masked logits, invalid rows) makes a sum of pass 2 non-finite: exact path.
   static thread_local std::vector<vf> blk;
-  constexpr int LB = 512;  // block of the lower bound: ~n/32 distinct elements enter it
+  constexpr int LB = 32 * W;  // block of the lower bound: ~n/32 distinct elements enter it
   const int nB = (n + LB - 1) / LB;
   if ((int)blk.size() < 2 * nB) blk.resize(2 * nB);
   vf ma = splat(-kInf), mb = splat(-kInf);

@@ -43,3 +43,16 @@ test('the benchmark regimes: broad synthetic rows, and LM-like rows (H 1–4 nat
   }
   assert.throws(() => benchLogits('lm-1e-5', 1, 10), /invalid regime: "lm-1e-5"/);
 });
+
+test('nativeFloors: positive finite read GB/s and exp rates with the addon, undefined without it', async () => {
+  const { nativeFloors, nativeSimd, loadNativeBackend } = await import('./nativeBackend.js');
+  const rows = new Float32Array(1 << 16).map((_, i) => Math.sin(i) * 5);
+  const f = nativeFloors(rows, 2, 1);
+  if (!loadNativeBackend()) {
+    assert.equal(f, undefined);
+    return;
+  }
+  assert.ok(nativeSimd().length > 0);
+  assert.ok(f);
+  for (const k of ['readGBs', 'expRegMexps', 'expRowsMexps'] as const) assert.ok(Number.isFinite(f[k]) && f[k] > 0, `${k}: ${f[k]}`);
+});

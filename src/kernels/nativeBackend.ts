@@ -23,6 +23,7 @@ interface NativeAddon {
     all: boolean,
   ): void;
   simd(): string;
+  floors?(rows: Float32Array, threads: number, reps: number): NativeFloors;
   kldRows(rawA: Uint8Array, rawB: Uint8Array, rowBytes: number, cols: number, n: number, heads: Float64Array, out: Float64Array, threads: number): void;
 }
 
@@ -67,6 +68,30 @@ const KIND = { logits: 0, logprobs: 1, probs: 2 } as const;
 
 /** Path of the addon built by scripts/build-native.mjs (package root: dist/kernels → ../..). */
 export const NATIVE_ADDON_PATH = fileURLToPath(new URL('../../build/Release/klscope_kernels.node', import.meta.url));
+
+/** The machine's floors as the native kernel's vectors see them ({@link nativeFloors}). */
+export interface NativeFloors {
+  /** plain read of the rows, GB/s */
+  readGBs: number;
+  /** the kernel's float32 vector exp on values in registers, millions of exps per second */
+  expRegMexps: number;
+  /** the same exp fed from the rows (load + exp), millions per second */
+  expRowsMexps: number;
+}
+
+/**
+ * Measures the floors of the fused kernel on this machine with the native addon's vectors: plain
+ * read bandwidth of `rows` and the throughput of its vector exp (best of `reps`, on `threads`
+ * threads). Undefined without the addon. Benchmarks only.
+ *
+ * @example
+ * const f = nativeFloors(new Float32Array(1 << 24), 2); // { readGBs, expRegMexps, expRowsMexps }
+ */
+export function nativeFloors(rows: Float32Array, threads = 1, reps = 5): NativeFloors | undefined {
+  const addon = loadAddon();
+  if (!addon || typeof addon.floors !== 'function') return undefined;
+  return addon.floors(rows, threads, reps);
+}
 
 let simdName = '';
 
