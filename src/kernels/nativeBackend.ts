@@ -23,6 +23,7 @@ interface NativeAddon {
   ): void;
   simd(): string;
   kldRows(rawA: Uint8Array, rawB: Uint8Array, rowBytes: number, cols: number, n: number, heads: Float64Array, out: Float64Array): void;
+  klrefTail?(codes: Uint16Array, ids: Int32Array, counts: Uint32Array, expHi: Float64Array, expLo: Float64Array, params: Float64Array, heap: Float64Array, out: Float64Array): void;
 }
 
 /**
@@ -59,6 +60,40 @@ export function loadNativeKldRows(): NativeKldRows | undefined {
   const addon = loadAddon();
   if (!addon || typeof addon.kldRows !== 'function') return undefined;
   return (rawA, rawB, rowBytes, cols, n, heads, out) => addon.kldRows(rawA, rawB, rowBytes, cols, n, heads, out);
+}
+
+/**
+ * The native candidate pass of a compact reference's bounds over one .kld candidate row (the twin
+ * of the code pass in src/compare/bounds.ts): codes of the row, the base's top-k ids, a
+ * zeroed 65,536-bin count array (left zeroed), the row's two 256-entry exp tables, params (scale,
+ * min_log_prob, first in-window code, loF, log loF, loR, log loR, cap, nOut), the buffer for the
+ * least likely tail values, and out for its ten results (Q_T, Q_T in the window, the two floor
+ * sums, the count in the window, argmax, the nOut smallest masses in all and in the window, the
+ * largest code, the top-k's window mass).
+ */
+export type NativeKlrefTail = (
+  codes: Uint16Array,
+  ids: Int32Array,
+  counts: Uint32Array,
+  expHi: Float64Array,
+  expLo: Float64Array,
+  params: Float64Array,
+  heap: Float64Array,
+  out: Float64Array,
+) => void;
+
+/**
+ * The native candidate pass of the reference bounds when the addon was built with it; undefined
+ * otherwise (the JavaScript pass in src/compare/bounds.ts then runs).
+ *
+ * @example
+ * const tail = loadNativeKlrefTail(); // undefined without the addon
+ */
+export function loadNativeKlrefTail(): NativeKlrefTail | undefined {
+  const addon = loadAddon();
+  const f = addon?.klrefTail;
+  if (!addon || typeof f !== 'function') return undefined;
+  return (codes, ids, counts, expHi, expLo, params, heap, out) => f.call(addon, codes, ids, counts, expHi, expLo, params, heap, out);
 }
 
 const KIND = { logits: 0, logprobs: 1, probs: 2 } as const;
