@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { ArgumentError } from '../errors.js';
 import type { KernelBackend } from './backend.js';
 import { defaultTolerance } from './reference.js';
 import { STAT_F64_KEYS, type BatchInput, type BatchStats } from './types.js';
@@ -93,7 +94,17 @@ export function loadNativeKlrefTail(): NativeKlrefTail | undefined {
   const addon = loadAddon();
   const f = addon?.klrefTail;
   if (!addon || typeof f !== 'function') return undefined;
-  return (codes, ids, counts, expHi, expLo, params, heap, out) => f.call(addon, codes, ids, counts, expHi, expLo, params, heap, out);
+  return (codes, ids, counts, expHi, expLo, params, heap, out) => {
+    // the native loop trusts these sizes: check them here, where it is cheap
+    if (counts.length < 65536 || heap.length < codes.length || expHi.length < 256 || expLo.length < 256 || params.length < 9 || out.length < 10) {
+      throw new ArgumentError({
+        where: 'klrefTail',
+        expected: '65,536 counts, a heap as long as the codes, 256-entry exp tables, 9 params and 10 outputs',
+        got: `${counts.length} counts, heap ${heap.length} for ${codes.length} codes, tables ${expHi.length} and ${expLo.length}, ${params.length} params, ${out.length} outputs`,
+      });
+    }
+    f.call(addon, codes, ids, counts, expHi, expLo, params, heap, out);
+  };
 }
 
 const KIND = { logits: 0, logprobs: 1, probs: 2 } as const;
