@@ -9,6 +9,7 @@
 #include "kernel.h"
 #include "kld.h"
 #include "slots.h"
+#include "klref.h"
 
 namespace {
 
@@ -128,6 +129,39 @@ Napi::Value FloorsJs(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// klrefTail(codes, ids, counts, expHi, expLo, params, heap, out): the candidate pass of one .kld
+// candidate row against a reference row (see klref.h). params holds scale, min, threshold code,
+// loF, log loF, loR, log loR, cap and nOut; out receives the ten results of klref::tail_pass.
+Napi::Value KlrefTail(const Napi::CallbackInfo& info) {
+  napi_typedarray_type type;
+  size_t length = 0, offset = 0;
+  void* data = nullptr;
+  napi_value ab;
+  napi_get_typedarray_info(info.Env(), info[0], &type, &length, &data, &ab, &offset);
+  const double* p = static_cast<const double*>(dataOf(info[5]));
+  klref::TailIn in;
+  in.codes = static_cast<const uint16_t*>(data);
+  in.V = (int)length;
+  napi_get_typedarray_info(info.Env(), info[1], &type, &length, &data, &ab, &offset);
+  in.ids = static_cast<const int32_t*>(data);
+  in.k = (int)length;
+  in.counts = static_cast<uint32_t*>(dataOf(info[2]));
+  in.expHi = static_cast<const double*>(dataOf(info[3]));
+  in.expLo = static_cast<const double*>(dataOf(info[4]));
+  in.scale = p[0];
+  in.min = p[1];
+  in.thr = (int)p[2];
+  in.loF = p[3];
+  in.logLoF = p[4];
+  in.loR = p[5];
+  in.logLoR = p[6];
+  in.cap = (int)p[7];
+  in.nOut = (int)p[8];
+  in.heap = static_cast<double*>(dataOf(info[6]));
+  klref::tail_pass(in, static_cast<double*>(dataOf(info[7])));
+  return info.Env().Undefined();
+}
+
 // Which SIMD the compiler targeted, for the benchmark table.
 Napi::Value Simd(const Napi::CallbackInfo& info) {
 #if defined(__AVX512F__)
@@ -147,6 +181,7 @@ Napi::Value Simd(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("run", Napi::Function::New(env, Run));
   exports.Set("kldRows", Napi::Function::New(env, KldRows));
+  exports.Set("klrefTail", Napi::Function::New(env, KlrefTail));
   exports.Set("simd", Napi::Function::New(env, Simd));
   exports.Set("floors", Napi::Function::New(env, FloorsJs));
   return exports;

@@ -1,4 +1,6 @@
 import { storedLogpError, type KlrefRow } from '../io/klref.js';
+import { nativeKlrefTail } from '../kernels/registry.js';
+import type { NativeKlrefTail } from '../kernels/nativeBackend.js';
 
 /**
  * Certified per-token intervals for KL(base‖candidate), KL(candidate‖base), JS and TVD when
@@ -106,6 +108,10 @@ export interface KldCandidate {
   expHi: Float64Array;
   expLo: Float64Array;
   thresholdCode: number;
+  /** Set by {@link rowBounds}: the row's largest code (for the row checks). */
+  maxCode?: number;
+  /** Set by {@link rowBounds}: Σ q over every token in the window (for the row checks; summed by code, then the top-k). */
+  windowMass?: number;
 }
 
 /** The base's view of a reference row: the file's semantics for this row. */
@@ -115,6 +121,12 @@ export interface ReferenceView {
   view: 'logits' | 'kld-window';
 }
 
+/** Options of {@link BoundsScratch}. */
+export interface BoundsScratchOptions {
+  /** run a .kld candidate's code pass natively when the addon has it (default true; KLSCOPE_DISABLE=native turns it off) */
+  native?: boolean;
+}
+
 /** Reusable buffers for {@link rowBounds}, one per vocabulary size. */
 export class BoundsScratch {
   readonly mark: Uint8Array;
@@ -122,7 +134,11 @@ export class BoundsScratch {
   readonly tail2: Float64Array;
   /** How many of a .kld candidate's tail tokens have each code (zero between rows). */
   readonly counts = new Uint32Array(65536);
-  constructor(nVocab: number) {
+  /** The native code pass of a .kld candidate, when it is used, and its parameters. */
+  readonly native?: NativeKlrefTail;
+  readonly params = new Float64Array(9);
+  constructor(nVocab: number, opts: BoundsScratchOptions = {}) {
+    if (opts.native !== false) this.native = nativeKlrefTail();
     this.mark = new Uint8Array(nVocab);
     this.tail = new Float64Array(nVocab);
     this.tail2 = new Float64Array(nVocab);
@@ -291,17 +307,23 @@ function tailPass(
   TP[7] = amax;
 }
 
+/** Results of the code pass ({@link codePass} or its native twin), in the order of native/klref.h. */
+const CP = new Float64Array(10);
+
 /**
- * {@link tailPass} for a .kld candidate read from its codes: the per-token loop only takes the
- * argmax and counts the tail's codes; every sum, the sorted least likely values and the mass of
- * the nOut least likely tokens then come from one walk over the 65,536 code counts (a code's
- * log q and q are the same for all its tokens). The sorted values go to heap[0, cap) (cap = −1:
- * all tail tokens); SM gets the nOut sums.
+ * The code pass of {@link tailPassCodes} in plain TypeScript (the reference of the native pass in
+ * native/klref.h, which does the same float64 operations in the same order): one loop counts every
+ * token's code; the base's top-k ids are then taken out of the counts (their window mass summed in
+ * top-k order); the largest code is the highest non-empty count and the argmax its first token.
+ * One walk over the 65,536 counts in increasing code order (zeroing them) gives the tail sums, the
+ * masses of the nOut least likely tail tokens and the least likely values in heap. Results go to
+ * CP: Q_T, Q_T in the window, Σ floor terms (forward, reverse), count in the window, argmax, the
+ * nOut sums (all, in the window), the largest code, the top-k's window mass.
  */
-function tailPassCodes(
+function codePass(
   kc: KldCandidate,
   counts: Uint32Array,
-  mark: Uint8Array,
+  ids: Int32Array,
   loF: number,
   logLoF: number,
   loR: number,
@@ -312,15 +334,18 @@ function tailPassCodes(
 ): void {
   const { codes, scale, min, expHi, expLo, thresholdCode } = kc;
   const V = codes.length;
-  let bestCode = -1;
+  for (let j = 0; j < V; j++) counts[codes[j]!]!++;
+  let bestCode = 65535;
+  while (bestCode > 0 && counts[bestCode] === 0) bestCode--;
   let amax = 0;
-  for (let j = 0; j < V; j++) {
-    const c = codes[j]!;
-    if (c > bestCode) {
-      bestCode = c;
-      amax = j;
-    }
-    if (mark[j] === 0) counts[c]!++;
+  while (amax < V - 1 && codes[amax] !== bestCode) amax++;
+  let markW = 0;
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!;
+    if (!(id >= 0 && id < V)) continue;
+    const c = codes[id]!;
+    counts[c]!--;
+    if (c >= thresholdCode) markW += expHi[c >>> 8]! * expLo[c & 255]!;
   }
   let qT = 0;
   let qTw = 0;
@@ -354,19 +379,71 @@ function tailPassCodes(
     }
     for (let t = 0; t < h && size < want; t++) heap[size++] = x;
   }
-  TP[0] = qT;
+  CP[0] = qT;
+  CP[1] = qTw;
+  CP[2] = sumF;
+  CP[3] = sumR;
+  CP[4] = cntW;
+  CP[5] = amax;
+  CP[6] = sOut;
+  CP[7] = sOutW;
+  CP[8] = bestCode;
+  CP[9] = markW;
+}
+
+/**
+ * {@link tailPass} for a .kld candidate read from its codes: the per-token loop only counts the
+ * codes (the top-k taken out after it), the argmax comes from the highest code; every sum, the sorted least likely values and the mass of
+ * the nOut least likely tokens then come from one walk over the 65,536 code counts (a code's
+ * log q and q are the same for all its tokens). The sorted values go to heap[0, cap) (cap = −1:
+ * all tail tokens); SM gets the nOut sums. The pass runs natively where the addon has it
+ * (scratch.native), else as {@link codePass}; both give the same bits. It also leaves the row's
+ * largest code and its window mass over all tokens in kc.maxCode and kc.windowMass.
+ */
+function tailPassCodes(
+  kc: KldCandidate,
+  scratch: BoundsScratch,
+  ids: Int32Array,
+  loF: number,
+  logLoF: number,
+  loR: number,
+  logLoR: number,
+  heap: Float64Array,
+  cap: number,
+  nOut: number,
+): void {
+  const { codes, min } = kc;
+  const V = codes.length;
+  const native = scratch.native;
+  if (native) {
+    const p = scratch.params;
+    p[0] = kc.scale;
+    p[1] = min;
+    p[2] = kc.thresholdCode;
+    p[3] = loF;
+    p[4] = logLoF;
+    p[5] = loR;
+    p[6] = logLoR;
+    p[7] = cap;
+    p[8] = nOut;
+    native(codes, ids, scratch.counts, kc.expHi, kc.expLo, p, heap, CP);
+  } else codePass(kc, scratch.counts, ids, loF, logLoF, loR, logLoR, heap, cap, nOut);
+  const qTw = CP[1]!;
+  TP[0] = CP[0]!;
   TP[1] = qTw;
-  TP[2] = sumF;
-  TP[3] = sumR;
+  TP[2] = CP[2]!;
+  TP[3] = CP[3]!;
   // magnitudes for the rounding slack: every log q of the row lies in [min, 0]
   const absF = loF > 0 ? loF * V * (Math.abs(logLoF) + Math.abs(min)) : 0;
   const absR = loR > 0 ? qTw * (Math.abs(min) + Math.abs(logLoR)) : 0;
   TP[4] = Number.isFinite(absF) ? absF : 0;
   TP[5] = Number.isFinite(absR) ? absR : 0;
-  TP[6] = cntW;
-  TP[7] = amax;
-  SM[0] = sOut;
-  SM[1] = sOutW;
+  TP[6] = CP[4]!;
+  TP[7] = CP[5]!;
+  SM[0] = CP[6]!;
+  SM[1] = CP[7]!;
+  kc.maxCode = CP[8]!;
+  kc.windowMass = qTw + CP[9]!;
 }
 
 /** Results of the smallest-q sums: Σ q and Σ q in the candidate's window over the n least likely tail tokens. */
@@ -565,7 +642,7 @@ export function rowBounds(row: KlrefRow, cand: CandidateRow, ref: ReferenceView,
   const cap = n > 0 ? Math.min(n, Math.max(vF.nHi, vR.nHi, vJ.nHi) + 1) : 0;
   const useHeap = cap <= n >>> 3;
   const nOut = ref.view === 'kld-window' ? Math.min(n, row.nOutside ?? 0) : 0;
-  if (cand.kld) tailPassCodes(cand.kld, scratch.counts, mark, vF.lo, logLoF, vR.lo, logLoR, scratch.tail, useHeap ? cap : -1, nOut);
+  if (cand.kld) tailPassCodes(cand.kld, scratch, row.ids, vF.lo, logLoF, vR.lo, logLoR, scratch.tail, useHeap ? cap : -1, nOut);
   else tailPass(lq, cand.q, mark, win, vF.lo, logLoF, vR.lo, logLoR, scratch.tail, useHeap ? cap : -1);
   const qT = TP[0]!;
   const qTw = TP[1]!;

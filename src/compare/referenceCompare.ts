@@ -44,21 +44,21 @@ function candidateRow(cand: OpenedSource, side: SideScratch, k: number, row: num
     EXP_LO[j] = Math.exp(scale * j);
   }
   const c = windowThresholdCode(scale, minLogProb);
-  // the same row rules as compare's .kld reader: a top value <= 0 and a window of mass 1
-  let maxCode = 0;
-  let mass = 0;
-  for (let i = 0; i < codes.length; i++) {
-    const code = codes[i]!;
-    if (code > maxCode) maxCode = code;
-    if (code >= c) mass += EXP_HI[code >>> 8]! * EXP_LO[code & 255]!;
-  }
-  checkKldRow(cand, row, scale, minLogProb, maxCode, mass);
+  // the row rules (a top value <= 0, a window of mass 1) are checked after the bounds, from the
+  // largest code and the window mass their candidate pass leaves in kld (see checkCandidateRow)
   return {
     logq: lv,
     q,
     window: c > 65535 ? Infinity : minLogProb + scale * c,
     kld: { codes, scale, min: minLogProb, expHi: EXP_HI, expLo: EXP_LO, thresholdCode: c },
   };
+}
+
+/** The same row rules as compare's .kld reader, from what the bounds' candidate pass left in cr.kld. */
+function checkCandidateRow(cand: OpenedSource, cr: CandidateRow, row: number): void {
+  const kc = cr.kld;
+  if (cand.kind !== 'kld' || !kc) return;
+  checkKldRow(cand, row, kc.scale, kc.min, kc.maxCode!, kc.windowMass!);
 }
 
 /** Options of {@link compareReference}. */
@@ -286,6 +286,7 @@ async function run(ref: KlrefFile, cand: OpenedSource, opts: ReferenceCompareOpt
           if (e instanceof RangeError) throw new DataError(`reference: block at offset ${blk.offset}: row ${r}: ${e.message}`);
           throw e;
         }
+        checkCandidateRow(cand, cr, r);
         b.forward[i] = out.est[0]!;
         b.reverse[i] = out.est[1]!;
         b.js[i] = out.est[2]!;

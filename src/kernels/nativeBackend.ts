@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { ArgumentError } from '../errors.js';
 import type { KernelBackend } from './backend.js';
 import { KERNEL_INT_SLOTS } from '../rows/measureTable.js';
 import { defaultTolerance } from './reference.js';
@@ -25,6 +26,7 @@ interface NativeAddon {
   simd(): string;
   floors?(rows: Float32Array, threads: number, reps: number): NativeFloors;
   kldRows(rawA: Uint8Array, rawB: Uint8Array, rowBytes: number, cols: number, n: number, heads: Float64Array, out: Float64Array, threads: number): void;
+  klrefTail?(codes: Uint16Array, ids: Int32Array, counts: Uint32Array, expHi: Float64Array, expLo: Float64Array, params: Float64Array, heap: Float64Array, out: Float64Array): void;
 }
 
 /**
@@ -62,6 +64,50 @@ export function loadNativeKldRows(): NativeKldRows | undefined {
   const addon = loadAddon();
   if (!addon || typeof addon.kldRows !== 'function') return undefined;
   return (rawA, rawB, rowBytes, cols, n, heads, out, threads = 1) => addon.kldRows(rawA, rawB, rowBytes, cols, n, heads, out, threads);
+}
+
+/**
+ * The native candidate pass of a compact reference's bounds over one .kld candidate row (the twin
+ * of the code pass in src/compare/bounds.ts): codes of the row, the base's top-k ids, a
+ * zeroed 65,536-bin count array (left zeroed), the row's two 256-entry exp tables, params (scale,
+ * min_log_prob, first in-window code, loF, log loF, loR, log loR, cap, nOut), the buffer for the
+ * least likely tail values, and out for its ten results (Q_T, Q_T in the window, the two floor
+ * sums, the count in the window, argmax, the nOut smallest masses in all and in the window, the
+ * largest code, the top-k's window mass).
+ */
+export type NativeKlrefTail = (
+  codes: Uint16Array,
+  ids: Int32Array,
+  counts: Uint32Array,
+  expHi: Float64Array,
+  expLo: Float64Array,
+  params: Float64Array,
+  heap: Float64Array,
+  out: Float64Array,
+) => void;
+
+/**
+ * The native candidate pass of the reference bounds when the addon was built with it; undefined
+ * otherwise (the JavaScript pass in src/compare/bounds.ts then runs).
+ *
+ * @example
+ * const tail = loadNativeKlrefTail(); // undefined without the addon
+ */
+export function loadNativeKlrefTail(): NativeKlrefTail | undefined {
+  const addon = loadAddon();
+  const f = addon?.klrefTail;
+  if (!addon || typeof f !== 'function') return undefined;
+  return (codes, ids, counts, expHi, expLo, params, heap, out) => {
+    // the native loop trusts these sizes: check them here, where it is cheap
+    if (counts.length < 65536 || heap.length < codes.length || expHi.length < 256 || expLo.length < 256 || params.length < 9 || out.length < 10) {
+      throw new ArgumentError({
+        where: 'klrefTail',
+        expected: '65,536 counts, a heap as long as the codes, 256-entry exp tables, 9 params and 10 outputs',
+        got: `${counts.length} counts, heap ${heap.length} for ${codes.length} codes, tables ${expHi.length} and ${expLo.length}, ${params.length} params, ${out.length} outputs`,
+      });
+    }
+    f.call(addon, codes, ids, counts, expHi, expLo, params, heap, out);
+  };
 }
 
 const KIND = { logits: 0, logprobs: 1, probs: 2 } as const;

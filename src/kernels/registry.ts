@@ -1,6 +1,6 @@
 import type { KernelBackend } from './backend.js';
 import { jsBackend } from './jsBackend.js';
-import { loadNativeBackend, loadNativeKldRows, type NativeKldRows } from './nativeBackend.js';
+import { loadNativeBackend, loadNativeKldRows, loadNativeKlrefTail, type NativeKldRows, type NativeKlrefTail } from './nativeBackend.js';
 import { loadWasmBackend } from './wasmBackend.js';
 import type { BackendName } from './types.js';
 
@@ -19,6 +19,17 @@ function disabledBackends(): Set<string> {
  */
 export function nativeKldRows(): NativeKldRows | undefined {
   return disabledBackends().has('native') ? undefined : loadNativeKldRows();
+}
+
+/**
+ * The native candidate pass of the reference bounds, unless the addon is missing or
+ * `KLSCOPE_DISABLE` names native.
+ *
+ * @example
+ * const tail = nativeKlrefTail(); // undefined: the JavaScript pass runs
+ */
+export function nativeKlrefTail(): NativeKlrefTail | undefined {
+  return disabledBackends().has('native') ? undefined : loadNativeKlrefTail();
 }
 
 /**
