@@ -140,7 +140,7 @@ describe('klscope compare on GGUF models (CLI)', () => {
     const cases: Array<[string[], number, RegExp]> = [
       [[m.paths.base, notGguf, ...live], 1, /not\.gguf/],
       [[m.paths.base, m.paths.perturbed, '--text', empty, '--ctx', '64', '--threads', '1'], 1, /empty\.txt: the text is empty/],
-      [[m.paths.base, m.paths.perturbed, '--text', text, '--ctx', '1024'], 2, /invalid --ctx 1024: .*trained with a context of 256/],
+      [[m.paths.base, m.paths.perturbed, '--text', text, '--ctx', '1024'], 2, /--ctx: expected at most 256 tokens \(.*trained with a context of 256 tokens\), got 1024/],
       [[m.paths.base, m.paths.perturbed], 2, /needs --text FILE/],
       [[m.paths.base, m.paths.perturbed, ...live, '--save-base', out('x.txt')], 2, /invalid --save-base/],
       [[m.paths.base, m.paths.perturbed, m.paths.q8_0, ...live, '--per-token', out('p.csv')], 2, /--per-token takes one candidate/],
