@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { ArgumentError, DataError, fromThreadError, toThreadError } from './errors.js';
+import { repoRoot } from './testing/cli.js';
 
 test('an error posted from a worker thread keeps its class and exit code (structured clone drops the class)', () => {
   const across = (e: unknown) => fromThreadError(structuredClone(toThreadError(e)));
@@ -16,4 +19,21 @@ test('an error posted from a worker thread keeps its class and exit code (struct
   assert.ok(!(bug instanceof DataError) && !(bug instanceof ArgumentError));
   assert.match(bug.message, /^x is undefined\nTypeError: x is undefined\n {4}at /);
   assert.equal(across('a string').message.split('\n')[0], 'a string');
+});
+
+test('library text names options, never CLI flags: no string outside cli/ and testing/ holds a --flag', () => {
+  const src = path.join(repoRoot, 'src');
+  const found: string[] = [];
+  for (const f of readdirSync(src, { recursive: true, encoding: 'utf8' })) {
+    if (!f.endsWith('.ts') || f.endsWith('.test.ts') || /^(cli|testing)\//.test(f)) continue;
+    readFileSync(path.join(src, f), 'utf8').split('\n').forEach((line, i) => {
+      if (/^\s*(\/\/|\*|\/\*)/.test(line)) return;
+      for (const m of line.matchAll(/(?<![\w-])--[a-z][\w-]*/g)) {
+        const before = line.slice(0, m.index);
+        // inside a string literal, and not llama.cpp's own flags (llama-perplexity --kl-divergence)
+        if ([...'\'"`'].some((q) => before.split(q).length % 2 === 0) && !/llama-perplexity $/.test(before)) found.push(`src/${f}:${i + 1}: ${m[0]}`);
+      }
+    });
+  }
+  assert.deepEqual(found, []);
 });
