@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ArgumentError, DataError, fromThreadError, toThreadError } from './errors.js';
 import { repoRoot } from './testing/cli.js';
+import { sourceFiles } from './testing/sources.js';
 
 test('an error posted from a worker thread keeps its class and exit code (structured clone drops the class)', () => {
   const across = (e: unknown) => fromThreadError(structuredClone(toThreadError(e)));
@@ -24,9 +25,10 @@ test('an error posted from a worker thread keeps its class and exit code (struct
 test('library text names options, never CLI flags: no string outside cli/ and testing/ holds a --flag', () => {
   const src = path.join(repoRoot, 'src');
   const found: string[] = [];
-  for (const f of readdirSync(src, { recursive: true, encoding: 'utf8' })) {
-    if (!f.endsWith('.ts') || f.endsWith('.test.ts') || /^(cli|testing)\//.test(f)) continue;
-    readFileSync(path.join(src, f), 'utf8').split('\n').forEach((line, i) => {
+  for (const file of sourceFiles(src)) {
+    const f = path.relative(src, file);
+    if (/^(cli|testing)\//.test(f)) continue;
+    readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
       if (/^\s*(\/\/|\*|\/\*)/.test(line)) return;
       for (const m of line.matchAll(/(?<![\w-])--[a-z][\w-]*/g)) {
         const before = line.slice(0, m.index);
