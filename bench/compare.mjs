@@ -1,5 +1,7 @@
 // Benchmark of `klscope compare` on a pair of llama.cpp .kld files larger than 1 GB.
-// Usage: node bench/compare.mjs [--gb 1.1] [--vocab 32000] [--data gauss|lm|uniform] [--dir /tmp] [--reps 2] [--keep]
+// Usage: node bench/compare.mjs [--gb 1.1] [--vocab 32000] [--data gauss|lm|uniform] [--dir /tmp] [--reps 2] [--keep] [--against DIR]
+// --against DIR: also runs the 1-thread compare from DIR/dist (a build of another commit, inside the
+// checkout so that its imports resolve), alternating with this build, and gives the ratio.
 // Writes two files into a temporary directory (deleted afterwards unless --keep), then measures
 // in this same script: (0) a plain read of both files (8 MB reads, no decoding: the floor),
 // (1) a single-threaded decode + KL loop like llama.cpp's reader side, (2) klscope compare on
@@ -151,12 +153,12 @@ function plainRead() {
   return { sec, cpu: (c.user + c.system) / 1e6, bytes: got };
 }
 
-function runChild(threads) {
+function runChild(threads, from = root) {
   const script = `
-    import { compareFiles } from ${JSON.stringify(path.join(root, 'dist/compare/engine.js'))};
-    import { closeWorkers } from ${JSON.stringify(path.join(root, 'dist/kernels/index.js'))};
-    import { nativeKldRows, loadedBackends } from ${JSON.stringify(path.join(root, 'dist/kernels/registry.js'))};
-    import { nativeSimd } from ${JSON.stringify(path.join(root, 'dist/kernels/nativeBackend.js'))};
+    import { compareFiles } from ${JSON.stringify(path.join(from, 'dist/compare/engine.js'))};
+    import { closeWorkers } from ${JSON.stringify(path.join(from, 'dist/kernels/index.js'))};
+    import { nativeKldRows, loadedBackends } from ${JSON.stringify(path.join(from, 'dist/kernels/registry.js'))};
+    import { nativeSimd } from ${JSON.stringify(path.join(from, 'dist/kernels/nativeBackend.js'))};
     loadedBackends();
     const c0 = process.cpuUsage();
     const t0 = performance.now();
@@ -197,7 +199,18 @@ try {
   };
   const read = best(() => plainRead());
   const base = best(() => baselineLoop(h));
-  const one = best(() => runChild(1));
+  const against = arg('against', null);
+  // alternate the two builds run by run, so that a change of load on the shared cores hits both alike
+  let one = null;
+  let other = null;
+  for (let i = 0; i < (against ? reps : 1); i++) {
+    const a = against ? runChild(1) : best(() => runChild(1));
+    if (!one || a.sec < one.sec) one = a;
+    if (against) {
+      const b = runChild(1, path.resolve(against));
+      if (!other || b.sec < other.sec) other = b;
+    }
+  }
   const all = best(() => runChild(availableParallelism()));
   const fmt = (r) => `${r.sec.toFixed(2)} s | ${r.cpu.toFixed(2)} s | ${(elements / r.sec / 1e6).toFixed(1)} M/s | ${(bytes / 1e9 / r.sec).toFixed(2)} GB/s | ${(bytes / 1e9 / r.cpu).toFixed(2)} GB/s`;
   const lines = [
@@ -210,6 +223,7 @@ try {
     `| baseline: 1-thread decode + forward KL loop (llama.cpp's reader side) | ${fmt(base)} | (in-process) | 1.00 |`,
     `| klscope compare, 1 thread (KL both ways, JS, TVD, PPL, Δp, quantiles) | ${fmt(one)} | ${one.maxRssMb.toFixed(0)} MB | ${(base.sec / one.sec).toFixed(2)}× |`,
     `| klscope compare, ${availableParallelism()} threads | ${fmt(all)} | ${all.maxRssMb.toFixed(0)} MB | ${(base.sec / all.sec).toFixed(2)}× |`,
+    ...(other ? [`| klscope compare, 1 thread, the build in ${against} | ${fmt(other)} | ${other.maxRssMb.toFixed(0)} MB | ${(base.sec / other.sec).toFixed(2)}× |`, '', `This build against ${against}, 1 thread, best of ${reps} alternating runs: ${(other.sec / one.sec).toFixed(2)}× faster by wall time, ${(other.cpu / one.cpu).toFixed(2)}× by CPU time (row loop: ${other.kernel}; mean KLD ${other.mean.toPrecision(10)}).`] : []),
     '',
     `CPU time of klscope compare is that of the compare call (all threads); with process start-up and imports: 1 thread ${one.processCpu.toFixed(2)} s, ${availableParallelism()} threads ${all.processCpu.toFixed(2)} s. Row loop: ${one.kernel}.`,
     `Mean KLD: baseline ${base.meanKld.toPrecision(10)}, klscope ${all.mean.toPrecision(10)} (1 thread ${one.mean.toPrecision(10)}); same top ${(100 * base.sameTop).toFixed(3)}% vs ${(100 * all.sameTop).toFixed(3)}%; quantiles: ${all.method}.`,

@@ -113,3 +113,37 @@ function bounded(s: string): string {
 export function isAllocationFailure(e: unknown): boolean {
   return e instanceof RangeError && /Invalid (typed )?array length|Array buffer allocation failed|Invalid string length|out of memory|Maximum call stack|Invalid count value|must be a positive integer|Array length/i.test(e.message);
 }
+
+/** A thrown value as a worker thread posts it to the main thread (structured clone drops the class). */
+export interface ThreadError {
+  error: string;
+  /** The {@link KlscopeError}'s exit code; absent for anything else (a bug). */
+  exitCode?: number;
+  stack?: string;
+}
+
+/**
+ * What a worker thread posts for a thrown value, so that {@link fromThreadError} on the main
+ * thread rebuilds a {@link DataError} or {@link ArgumentError} with its exit code.
+ *
+ * @example
+ * toThreadError(new DataError('x.kld: truncated')); // { error: 'x.kld: truncated', exitCode: 1, stack: '…' }
+ */
+export function toThreadError(e: unknown): ThreadError {
+  const err = e instanceof Error ? e : new Error(String(e));
+  return { error: err.message, exitCode: e instanceof KlscopeError ? e.exitCode : undefined, stack: err.stack };
+}
+
+/**
+ * The main thread's error for what a worker posted with {@link toThreadError}: a DataError
+ * (exit 1) or ArgumentError (exit 2) with the same message, anything else a plain Error that
+ * keeps the worker's stack (an internal error).
+ *
+ * @example
+ * fromThreadError({ error: 'x.kld: truncated', exitCode: 1 }) instanceof DataError; // true
+ */
+export function fromThreadError(m: ThreadError): Error {
+  if (m.exitCode === 1) return new DataError(m.error);
+  if (m.exitCode === 2) return new ArgumentError(m.error);
+  return new Error(`${m.error}\n${m.stack ?? ''}`);
+}

@@ -1,21 +1,19 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { writeKldFixture } from '../testing/kldFixtures.js';
 import { compareFiles } from '../compare/engine.js';
 import { tourSection } from './compare.js';
 import { compareLive } from '../compare/live.js';
 import { TINY_TEXT, writeTinyLlama } from '../testing/tinyLlama.js';
 import { runCli } from '../testing/cli.js';
+import { tempFiles } from '../testing/tempFiles.js';
 
 const cli = (...args: string[]) => runCli(args);
 
 describe('klscope compare (CLI)', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'klscope-clicmp-'));
+  const { dir, path: out } = tempFiles('clicmp');
   const fx = writeKldFixture({ dir, nCtx: 24, nVocab: 501, nChunk: 6, seed: 5 });
-  const out = (name: string) => path.join(dir, name);
 
   test('--json prints one document with the contract keys and the library\'s numbers', async () => {
     const r = cli('compare', fx.base, fx.cand, '--json', '--threads', '2');
@@ -84,11 +82,9 @@ describe('klscope compare (CLI)', () => {
 });
 
 describe('klscope compare on GGUF models (CLI)', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'klscope-cligguf-'));
+  const { dir, file, path: out } = tempFiles('cligguf');
   const m = writeTinyLlama({ dir, seed: 11 });
-  const text = path.join(dir, 'text.txt');
-  writeFileSync(text, `${TINY_TEXT}\n${TINY_TEXT}\n${TINY_TEXT}`);
-  const out = (name: string) => path.join(dir, name);
+  const text = file('text.txt', `${TINY_TEXT}\n${TINY_TEXT}\n${TINY_TEXT}`);
   const live = ['--text', text, '--ctx', '64', '--chunks', '2', '--threads', '1'];
 
   test('one command: two models and a text give the file-input document; --save-base, --per-token, --report written', async () => {
@@ -140,7 +136,7 @@ describe('klscope compare on GGUF models (CLI)', () => {
     const cases: Array<[string[], number, RegExp]> = [
       [[m.paths.base, notGguf, ...live], 1, /not\.gguf/],
       [[m.paths.base, m.paths.perturbed, '--text', empty, '--ctx', '64', '--threads', '1'], 1, /empty\.txt: the text is empty/],
-      [[m.paths.base, m.paths.perturbed, '--text', text, '--ctx', '1024'], 2, /invalid --ctx 1024: .*trained with a context of 256/],
+      [[m.paths.base, m.paths.perturbed, '--text', text, '--ctx', '1024'], 2, /--ctx: expected at most 256 tokens \(.*trained with a context of 256 tokens\), got 1024/],
       [[m.paths.base, m.paths.perturbed], 2, /needs --text FILE/],
       [[m.paths.base, m.paths.perturbed, ...live, '--save-base', out('x.txt')], 2, /invalid --save-base/],
       [[m.paths.base, m.paths.perturbed, m.paths.q8_0, ...live, '--per-token', out('p.csv')], 2, /--per-token takes one candidate/],

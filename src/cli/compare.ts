@@ -20,7 +20,7 @@ import { createProgress } from '../report/progress.js';
 import { renderTable } from '../report/table.js';
 import { seededRandom } from '../random.js';
 import { UsageError, quote } from '../errors.js';
-import { action, choiceOption, intOption, numberOption, withExamples } from './run.js';
+import { action, choiceOption, cliText, intOption, numberOption, withExamples } from './run.js';
 import { isReferenceFile } from '../compare/referenceCompare.js';
 import { COMPARE_MEASURES } from '../rows/measureTable.js';
 import { referenceTable } from './referenceTable.js';
@@ -101,7 +101,7 @@ export function compareTable(result: CompareResult, title: string): string {
     other.push(['Mean Δp = q(tok) − p(tok)', `${formatPercent(d.mean!)} ± ${formatPercent(d.stderr!)}`, 'deltaP.mean'], ['RMS Δp', `${formatPercent(d.rms!)} ± ${formatPercent(d.rmsStderr!)}`, 'deltaP.rms']);
     for (const [k, label] of QUANTILE_LABELS) if (k in d) other.push([`${label} Δp`, formatPercent(d[k]!), `deltaP.${k}`]);
   }
-  parts.push(renderTable(['other statistics', 'value', 'json key'], other, { align: ['left', 'right', 'left'], notes: result.notes.map((n) => `• ${n}`) }));
+  parts.push(renderTable(['other statistics', 'value', 'json key'], other, { align: ['left', 'right', 'left'], notes: result.notes.map((n) => `• ${cliText(n)}`) }));
   return parts.join('\n');
 }
 

@@ -1,25 +1,14 @@
 import { describe, test } from 'node:test';
-import { runCli } from '../testing/cli.js';
+import { commandCli, repoRoot } from '../testing/cli.js';
+import { tempFiles } from '../testing/tempFiles.js';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { runEstimate, estimateTable } from './estimate.js';
 
-const root = process.env.KLSCOPE_ROOT ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const dir = mkdtempSync(path.join(tmpdir(), 'klscope-estimatecli-'));
-const file = (name: string, content: string) => {
-  const p = path.join(dir, name);
-  writeFileSync(p, content);
-  return p;
-};
+const { dir, file } = tempFiles('estimatecli');
 
-/** Runs `klscope estimate ...` through the real CLI entry point; returns the exit code and both streams. */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const r = runCli(['estimate', ...args], { cwd: root });
-  return { code: r.code, out: r.stdout, err: r.stderr };
-}
+/** `klscope estimate ...` through the real CLI entry point. */
+const cli = commandCli('estimate');
 
 describe('klscope estimate', () => {
   test('--json shape; per-token means by hand on a two-sequence file', async () => {
@@ -45,7 +34,7 @@ describe('klscope estimate', () => {
     const q = [0.3, 0.25, 0.2, 0.12, 0.08, 0.05];
     const p = [0.25, 0.25, 0.22, 0.13, 0.1, 0.05];
     const kl = q.reduce((s, x, i) => s + x * Math.log(x / p[i]!), 0);
-    const r = await runEstimate(path.join(root, 'data/samples/rollouts.jsonl'));
+    const r = await runEstimate(path.join(repoRoot, 'data/samples/rollouts.jsonl'));
     for (const e of ['k1', 'k3'] as const) assert.ok(Math.abs(r[e].mean - kl) < 4 * r[e].stderr!, `${e} ${r[e].mean} vs ${kl}`);
     const t = estimateTable(r, 'rollouts.jsonl');
     assert.match(t, /q = the sampling policy \(logq\), p = the reference \(logp\)/);

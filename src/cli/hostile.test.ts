@@ -80,6 +80,8 @@ before(() => {
   w('deep.json', '['.repeat(200_000) + '0.5' + ']'.repeat(200_000));
   w('ids.json', JSON.stringify(['x'.repeat(1_000_000)]));
   w('bad.json', '{"format":"klscope-compare-summary","version":2,"count":-7}');
+  w('v1.json', '{"format":"klscope-compare-summary","version":1}');
+  w('ids3.json', '[1, 2, 3]');
   w('a.txt', 'hello world\n');
   mkdirSync(path.join(dir, 'folder'));
   mkdirSync(path.join(dir, 'loop'));
@@ -125,6 +127,12 @@ describe('hostile inputs through every command', () => {
     fails(['compare', fx.base, fx.cand, '--rows', '300:'], 2, /--rows: expected a range that is not empty in the inputs' \d+ rows, got "300:"/);
     fails(['compare', fx.base, fx.cand, '--tokens', 'p.npy'], 2, /^klscope compare: --tokens does not apply when a side is a \.kld file/m);
     fails(['text', fx.base, fx.cand, '--smoothing', 'lots'], 2, /--smoothing: expected 0 \(exact\).*got "lots"/);
+    // perToken, summaryOut and tokens in the per-token writer, the summary schema and the reference sources
+    fails(['compare', fx.base, fx.cand, '--per-token', 'out.txt'], 2, /^klscope compare: --per-token: expected a file ending in \.csv or \.parquet, or - for CSV on stdout, got "out\.txt"$/m);
+    fails(['merge', 'v1.json'], 1, /^klscope merge: v1\.json: version: expected summary version 2 \(re-run klscope compare with --summary-out\), got 1$/m);
+    fails(['reference', fx.baseNpy, '-o', 'x.klref'], 2, /^klscope reference: --tokens is required for a logits source \(.*\): the reference keeps the token list/m);
+    fails(['reference', fx.baseNpy, '--tokens', 'ids3.json', '-o', 'x.klref'], 1, /^klscope reference: --tokens: a reference needs \d+ token ids \(T \+ 1 for \d+ rows.*got 3$/m);
+    fails(['reference', fx.base, '--tokens', 'ids3.json', '-o', 'x.klref'], 2, /^klscope reference: --tokens does not apply to a \.kld source: the file carries its tokens$/m);
   });
 
   test('output paths: missing folder, a folder, /proc; one run is one atomic group', () => {

@@ -1,17 +1,10 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { runCli } from '../testing/cli.js';
 import { encodeNpy } from '../io/npy.js';
+import { tempFiles } from '../testing/tempFiles.js';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'klscope-cli-kl-'));
-const file = (name: string, content: string | Uint8Array) => {
-  const p = path.join(dir, name);
-  writeFileSync(p, content);
-  return p;
-};
+const { file } = tempFiles('cli-kl');
 const KEYS = ['forward', 'reverse', 'entropyP', 'entropyQ', 'crossEntropyPQ', 'crossEntropyQP', 'jsDivergence', 'jsDistance', 'tvd'];
 
 describe('klscope kl', () => {

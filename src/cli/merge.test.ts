@@ -1,18 +1,16 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { writeKldFixture } from '../testing/kldFixtures.js';
 import { compareFiles } from '../compare/engine.js';
 import { runCli } from '../testing/cli.js';
+import { tempFiles } from '../testing/tempFiles.js';
 
 const cli = (...args: string[]) => runCli(args);
 
 describe('klscope merge (CLI)', () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'klscope-climerge-'));
+  const { dir, path: out } = tempFiles('climerge');
   const fx = writeKldFixture({ dir, nCtx: 24, nVocab: 501, nChunk: 6, seed: 5 });
-  const out = (name: string) => path.join(dir, name);
 
   test('merge of --rows shards equals the unsplit run exactly for means', async () => {
     // shards through the library (a CLI start is slow on a loaded machine), merged by the CLI

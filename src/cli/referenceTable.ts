@@ -3,6 +3,7 @@ import { BOUND_MEASURES } from '../compare/bounds.js';
 import { BOUND_QUANTILES } from '../compare/boundsStats.js';
 import { formatNumber, formatPercent } from '../report/format.js';
 import { renderTable } from '../report/table.js';
+import { cliText } from './run.js';
 
 const LABELS: Record<(typeof BOUND_MEASURES)[number], string> = {
   kld: 'KL(base‖candidate)',
@@ -44,6 +45,6 @@ export function referenceTable(result: CompareResult, title: string): string {
   const other: string[][] = [['Same top p', `${formatPercent(result.sameTop.p)} ± ${formatPercent(result.sameTop.stderr)}`, 'sameTop.p']];
   if (result.ppl) other.push(['Mean PPL(Q)/PPL(base)', `${f(result.ppl.ratio)} ± ${formatNumber(result.ppl.ratioStderr, 3)}`, 'ppl.ratio']);
   if (result.deltaP) other.push(['RMS Δp', `${formatPercent(result.deltaP.rms!)} ± ${formatPercent(result.deltaP.rmsStderr!)}`, 'deltaP.rms']);
-  parts.push(renderTable(['other statistics (estimates)', 'value', 'json key'], other, { align: ['left', 'right', 'left'], notes: result.notes.map((n) => `• ${n}`) }));
+  parts.push(renderTable(['other statistics (estimates)', 'value', 'json key'], other, { align: ['left', 'right', 'left'], notes: result.notes.map((n) => `• ${cliText(n)}`) }));
   return parts.join('\n');
 }

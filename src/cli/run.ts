@@ -37,6 +37,13 @@ export const OPTION_FLAGS: Readonly<Record<string, string>> = {
   pairs: '--pairs',
   learningRate: '--lr',
   preset: '--preset',
+  ctx: '--ctx',
+  chunks: '--chunks',
+  text: '--text',
+  score: '--score',
+  saveBase: '--save-base',
+  perToken: '--per-token',
+  summaryOut: '--summary-out',
 };
 
 /**
@@ -47,7 +54,17 @@ export const OPTION_FLAGS: Readonly<Record<string, string>> = {
  * cliMessage(new DataError('training diverged; lower the learningRate option')); // 'training diverged; lower --lr'
  */
 export function cliMessage(e: KlscopeError): string {
-  let m = e.message;
+  return cliText(e.message);
+}
+
+/**
+ * Library text (an error message, a result's note) with the flags of the options it names.
+ *
+ * @example
+ * cliText('pass the tokens option to check'); // 'pass --tokens to check'
+ */
+export function cliText(text: string): string {
+  let m = text;
   for (const [name, flag] of Object.entries(OPTION_FLAGS)) {
     if (m.startsWith(name) && /^(:| \()/.test(m.slice(name.length))) m = flag + m.slice(name.length);
     m = m.replaceAll(`the ${name} option`, flag);

@@ -1,27 +1,16 @@
 import { describe, test } from 'node:test';
-import { runCli } from '../testing/cli.js';
+import { commandCli, repoRoot } from '../testing/cli.js';
+import { tempFiles } from '../testing/tempFiles.js';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { runSamples, samplesTable } from './samples.js';
 import { encodeNpy } from '../io/npy.js';
 
-const root = process.env.KLSCOPE_ROOT ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const data = (f: string) => path.join(root, 'data/samples', f);
-const dir = mkdtempSync(path.join(tmpdir(), 'klscope-samplescli-'));
-const file = (name: string, content: string | Uint8Array) => {
-  const p = path.join(dir, name);
-  writeFileSync(p, content);
-  return p;
-};
+const data = (f: string) => path.join(repoRoot, 'data/samples', f);
+const { file } = tempFiles('samplescli');
 
-/** Runs `klscope samples ...` through the real CLI entry point; returns the exit code and both streams. */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const r = runCli(['samples', ...args], { cwd: root });
-  return { code: r.code, out: r.stdout, err: r.stderr };
-}
+/** `klscope samples ...` through the real CLI entry point. */
+const cli = commandCli('samples');
 
 describe('klscope samples', () => {
   test('--json has the documented keys, forward = KL(A‖B)', async () => {

@@ -1,26 +1,15 @@
 import { describe, test } from 'node:test';
-import { runCli } from '../testing/cli.js';
+import { commandCli, repoRoot } from '../testing/cli.js';
+import { tempFiles } from '../testing/tempFiles.js';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { runText, textJson, textTable, tourSection } from './text.js';
 
-const root = process.env.KLSCOPE_ROOT ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const data = (f: string) => path.join(root, 'data/text', f);
-const dir = mkdtempSync(path.join(tmpdir(), 'klscope-textcli-'));
-const file = (name: string, content: string | Uint8Array) => {
-  const p = path.join(dir, name);
-  writeFileSync(p, content);
-  return p;
-};
+const data = (f: string) => path.join(repoRoot, 'data/text', f);
+const { file } = tempFiles('textcli');
 
-/** Runs `klscope text ...` through the real CLI entry point; returns the exit code and both streams. */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const r = runCli(['text', ...args], { cwd: root });
-  return { code: r.code, out: r.stdout, err: r.stderr };
-}
+/** `klscope text ...` through the real CLI entry point. */
+const cli = commandCli('text');
 
 describe('klscope text', () => {
   test('--json has the documented keys; forward = KL(reference‖generated)', async () => {

@@ -1,3 +1,4 @@
+import { DataError } from '../errors.js';
 import { storedLogpError, type KlrefRow } from '../io/klref.js';
 import { nativeKlrefTail } from '../kernels/registry.js';
 import type { NativeKlrefTail } from '../kernels/nativeBackend.js';
@@ -566,7 +567,7 @@ export function rowBounds(row: KlrefRow, cand: CandidateRow, ref: ReferenceView,
     const id = row.ids[i]!;
     if (mark[id]) {
       for (let j = 0; j < i; j++) mark[row.ids[j]!] = 0;
-      throw new RangeError(`token id ${id} appears twice in the top-k`);
+      throw new DataError(`token id ${id} appears twice in the top-k`);
     }
     mark[id] = 1;
     const v = row.logp[i]!;

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { DataError, UsageError } from '../errors.js';
+import { DataError, UsageError, fromThreadError, type ThreadError } from '../errors.js';
 import { batchStats, pickBackend } from '../kernels/index.js';
 import type { BackendName, BatchInput } from '../kernels/types.js';
 import { readTokenIds } from '../io/tokens.js';
@@ -12,7 +12,7 @@ import { openSource, sideSpec } from './sources.js';
 import { compareTopk } from './topk.js';
 import type { CompareOptions, CompareRun, OpenedSource, RowSource } from './types.js';
 import { fileFingerprint, hashTokens, type InputIdentity } from './runIdentity.js';
-import { formatRowRange } from './rowRange.js';
+import { formatRowRange, rowsInRange } from './rowRange.js';
 
 export { formatRowRange };
 
@@ -128,9 +128,7 @@ async function compareOpened(base: RowSource, cand: RowSource, opts: CompareOpti
   if (total === 0) {
     throw new DataError(kld ? `no scored rows: a .kld file scores the second half of each window, and n_ctx ${kld.header.nCtx} leaves none` : 'no rows to compare: the inputs are empty');
   }
-  const [start, endRaw] = opts.rowRange ?? [0, total];
-  const end = Math.min(endRaw, total);
-  if (start >= end) throw new UsageError({ where: 'rowRange', expected: `a range that is not empty in the inputs' ${total} rows`, got: JSON.stringify(formatRowRange([start, endRaw])) });
+  const [start, end] = rowsInRange(opts.rowRange, total);
   // KL by position: positions in the context window (.kld), else row indices in about 512 bins
   const positionBinWidth = kld ? Math.max(1, Math.ceil(kld.header.nCtx / 1024)) : Math.max(1, Math.ceil(total / 512));
   const acc = new CompareAccumulator({ relativeAccuracy: opts.relativeAccuracy, retainLimit: opts.retainLimit, positionBinWidth });
@@ -262,11 +260,10 @@ async function runFused(base: RowSource, cand: RowSource, args: RunArgs): Promis
         if (emit === ranges.length) resolve();
       };
       for (const w of workers) {
-        w.on('message', (m: { id: number; block?: RowBlock; error?: string; exitCode?: number; stack?: string }) => {
+        w.on('message', (m: { id: number; block?: RowBlock } & Partial<ThreadError>) => {
           if (m.error !== undefined) {
             failed = true;
-            const e = m.exitCode === 1 ? new DataError(m.error) : m.exitCode === 2 ? new UsageError(m.error) : new Error(`${m.error}\n${m.stack ?? ''}`);
-            reject(e);
+            reject(fromThreadError(m as ThreadError));
             return;
           }
           ready.set(m.id, m.block!);

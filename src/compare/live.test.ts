@@ -184,8 +184,8 @@ describe('compare on live GGUF models', () => {
     const short = path.join(dir, 'short.txt');
     writeFileSync(short, 'The cat sat on the mat.');
     await assert.rejects(run({ live: { text: short } }), /short.txt: the text is \d+ tokens; a context of 64 needs at least 128/);
-    await assert.rejects(run({ live: { ctx: 512 } }), (e: Error) => e instanceof UsageError && /invalid --ctx 512: .* was trained with a context of 256 tokens/.test(e.message));
-    await assert.rejects(run({ live: { text: undefined } }), (e: Error) => e instanceof UsageError && /needs --text/.test(e.message));
+    await assert.rejects(run({ live: { ctx: 512 } }), (e: Error) => e instanceof UsageError && /^ctx: expected at most 256 tokens \(.* was trained with a context of 256 tokens\), got 512$/.test(e.message));
+    await assert.rejects(run({ live: { text: undefined } }), (e: Error) => e instanceof UsageError && /needs the text option FILE/.test(e.message));
     // a model llama.cpp refuses (an unknown architecture): its reason, in one line
     const arch = readFileSync(m.paths.perturbed);
     arch.write('llamz', arch.indexOf('llama', arch.indexOf('general.architecture') + 20), 'latin1');

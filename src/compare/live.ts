@@ -185,8 +185,8 @@ function ggufSource(side: GgufSide, plan: ChunkPlan, runtime: LlamaRuntime): Ope
  * checkContext(512, 'f16.gguf', readGguf('f16.gguf')); // throws a UsageError past llama.context_length
  */
 export function checkContext(ctx: number, file?: string, info?: Pick<GgufInfo, 'contextLength'>): void {
-  if (!Number.isInteger(ctx) || ctx < 4) throw new UsageError(`invalid --ctx ${ctx}: expected an integer of at least 4 tokens`);
-  if (file && info?.contextLength !== undefined && ctx > info.contextLength) throw new UsageError(`invalid --ctx ${ctx}: ${file} was trained with a context of ${info.contextLength} tokens`);
+  if (!Number.isInteger(ctx) || ctx < 4) throw new UsageError({ where: 'ctx', expected: 'an integer of at least 4 tokens', got: ctx });
+  if (file && info?.contextLength !== undefined && ctx > info.contextLength) throw new UsageError({ where: 'ctx', expected: `at most ${info.contextLength} tokens (${file} was trained with a context of ${info.contextLength} tokens)`, got: ctx });
 }
 
 /** A GGUF model loaded with a context of `ctx` tokens, ready to give its rows over a chunk plan. */
@@ -275,8 +275,8 @@ export async function compareLive(opts: LiveCompareOptions): Promise<LiveRun[]> 
   for (const c of cspecs) {
     if (c.format !== 'gguf') throw new UsageError(`with a live model, every candidate must be a GGUF model; ${c.path} is ${c.format} (compare saved runs two at a time)`);
   }
-  if (opts.tokens) throw new UsageError('--tokens does not apply to GGUF models: the text is tokenized with the base model');
-  if (opts.rowRange) throw new UsageError('--rows does not apply to GGUF models (use --chunks)');
+  if (opts.tokens) throw new UsageError('the tokens option does not apply to GGUF models: the text is tokenized with the base model');
+  if (opts.rowRange) throw new UsageError('the rowRange option does not apply to GGUF models (use the chunks option)');
   const ctxGiven = live.ctx;
   // metadata first: a file that is not GGUF, a truncated one or a vocabulary mismatch fails before any model loads
   const cinfo = cspecs.map((c) => readGguf(c.path, { name: c.path }));
@@ -291,15 +291,15 @@ export async function compareLive(opts: LiveCompareOptions): Promise<LiveRun[]> 
     let ctx: number;
     if (kldBase) {
       const h = kldBase.kld.header;
-      if (live.text) throw new UsageError(`--text does not apply with a .kld base: ${bspec.path} carries its tokens and chunks`);
-      if (live.score === 'all') throw new UsageError(`--score all does not apply with a .kld base: ${bspec.path} holds the second half of each chunk`);
-      if (ctxGiven !== undefined && ctxGiven !== h.nCtx) throw new UsageError(`invalid --ctx ${ctxGiven}: ${bspec.path} was made with n_ctx ${h.nCtx}`);
-      if (live.saveBase) throw new UsageError('--save-base needs a GGUF base model (the base is already a .kld file)');
+      if (live.text) throw new UsageError(`the text option does not apply with a .kld base: ${bspec.path} carries its tokens and chunks`);
+      if (live.score === 'all') throw new UsageError(`the score option "all" does not apply with a .kld base: ${bspec.path} holds the second half of each chunk`);
+      if (ctxGiven !== undefined && ctxGiven !== h.nCtx) throw new UsageError({ where: 'ctx', expected: `${h.nCtx}, the n_ctx ${bspec.path} was made with`, got: ctxGiven });
+      if (live.saveBase) throw new UsageError('the saveBase option needs a GGUF base model (the base is already a .kld file)');
       ctx = h.nCtx;
     } else {
-      if (!live.text) throw new UsageError('a GGUF base needs --text FILE: the text to evaluate');
+      if (!live.text) throw new UsageError('a GGUF base needs the text option FILE: the text to evaluate');
       ctx = ctxGiven ?? 512;
-      if (live.saveBase && live.score === 'all') throw new UsageError("--save-base writes llama.cpp's file, which holds the second half of each chunk; drop --score all");
+      if (live.saveBase && live.score === 'all') throw new UsageError("the saveBase option writes llama.cpp's file, which holds the second half of each chunk; drop the score option");
     }
     checkContext(ctx);
     for (const [spec, info] of [...(binfo ? [[bspec, binfo] as const] : []), ...cspecs.map((c, i) => [c, cinfo[i]!] as const)]) checkContext(ctx, spec.path, info);

@@ -85,7 +85,7 @@ describe('compare against a .klref reference', () => {
     const bad = ids.slice();
     bad[12] = (bad[12]! + 1) % V;
     writeFileSync(path.join(dir, 'bad.json'), JSON.stringify(bad));
-    await assert.rejects(compareReference({ reference: ref, candidate: path.join(dir, 'lc.npy'), tokens: path.join(dir, 'bad.json') }), /token mismatch at index 12 of the token list \(chunk 0, position 12\): the reference has \d+, --tokens has \d+/);
+    await assert.rejects(compareReference({ reference: ref, candidate: path.join(dir, 'lc.npy'), tokens: path.join(dir, 'bad.json') }), /token mismatch at index 12 of the token list \(chunk 0, position 12\): the reference has \d+, the tokens option has \d+/);
     await assert.rejects(compareReference({ reference: ref, candidate: fx.cand }), /vocabulary mismatch: the reference has n_vocab 97, the candidate 301 columns/);
   });
 

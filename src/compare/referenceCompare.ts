@@ -11,6 +11,7 @@ import { BoundsAccumulator } from './boundsStats.js';
 import { fileFingerprint, hashTokens } from './runIdentity.js';
 import type { CompareRun, RowSink } from './engine.js';
 import { checkKldRow, createRowBlock, decodeSide, readSide, windowThresholdCode, type SideScratch } from './rowStats.js';
+import { rowsInRange } from './rowRange.js';
 import { detectFormat, openSource } from './sources.js';
 import type { RowSource as OpenedSource } from './types.js';
 
@@ -116,19 +117,19 @@ function checkTokens(ref: KlrefFile, cand: OpenedSource, opts: ReferenceCompareO
     }
   };
   if (cand.kind === 'kld') {
-    if (opts.tokens) throw new UsageError('--tokens does not apply when the candidate is a .kld file: the file carries its tokens');
+    if (opts.tokens) throw new UsageError('the tokens option does not apply when the candidate is a .kld file: the file carries its tokens');
     const h = cand.kld.header;
     if (c.score !== 'second-half' || h.nCtx !== c.nCtx || h.nChunk !== c.nChunk) {
       throw new DataError(`chunking mismatch: the reference scores ${c.nChunk} chunks of n_ctx ${c.nCtx} (${c.score}), the candidate .kld ${h.nChunk} chunks of n_ctx ${h.nCtx} (second-half)`);
     }
     first(rt, cand.kld.tokens, 0, 'the candidate');
   } else if (opts.tokens) {
-    const ids = readTokenIds(opts.tokens, '--tokens');
-    if (ids.length === rt.length) first(rt, ids, 0, '--tokens');
-    else if (c.nChunk === 1 && c.first === 0 && ids.length === rt.length - 1) first(rt, ids, 1, '--tokens');
-    else throw new DataError(`--tokens: the reference holds ${rt.length} token ids, --tokens has ${ids.length}`);
+    const ids = readTokenIds(opts.tokens, 'tokens');
+    if (ids.length === rt.length) first(rt, ids, 0, 'the tokens option');
+    else if (c.nChunk === 1 && c.first === 0 && ids.length === rt.length - 1) first(rt, ids, 1, 'the tokens option');
+    else throw new DataError(`tokens: the reference holds ${rt.length} token ids, the tokens option has ${ids.length}`);
   } else {
-    notes.push("The candidate's logits carry no token list: its rows are taken to score the reference's tokens (pass --tokens to check).");
+    notes.push("The candidate's logits carry no token list: its rows are taken to score the reference's tokens (pass the tokens option to check).");
   }
   const fp = ref.header.tokenizer.fingerprint;
   notes.push(
@@ -183,9 +184,9 @@ export async function compareReference(opts: ReferenceCompareOptions): Promise<C
  */
 async function openLiveCandidate(ref: KlrefFile, opts: ReferenceCompareOptions): Promise<{ side: LiveSide; source: OpenedSource; notes: string[] }> {
   const h = ref.header;
-  if (opts.tokens) throw new UsageError('--tokens does not apply to a GGUF candidate: it evaluates the reference\'s tokens');
-  if (opts.tensor) throw new UsageError('--tensor does not apply to a GGUF candidate');
-  if (opts.rowRange) throw new UsageError('--rows does not apply to a GGUF candidate (it evaluates whole chunks)');
+  if (opts.tokens) throw new UsageError('the tokens option does not apply to a GGUF candidate: it evaluates the reference\'s tokens');
+  if (opts.tensor) throw new UsageError('the tensor option does not apply to a GGUF candidate');
+  if (opts.rowRange) throw new UsageError('the rowRange option does not apply to a GGUF candidate (it evaluates whole chunks)');
   const info = readGguf(opts.candidate, { name: opts.candidate });
   const fp = h.tokenizer.fingerprint;
   if (info.nVocab !== h.nVocab) throw new DataError(`vocabulary mismatch: the reference has n_vocab ${h.nVocab}, ${opts.candidate} has ${info.nVocab} (the models must share a vocabulary)`);
@@ -220,9 +221,7 @@ async function run(ref: KlrefFile, cand: OpenedSource, opts: ReferenceCompareOpt
   if (cand.rows !== ref.rows) throw new DataError(`row count mismatch: the reference has ${ref.rows} scored rows, the candidate ${cand.rows}`);
   const notes: string[] = liveNotes ?? [];
   if (!liveNotes) checkTokens(ref, cand, opts, notes);
-  const [start, endRaw] = opts.rowRange ?? [0, ref.rows];
-  const end = Math.min(endRaw, ref.rows);
-  if (start >= end) throw new UsageError(`invalid --rows ${start}:${endRaw}: the inputs have ${ref.rows} rows, so the range is empty`);
+  const [start, end] = rowsInRange(opts.rowRange, ref.rows);
   const acc = new CompareAccumulator({ relativeAccuracy: opts.relativeAccuracy, retainLimit: opts.retainLimit, positionBinWidth: Math.max(1, Math.ceil(h.chunking.nCtx / 1024)) });
   acc.estimator = 'reference-bounds';
   acc.bounds = new BoundsAccumulator({ relativeAccuracy: opts.relativeAccuracy, retainLimit: opts.retainLimit });
@@ -283,7 +282,7 @@ async function run(ref: KlrefFile, cand: OpenedSource, opts: ReferenceCompareOpt
         try {
           rowBounds(row, cr, h, scratch, out);
         } catch (e) {
-          if (e instanceof RangeError) throw new DataError(`reference: block at offset ${blk.offset}: row ${r}: ${e.message}`);
+          if (e instanceof DataError) throw new DataError(`reference: block at offset ${blk.offset}: row ${r}: ${e.message}`);
           throw e;
         }
         checkCandidateRow(cand, cr, r);

@@ -191,7 +191,7 @@ describe('reference from a live GGUF model, compared with a live candidate', () 
     }
     const usage: Array<[string[], RegExp]> = [
       [['reference', m.paths.base, '-o', path.join(dir, 'x.klref')], /^klscope reference: a GGUF source needs --text FILE/],
-      [['reference', m.paths.base, '--text', text, '--ctx', '1000', '-o', path.join(dir, 'x.klref')], /^klscope reference: invalid --ctx 1000: .* was trained with a context of 256 tokens/],
+      [['reference', m.paths.base, '--text', text, '--ctx', '1000', '-o', path.join(dir, 'x.klref')], /^klscope reference: --ctx: expected at most 256 tokens \(.* was trained with a context of 256 tokens\), got 1000/],
       [['reference', m.paths.base, '--text', text, '--tokens', text, '-o', path.join(dir, 'x.klref')], /^klscope reference: --tokens does not apply to a GGUF source/],
       [['compare', path.join(dir, 'ref-16.klref'), m.paths.perturbed, '--text', text], /^klscope compare: --text does not apply with a \.klref base/],
       [['compare', path.join(dir, 'ref-16.klref'), m.paths.perturbed, '--per-token', out('p.csv')], /^klscope compare: .*p\.csv/],

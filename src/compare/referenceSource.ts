@@ -71,7 +71,7 @@ export function openFileReferenceSource(file: string, o: FileReferenceOptions = 
   try {
     const bytes = statSync(file).size;
     if (src.kind === 'kld') {
-      if (o.tokens) throw new UsageError('--tokens does not apply to a .kld source: the file carries its tokens');
+      if (o.tokens) throw new UsageError('the tokens option does not apply to a .kld source: the file carries its tokens');
       const h = src.kld.header;
       return fileSource(src, {
         view: 'kld-window',
@@ -81,12 +81,12 @@ export function openFileReferenceSource(file: string, o: FileReferenceOptions = 
         target: (r) => src.kld.targetOf(r),
       });
     }
-    if (!o.tokens) throw new UsageError(`--tokens is required for a logits source (${file}): the reference keeps the token list (T + 1 ids for T rows)`);
-    const ids = readTokenIds(o.tokens, '--tokens');
+    if (!o.tokens) throw new UsageError(`the tokens option is required for a logits source (${file}): the reference keeps the token list (T + 1 ids for T rows)`);
+    const ids = readTokenIds(o.tokens, 'tokens');
     if (ids.length !== src.rows + 1) {
-      throw new DataError(`--tokens: a reference needs ${src.rows + 1} token ids (T + 1 for ${src.rows} rows: the text, row t predicting token t + 1), got ${ids.length}`);
+      throw new DataError(`tokens: a reference needs ${src.rows + 1} token ids (T + 1 for ${src.rows} rows: the text, row t predicting token t + 1), got ${ids.length}`);
     }
-    for (let i = 0; i < ids.length; i++) if (ids[i]! >= src.cols) throw new DataError(`--tokens: token ${i} is ${ids[i]}, outside the vocabulary of ${src.cols}`);
+    for (let i = 0; i < ids.length; i++) if (ids[i]! >= src.cols) throw new DataError(`tokens: token ${i} is ${ids[i]}, outside the vocabulary of ${src.cols}`);
     return fileSource(src, {
       view: 'logits',
       chunking: { nCtx: ids.length, nChunk: 1, first: 0, score: 'all' },

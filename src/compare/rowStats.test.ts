@@ -8,7 +8,8 @@ import { DataError } from '../errors.js';
 import { decodeKldValue, kldLayout } from '../io/kld.js';
 import { compareFiles } from './engine.js';
 import { writeKldFixture } from '../testing/kldFixtures.js';
-import { createRowBlock, windowThresholdCode } from './rowStats.js';
+import { createRowBlock, kldPairRowStats, windowThresholdCode } from './rowStats.js';
+import { jsFromTermSum, jsTerm, klLogTerm, tvFromSum } from '../rows/terms.js';
 
 describe('rowStats', () => {
   test('windowThresholdCode is the first code llama.cpp sums (linear scan, property)', () => {
@@ -126,5 +127,66 @@ describe('rowStats', () => {
       await rejects(fx.cand, /base \(\S*badbase\.kld\): row 4 .*expected <= 0/, p);
       rmSync(dir, { recursive: true, force: true });
     });
+  });
+});
+
+describe('the .kld row-pair loop against the shared per-element terms', () => {
+  // The loop writes klLogTerm and jsTerm out for speed; this is the same loop through the shared
+  // terms of rows/terms.ts (same exp tables, same order of sums), so the two agree to the bit.
+  const shared = (sa: number, ma: number, ca: Uint16Array, sb: number, mb: number, cb: Uint16Array): number[] => {
+    const pOf = (s: number, m: number, c: number) => Math.exp(m + 256 * s * (c >>> 8)) * Math.exp(s * (c & 255));
+    const ta = windowThresholdCode(sa, ma);
+    const tb = windowThresholdCode(sb, mb);
+    let fwd = 0, rev = 0, js = 0, tv = 0, sp = 0, sq = 0;
+    let amA = 0, amB = 0, maxA = -1, maxB = -1;
+    for (let i = 0; i < ca.length; i++) {
+      const x = ca[i]!, y = cb[i]!;
+      if (x > maxA) [maxA, amA] = [x, i];
+      if (y > maxB) [maxB, amB] = [y, i];
+      if (x < ta && y < tb) continue;
+      const la = ma + sa * x, lb = mb + sb * y;
+      const p = x >= ta ? pOf(sa, ma, x) : 0;
+      const q = y >= tb ? pOf(sb, mb, y) : 0;
+      sp += p;
+      sq += q;
+      if (x >= ta) fwd += klLogTerm(p, la, lb);
+      if (y >= tb) rev += klLogTerm(q, lb, la);
+      tv += Math.abs(p - q);
+      js += jsTerm(p, q, la, lb);
+    }
+    return [fwd, rev, jsFromTermSum(js), tvFromSum(tv), amA, amB, sp, sq];
+  };
+  const agree = (sa: number, ma: number, ca: Uint16Array, sb: number, mb: number, cb: Uint16Array) => {
+    const got = [...kldPairRowStats(Math.fround(sa), Math.fround(ma), ca, Math.fround(sb), Math.fround(mb), cb)];
+    assert.deepEqual(got, shared(Math.fround(sa), Math.fround(ma), ca, Math.fround(sb), Math.fround(mb), cb));
+  };
+
+  test('edge rows: identical, one side outside the window, |d| at the series cut 0.25, codes 0 and 65535, flat rows', () => {
+    const s = 1 / 4096; // d = s·Δcode: 1024 codes apart is d = 0.25 exactly
+    const top = new Uint16Array([65535, 65535 - 1024, 65535 - 1023, 0, 65535 - 5000, 40000, 65535]);
+    agree(s, -16, top, s, -16, top);
+    agree(s, -16, top, s, -16, new Uint16Array([65535 - 1024, 65535, 65535, 65535, 0, 0, 65535 - 1025]));
+    agree(s, -16, top, s, -16, new Uint16Array(top.length)); // the candidate all below the window
+    agree(16 / 65535, -1e-7, new Uint16Array([65535, 0, 1, 2]), 16 / 65535, -0.5, new Uint16Array([0, 65535, 65534, 3]));
+    agree(0, -Math.log(7), new Uint16Array(7), 0, -Math.log(7), new Uint16Array(7).fill(9)); // scale 0: flat rows
+    agree(0, -17, new Uint16Array(3), s, -16, new Uint16Array([65535, 1, 2])); // the base's window is empty
+  });
+
+  test('random rows: near-equal (series) and far (logarithm) log-probabilities (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: 1e-6, max: 16 / 65535, noNaN: true }),
+        fc.double({ min: -20, max: -1e-6, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 65535 }), fc.integer({ min: -3000, max: 3000 })), { minLength: 1, maxLength: 300 }),
+        (sa, ma, far, cells) => {
+          const ca = Uint16Array.from(cells, ([c]) => c);
+          // the candidate near the base (small shifts: the series) or anywhere (the logarithm)
+          const cb = Uint16Array.from(cells, ([c, d], i) => (i / cells.length < far ? Math.min(65535, Math.max(0, c + d)) : (c * 7919 + d) & 0xffff));
+          agree(sa, ma, ca, sa * (1 + far / 10), ma - far, cb);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

@@ -352,14 +352,47 @@ function kldPairRow(sa: number, ma: number, ca: Uint16Array, sb: number, mb: num
     const q = inB ? HB[y >>> 8]! * LB[y & 255]! : 0;
     sp += p;
     sq += q;
-    if (inA) fwd += klLogTerm(p, la, lb);
-    if (inB) rev += klLogTerm(q, lb, la);
+    // A deliberate copy of klLogTerm and jsTerm (rows/terms.ts), written out here because V8
+    // does not inline jsTerm into this loop and the calls cost 1.1–1.4× on .kld pairs;
+    // rowStats.test.ts checks that this loop and the shared terms agree to the last bit.
+    // Decoded .kld logs are finite, so klLogTerm's −∞ rules never apply: p·(log p − log q).
+    if (inA) fwd += p * (la - lb);
+    if (inB) rev += q * (lb - la);
     tv += Math.abs(p - q);
-    js += jsTerm(p, q, la, lb);
+    if (p === 0 || q === 0) js += (p + q) * Math.LN2;
+    else {
+      const d = lb - la;
+      if (d < 0.25 && d > -0.25) {
+        // m·h(r), r = tanh(d/2), as jsTerm
+        const h1 = 0.5 * d;
+        const h2 = h1 * h1;
+        const r = h1 * (1 - h2 * (1 / 3 - h2 * (2 / 15 - h2 * (17 / 315 - h2 * (62 / 2835)))));
+        const r2 = r * r;
+        js += 0.5 * (p + q) * r2 * (1 + r2 * (1 / 6 + r2 * (1 / 15 + r2 * (1 / 28 + r2 / 45))));
+      } else {
+        const m = p + q;
+        const lm = m > 1e-300 ? Math.log(m) - Math.LN2 : (la > lb ? la : lb) + Math.log1p(Math.exp(-Math.abs(la - lb))) - Math.LN2;
+        js += p * (la - lm) + q * (lb - lm);
+      }
+    }
   }
   // results through a typed scratch: plain indexed stores keep the optimized loop free of
   // property accesses that would lack type feedback when the loop is compiled on the stack (OSR)
   setRow(fwd, rev, js, tv, amA, amB, sp, sq);
+}
+
+/**
+ * The JavaScript .kld row-pair loop on one pair of rows (scale, min_log_prob and codes of each
+ * side): forward KL, reverse KL, JS, TVD, the two argmaxes and the two window masses. For the
+ * test that holds the loop's written-out terms to the shared ones of rows/terms.ts.
+ *
+ * @example
+ * const codes = new Uint16Array([65535, 0]);
+ * kldPairRowStats(16 / 65535, -1e-7, codes, 16 / 65535, -1e-7, codes)[0]; // 0
+ */
+export function kldPairRowStats(sa: number, ma: number, ca: Uint16Array, sb: number, mb: number, cb: Uint16Array): Float64Array {
+  kldPairRow(sa, ma, ca, sb, mb, cb, ca.length);
+  return ROW.slice();
 }
 
 /** The target, position, target log-probabilities and floor flags of row k of a .kld pair. */

@@ -99,7 +99,7 @@ function fail(name: string, where: string, expected: string, got: string): never
  */
 export function parseSummary(json: unknown, name: string): CompareSummaryJson {
   if (json && typeof json === 'object' && (json as { format?: unknown }).format === 'klscope-compare-summary' && (json as { version?: unknown }).version !== 2) {
-    fail(name, 'version', 'summary version 2 (re-run klscope compare with --summary-out)', showValue((json as { version?: unknown }).version).slice(0, 20));
+    fail(name, 'version', 'summary version 2 (re-run klscope compare with the summaryOut option)', showValue((json as { version?: unknown }).version).slice(0, 20));
   }
   const r = v.safeParse(SummarySchema, json);
   if (!r.success) {

@@ -1,7 +1,7 @@
 // Worker thread of `klscope compare` for .kld inputs: opens both sides itself and computes the
 // per-token statistics of the row blocks it is sent (only the small per-row results travel).
 import { parentPort, workerData } from 'node:worker_threads';
-import { KlscopeError } from '../errors.js';
+import { toThreadError } from '../errors.js';
 import { fusedBlock, FusedScratch } from './rowStats.js';
 import { openSource } from './sources.js';
 import type { RowSource, SourceSpec } from './types.js';
@@ -30,7 +30,6 @@ parentPort!.on('message', (m: { id: number; r0: number; n: number } | { close: t
     const bufs = [b.forward, b.reverse, b.js, b.tvd, b.argmaxBase, b.argmaxCand, b.target, b.position, b.logpTarget, b.logqTarget].map((a) => a.buffer as ArrayBuffer);
     parentPort!.postMessage({ id: m.id, block: b }, bufs);
   } catch (e) {
-    const err = e as Error;
-    parentPort!.postMessage({ id: m.id, error: err.message, exitCode: e instanceof KlscopeError ? e.exitCode : undefined, stack: err.stack });
+    parentPort!.postMessage({ id: m.id, ...toThreadError(e) });
   }
 });

@@ -106,22 +106,26 @@ export function formatMixture(mix: Mixture): string {
  * mixtureLogPdf(DEFAULT_MIXTURE, 3); // ≈ log(0.5·φ(0) + 0.5·φ(6))
  */
 export function mixtureLogPdf(mix: Mixture, x: number): number {
+  const m = maxComponentLogDensity(mix, x);
+  let s = 0;
+  for (let k = 0; k < mix.length; k++) s += Math.exp(componentLogDensity(mix[k]!, x) - m);
+  return m + Math.log(s);
+}
+
+/** log(w·φ((x − μ)/σ)/σ) of one component. */
+function componentLogDensity(c: GaussianComponent, x: number): number {
+  const u = (x - c.mu) / c.sigma;
+  return Math.log(c.weight) - Math.log(c.sigma) - LOG_SQRT_2PI - 0.5 * u * u;
+}
+
+/** The largest component log density at x: the shift of the log-sum-exp (two passes, no allocation). */
+function maxComponentLogDensity(mix: Mixture, x: number): number {
   let m = -Infinity;
-  const n = mix.length;
-  // two passes without allocating: first the max exponent, then the shifted sum
-  for (let k = 0; k < n; k++) {
-    const c = mix[k]!;
-    const u = (x - c.mu) / c.sigma;
-    const e = Math.log(c.weight) - Math.log(c.sigma) - LOG_SQRT_2PI - 0.5 * u * u;
+  for (let k = 0; k < mix.length; k++) {
+    const e = componentLogDensity(mix[k]!, x);
     if (e > m) m = e;
   }
-  let s = 0;
-  for (let k = 0; k < n; k++) {
-    const c = mix[k]!;
-    const u = (x - c.mu) / c.sigma;
-    s += Math.exp(Math.log(c.weight) - Math.log(c.sigma) - LOG_SQRT_2PI - 0.5 * u * u - m);
-  }
-  return m + Math.log(s);
+  return m;
 }
 
 /**
@@ -152,21 +156,13 @@ export interface LogPdfDerivatives {
  * mixtureLogPdfDerivatives([{ weight: 1, mu: 0, sigma: 2 }], 1).d1; // −0.25
  */
 export function mixtureLogPdfDerivatives(mix: Mixture, x: number, out: LogPdfDerivatives = { logp: 0, d1: 0, d2: 0 }): LogPdfDerivatives {
-  const n = mix.length;
-  let m = -Infinity;
-  for (let k = 0; k < n; k++) {
-    const c = mix[k]!;
-    const u = (x - c.mu) / c.sigma;
-    const e = Math.log(c.weight) - Math.log(c.sigma) - LOG_SQRT_2PI - 0.5 * u * u;
-    if (e > m) m = e;
-  }
+  const m = maxComponentLogDensity(mix, x);
   let s = 0;
   let s1 = 0;
   let s2 = 0;
-  for (let k = 0; k < n; k++) {
+  for (let k = 0; k < mix.length; k++) {
     const c = mix[k]!;
-    const u = (x - c.mu) / c.sigma;
-    const e = Math.exp(Math.log(c.weight) - Math.log(c.sigma) - LOG_SQRT_2PI - 0.5 * u * u - m);
+    const e = Math.exp(componentLogDensity(c, x) - m);
     const iv = 1 / (c.sigma * c.sigma);
     const a = -(x - c.mu) * iv;
     s += e;

@@ -1,18 +1,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readMatrixArg } from './matrixArg.js';
 import { encodeNpy } from './npy.js';
 import { DataError, UsageError } from '../errors.js';
+import { tempFiles } from '../testing/tempFiles.js';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'klscope-matrix-'));
-const file = (name: string, content: string | Uint8Array) => {
-  const p = path.join(dir, name);
-  writeFileSync(p, content);
-  return p;
-};
+const { dir, file } = tempFiles('matrix');
 
 describe('matrix arguments', () => {
   test('inline lists and rows separated by ;', () => {

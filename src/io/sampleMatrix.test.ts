@@ -1,18 +1,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseSampleCsv, readSampleMatrix } from './sampleMatrix.js';
 import { encodeNpy } from './npy.js';
 import { DataError } from '../errors.js';
+import { tempFiles } from '../testing/tempFiles.js';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'klscope-samples-'));
-const file = (name: string, content: string | Uint8Array) => {
-  const p = path.join(dir, name);
-  writeFileSync(p, content);
-  return p;
-};
+const { dir, file } = tempFiles('samples');
 
 describe('sample matrices', () => {
   test('CSV with a header, comments and blank lines', () => {

@@ -1,19 +1,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { decodeUtf8Strict, firstInvalidUtf8, readCorpus } from './textFiles.js';
 import { DataError } from '../errors.js';
+import { tempFiles } from '../testing/tempFiles.js';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'klscope-text-'));
-const file = (name: string, content: string | Uint8Array) => {
-  const p = path.join(dir, name);
-  mkdirSync(path.dirname(p), { recursive: true });
-  writeFileSync(p, content);
-  return p;
-};
+const { dir, file } = tempFiles('text');
 
 describe('strict UTF-8 decoding', () => {
   test('firstInvalidUtf8 agrees with the WHATWG fatal decoder on random bytes', () => {

@@ -1,3 +1,4 @@
+import { ArgumentError, quote } from '../errors.js';
 import { availableParallelism, loadavg } from 'node:os';
 import { compareStats, LM_REGIMES, makeLmLogits, makeLogits } from './accuracy.js';
 import { availableBackends, batchStats, batchStatsSync } from './index.js';
@@ -34,7 +35,7 @@ export const BENCH_REGIMES = ['synthetic', ...LM_REGIMES.map((r) => r.id)] as co
 export function benchLogits(regime: string, rows: number, cols: number): { p: Float32Array; q: Float32Array } {
   if (regime === 'synthetic') return makeLogits({ rows, cols, scale: 3, noise: 0.5, seed: cols, shared: true }) as { p: Float32Array; q: Float32Array };
   const r = LM_REGIMES.find((x) => x.id === regime);
-  if (!r) throw new RangeError(`invalid regime: ${JSON.stringify(regime)} (expected one of ${BENCH_REGIMES.join(', ')})`);
+  if (!r) throw new ArgumentError({ where: 'regime', expected: `one of ${BENCH_REGIMES.join(', ')}`, got: quote(regime) });
   return makeLmLogits({ rows, cols, kl: r.kl, seed: cols + 1, shared: true });
 }
 

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { fromThreadError, type ThreadError } from '../errors.js';
 import type { BackendName, BatchInput, BatchStats } from './types.js';
 
 /** A message to a kernel worker: fill rows [start, end) of the shared output. */
@@ -23,13 +24,13 @@ const pending = new Map<number, { resolve: () => void; reject: (e: Error) => voi
 function spawn(): PoolWorker {
   const worker = new Worker(new URL('./worker.js', import.meta.url));
   const w: PoolWorker = { worker, busy: false };
-  worker.on('message', (msg: { id: number; error?: string }) => {
+  worker.on('message', (msg: { id: number } & Partial<ThreadError>) => {
     w.busy = false;
     worker.unref();
     const job = pending.get(msg.id);
     if (!job) return;
     pending.delete(msg.id);
-    if (msg.error) job.reject(new Error(msg.error));
+    if (msg.error !== undefined) job.reject(fromThreadError(msg as ThreadError));
     else job.resolve();
   });
   worker.on('error', (e) => {

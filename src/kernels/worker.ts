@@ -1,5 +1,6 @@
 // A kernel worker thread: runs the requested backend over its row range of shared buffers.
 import { parentPort } from 'node:worker_threads';
+import { toThreadError } from '../errors.js';
 import type { WorkerJob } from './pool.js';
 import { loadedBackends } from './registry.js';
 
@@ -10,6 +11,6 @@ parentPort!.on('message', (job: WorkerJob) => {
     b.run(job.input, job.out, job.start, job.end);
     parentPort!.postMessage({ id: job.id });
   } catch (e) {
-    parentPort!.postMessage({ id: job.id, error: e instanceof Error ? e.message : String(e) });
+    parentPort!.postMessage({ id: job.id, ...toThreadError(e) });
   }
 });

@@ -84,7 +84,7 @@ export function createPerTokenWriter(path: string, opts: { text?: boolean; out?:
   if (path === '-') return csvWriter(path, Boolean(opts.text), null);
   if (lower.endsWith('.csv')) return csvWriter(path, Boolean(opts.text), outputOf(path, opts.out));
   if (lower.endsWith('.parquet')) return parquetWriter(path, Boolean(opts.text), outputOf(path, opts.out));
-  throw new UsageError(`invalid --per-token ${quote(path)}: expected a file ending in .csv or .parquet, or - for CSV on stdout`);
+  throw new UsageError({ where: 'perToken', expected: 'a file ending in .csv or .parquet, or - for CSV on stdout', got: quote(path) });
 }
 
 /** CSV through the output group's temporary file, or streamed to stdout (fd 1) when `file` is null. */

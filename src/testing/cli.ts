@@ -30,3 +30,25 @@ export function runCli(args: string[], opts: { cwd?: string; input?: string; tim
   });
   return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
+
+/** Result of a command runner from {@link commandCli}. */
+export interface CommandResult {
+  code: number;
+  out: string;
+  err: string;
+}
+
+/**
+ * A runner of one command through the real CLI entry point (in the repository root), for a
+ * command's test file: `cli(args)` runs `klscope COMMAND ...args`.
+ *
+ * @example
+ * const cli = commandCli('text');
+ * const { code, out } = cli(['r.txt', 'g.txt', '--json']);
+ */
+export function commandCli(command: string): (args: string[]) => CommandResult {
+  return (args) => {
+    const r = runCli([command, ...args]);
+    return { code: r.code, out: r.stdout, err: r.stderr };
+  };
+}

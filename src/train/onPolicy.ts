@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { logSoftmax } from '../rows/logSumExp.js';
 import { drawIndex, seededRandom } from '../random.js';
-import { ContextStudent, cosineLearningRate, setLearningRate, type TrainedStudent } from './student.js';
+import { ContextStudent, LossReport, cosineLearningRate, setLearningRate, type TrainedStudent } from './student.js';
 
 /**
  * How the on-policy student turns the per-token log-ratio into a gradient, with x sampled from the
@@ -78,7 +78,7 @@ export async function trainOnPolicy(data: OnPolicyData, opts: OnPolicyOptions): 
   const L = opts.rolloutLength;
   const R = Math.max(1, Math.floor(opts.batch / L));
   const M = R * L;
-  const every = opts.reportEvery ?? 10;
+  const report = new LossReport(opts.steps, opts.reportEvery, opts.onProgress);
   const rnd = seededRandom(opts.seed);
   const student = new ContextStudent({ contexts: V ** k, vocab: V });
   const optimizer = tf.train.adam(opts.learningRate);
@@ -87,9 +87,6 @@ export async function trainOnPolicy(data: OnPolicyData, opts: OnPolicyOptions): 
   const teacherLp = new Float32Array(M);
   const coef = new Float32Array(M);
   const prob = new Float64Array(V);
-  let acc = 0;
-  let count = 0;
-  let last = NaN;
   let teacherEvaluations = 0;
   const start = performance.now();
   try {
@@ -142,19 +139,12 @@ export async function trainOnPolicy(data: OnPolicyData, opts: OnPolicyOptions): 
           }
         });
       });
-      acc += k1 / M;
-      count++;
-      if (step % every === 0 || step === opts.steps) {
-        last = acc / count;
-        opts.onProgress?.(step, last);
-        acc = 0;
-        count = 0;
-      }
+      report.add(step, k1 / M);
     }
     return {
       estimator: opts.estimator,
       logProbs: student.logProbTable(),
-      finalLoss: last,
+      finalLoss: report.last,
       steps: opts.steps,
       seconds: (performance.now() - start) / 1000,
       sampledTokens: M * opts.steps,

@@ -88,6 +88,38 @@ export function cosineLearningRate(peak: number, step: number, steps: number): n
   return peak * (0.1 + 0.45 * (1 + Math.cos((Math.PI * (step - 1)) / steps)));
 }
 
+/**
+ * The training loss as a run reports it: the mean of the values added since the last report,
+ * handed to `onProgress` every `every` steps and at the last step; `last` is the latest mean
+ * (NaN before the first report), a run's `finalLoss`.
+ *
+ * @example
+ * const t = new LossReport(4, 2);
+ * t.add(1, 3); t.add(2, 5); t.add(3, 1); t.add(4, 2);
+ * t.last; // 1.5 = (1 + 2)/2
+ */
+export class LossReport {
+  last = NaN;
+  private sum = 0;
+  private count = 0;
+  constructor(
+    private readonly steps: number,
+    private readonly every = 10,
+    private readonly onProgress?: (step: number, mean: number) => void,
+  ) {}
+  /** Adds step `step`'s value; reports the mean when the step is a multiple of `every` or the last. */
+  add(step: number, value: number): void {
+    this.sum += value;
+    this.count++;
+    if (step % this.every === 0 || step === this.steps) {
+      this.last = this.sum / this.count;
+      this.onProgress?.(step, this.last);
+      this.sum = 0;
+      this.count = 0;
+    }
+  }
+}
+
 /** Sets an Adam optimizer's learning rate (tfjs' Adam reads its learningRate field at every update). */
 export function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
   (optimizer as unknown as { learningRate: number }).learningRate = lr;
@@ -146,16 +178,13 @@ export async function trainStudent(data: StudentData, opts: TrainOptions): Promi
   const V = data.vocab;
   const N = data.contexts.length;
   const B = opts.batch;
-  const every = opts.reportEvery ?? 10;
+  const report = new LossReport(opts.steps, opts.reportEvery, opts.onProgress);
   const rnd = seededRandom(opts.seed);
   const student = new ContextStudent({ contexts: data.numContexts, vocab: V });
   const optimizer = tf.train.adam(opts.learningRate);
   const tBuf = new Float32Array(B * V);
   const cBuf = new Int32Array(B);
   const yBuf = new Int32Array(B);
-  let acc = 0;
-  let count = 0;
-  let last = NaN;
   const start = performance.now();
   try {
     for (let step = 1; step <= opts.steps; step++) {
@@ -186,17 +215,10 @@ export async function trainStudent(data: StudentData, opts: TrainOptions): Promi
           }
         }, true)!;
       });
-      acc += (await value.data())[0]!;
+      report.add(step, (await value.data())[0]!);
       value.dispose();
-      count++;
-      if (step % every === 0 || step === opts.steps) {
-        last = acc / count;
-        opts.onProgress?.(step, last);
-        acc = 0;
-        count = 0;
-      }
     }
-    return { loss: opts.loss, logProbs: student.logProbTable(), finalLoss: last, steps: opts.steps, seconds: (performance.now() - start) / 1000 };
+    return { loss: opts.loss, logProbs: student.logProbTable(), finalLoss: report.last, steps: opts.steps, seconds: (performance.now() - start) / 1000 };
   } finally {
     student.dispose();
     optimizer.dispose();
