@@ -2,7 +2,7 @@ import { closeSync, fstatSync, readSync } from 'node:fs';
 import { expectPath } from './argCheck.js';
 import { DataError } from '../errors.js';
 import { openFailure, openInput } from './readFile.js';
-import { OutputGroup, type OutputStream } from './output.js';
+import { WriterOutput, type OutputGroup } from './output.js';
 
 /**
  * llama.cpp's KL-divergence base file (`--kl-divergence-base`), little-endian, no version:
@@ -257,12 +257,8 @@ export interface KldWriterOptions {
  */
 export class KldWriter {
   readonly header: KldHeader;
-  private readonly group: OutputGroup;
-  /** Whether the group is the writer's own (then close commits it). */
-  private readonly own: boolean;
-  private readonly stream: OutputStream;
+  private readonly output: WriterOutput;
   private written = 0;
-  private closed = false;
   private row: Uint16Array;
   private buf: Uint8Array;
   private bufRows = 0;
@@ -273,9 +269,7 @@ export class KldWriter {
     if (opts.tokens.length !== opts.nCtx * opts.nChunk) {
       throw new DataError(`KldWriter: expected ${opts.nCtx * opts.nChunk} tokens (n_ctx·n_chunk), got ${opts.tokens.length}`);
     }
-    this.own = !opts.out;
-    this.group = opts.out ?? new OutputGroup();
-    this.stream = this.group.open(path);
+    this.output = new WriterOutput(path, opts.out);
     try {
       const head = new Uint8Array(20);
       head.set(new TextEncoder().encode(KLD_MAGIC), 0);
@@ -283,8 +277,8 @@ export class KldWriter {
       dv.setInt32(8, opts.nCtx, true);
       dv.setInt32(12, opts.nVocab, true);
       dv.setInt32(16, opts.nChunk, true);
-      this.stream.write(head);
-      this.stream.write(new Uint8Array(Int32Array.from(opts.tokens).buffer));
+      this.output.stream.write(head);
+      this.output.stream.write(new Uint8Array(Int32Array.from(opts.tokens).buffer));
     } catch (e) {
       this.abort();
       throw e;
@@ -296,7 +290,7 @@ export class KldWriter {
 
   /** Bytes written to the file so far (rows still in the buffer not counted). */
   get size(): number {
-    return this.stream.size;
+    return this.output.stream.size;
   }
 
   /** Encodes and appends one row of logits (n_vocab values). */
@@ -316,18 +310,13 @@ export class KldWriter {
   }
 
   private flush(): void {
-    if (this.bufRows) this.stream.write(this.buf.subarray(0, this.bufRows * this.header.rowBytes));
+    if (this.bufRows) this.output.stream.write(this.buf.subarray(0, this.bufRows * this.header.rowBytes));
     this.bufRows = 0;
   }
 
-  /**
-   * Gives up: the group's temporary files are removed (the run's other outputs too, since a run
-   * whose base file failed writes nothing), so nothing is left at the path.
-   */
+  /** Gives up: the temporary file (and the run's other outputs, in the run's group) is removed. */
   abort(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.group.abort();
+    this.output.abort();
   }
 
   /**
@@ -336,16 +325,9 @@ export class KldWriter {
    * when rows are missing.
    */
   close(): void {
-    if (this.closed) return;
-    try {
+    this.output.finish(() => {
       this.flush();
       if (this.written !== this.header.rows) throw new DataError(`KldWriter: ${this.written} rows written, the header promises ${this.header.rows}`);
-      this.stream.close();
-    } catch (e) {
-      this.abort();
-      throw e;
-    }
-    this.closed = true;
-    if (this.own) this.group.commit();
+    });
   }
 }

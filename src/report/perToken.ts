@@ -2,7 +2,7 @@ import { writeSync } from 'node:fs';
 import { ByteWriter, ParquetWriter, schemaFromColumnData, type Writer } from 'hyparquet-writer';
 import { UsageError, quote } from '../errors.js';
 import type { RowBlock } from '../compare/accumulator.js';
-import { OutputGroup, outputError, type OutputStream } from '../io/output.js';
+import { WriterOutput, outputError, type OutputGroup, type OutputStream } from '../io/output.js';
 import { COMPARE_MEASURES } from '../rows/measureTable.js';
 
 type ColType = 'INT32' | 'DOUBLE' | 'BOOLEAN' | 'STRING';
@@ -54,20 +54,6 @@ export interface PerTokenWriter {
   abort(): void;
 }
 
-/** The writer's file in its output group: the group given (renamed with the run's other outputs) or one of its own. */
-function outputOf(path: string, out: OutputGroup | undefined): { stream: OutputStream; finish(): void; abort(): void } {
-  const group = out ?? new OutputGroup();
-  const stream = group.open(path);
-  return {
-    stream,
-    finish: () => {
-      stream.close();
-      if (!out) group.commit();
-    },
-    abort: () => group.abort(),
-  };
-}
-
 /** hyparquet-writer's buffered writer over an output stream (its own fileWriter writes the file directly). */
 function streamWriter(stream: OutputStream): Writer {
   const w = new ByteWriter();
@@ -105,13 +91,13 @@ function csvText(s: string): string {
 export function createPerTokenWriter(path: string, opts: { text?: boolean; out?: OutputGroup } = {}): PerTokenWriter {
   const lower = path.toLowerCase();
   if (path === '-') return csvWriter(path, Boolean(opts.text), null);
-  if (lower.endsWith('.csv')) return csvWriter(path, Boolean(opts.text), outputOf(path, opts.out));
-  if (lower.endsWith('.parquet')) return parquetWriter(path, Boolean(opts.text), outputOf(path, opts.out));
+  if (lower.endsWith('.csv')) return csvWriter(path, Boolean(opts.text), new WriterOutput(path, opts.out));
+  if (lower.endsWith('.parquet')) return parquetWriter(path, Boolean(opts.text), new WriterOutput(path, opts.out));
   throw new UsageError(`invalid --per-token ${quote(path)}: expected a file ending in .csv or .parquet, or - for CSV on stdout`);
 }
 
 /** CSV through the output group's temporary file, or streamed to stdout (fd 1) when `file` is null. */
-function csvWriter(path: string, text: boolean, file: ReturnType<typeof outputOf> | null): PerTokenWriter {
+function csvWriter(path: string, text: boolean, file: WriterOutput | null): PerTokenWriter {
   const put = (s: string) => {
     if (file) return file.stream.write(s);
     try {
@@ -150,7 +136,7 @@ function csvWriter(path: string, text: boolean, file: ReturnType<typeof outputOf
 
 type Col = { name: string; data: number[] | string[] | boolean[]; type: ColType };
 
-function parquetWriter(path: string, text: boolean, file: ReturnType<typeof outputOf>): PerTokenWriter {
+function parquetWriter(path: string, text: boolean, file: WriterOutput): PerTokenWriter {
   const ROWS = 65536;
   let cols = emptyCols(text);
   let rows = 0;
