@@ -1,6 +1,5 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { DataError } from '../errors.js';
 import { KldFile, KldWriter, encodeKldRow, kldLayout, parseKldHeader } from './kld.js';
 import { OutputGroup, tempName } from './output.js';
+import { killMidWrite } from '../testing/signals.js';
 
 describe('llama.cpp .kld layout', () => {
   test('row size pads an odd vocabulary to an even count plus 4 (scale, min)', () => {
@@ -148,24 +148,15 @@ describe('llama.cpp .kld layout', () => {
 
     test('SIGTERM and SIGINT mid-write (a child process) leave neither the file nor a temporary one', async () => {
       const kld = path.join(path.dirname(fileURLToPath(import.meta.url)), 'kld.js');
-      for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-        const target = path.join(dir, `sig-${signal}.kld`);
-        // 3000 rows of 2008 bytes: one 4 MiB flush reaches the temporary file, the rest waits
-        const script = `import { KldWriter } from ${JSON.stringify(kld)};
+      // 3000 rows of 2008 bytes: one 4 MiB flush reaches the temporary file, the rest waits
+      await killMidWrite(
+        (target) => `import { KldWriter } from ${JSON.stringify(kld)};
           const w = new KldWriter(${JSON.stringify(target)}, { nCtx: 512, nVocab: 1000, nChunk: 20, tokens: new Int32Array(512 * 20) });
           const row = Float32Array.from({ length: 1000 }, (_, i) => Math.sin(i));
-          for (let r = 0; r < 3000; r++) w.writeLogits(row);
-          process.stdout.write('ready\\n'); setInterval(() => {}, 1000);`;
-        const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-        await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
-        const tmp = tempName(target, child.pid);
-        assert.ok(statSync(tmp).size > 2000 * 2008, `the rows so far are in the temporary file (${statSync(tmp).size} bytes)`);
-        const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_c, s) => resolve(s)));
-        child.kill(signal);
-        assert.equal(await exited, signal);
-        assert.ok(!existsSync(tmp), `${signal} left the temporary file`);
-        assert.ok(!existsSync(target), `${signal} left a partial file`);
-      }
+          for (let r = 0; r < 3000; r++) w.writeLogits(row);`,
+        (signal) => path.join(dir, `sig-${signal}.kld`),
+        20 + 4 * 512 * 20 + 2000 * 2008,
+      );
     });
 
     test('cleanup', () => rmSync(dir, { recursive: true, force: true }));
