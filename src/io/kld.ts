@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, readSync } from 'node:fs';
 import { expectPath } from './argCheck.js';
 import { DataError } from '../errors.js';
-import { openFailure, openInput } from './readFile.js';
+import { openInput } from './readFile.js';
 import { WriterOutput, type OutputGroup } from './output.js';
 
 /**
