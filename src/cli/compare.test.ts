@@ -1,7 +1,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { writeKldFixture } from '../testing/kldFixtures.js';
+import { kldLayout } from '../io/kld.js';
+import { OutputGroup, tempName } from '../io/output.js';
+import { DataError } from '../errors.js';
+import { createPerTokenWriter } from '../report/perToken.js';
+import type { RowSink } from '../compare/types.js';
 import { compareFiles } from '../compare/engine.js';
 import { tourSection } from './compare.js';
 import { compareLive } from '../compare/live.js';
@@ -69,6 +76,25 @@ describe('klscope compare (CLI)', () => {
     const h = cli('compare', '--help');
     assert.match(h.stdout, /Examples:/);
     assert.ok(!existsSync(out('x.parquet')));
+  });
+
+  test('a run that fails after the per-token file started leaves no output and no temporary file', () => {
+    const big = path.join(dir, 'big');
+    mkdirSync(big);
+    // 765 rows in blocks of about 192 (one thread): three blocks reach the per-token file before row 700
+    const fb = writeKldFixture({ dir: big, nCtx: 512, nVocab: 64, nChunk: 3, seed: 7 });
+    const h = kldLayout(512, 64, 3);
+    const b = Buffer.from(readFileSync(fb.cand));
+    b.writeFloatLE(NaN, h.dataOffset + 700 * h.rowBytes);
+    writeFileSync(path.join(big, 'nan.kld'), b);
+    const before = new Set(readdirSync(big));
+    for (const perToken of ['t.csv', 't.parquet']) {
+      const r = cli('compare', fb.base, path.join(big, 'nan.kld'), '--threads', '1', '--per-token', path.join(big, perToken), '--report', path.join(big, 'r.html'), '--summary-out', path.join(big, 's.json'));
+      assert.equal(r.code, 1, r.stderr);
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, /row 700 .*scale is NaN/);
+      assert.deepEqual(new Set(readdirSync(big)), before, `${perToken}: left ${readdirSync(big).filter((n) => !before.has(n)).join(', ')}`);
+    }
   });
 
   test('tourSection compares two generated files', async () => {
@@ -153,5 +179,35 @@ describe('klscope compare on GGUF models (CLI)', () => {
     assert.deepEqual(new Set(readdirSync(dir)), before);
   });
 
+  test('a live run that fails after --save-base and --per-token started leaves no output and no temporary file', async () => {
+    const sub = path.join(dir, 'failing');
+    mkdirSync(sub);
+    const kld = path.join(sub, 'base.kld');
+    const csv = path.join(sub, 't.csv');
+    const html = path.join(sub, 'r.html');
+    let started = { kld: 0, csv: 0 };
+    await assert.rejects(
+      new OutputGroup().run(async (out) => {
+        out.reserve(html);
+        const writer = createPerTokenWriter(csv, { text: true, out });
+        let blocks = 0;
+        // the second chunk's block fails, after the first chunk reached both files
+        const sink: RowSink = {
+          write(b, t) {
+            if (++blocks === 2) {
+              started = { kld: statSync(tempName(kld)).size, csv: statSync(tempName(csv)).size };
+              throw new DataError('the sink fails on its second block');
+            }
+            writer.write(b, t);
+          },
+        };
+        await compareLive({ base: m.paths.base, candidates: [m.paths.perturbed], live: { text, ctx: 64, chunks: 2, threads: 1, saveBase: kld }, sinks: [sink], out, threads: 1 });
+      }),
+      /the sink fails on its second block/,
+    );
+    assert.ok(started.kld >= 20 + 4 * 64 * 2, `the base file had started (${started.kld} bytes)`);
+    assert.ok(started.csv > 100, `the per-token file had started (${started.csv} bytes)`);
+    assert.deepEqual(readdirSync(sub), []);
+  });
   test('cleanup', () => rmSync(dir, { recursive: true, force: true }));
 });

@@ -196,7 +196,7 @@ export async function runCompare(base: string, candidates: string | string[], o:
     : undefined;
   const out = new OutputGroup();
   return out.run(async () => {
-  for (const f of [o.report, o.summaryOut]) if (f) out.reserve(f);
+  for (const f of [o.report, o.summaryOut, o.saveBase]) if (f) out.reserve(f);
   let writer: PerTokenWriter | undefined;
   if (o.perToken) writer = createPerTokenWriter(o.perToken, { text: live || /\.jsonl$|\.ndjson$/i.test(base) || o.format === 'jsonl', out });
   let bar: ReturnType<typeof createProgress> | undefined;
@@ -212,7 +212,7 @@ export async function runCompare(base: string, candidates: string | string[], o:
   try {
     if (live) {
       const { compareLive } = await import('../compare/live.js');
-      runs = await compareLive({ ...common, base: specs[0]!, candidates: specs.slice(1), sinks: [writer], live: liveOptions });
+      runs = await compareLive({ ...common, base: specs[0]!, candidates: specs.slice(1), sinks: [writer], live: liveOptions, out });
     } else {
       runs = [await compareFiles({ ...common, base: baseSide, candidate: candSides[0]!, sink: writer })];
     }

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { DataError, UsageError } from '../errors.js';
 import { quoteBounded, readGguf, type GgufInfo } from '../io/gguf.js';
 import { KldWriter } from '../io/kld.js';
+import type { OutputGroup } from '../io/output.js';
 import { decodeUtf8Strict } from '../io/textFiles.js';
 import { batchStats, pickBackend } from '../kernels/index.js';
 import type { BatchInput } from '../kernels/types.js';
@@ -227,6 +228,12 @@ export interface LiveCompareOptions extends Omit<CompareOptions, 'base' | 'candi
   /** One sink per candidate (e.g. a --per-token writer), or none. */
   sinks?: Array<RowSink | undefined>;
   sink?: RowSink;
+  /**
+   * The run's output group: `live.saveBase` is written there and appears with the run's other
+   * outputs when the group commits. Without it the base file has a group of its own, committed
+   * when its last row is written.
+   */
+  out?: OutputGroup;
 }
 
 /** One candidate's result of a live run. */
@@ -283,7 +290,6 @@ export async function compareLive(opts: LiveCompareOptions): Promise<LiveRun[]> 
   const kldBase = bspec.format === 'kld' ? (openSource(bspec) as OpenedSource & { kind: 'kld' }) : null;
   const sides: GgufSide[] = [];
   let saver: KldWriter | undefined;
-  let onSignal: ((sig: NodeJS.Signals) => void) | undefined;
   try {
     const binfo = kldBase ? null : readGguf(bspec.path, { name: bspec.path });
     const baseVocab = binfo ? { name: bspec.path, nVocab: binfo.nVocab, tokens: binfo.tokens } : { name: bspec.path, nVocab: kldBase!.cols };
@@ -336,15 +342,8 @@ export async function compareLive(opts: LiveCompareOptions): Promise<LiveRun[]> 
     const rows = plan.nChunk * plan.rowsPerChunk;
     const cols = baseSrc.cols;
     if (live.saveBase) {
-      saver = new KldWriter(live.saveBase, { nCtx: plan.nCtx, nVocab: cols, nChunk: plan.nChunk, tokens: plan.tokens });
-      // an interrupted run leaves no partial base file: remove it, then die of the same signal
-      const w = saver;
-      onSignal = (sig: NodeJS.Signals) => {
-        w.abort();
-        process.kill(process.pid, sig);
-      };
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
+      // an output of the run's group: an error or a signal leaves neither a partial file nor a temporary one
+      saver = new KldWriter(live.saveBase, { nCtx: plan.nCtx, nVocab: cols, nChunk: plan.nChunk, tokens: plan.tokens, out: opts.out });
     }
 
     const accs = cands.map((c) => {
@@ -433,10 +432,6 @@ export async function compareLive(opts: LiveCompareOptions): Promise<LiveRun[]> 
     saver?.abort();
     throw e;
   } finally {
-    if (onSignal) {
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
-    }
     kldBase?.close();
     for (const s of sides) await s.model.close();
   }

@@ -1,6 +1,6 @@
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { DataError } from '../errors.js';
 import { numberToHalf } from './float16.js';
+import { OutputGroup } from './output.js';
 import { GGML_TYPE_IDS, Q8_0_BLOCK, GGUF_VALUE_TYPES, ggmlTensorBytes, type GgufKv, type GgufValue, type GgufValueType } from './gguf.js';
 
 /** Tensor types the writer encodes from float values. */
@@ -196,20 +196,21 @@ export function encodeGguf(model: GgufModelInput): Uint8Array {
 }
 
 /**
- * Writes {@link encodeGguf}'s bytes to `path` under a temporary name and renames it into place,
- * so a reader never sees a partial model.
+ * Writes {@link encodeGguf}'s bytes to `path` as an output of an {@link OutputGroup}: the run's
+ * (the model appears with its other outputs at the group's commit) or one of its own (committed
+ * at once), so a reader never sees a partial model.
  *
  * @example
  * writeGguf('/tmp/m.gguf', { metadata, tensors });
  */
-export function writeGguf(path: string, model: GgufModelInput): { path: string; bytes: number } {
+export function writeGguf(path: string, model: GgufModelInput, opts: { out?: OutputGroup } = {}): { path: string; bytes: number } {
   const bytes = encodeGguf(model);
-  const tmp = `${path}.${process.pid}.tmp`;
+  const out = opts.out ?? new OutputGroup();
   try {
-    writeFileSync(tmp, bytes);
-    renameSync(tmp, path);
+    out.write(path, bytes);
+    if (!opts.out) out.commit();
   } catch (e) {
-    rmSync(tmp, { force: true });
+    out.abort();
     throw e;
   }
   return { path, bytes: bytes.length };

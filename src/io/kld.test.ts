@@ -1,10 +1,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DataError } from '../errors.js';
 import { KldFile, KldWriter, encodeKldRow, kldLayout, parseKldHeader } from './kld.js';
+import { OutputGroup, tempName } from './output.js';
+import { killMidWrite } from '../testing/signals.js';
 
 describe('llama.cpp .kld layout', () => {
   test('row size pads an odd vocabulary to an even count plus 4 (scale, min)', () => {
@@ -104,6 +107,56 @@ describe('llama.cpp .kld layout', () => {
       writeFileSync(path.join(dir, 'bad.kld'), bad);
       assert.throws(() => new KldFile(path.join(dir, 'bad.kld')), /expected the magic "_logits_"/);
       assert.throws(() => new KldWriter(path.join(dir, 'y.kld'), { nCtx, nVocab: V, nChunk, tokens: [1, 2] }), /expected 20 tokens/);
+    });
+
+    test("in the run's group the file appears only at the group's commit; missing rows or an abort leave nothing", async () => {
+      const temps = () => readdirSync(dir).filter((n) => n.endsWith('.tmp'));
+      const row = Float32Array.from({ length: V }, (_, i) => i);
+      const f = path.join(dir, 'group.kld');
+      const other = path.join(dir, 'group.json');
+      const out = new OutputGroup();
+      const w = new KldWriter(f, { nCtx, nVocab: V, nChunk, tokens, out });
+      out.write(other, '{}');
+      for (let r = 0; r < w.header.rows; r++) w.writeLogits(row);
+      w.close();
+      assert.ok(!existsSync(f) && !existsSync(other), 'nothing before the commit');
+      out.commit();
+      assert.equal(statSync(f).size, w.header.expectedSize);
+      assert.equal(new KldFile(f).header.rows, 8);
+      // a writer of its own group: close refuses missing rows and removes its temporary file
+      const g = path.join(dir, 'short.kld');
+      const v = new KldWriter(g, { nCtx, nVocab: V, nChunk, tokens });
+      v.writeLogits(row);
+      assert.equal(statSync(tempName(g)).size, 20 + 4 * tokens.length, 'header and tokens are streamed at once');
+      assert.throws(() => v.close(), /1 rows written, the header promises 8/);
+      assert.ok(!existsSync(g));
+      // a run that fails after the file started: the group's run removes it and the other output
+      const h = path.join(dir, 'failed.kld');
+      const h2 = path.join(dir, 'failed.html');
+      await assert.rejects(
+        new OutputGroup().run((o) => {
+          o.reserve(h2);
+          const u = new KldWriter(h, { nCtx, nVocab: V, nChunk, tokens, out: o });
+          for (let r = 0; r < 3; r++) u.writeLogits(row);
+          u.writeLogits(new Float32Array(V + 1));
+        }),
+        /row 3 has 8 logits, n_vocab is 7/,
+      );
+      assert.ok(!existsSync(h) && !existsSync(h2));
+      assert.deepEqual(temps(), []);
+    });
+
+    test('SIGTERM and SIGINT mid-write (a child process) leave neither the file nor a temporary one', async () => {
+      const kld = path.join(path.dirname(fileURLToPath(import.meta.url)), 'kld.js');
+      // 3000 rows of 2008 bytes: one 4 MiB flush reaches the temporary file, the rest waits
+      await killMidWrite(
+        (target) => `import { KldWriter } from ${JSON.stringify(kld)};
+          const w = new KldWriter(${JSON.stringify(target)}, { nCtx: 512, nVocab: 1000, nChunk: 20, tokens: new Int32Array(512 * 20) });
+          const row = Float32Array.from({ length: 1000 }, (_, i) => Math.sin(i));
+          for (let r = 0; r < 3000; r++) w.writeLogits(row);`,
+        (signal) => path.join(dir, `sig-${signal}.kld`),
+        20 + 4 * 512 * 20 + 2000 * 2008,
+      );
     });
 
     test('cleanup', () => rmSync(dir, { recursive: true, force: true }));

@@ -1,7 +1,8 @@
-import { closeSync, fstatSync, openSync, read, readSync, renameSync, rmSync, writeSync, unlinkSync } from 'node:fs';
+import { closeSync, fstatSync, read, readSync } from 'node:fs';
 import { expectPath } from './argCheck.js';
 import { DataError } from '../errors.js';
-import { openFailure, openInput } from './readFile.js';
+import { openInput } from './readFile.js';
+import { WriterOutput, type OutputGroup } from './output.js';
 
 /**
  * llama.cpp's KL-divergence base file (`--kl-divergence-base`), little-endian, no version:
@@ -264,23 +265,29 @@ export interface KldWriterOptions {
   nChunk: number;
   /** n_ctx·n_chunk token ids. */
   tokens: ArrayLike<number>;
+  /**
+   * The run's output group: the file is reserved there and renamed into place by the group's
+   * commit, with the run's other outputs. Without it the writer has a group of its own and
+   * {@link KldWriter.close} commits it.
+   */
+  out?: OutputGroup;
 }
 
 /**
  * Writes a llama.cpp KL-divergence file row by row, byte for byte like `llama-perplexity
- * --kl-divergence-base` would from the same logits (used by tests and benchmarks). Writes to a
- * temporary name and renames on {@link KldWriter.close}.
+ * --kl-divergence-base` would from the same logits. The file is an output of an
+ * {@link OutputGroup} (the run's, or one of its own): it is written at the group's temporary
+ * name and appears at the path only when the group commits, so an error, SIGINT or SIGTERM
+ * leaves neither a partial file nor a temporary one.
  *
  * @example
  * const w = new KldWriter('base.kld', { nCtx: 8, nVocab: 5, nChunk: 1, tokens: [0, 1, 2, 3, 4, 0, 1, 2] });
  * for (let r = 0; r < 3; r++) w.writeLogits(new Float32Array([1, 2, 3, 4, 5]));
- * w.close();
+ * w.close(); // base.kld now exists
  */
 export class KldWriter {
   readonly header: KldHeader;
-  private fd: number;
-  private tmp: string;
-  private path: string;
+  private readonly output: WriterOutput;
   private written = 0;
   private row: Uint16Array;
   private buf: Uint8Array;
@@ -292,20 +299,28 @@ export class KldWriter {
     if (opts.tokens.length !== opts.nCtx * opts.nChunk) {
       throw new DataError(`KldWriter: expected ${opts.nCtx * opts.nChunk} tokens (n_ctx·n_chunk), got ${opts.tokens.length}`);
     }
-    this.path = path;
-    this.tmp = `${path}.tmp-${process.pid}`;
-    this.fd = openSync(this.tmp, 'w');
-    const head = new Uint8Array(20);
-    head.set(new TextEncoder().encode(KLD_MAGIC), 0);
-    const dv = new DataView(head.buffer);
-    dv.setInt32(8, opts.nCtx, true);
-    dv.setInt32(12, opts.nVocab, true);
-    dv.setInt32(16, opts.nChunk, true);
-    writeSync(this.fd, head);
-    writeSync(this.fd, new Uint8Array(Int32Array.from(opts.tokens).buffer));
+    this.output = new WriterOutput(path, opts.out);
+    try {
+      const head = new Uint8Array(20);
+      head.set(new TextEncoder().encode(KLD_MAGIC), 0);
+      const dv = new DataView(head.buffer);
+      dv.setInt32(8, opts.nCtx, true);
+      dv.setInt32(12, opts.nVocab, true);
+      dv.setInt32(16, opts.nChunk, true);
+      this.output.stream.write(head);
+      this.output.stream.write(new Uint8Array(Int32Array.from(opts.tokens).buffer));
+    } catch (e) {
+      this.abort();
+      throw e;
+    }
     this.rowsPerFlush = Math.max(1, Math.floor((4 << 20) / this.header.rowBytes));
     this.buf = new Uint8Array(this.rowsPerFlush * this.header.rowBytes);
     this.row = new Uint16Array(this.header.nv);
+  }
+
+  /** Bytes written to the file so far (rows still in the buffer not counted). */
+  get size(): number {
+    return this.output.stream.size;
   }
 
   /** Encodes and appends one row of logits (n_vocab values). */
@@ -325,28 +340,24 @@ export class KldWriter {
   }
 
   private flush(): void {
-    if (this.bufRows) writeSync(this.fd, this.buf, 0, this.bufRows * this.header.rowBytes);
+    if (this.bufRows) this.output.stream.write(this.buf.subarray(0, this.bufRows * this.header.rowBytes));
     this.bufRows = 0;
   }
 
-  /** Gives up: closes and removes the temporary file (the target is never created). */
+  /** Gives up: the temporary file (and the run's other outputs, in the run's group) is removed. */
   abort(): void {
-    try {
-      closeSync(this.fd);
-    } catch {
-      // already closed
-    }
-    rmSync(this.tmp, { force: true });
+    this.output.abort();
   }
 
-  /** Finishes the file; refuses (and removes the temporary file) when rows are missing. */
+  /**
+   * Finishes the file; with a group of its own the writer commits it (the file appears at its
+   * path), with the run's group the file waits for the group's commit. Refuses (and aborts)
+   * when rows are missing.
+   */
   close(): void {
-    this.flush();
-    closeSync(this.fd);
-    if (this.written !== this.header.rows) {
-      unlinkSync(this.tmp);
-      throw new DataError(`KldWriter: ${this.written} rows written, the header promises ${this.header.rows}`);
-    }
-    renameSync(this.tmp, this.path);
+    this.output.finish(() => {
+      this.flush();
+      if (this.written !== this.header.rows) throw new DataError(`KldWriter: ${this.written} rows written, the header promises ${this.header.rows}`);
+    });
   }
 }

@@ -1,6 +1,5 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { DataError } from '../errors.js';
 import { KlrefFile, KlrefWriter, decodeKlrefRow, float32Down, float32Up, klrefRowBytes, storedLogpError, type KlrefRow } from './klref.js';
 import { OutputGroup, tempName } from './output.js';
+import { killMidWrite } from '../testing/signals.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'klscope-klref-'));
 
@@ -177,24 +177,15 @@ describe('.klref format', () => {
 
   test('SIGTERM and SIGINT mid-write (a child process) leave neither the file nor a temporary one', async () => {
     const klref = path.join(path.dirname(fileURLToPath(import.meta.url)), 'klref.js');
-    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      const target = path.join(dir, `sig-${signal}.klref`);
-      const script = `import { KlrefWriter } from ${JSON.stringify(klref)};
+    await killMidWrite(
+      (target) => `import { KlrefWriter } from ${JSON.stringify(klref)};
         const w = new KlrefWriter(${JSON.stringify(target)}, { nVocab: 1000, topK: 8, view: 'logits', chunking: { nCtx: 64, nChunk: 4, first: 0, score: 'all' },
           tokens: Array.from({ length: 256 }, (_, i) => i), source: {}, rowsPerBlock: 16 });
         const row = () => ({ logTail: -1, logTailAll: -1, floor: -20, logpTarget: NaN, nWindow: 8, logp: Float64Array.from({ length: 8 }, (_, i) => -1 - i), ids: Int32Array.from({ length: 8 }, (_, i) => i) });
-        for (let r = 0; r < 100; r++) w.writeRow(row());
-        process.stdout.write('ready\\n'); setInterval(() => {}, 1000);`;
-      const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-      await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
-      const tmp = tempName(target, child.pid);
-      assert.ok(statSync(tmp).size > 100 * klrefRowBytes({ topK: 8, idBytes: 3, view: 'logits' }) * 0.9, 'the rows so far are in the temporary file');
-      const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_c, s) => resolve(s)));
-      child.kill(signal);
-      assert.equal(await exited, signal);
-      assert.ok(!existsSync(tmp), `${signal} left the temporary file`);
-      assert.ok(!existsSync(target), `${signal} left a partial file`);
-    }
+        for (let r = 0; r < 100; r++) w.writeRow(row());`,
+      (signal) => path.join(dir, `sig-${signal}.klref`),
+      100 * klrefRowBytes({ topK: 8, idBytes: 3, view: 'logits' }) * 0.9,
+    );
   });
 });
 

@@ -2,7 +2,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { DataError, showValue } from '../errors.js';
 import { LOGPROB_SLACK } from '../rows/tolerance.js';
-import { OutputGroup, type OutputStream } from './output.js';
+import { WriterOutput, type OutputGroup } from './output.js';
 
 /**
  * klscope's compact reference file (.klref), version 1: what a base run's next-token
@@ -185,15 +185,11 @@ export class KlrefWriter {
   readonly header: KlrefHeader;
   readonly rowBytes: number;
   readonly totalRows: number;
-  private readonly group: OutputGroup;
-  /** Whether the group is the writer's own (then close commits it). */
-  private readonly own: boolean;
-  private readonly stream: OutputStream;
+  private readonly output: WriterOutput;
   private block: Uint8Array;
   private dv: DataView;
   private inBlock = 0;
   private written = 0;
-  private closed = false;
   private readonly nTokens: number;
 
   constructor(path: string, o: KlrefWriterOptions) {
@@ -215,9 +211,7 @@ export class KlrefWriter {
     this.rowBytes = klrefRowBytes(this.header);
     this.totalRows = klrefRows(c).total;
     this.nTokens = o.tokens.length;
-    this.own = !o.out;
-    this.group = o.out ?? new OutputGroup();
-    this.stream = this.group.open(path);
+    this.output = new WriterOutput(path, o.out);
     try {
       const json = new TextEncoder().encode(JSON.stringify(this.header));
       const head = new Uint8Array(20 + json.length);
@@ -227,7 +221,7 @@ export class KlrefWriter {
       hv.setUint32(12, json.length, true);
       head.set(json, 16);
       hv.setUint32(16 + json.length, crc32(head.subarray(0, 16 + json.length)), true);
-      this.stream.write(head);
+      this.output.stream.write(head);
       // the token list in blocks of up to 2^16 ids
       for (let t = 0; t < o.tokens.length; t += 65536) {
         const n = Math.min(65536, o.tokens.length - t);
@@ -249,7 +243,7 @@ export class KlrefWriter {
 
   /** Bytes written so far. */
   get size(): number {
-    return this.stream.size;
+    return this.output.stream.size;
   }
 
   private putBlock(tag: number, count: number, payload: Uint8Array): void {
@@ -260,7 +254,7 @@ export class KlrefWriter {
     v.setUint32(8, payload.length, true);
     buf.set(payload, 12);
     v.setUint32(12 + payload.length, crc32(buf.subarray(0, 12 + payload.length)), true);
-    this.stream.write(buf);
+    this.output.stream.write(buf);
   }
 
   /** Appends one row; rounds its values in place as the format says ({@link roundKlrefRow}). */
@@ -313,21 +307,14 @@ export class KlrefWriter {
    * Refuses (and aborts) when rows are missing.
    */
   close(): void {
-    if (this.closed) return;
-    try {
+    this.output.finish(() => {
       this.flush();
       if (this.written !== this.totalRows) throw new DataError(`.klref: ${this.written} rows written, the chunking promises ${this.totalRows}`);
       const end = new Uint8Array(8);
       new DataView(end.buffer).setUint32(0, this.nTokens, true);
       new DataView(end.buffer).setUint32(4, this.written, true);
       this.putBlock(TAG_END, this.written, end);
-      this.stream.close();
-    } catch (e) {
-      this.abort();
-      throw e;
-    }
-    this.closed = true;
-    if (this.own) this.group.commit();
+    });
   }
 
   /**
@@ -335,9 +322,7 @@ export class KlrefWriter {
    * whose reference failed writes nothing), so nothing is left at the path.
    */
   abort(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.group.abort();
+    this.output.abort();
   }
 }
 

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ArgumentError } from '../errors.js';
-import { OutputGroup, tempName } from './output.js';
+import { OutputGroup, WriterOutput, tempName } from './output.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'klscope-output-'));
 const temps = () => readdirSync(dir).filter((n) => n.endsWith('.tmp'));
@@ -50,5 +50,35 @@ describe('OutputGroup streams', () => {
   test('a bad place is refused when the stream is opened, naming the path', () => {
     assert.throws(() => new OutputGroup().open(path.join(dir, 'none', 'x.bin')), (e: unknown) => e instanceof ArgumentError && /cannot write .*x\.bin.*the folder does not exist \(ENOENT\)/.test(e.message));
     assert.throws(() => new OutputGroup().open(dir), (e: unknown) => e instanceof ArgumentError && /a file name, not a folder/.test(e.message));
+  });
+
+  test("a writer's output: its own group commits at finish, the run's waits; a failing last step aborts both", () => {
+    const own = path.join(dir, 'own.bin');
+    const w = new WriterOutput(own);
+    w.stream.write('abc');
+    assert.ok(!existsSync(own));
+    w.finish();
+    assert.equal(readFileSync(own, 'utf8'), 'abc');
+    w.abort(); // after finish: nothing to undo
+    assert.equal(readFileSync(own, 'utf8'), 'abc');
+    const run = new OutputGroup();
+    const e = path.join(dir, 'e.bin');
+    const f = path.join(dir, 'f.txt');
+    run.write(f, 'other');
+    const v = new WriterOutput(e, run);
+    v.stream.write('x');
+    v.finish(() => v.stream.write('y'));
+    assert.ok(!existsSync(e), "waits for the run's commit");
+    run.commit();
+    assert.equal(readFileSync(e, 'utf8'), 'xy');
+    const g = path.join(dir, 'g.bin');
+    const h = path.join(dir, 'h.txt');
+    const run2 = new OutputGroup();
+    run2.write(h, 'other');
+    const u = new WriterOutput(g, run2);
+    u.stream.write('partial');
+    assert.throws(() => u.finish(() => { throw new Error('rows missing'); }), /rows missing/);
+    assert.ok(!existsSync(g) && !existsSync(h));
+    assert.deepEqual(temps(), []);
   });
 });

@@ -144,6 +144,53 @@ export class OutputGroup {
   }
 }
 
+/**
+ * A writer's streamed output: in the run's group when `out` is given (it appears at that group's
+ * commit, with the run's other outputs), otherwise in a group of its own that
+ * {@link WriterOutput.finish} commits. Aborting removes the group's temporary files.
+ *
+ * @example
+ * const o = new WriterOutput('rows.bin');
+ * o.stream.write(new Uint8Array([1, 2, 3]));
+ * o.finish(); // rows.bin now exists
+ */
+export class WriterOutput {
+  readonly stream: OutputStream;
+  private readonly group: OutputGroup;
+  private readonly own: boolean;
+  private done = false;
+
+  constructor(target: string, out?: OutputGroup) {
+    this.own = !out;
+    this.group = out ?? new OutputGroup();
+    this.stream = this.group.open(target);
+  }
+
+  /**
+   * Runs `last` (the final writes and checks), closes the stream and, with a group of its own,
+   * commits it. A failure aborts and is rethrown.
+   */
+  finish(last?: () => void): void {
+    if (this.done) return;
+    try {
+      last?.();
+      this.stream.close();
+    } catch (e) {
+      this.abort();
+      throw e;
+    }
+    this.done = true;
+    if (this.own) this.group.commit();
+  }
+
+  /** Gives up: the group's temporary files are removed (a run's other outputs too: a run with a failed output writes nothing). */
+  abort(): void {
+    if (this.done) return;
+    this.done = true;
+    this.group.abort();
+  }
+}
+
 /** A reserved output open for streaming (see {@link OutputGroup.open}). */
 export interface OutputStream {
   /** The path the output will have after the commit. */

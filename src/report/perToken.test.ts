@@ -1,10 +1,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parquetReadObjects } from 'hyparquet';
 import { createRowBlock } from '../compare/rowStats.js';
+import { tempName } from '../io/output.js';
 import { createPerTokenWriter } from './perToken.js';
 
 function block(n: number, row0: number) {
@@ -58,12 +59,29 @@ describe('per-token writers', () => {
     assert.equal(rows[3]!.token, 10);
   });
 
+  test('Parquet larger than the writer buffer (two row groups, > 1 MiB) streams through the temporary file', async () => {
+    const f = path.join(dir, 'big.parquet');
+    const w = createPerTokenWriter(f);
+    for (let r0 = 0; r0 < 70000; r0 += 10000) await w.write(block(10000, r0));
+    assert.ok(!existsSync(f), 'renamed into place only on close');
+    assert.ok(statSync(tempName(f)).size > 1 << 20, 'the first row group is already in the temporary file');
+    await w.close();
+    assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith('.tmp')), []);
+    const buf = readFileSync(f);
+    assert.ok(buf.length > 1 << 20, `${buf.length} bytes`);
+    const file = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length);
+    const rows = (await parquetReadObjects({ file })) as Array<Record<string, unknown>>;
+    assert.equal(rows.length, 70000);
+    assert.equal(rows[69999]!.row, 69999);
+    assert.equal(rows[65536]!.kl_base_candidate, 0.01 * 65536);
+  });
+
   test('abort leaves nothing; other extensions are refused', () => {
     const w = createPerTokenWriter(path.join(dir, 'u.csv'));
     w.write(block(2, 0));
     w.abort();
     assert.deepEqual(
-      readdirSync(dir).filter((f) => f.startsWith('u.csv')),
+      readdirSync(dir).filter((f) => f.includes('u.csv')),
       [],
     );
     assert.throws(() => createPerTokenWriter(path.join(dir, 'x.txt')), /expected a file ending in \.csv or \.parquet/);

@@ -1,8 +1,8 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
-import { ParquetWriter, fileWriter, schemaFromColumnData } from 'hyparquet-writer';
+import { writeSync } from 'node:fs';
+import { ByteWriter, ParquetWriter, schemaFromColumnData, type Writer } from 'hyparquet-writer';
 import { UsageError, quote } from '../errors.js';
 import type { RowBlock } from '../compare/accumulator.js';
-import { OutputGroup, outputError } from '../io/output.js';
+import { WriterOutput, outputError, type OutputGroup, type OutputStream } from '../io/output.js';
 import { COMPARE_MEASURES } from '../rows/measureTable.js';
 
 type ColType = 'INT32' | 'DOUBLE' | 'BOOLEAN' | 'STRING';
@@ -54,11 +54,20 @@ export interface PerTokenWriter {
   abort(): void;
 }
 
-/** The writer's file in its output group: the group given (renamed with the run's other outputs) or one of its own. */
-function outputOf(path: string, out: OutputGroup | undefined): { tmp: string; finish(): void; abort(): void } {
-  const group = out ?? new OutputGroup();
-  const tmp = group.reserve(path);
-  return { tmp, finish: () => (out ? undefined : group.commit()), abort: () => group.abort() };
+/** hyparquet-writer's buffered writer over an output stream (its own fileWriter writes the file directly). */
+function streamWriter(stream: OutputStream): Writer {
+  const w = new ByteWriter();
+  const flush = () => {
+    stream.write(new Uint8Array(w.buffer, 0, w.index));
+    w.index = 0;
+  };
+  const grow = w.ensure.bind(w);
+  w.ensure = (size: number) => {
+    if (w.index > 1 << 20) flush();
+    grow(size);
+  };
+  w.finish = flush;
+  return w;
 }
 
 function num(x: number): string {
@@ -82,20 +91,20 @@ function csvText(s: string): string {
 export function createPerTokenWriter(path: string, opts: { text?: boolean; out?: OutputGroup } = {}): PerTokenWriter {
   const lower = path.toLowerCase();
   if (path === '-') return csvWriter(path, Boolean(opts.text), null);
-  if (lower.endsWith('.csv')) return csvWriter(path, Boolean(opts.text), outputOf(path, opts.out));
-  if (lower.endsWith('.parquet')) return parquetWriter(path, Boolean(opts.text), outputOf(path, opts.out));
+  if (lower.endsWith('.csv')) return csvWriter(path, Boolean(opts.text), new WriterOutput(path, opts.out));
+  if (lower.endsWith('.parquet')) return parquetWriter(path, Boolean(opts.text), new WriterOutput(path, opts.out));
   throw new UsageError({ where: 'perToken', expected: 'a file ending in .csv or .parquet, or - for CSV on stdout', got: quote(path) });
 }
 
 /** CSV through the output group's temporary file, or streamed to stdout (fd 1) when `file` is null. */
-function csvWriter(path: string, text: boolean, file: ReturnType<typeof outputOf> | null): PerTokenWriter {
-  const fd = file ? openSync(file.tmp, 'w') : 1;
+function csvWriter(path: string, text: boolean, file: WriterOutput | null): PerTokenWriter {
   const put = (s: string) => {
+    if (file) return file.stream.write(s);
     try {
       // writeSync may write only part (a disk filling up mid-write): the rest is written, or
       // its ENOSPC thrown, by the next call
       const buf = Buffer.from(s);
-      for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off, buf.length - off);
+      for (let off = 0; off < buf.length; ) off += writeSync(1, buf, off, buf.length - off);
     } catch (e) {
       throw outputError(path, e, false);
     }
@@ -117,23 +126,20 @@ function csvWriter(path: string, text: boolean, file: ReturnType<typeof outputOf
       put(lines.join('\n') + '\n');
     },
     async close() {
-      if (!file) return;
-      closeSync(fd);
-      open = false;
+      if (!file || !open) return;
       file.finish();
+      open = false;
     },
     abort() {
-      if (open) closeSync(fd);
+      if (open) file?.abort();
       open = false;
-      file?.abort();
     },
   };
 }
 
 type Col = { name: string; data: number[] | string[] | boolean[]; type: ColType };
 
-function parquetWriter(path: string, text: boolean, file: ReturnType<typeof outputOf>): PerTokenWriter {
-  const tmp = file.tmp;
+function parquetWriter(path: string, text: boolean, file: WriterOutput): PerTokenWriter {
   const ROWS = 65536;
   let cols = emptyCols(text);
   let rows = 0;
@@ -142,7 +148,7 @@ function parquetWriter(path: string, text: boolean, file: ReturnType<typeof outp
   const flush = async () => {
     if (rows === 0) return;
     const columnData = cols.map((c) => ({ name: c.name, data: c.data, type: c.type, nullable: c.type === 'DOUBLE' || c.type === 'STRING' }));
-    if (!writer) writer = new ParquetWriter({ writer: fileWriter(tmp), schema: schemaFromColumnData({ columnData }) });
+    if (!writer) writer = new ParquetWriter({ writer: streamWriter(file.stream), schema: schemaFromColumnData({ columnData }) });
     try {
       await writer.write({ columnData, rowGroupSize: ROWS });
     } catch (e) {
@@ -175,7 +181,7 @@ function parquetWriter(path: string, text: boolean, file: ReturnType<typeof outp
       if (!writer) {
         // no rows: still a valid file with the schema
         const columnData = emptyCols(text).map((c) => ({ name: c.name, data: c.data, type: c.type }));
-        writer = new ParquetWriter({ writer: fileWriter(tmp), schema: schemaFromColumnData({ columnData }) });
+        writer = new ParquetWriter({ writer: streamWriter(file.stream), schema: schemaFromColumnData({ columnData }) });
       }
       try {
         await writer.finish();
