@@ -474,10 +474,10 @@ const FT = new Float64Array(4);
  * floor, lo ≤ p_j ≤ hi (see "JS and TVD with a floor" in the Method note): the vertex `v` of
  * that box (its nHi tokens at hi, one at r, the rest at lo) on the candidate's least likely tail
  * tokens. `tail[0, cap)` holds the tail's cap smallest log q in increasing order (cap ≥ nHi + 1
- * or cap = n); the n − cap tokens beyond are bounded through the aggregates: Q_Tw (the tail's
+ * or cap = n) and `tailQ[0, cap)` their exp; the n − cap tokens beyond are bounded through the aggregates: Q_Tw (the tail's
  * candidate mass in its window) and sumF = Σ_T lo·(log lo − log q_j) over every tail token.
  */
-function floorTailJsTvd(tail: Float64Array, cap: number, n: number, win: number, v: { nHi: number; r: number; lo: number; hi: number }, qTw: number, sumF: number, absSumF: number): void {
+function floorTailJsTvd(tail: Float64Array, tailQ: Float64Array, cap: number, n: number, win: number, v: { nHi: number; r: number; lo: number; hi: number }, qTw: number, sumF: number, absSumF: number): void {
   const lo = v.lo;
   const logLo = Math.log(lo);
   // Σ_T t(0, q) = (ln 2)·Q_Tw resp. Q_Tw, then each token's t(p, q) − t(0, q)
@@ -489,7 +489,7 @@ function floorTailJsTvd(tail: Float64Array, cap: number, n: number, win: number,
   let absK = 0;
   for (let j = 0; j < cap; j++) {
     const x = tail[j]!;
-    const q = x >= win ? Math.exp(x) : 0;
+    const q = x >= win ? tailQ[j]! : 0;
     const p = j < v.nHi ? v.hi : j === v.nHi ? v.r : lo;
     const js = jsPair(p, q);
     ju += js - q * Math.LN2;
@@ -597,7 +597,8 @@ export function rowBounds(row: KlrefRow, cand: CandidateRow, ref: ReferenceView,
       const pc = Math.min(b, Math.max(a, qw));
       const ja = jsPair(a, qw);
       const jb = jsPair(b, qw);
-      OUT_LO[2] += jsPair(pc, qw);
+      // pc is a, b or qw (then the term is 0): reuse the end points' terms, the same bits
+      OUT_LO[2] += pc === a ? ja : pc === b ? jb : jsPair(pc, qw);
       OUT_HI[2] += Math.max(ja, jb);
       OUT_EST[2] += jsPair(pe, qw);
       ABS[2] += ja + jb;
@@ -707,12 +708,16 @@ export function rowBounds(row: KlrefRow, cand: CandidateRow, ref: ReferenceView,
       fu += d;
       absF += fa(d);
     }
+    // exp of the vertex tokens' log q, once for the JS, TVD and reverse sweeps below
+    const tailQ = scratch.tail2;
+    const nq = Math.min(n, Math.max(vJ.nHi, vR.nHi, vF.lo > 0 ? cap - 1 : 0) + 1);
+    for (let j = 0; j < nq; j++) tailQ[j] = Math.exp(tail[j]!);
     // JS and TVD: Σ_T t(0, q) = (ln 2)·Q_T resp. Q_T, then the vertex tokens' differences
     let ju = qTw * Math.LN2;
     let tu = qTw;
     for (let j = 0; j <= vJ.nHi && j < n; j++) {
       const x = tail[j]!;
-      const q = x >= win ? Math.exp(x) : 0;
+      const q = x >= win ? tailQ[j]! : 0;
       const p = j < vJ.nHi ? vJ.hi : vJ.r;
       ju += jsPair(p, q) - q * Math.LN2;
       tu += Math.abs(p - q) - q;
@@ -728,7 +733,7 @@ export function rowBounds(row: KlrefRow, cand: CandidateRow, ref: ReferenceView,
       for (let j = 0; j <= vR.nHi && j < n; j++) {
         const x = tail[j]!;
         if (!(x >= win) || x === -Infinity) continue;
-        const q = Math.exp(x);
+        const q = tailQ[j]!;
         const p = j < vR.nHi ? vR.hi : vR.r;
         const lp = j < vR.nHi ? logHiR : Math.log(p);
         const d = (p > 0 ? q * (x - lp) : Infinity) - (vR.lo > 0 ? q * (x - logLoR) : 0);
@@ -739,7 +744,7 @@ export function rowBounds(row: KlrefRow, cand: CandidateRow, ref: ReferenceView,
     // with a floor (logits view): the vertex of [lo, hi] as a second bound of JS and TVD; the
     // smaller of the two certified bounds is kept, so the floor never widens an interval
     if (vF.lo > 0) {
-      floorTailJsTvd(tail, cap, n, win, vF, qTw, sumFwdLo, absSumF);
+      floorTailJsTvd(tail, tailQ, cap, n, win, vF, qTw, sumFwdLo, absSumF);
       ALT_HI[2] = OUT_HI[2]! + FT[0]!;
       ALT_HI[3] = OUT_HI[3]! + FT[1]!;
       ALT_ABS[2] = ABS[2]! + FT[2]!;
