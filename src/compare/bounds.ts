@@ -173,6 +173,20 @@ function jsPair(p: number, q: number): number {
 }
 
 /**
+ * {@link jsPair} with log p given (lp = Math.log(p), the same bits): for the vertex sweeps, where
+ * p is the ceiling for many tokens and, q being far smaller, the far-apart branch takes log p.
+ */
+function jsPairLogP(p: number, lp: number, q: number): number {
+  const s = p + q;
+  if (s === 0) return 0;
+  if (p === 0 || q === 0) return s * Math.LN2;
+  const d = (p - q) / s;
+  if (d < 0.5 && d > -0.5) return p * Math.log1p(d) + q * Math.log1p(-d);
+  const ls = Math.log(s) - Math.LN2;
+  return p * (lp - ls) + q * (Math.log(q) - ls);
+}
+
+/**
  * Moves the `want` smallest values of a[0, n) to a[0, want), with a[want] the next smallest
  * (a quickselect: expected O(n)).
  */
@@ -487,11 +501,12 @@ function floorTailJsTvd(tail: Float64Array, tailQ: Float64Array, cap: number, n:
   let absT = qTw;
   let known = 0; // Σ lo·(log lo − log q) over tail[0, cap), to take out of sumF
   let absK = 0;
+  const logHi = Math.log(v.hi);
   for (let j = 0; j < cap; j++) {
     const x = tail[j]!;
     const q = x >= win ? tailQ[j]! : 0;
     const p = j < v.nHi ? v.hi : j === v.nHi ? v.r : lo;
-    const js = jsPair(p, q);
+    const js = j < v.nHi ? jsPairLogP(p, logHi, q) : j === v.nHi ? jsPair(p, q) : jsPairLogP(p, logLo, q);
     ju += js - q * Math.LN2;
     tu += Math.abs(p - q) - q;
     absJ += js + q;
@@ -715,11 +730,12 @@ export function rowBounds(row: KlrefRow, cand: CandidateRow, ref: ReferenceView,
     // JS and TVD: Σ_T t(0, q) = (ln 2)·Q_T resp. Q_T, then the vertex tokens' differences
     let ju = qTw * Math.LN2;
     let tu = qTw;
+    const logHiJ = Math.log(vJ.hi);
     for (let j = 0; j <= vJ.nHi && j < n; j++) {
       const x = tail[j]!;
       const q = x >= win ? tailQ[j]! : 0;
       const p = j < vJ.nHi ? vJ.hi : vJ.r;
-      ju += jsPair(p, q) - q * Math.LN2;
+      ju += (j < vJ.nHi ? jsPairLogP(p, logHiJ, q) : jsPair(p, q)) - q * Math.LN2;
       tu += Math.abs(p - q) - q;
     }
     // reverse view: without a floor, a token left at 0 where q > 0 makes it unbounded; the
