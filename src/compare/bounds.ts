@@ -162,6 +162,15 @@ function fwdTerm(p: number, lp: number, lq: number): number {
 
 /** p·log(2p/(p+q)) + q·log(2q/(p+q)) (twice the JS term), with zeros handled. */
 function jsPair(p: number, q: number): number {
+  return jsPairLogP(p, NaN, q);
+}
+
+/**
+ * {@link jsPair} with log p given (lp = Math.log(p), the same bits; NaN: computed here where
+ * needed): for the vertex sweeps, where p is the ceiling or the floor for many tokens and, q
+ * being far smaller there, the far-apart branch takes log p.
+ */
+function jsPairLogP(p: number, lp: number, q: number): number {
   const s = p + q;
   if (s === 0) return 0;
   if (p === 0 || q === 0) return s * Math.LN2;
@@ -169,21 +178,7 @@ function jsPair(p: number, q: number): number {
   if (d < 0.5 && d > -0.5) return p * Math.log1p(d) + q * Math.log1p(-d);
   // far apart: 1 ∓ d may round to 0, so take the logs of p, q and s themselves
   const ls = Math.log(s) - Math.LN2;
-  return p * (Math.log(p) - ls) + q * (Math.log(q) - ls);
-}
-
-/**
- * {@link jsPair} with log p given (lp = Math.log(p), the same bits): for the vertex sweeps, where
- * p is the ceiling for many tokens and, q being far smaller, the far-apart branch takes log p.
- */
-function jsPairLogP(p: number, lp: number, q: number): number {
-  const s = p + q;
-  if (s === 0) return 0;
-  if (p === 0 || q === 0) return s * Math.LN2;
-  const d = (p - q) / s;
-  if (d < 0.5 && d > -0.5) return p * Math.log1p(d) + q * Math.log1p(-d);
-  const ls = Math.log(s) - Math.LN2;
-  return p * (lp - ls) + q * (Math.log(q) - ls);
+  return p * ((lp === lp ? lp : Math.log(p)) - ls) + q * (Math.log(q) - ls);
 }
 
 /**
