@@ -162,6 +162,15 @@ function fwdTerm(p: number, lp: number, lq: number): number {
 
 /** p·log(2p/(p+q)) + q·log(2q/(p+q)) (twice the JS term), with zeros handled. */
 function jsPair(p: number, q: number): number {
+  return jsPairLogP(p, NaN, q);
+}
+
+/**
+ * {@link jsPair} with log p given (lp = Math.log(p), the same bits; NaN: computed here where
+ * needed): for the vertex sweeps, where p is the ceiling or the floor for many tokens and, q
+ * being far smaller there, the far-apart branch takes log p.
+ */
+function jsPairLogP(p: number, lp: number, q: number): number {
   const s = p + q;
   if (s === 0) return 0;
   if (p === 0 || q === 0) return s * Math.LN2;
@@ -169,7 +178,7 @@ function jsPair(p: number, q: number): number {
   if (d < 0.5 && d > -0.5) return p * Math.log1p(d) + q * Math.log1p(-d);
   // far apart: 1 ∓ d may round to 0, so take the logs of p, q and s themselves
   const ls = Math.log(s) - Math.LN2;
-  return p * (Math.log(p) - ls) + q * (Math.log(q) - ls);
+  return p * ((lp === lp ? lp : Math.log(p)) - ls) + q * (Math.log(q) - ls);
 }
 
 /**
@@ -474,10 +483,10 @@ const FT = new Float64Array(4);
  * floor, lo ≤ p_j ≤ hi (see "JS and TVD with a floor" in the Method note): the vertex `v` of
  * that box (its nHi tokens at hi, one at r, the rest at lo) on the candidate's least likely tail
  * tokens. `tail[0, cap)` holds the tail's cap smallest log q in increasing order (cap ≥ nHi + 1
- * or cap = n); the n − cap tokens beyond are bounded through the aggregates: Q_Tw (the tail's
+ * or cap = n) and `tailQ[0, cap)` their exp; the n − cap tokens beyond are bounded through the aggregates: Q_Tw (the tail's
  * candidate mass in its window) and sumF = Σ_T lo·(log lo − log q_j) over every tail token.
  */
-function floorTailJsTvd(tail: Float64Array, cap: number, n: number, win: number, v: { nHi: number; r: number; lo: number; hi: number }, qTw: number, sumF: number, absSumF: number): void {
+function floorTailJsTvd(tail: Float64Array, tailQ: Float64Array, cap: number, n: number, win: number, v: { nHi: number; r: number; lo: number; hi: number }, qTw: number, sumF: number, absSumF: number): void {
   const lo = v.lo;
   const logLo = Math.log(lo);
   // Σ_T t(0, q) = (ln 2)·Q_Tw resp. Q_Tw, then each token's t(p, q) − t(0, q)
@@ -487,11 +496,12 @@ function floorTailJsTvd(tail: Float64Array, cap: number, n: number, win: number,
   let absT = qTw;
   let known = 0; // Σ lo·(log lo − log q) over tail[0, cap), to take out of sumF
   let absK = 0;
+  const logHi = Math.log(v.hi);
   for (let j = 0; j < cap; j++) {
     const x = tail[j]!;
-    const q = x >= win ? Math.exp(x) : 0;
+    const q = x >= win ? tailQ[j]! : 0;
     const p = j < v.nHi ? v.hi : j === v.nHi ? v.r : lo;
-    const js = jsPair(p, q);
+    const js = j < v.nHi ? jsPairLogP(p, logHi, q) : j === v.nHi ? jsPair(p, q) : jsPairLogP(p, logLo, q);
     ju += js - q * Math.LN2;
     tu += Math.abs(p - q) - q;
     absJ += js + q;
@@ -597,7 +607,8 @@ export function rowBounds(row: KlrefRow, cand: CandidateRow, ref: ReferenceView,
       const pc = Math.min(b, Math.max(a, qw));
       const ja = jsPair(a, qw);
       const jb = jsPair(b, qw);
-      OUT_LO[2] += jsPair(pc, qw);
+      // pc is a, b or qw (then the term is 0): reuse the end points' terms, the same bits
+      OUT_LO[2] += pc === a ? ja : pc === b ? jb : jsPair(pc, qw);
       OUT_HI[2] += Math.max(ja, jb);
       OUT_EST[2] += jsPair(pe, qw);
       ABS[2] += ja + jb;
@@ -707,14 +718,19 @@ export function rowBounds(row: KlrefRow, cand: CandidateRow, ref: ReferenceView,
       fu += d;
       absF += fa(d);
     }
+    // exp of the vertex tokens' log q, once for the JS, TVD and reverse sweeps below
+    const tailQ = scratch.tail2;
+    const nq = Math.min(n, Math.max(vJ.nHi, vR.nHi, vF.lo > 0 ? cap - 1 : 0) + 1);
+    for (let j = 0; j < nq; j++) tailQ[j] = Math.exp(tail[j]!);
     // JS and TVD: Σ_T t(0, q) = (ln 2)·Q_T resp. Q_T, then the vertex tokens' differences
     let ju = qTw * Math.LN2;
     let tu = qTw;
+    const logHiJ = Math.log(vJ.hi);
     for (let j = 0; j <= vJ.nHi && j < n; j++) {
       const x = tail[j]!;
-      const q = x >= win ? Math.exp(x) : 0;
+      const q = x >= win ? tailQ[j]! : 0;
       const p = j < vJ.nHi ? vJ.hi : vJ.r;
-      ju += jsPair(p, q) - q * Math.LN2;
+      ju += (j < vJ.nHi ? jsPairLogP(p, logHiJ, q) : jsPair(p, q)) - q * Math.LN2;
       tu += Math.abs(p - q) - q;
     }
     // reverse view: without a floor, a token left at 0 where q > 0 makes it unbounded; the
@@ -728,7 +744,7 @@ export function rowBounds(row: KlrefRow, cand: CandidateRow, ref: ReferenceView,
       for (let j = 0; j <= vR.nHi && j < n; j++) {
         const x = tail[j]!;
         if (!(x >= win) || x === -Infinity) continue;
-        const q = Math.exp(x);
+        const q = tailQ[j]!;
         const p = j < vR.nHi ? vR.hi : vR.r;
         const lp = j < vR.nHi ? logHiR : Math.log(p);
         const d = (p > 0 ? q * (x - lp) : Infinity) - (vR.lo > 0 ? q * (x - logLoR) : 0);
@@ -739,7 +755,7 @@ export function rowBounds(row: KlrefRow, cand: CandidateRow, ref: ReferenceView,
     // with a floor (logits view): the vertex of [lo, hi] as a second bound of JS and TVD; the
     // smaller of the two certified bounds is kept, so the floor never widens an interval
     if (vF.lo > 0) {
-      floorTailJsTvd(tail, cap, n, win, vF, qTw, sumFwdLo, absSumF);
+      floorTailJsTvd(tail, tailQ, cap, n, win, vF, qTw, sumFwdLo, absSumF);
       ALT_HI[2] = OUT_HI[2]! + FT[0]!;
       ALT_HI[3] = OUT_HI[3]! + FT[1]!;
       ALT_ABS[2] = ABS[2]! + FT[2]!;
