@@ -203,6 +203,20 @@ export interface OutputStream {
   close(): void;
 }
 
+/**
+ * Writes all of `data` to `fd` and returns its length in bytes. writeSync may write only part
+ * (a disk filling up mid-write): the rest is written, or its ENOSPC thrown, by the next call.
+ *
+ * @example
+ * const fd = openSync('rows.csv', 'w');
+ * writeAll(fd, 'a,b\n1,2\n'); // returns the byte count, once every byte is written
+ */
+export function writeAll(fd: number, data: string | Uint8Array): number {
+  const b = typeof data === 'string' ? Buffer.from(data) : data;
+  for (let done = 0; done < b.length; ) done += writeSync(fd, b, done, b.length - done);
+  return b.length;
+}
+
 class FileStream implements OutputStream {
   size = 0;
   closed = false;
@@ -214,14 +228,11 @@ class FileStream implements OutputStream {
 
   write(data: string | Uint8Array): void {
     if (this.closed) throw new ArgumentError({ where: `output ${quote(this.target)}`, expected: 'an open output (it was closed)' });
-    const b = typeof data === 'string' ? Buffer.from(data) : data;
     try {
-      let done = 0;
-      while (done < b.length) done += writeSync(this.fd, b, done, b.length - done);
+      this.size += writeAll(this.fd, data);
     } catch (e) {
       throw outputError(this.target, e, false);
     }
-    this.size += b.length;
   }
 
   close(): void {

@@ -1,8 +1,7 @@
-import { writeSync } from 'node:fs';
 import { ByteWriter, ParquetWriter, schemaFromColumnData, type Writer } from 'hyparquet-writer';
 import { UsageError, quote } from '../errors.js';
 import type { RowBlock } from '../compare/accumulator.js';
-import { WriterOutput, outputError, type OutputGroup, type OutputStream } from '../io/output.js';
+import { WriterOutput, outputError, writeAll, type OutputGroup, type OutputStream } from '../io/output.js';
 import { COMPARE_MEASURES } from '../rows/measureTable.js';
 
 type ColType = 'INT32' | 'DOUBLE' | 'BOOLEAN' | 'STRING';
@@ -101,10 +100,7 @@ function csvWriter(path: string, text: boolean, file: WriterOutput | null): PerT
   const put = (s: string) => {
     if (file) return file.stream.write(s);
     try {
-      // writeSync may write only part (a disk filling up mid-write): the rest is written, or
-      // its ENOSPC thrown, by the next call
-      const buf = Buffer.from(s);
-      for (let off = 0; off < buf.length; ) off += writeSync(1, buf, off, buf.length - off);
+      writeAll(1, s);
     } catch (e) {
       throw outputError(path, e, false);
     }
