@@ -6,8 +6,7 @@ import type { BackendName, BatchInput } from '../kernels/types.js';
 import { readTokenIds } from '../io/tokens.js';
 import { CompareAccumulator, type RowBlock } from './accumulator.js';
 import { kernelBlock } from './kernelRows.js';
-import { fusedBlock, FusedScratch } from './rowStats.js';
-import { nativeKldRows } from '../kernels/registry.js';
+import { fusedBlock, FusedScratch, usesNativeKldLoop } from './rowStats.js';
 import { openSource, sideSpec } from './sources.js';
 import { compareTopk } from './topk.js';
 import type { CompareOptions, CompareRun, OpenedSource, RowSource } from './types.js';
@@ -207,7 +206,7 @@ function rowRanges(start: number, end: number, blockRows: number): Array<[number
 }
 
 async function runFused(base: RowSource, cand: RowSource, args: RunArgs): Promise<void> {
-  if (base.kind === 'kld' && cand.kind === 'kld' && nativeKldRows()) {
+  if (base.kind === 'kld' && cand.kind === 'kld' && usesNativeKldLoop(base, cand)) {
     const blockRows = blockRowsFor(base, cand);
     await runNativeKld(base, cand, rowRanges(args.start, args.end, blockRows), blockRows, args);
     return;

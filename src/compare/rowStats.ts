@@ -253,6 +253,17 @@ function genericRow(a: Float64Array, b: Float64Array, ta: number, tb: number, co
   setRow(fwd, rev, js, tv, amA, amB, sp, sq);
 }
 
+/**
+ * Whether a pair runs through the native .kld row-pair loop: both sides .kld, the addon has the
+ * loop, and it computes every compare measure (those marked nativeKld in the measure table).
+ *
+ * @example
+ * usesNativeKldLoop(openSource(sideSpec(base)), openSource(sideSpec(cand))); // true for two .kld files where the addon is built
+ */
+export function usesNativeKldLoop(base: OpenedSource, cand: OpenedSource): boolean {
+  return base.kind === 'kld' && cand.kind === 'kld' && COMPARE_MEASURES.every((m) => m.nativeKld) && nativeKldRows() !== undefined;
+}
+
 /** Options of {@link FusedScratch}. */
 export interface FusedScratchOptions {
   /** run .kld pairs through the native row-pair loop when the addon has it (default true) */
@@ -273,8 +284,7 @@ export class FusedScratch {
   threads: number;
   constructor(base: OpenedSource, cand: OpenedSource, blockRows: number, opts: FusedScratchOptions = {}) {
     this.threads = Math.max(1, Math.floor(opts.threads ?? 1));
-    // the native loop computes the compare measures that say nativeKld in the measure table
-    if (base.kind === 'kld' && cand.kind === 'kld' && opts.native !== false && COMPARE_MEASURES.every((m) => m.nativeKld)) {
+    if (opts.native !== false && usesNativeKldLoop(base, cand)) {
       this.kldRows = nativeKldRows();
       if (this.kldRows) {
         this.heads = new Float64Array(6 * blockRows);
