@@ -1,7 +1,7 @@
 // The wasm kernel alone, one thread, on the rows of every `klscope bench` data set: CPU time per
 // row pair of the 'kl' fast path (rowKl, with `row` when it hands a row back) and of 'all'
 // (`row`), and how many rows rowKl handed back. For before/after comparisons on a loaded
-// machine (process CPU time of this single thread).
+// machine (process CPU time of this single thread; several builds are interleaved, least time).
 // Usage: node bench/wasm-regimes.mjs [--wasm build/kernels.wasm] [--vocab 128256] [--rows 32] [--reps 5] [--all]
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -49,22 +49,22 @@ const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1
 for (const regime of regimes) {
   const { p, q } = benchLogits(regime, T, V);
   for (const all of doAll ? [false, true] : [false]) {
-    const cells = [];
-    for (let w = 0; w < insts.length; w++) {
-      const k = insts[w];
-      for (let r = 0; r < T; r++) k.run(p, q, r, all); // warm-up (TurboFan tier-up)
-      const times = [];
-      let fb = 0;
-      for (let rep = 0; rep < reps; rep++) {
+    // the builds interleaved, rep by rep, and the least CPU time of each: what other load on
+    // the machine adds is not in the minimum, and both builds see the same load
+    for (const k of insts) for (let r = 0; r < T; r++) k.run(p, q, r, all); // warm-up (TurboFan tier-up)
+    const best = insts.map(() => Infinity);
+    const fb = insts.map(() => 0);
+    for (let rep = 0; rep < reps; rep++) {
+      insts.forEach((k, w) => {
         const t0 = cpu();
-        fb = 0;
-        for (let r = 0; r < T; r++) fb += k.run(p, q, r, all)[0];
-        times.push(cpu() - t0);
-      }
-      times.sort((a, b) => a - b);
-      const ms = times[reps >> 1] / T;
-      cells.push(`${path.basename(wasmFiles[w])}: ${ms.toFixed(3)} ms/row ${(V / ms / 1e3).toFixed(0)} Melem/cpu-s, handed back ${fb}/${T}`);
+        let f = 0;
+        for (let r = 0; r < T; r++) f += k.run(p, q, r, all)[0];
+        best[w] = Math.min(best[w], (cpu() - t0) / T);
+        fb[w] = f;
+      });
     }
+    const cells = best.map((ms, w) => `${path.basename(wasmFiles[w])}: ${ms.toFixed(3)} ms/row ${(V / ms / 1e3).toFixed(0)} Melem/cpu-s, handed back ${fb[w]}/${T}`);
+    if (insts.length > 1) cells.push(`first/last time ${(best[0] / best[best.length - 1]).toFixed(2)}`);
     process.stdout.write(`${regime} ${all ? 'all' : 'kl '} | ${cells.join(' | ')}\n`);
   }
 }
