@@ -444,10 +444,9 @@ export function row(pp: usize, qp: usize, n: i32, kind: i32, normalize: i32, tol
 // so the error of log rho stays small on peaked rows. Returns 0 (and the host runs `row`) when
 // a row has a non-finite value or when the error estimate is not far below a KL.
 
-const KFAST = memory.data<f32>([-87, 1.4426950408889634, 12582912, 0.693359375, -2.12194440e-4, 0.008312526158988476, 0.04189016669988632, 0.16667114198207855, 0.499992311000824, 0, 1, 0, 127, 0.6931471805599453]);
-const KIDX = memory.data<i32>([0, 1, 2, 3, 4, 127]);
-// phi series: even part 1/8!, 1/6!, 1/4!, 1/2; odd part 1/9!, 1/7!, 1/5!, 1/3!; the 0.5 bound
-const KPHI = memory.data<f32>([1.0 / 40320, 1.0 / 720, 1.0 / 24, 0.5, 1.0 / 362880, 1.0 / 5040, 1.0 / 120, 1.0 / 6, 0.5]);
+const KFAST = memory.data<f32>([-87, 1.4426950408889634, 12582912 + 127, 0.693359375, -2.12194440e-4, 0.008312526158988476, 0.04189016669988632, 0.16667114198207855, 0.499992311000824, 0, 1, 0, 127, 0.6931471805599453]);
+// phi series: even part 1/8!, 1/6!, 1/4!, 1/2; odd part 1/9!, 1/7!, 1/5!, 1/3!
+const KPHI = memory.data<f32>([1.0 / 40320, 1.0 / 720, 1.0 / 24, 0.5, 1.0 / 362880, 1.0 / 5040, 1.0 / 120, 1.0 / 6]);
 
 // @ts-ignore: decorator
 @inline function kf(i: i32): v128 {
@@ -462,19 +461,20 @@ const KPHI = memory.data<f32>([1.0 / 40320, 1.0 / 720, 1.0 / 24, 0.5, 1.0 / 3628
 // @ts-ignore: decorator
 @inline function vexpNeg(y: v128): v128 {
   const x = f32x4.pmax(y, kf(0)); // pmax(y, c) = y < c ? c : y: NaN passes through
-  const t = add(mul(x, kf(1)), kf(2)); // 1.5*2^23 + k
+  // t = 1.5*2^23 + 127 + k, k = round(x / ln2): the low mantissa bits of t hold k + 127, so
+  // t << 23 is 2^k (k + 127 in 1..127 for x >= -87)
+  const t = add(mul(x, kf(1)), kf(2));
   const k = sub(t, kf(2));
   // one-step reduction with ln2 rounded to float: r is off by k * 1.9e-9, which scales every
   // weight by e^(1.9e-9 y ln2 / ln2): a relative change of the logits' temperature of ~3e-9
   const r = sub(x, mul(k, kf(13)));
-  // degree-5 polynomial fitted for relative error on |r| <= ln2/2 (1e-7; 2e-7 in float32)
-  let p = fma(kf(5), r, kf(6));
-  p = fma(p, r, kf(7));
-  p = fma(p, r, kf(8));
-  p = fma(p, r, kf(10));
-  p = fma(p, r, kf(10));
-  const scale = i32x4.shl(i32x4.add(t, v128.load32_splat(KIDX + 20)), 23); // (k + 127) << 23
-  return mul(p, scale);
+  // degree-5 polynomial 1 + r + c2 r^2 + .. + c5 r^5 fitted for relative error on |r| <= ln2/2
+  // (1e-7), evaluated as r + r^2 (c2 + c3 r) + r^4 (c4 + c5 r): half the dependent steps of
+  // Horner's form (latency bounds these loops), and e = 2^k + 2^k q rounds once at the end
+  const r2 = mul(r, r);
+  const q = add(add(r, mul(r2, fma(kf(7), r, kf(8)))), mul(mul(r2, r2), fma(kf(5), r, kf(6))));
+  const scale = i32x4.shl(t, 23);
+  return fma(q, scale, scale);
 }
 
 // @ts-ignore: decorator
@@ -487,7 +487,44 @@ const KPHI = memory.data<f32>([1.0 / 40320, 1.0 / 720, 1.0 / 24, 0.5, 1.0 / 3628
   return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
 }
 
-// Results of twoExp for rowKl.
+// Register budget of the fast loops: TurboFan gives wasm 16 vector registers and keeps a value
+// that does not fit in a stack slot, reloading (and storing) it in every iteration. So the
+// inner loops hold only float32 partial sums over a chunk of CHUNK vectors and the vector
+// temporaries; the float64 sums live in memory (ACC) and take the chunk sums once per chunk;
+// the per-call constants are read from memory (PAR) like the others. A float32 sum of CHUNK
+// non-negative terms per lane is off by at most (CHUNK - 1) u relative.
+const CHUNK: i32 = 8;
+// f32 per-call constants of the fast passes: mA, mB, thrA, thrB, cH, cL
+const PAR = memory.data(32, 16);
+// sums of the fast passes: float64 pairs (hsum2) or float32 lanes, 16 bytes each
+const ACC = memory.data(16 * 16, 16);
+
+// @ts-ignore: decorator
+@inline function par(i: i32): v128 {
+  return v128.load32_splat(PAR + (<usize>i << 2));
+}
+/** ACC[slot] += the float64 pair sum of v */
+// @ts-ignore: decorator
+@inline function accAdd(slot: i32, v: v128): void {
+  const p = ACC + (<usize>slot << 4);
+  v128.store(p, f64x2.add(v128.load(p), hsum2(v)));
+}
+/** ACC[slot] += v lane-wise in float32 (sums that only feed error estimates) */
+// @ts-ignore: decorator
+@inline function accAddF(slot: i32, v: v128): void {
+  const p = ACC + (<usize>slot << 4);
+  v128.store(p, add(v128.load(p), v));
+}
+// @ts-ignore: decorator
+@inline function accD(slot: i32): f64 {
+  return f64sum(v128.load(ACC + (<usize>slot << 4)));
+}
+// @ts-ignore: decorator
+@inline function accF(slot: i32): f64 {
+  return f64sum(hsum2(v128.load(ACC + (<usize>slot << 4))));
+}
+
+// Results of twoExp / phiForm for rowKl.
 let gSA: f64 = 0, gSB: f64 = 0, gUA: f64 = 0, gUB: f64 = 0, gF: f64 = 0, gR: f64 = 0;
 
 /**
@@ -497,61 +534,51 @@ let gSA: f64 = 0, gSB: f64 = 0, gUA: f64 = 0, gUB: f64 = 0, gF: f64 = 0, gR: f64
  * below both KLs (the phi form runs then). The padding must hold mA - 200, mB - 200.
  */
 function twoExp(pp: usize, qp: usize, n4: i32, mA: f32, mB: f32): i32 {
-  const mAv = splat(mA);
-  const mBv = splat(mB);
+  store<f32>(PAR, mA);
+  store<f32>(PAR, mB, 4);
+  memory.fill(ACC, 0, 8 * 16);
   const zero = kc(0);
-  let sa = zero, sb = zero, ta = zero, tb = zero, ua = zero, ub = zero, ra2 = zero, rb2 = zero;
-  let dsa = zero, dsb = zero, dta = zero, dtb = zero, dua = zero, dub = zero, dra = zero, drb = zero;
-  let cnt = 0;
-  for (let i = 0; i < n4; i += 4) {
-    const ya = sub(v128.load(pp + (<usize>i << 2)), mAv);
-    const yb = sub(v128.load(qp + (<usize>i << 2)), mBv);
-    const ea = vexpNeg(ya);
-    const eb = vexpNeg(yb);
-    const x = sub(ya, yb);
-    sa = add(sa, ea);
-    sb = add(sb, eb);
-    ta = add(ta, mul(ea, x));
-    tb = add(tb, mul(eb, x));
-    const eya = mul(ea, ya);
-    const eyb = mul(eb, yb);
-    ua = add(ua, eya);
-    ub = add(ub, eyb);
-    const ra = sub(ea, eya);
-    const rb = sub(eb, eyb);
-    ra2 = add(ra2, mul(ra, ra));
-    rb2 = add(rb2, mul(rb, rb));
-    if (++cnt == 8) {
-      dsa = f64x2.add(dsa, hsum2(sa));
-      dsb = f64x2.add(dsb, hsum2(sb));
-      dta = f64x2.add(dta, hsum2(ta));
-      dtb = f64x2.add(dtb, hsum2(tb));
-      dua = f64x2.add(dua, hsum2(ua));
-      dub = f64x2.add(dub, hsum2(ub));
-      dra = f64x2.add(dra, hsum2(ra2));
-      drb = f64x2.add(drb, hsum2(rb2));
-      sa = sb = ta = tb = ua = ub = ra2 = rb2 = zero;
-      cnt = 0;
+  for (let i = 0; i < n4; ) {
+    const iEnd = min(i + CHUNK * 4, n4);
+    let sa = zero, sb = zero, ta = zero, tb = zero, ua = zero, ub = zero;
+    for (; i < iEnd; i += 4) {
+      const ya = sub(v128.load(pp + (<usize>i << 2)), par(0));
+      const yb = sub(v128.load(qp + (<usize>i << 2)), par(1));
+      const ea = vexpNeg(ya);
+      const eb = vexpNeg(yb);
+      const x = sub(ya, yb);
+      sa = add(sa, ea);
+      sb = add(sb, eb);
+      ta = add(ta, mul(ea, x));
+      tb = add(tb, mul(eb, x));
+      ua = add(ua, mul(ea, ya));
+      ub = add(ub, mul(eb, yb));
     }
+    accAdd(0, sa);
+    accAdd(1, sb);
+    accAdd(2, ta);
+    accAdd(3, tb);
+    accAdd(4, ua);
+    accAdd(5, ub);
+    // error scale of the weights, sum (e (1 - y))^2 (y <= 0): bounded above by the squares of
+    // the chunk's lane sums of e (1 - y) = sa - ua, all terms being >= 0
+    const ra = sub(sa, ua);
+    const rb = sub(sb, ub);
+    accAddF(6, mul(ra, ra));
+    accAddF(7, mul(rb, rb));
   }
-  dsa = f64x2.add(dsa, hsum2(sa));
-  dsb = f64x2.add(dsb, hsum2(sb));
-  dta = f64x2.add(dta, hsum2(ta));
-  dtb = f64x2.add(dtb, hsum2(tb));
-  dua = f64x2.add(dua, hsum2(ua));
-  dub = f64x2.add(dub, hsum2(ub));
-  dra = f64x2.add(dra, hsum2(ra2));
-  drb = f64x2.add(drb, hsum2(rb2));
-  const SA = f64sum(dsa);
-  const SB = f64sum(dsb);
+  const SA = accD(0);
+  const SB = accD(1);
+  const UA = accD(4);
+  const UB = accD(5);
   const lSA = Math.log(SA);
   const lSB = Math.log(SB);
-  const fwd = f64sum(dta) / SA - lSA + lSB;
-  const rev = -f64sum(dtb) / SB - lSB + lSA;
-  const UA = f64sum(dua);
-  const UB = f64sum(dub);
-  if (!isFinite(fwd + rev + UA + UB)) return 0;
-  const err = 8 * 6e-8 * (Math.sqrt(f64sum(dra)) / SA + Math.sqrt(f64sum(drb)) / SB);
+  const fwd = accD(2) / SA - lSA + lSB;
+  const rev = -accD(3) / SB - lSB + lSA;
+  const XA = accF(6);
+  const XB = accF(7);
+  if (!isFinite(fwd + rev + UA + UB + XA + XB)) return 0;
+  const err = 8 * 6e-8 * (Math.sqrt(XA) / SA + Math.sqrt(XB) / SB);
   if (err > 5e-6 * fwd || err > 5e-6 * rev) return 0;
   gSA = SA;
   gSB = SB;
@@ -565,117 +592,107 @@ function twoExp(pp: usize, qp: usize, n4: i32, mA: f32, mB: f32): i32 {
 /**
  * The compensated (phi) form over a row pair with maxima mA, mB and lower bounds LA, LB of SA,
  * SB (see rowKl); results in gSA.. gR. Returns 0 when its error estimate is not small enough.
- * The padding must hold mA - 200, mB - 200.
+ * The padding must hold mA - 200, mB - 200. `hv` has room for one i32 per vector: the heavy
+ * vectors' indices, summed in float64 after the vector loop (a call or float64 temporaries
+ * inside it would crowd its registers).
  */
-function phiForm(pp: usize, qp: usize, n4: i32, mA: f32, mB: f32, LA: f64, LB: f64): i32 {
-  const mAv = splat(mA);
-  const mBv = splat(mB);
-  const thrA = splat(<f32>Math.log(LA / 1024));
-  const thrB = splat(<f32>Math.log(LB / 1024));
+function phiForm(pp: usize, qp: usize, n4: i32, mA: f32, mB: f32, LA: f64, LB: f64, hv: usize): i32 {
   // x = (a - b) - (mA - mB), with mA - mB (exact in float64) split in two floats
   const cD = <f64>mA - <f64>mB;
   const cHs = <f32>cD;
-  const cH = splat(cHs);
-  const cL = splat(<f32>(cD - <f64>cHs));
+  store<f32>(PAR, mA);
+  store<f32>(PAR, mB, 4);
+  store<f32>(PAR, <f32>Math.log(LA / 1024), 8);
+  store<f32>(PAR, <f32>Math.log(LB / 1024), 12);
+  store<f32>(PAR, cHs, 16);
+  store<f32>(PAR, <f32>(cD - <f64>cHs), 20);
+  memory.fill(ACC, 0, 10 * 16);
   const zero = kc(0);
-  let sa = zero, sb = zero, f = zero, r = zero, ua = zero, ub = zero, fy = zero, ry = zero, xa = zero, xb = zero;
-  let dsa = zero, dsb = zero, df = zero, dr = zero, dua = zero, dub = zero, dfy = zero, dry = zero, dxa = zero, dxb = zero;
-  // the heavy weights, in float64
-  let hSA: f64 = 0, hSB: f64 = 0, hF: f64 = 0, hR: f64 = 0, hUA: f64 = 0, hUB: f64 = 0;
-  let cnt = 0;
-  for (let i = 0; i < n4; i += 4) {
-    const av = v128.load(pp + (<usize>i << 2));
-    const bv = v128.load(qp + (<usize>i << 2));
-    const ya = sub(av, mAv);
-    const yb = sub(bv, mBv);
-    if (v128.any_true(v128.or(f32x4.gt(ya, thrA), f32x4.gt(yb, thrB)))) {
-      for (let k = 0; k < 4; k++) {
-        const yad = <f64>load<f32>(pp + (<usize>(i + k) << 2)) - <f64>mA;
-        const ybd = <f64>load<f32>(qp + (<usize>(i + k) << 2)) - <f64>mB;
-        const ead = Math.exp(yad);
-        const ebd = Math.exp(ybd);
-        const xd = yad - ybd;
-        hSA += ead;
-        hSB += ebd;
-        // ea phi(x) = ea x - ea + eb: float64 cancellation leaves ~1e-16 ea
-        hF += (ead * xd - ead) + ebd;
-        hR += (ead - ebd * xd) - ebd;
-        hUA += ead * yad;
-        hUB += ebd * ybd;
+  let nh = 0;
+  for (let i = 0; i < n4; ) {
+    const iEnd = min(i + CHUNK * 4, n4);
+    let sa = zero, sb = zero, f = zero, r = zero, ua = zero, ub = zero, fy = zero, ry = zero;
+    for (; i < iEnd; i += 4) {
+      const av = v128.load(pp + (<usize>i << 2));
+      const bv = v128.load(qp + (<usize>i << 2));
+      const ya = sub(av, par(0));
+      const yb = sub(bv, par(1));
+      if (v128.any_true(v128.or(f32x4.gt(ya, par(2)), f32x4.gt(yb, par(3))))) {
+        store<i32>(hv + (<usize>nh << 2), i);
+        nh++;
+        continue;
       }
-      continue;
+      const ea = vexpNeg(ya);
+      const eb = vexpNeg(yb);
+      // two-sum: s + e = av - bv exactly; x = (s - cH) + (e - cL), exact where x is small
+      const s = sub(av, bv);
+      const bb = sub(s, av);
+      const e = sub(sub(av, sub(s, bb)), add(bv, bb));
+      const x = add(sub(s, par(4)), sub(e, par(5)));
+      const x2 = mul(x, x);
+      let E = fma(kp(0), x2, kp(1));
+      E = fma(E, x2, kp(2));
+      E = fma(E, x2, kp(3));
+      let O = fma(kp(4), x2, kp(5));
+      O = fma(O, x2, kp(6));
+      O = fma(O, x2, kp(7));
+      O = mul(O, x);
+      const small = f32x4.lt(vabs(x), kp(3)); // |x| < 0.5 (the series' 1/2: one constant fewer)
+      // away from x = 0 the three parts of ea phi(x) = ea x - ea + eb do not cancel badly
+      const tf = sel(small, mul(ea, mul(x2, sub(E, O))), add(sub(mul(ea, x), ea), eb));
+      const tr = sel(small, mul(eb, mul(x2, add(E, O))), sub(sub(ea, mul(eb, x)), eb));
+      sa = add(sa, ea);
+      sb = add(sb, eb);
+      f = add(f, tf);
+      r = add(r, tr);
+      ua = add(ua, mul(ea, ya));
+      ub = add(ub, mul(eb, yb));
+      // the terms' error scale: their weights' error u |y| (y <= 0)
+      fy = sub(fy, mul(tf, ya));
+      ry = sub(ry, mul(tr, yb));
     }
-    const ea = vexpNeg(ya);
-    const eb = vexpNeg(yb);
-    // two-sum: s + e = av - bv exactly; x = (s - cH) + (e - cL), exact where x is small
-    const s = sub(av, bv);
-    const bb = sub(s, av);
-    const e = add(sub(av, sub(s, bb)), sub(f32x4.neg(bv), bb));
-    const x = add(sub(s, cH), sub(e, cL));
-    const x2 = mul(x, x);
-    let E = fma(kp(0), x2, kp(1));
-    E = fma(E, x2, kp(2));
-    E = fma(E, x2, kp(3));
-    let O = fma(kp(4), x2, kp(5));
-    O = fma(O, x2, kp(6));
-    O = fma(O, x2, kp(7));
-    O = mul(O, x);
-    const small = f32x4.lt(vabs(x), kp(8));
-    const phiF = mul(x2, sub(E, O));
-    const phiR = mul(x2, add(E, O));
-    // away from x = 0 the three parts of ea phi(x) = ea x - ea + eb do not cancel badly
-    const tf = sel(small, mul(ea, phiF), add(sub(mul(ea, x), ea), eb));
-    const tr = sel(small, mul(eb, phiR), sub(sub(ea, mul(eb, x)), eb));
-    sa = add(sa, ea);
-    sb = add(sb, eb);
-    f = add(f, tf);
-    r = add(r, tr);
-    const eya = mul(ea, ya);
-    const eyb = mul(eb, yb);
-    ua = add(ua, eya);
-    ub = add(ub, eyb);
-    // error scales: the terms' weight error u |y| (a bound), and e (1 + |y|) of each weight
-    fy = add(fy, mul(tf, vabs(ya)));
-    ry = add(ry, mul(tr, vabs(yb)));
-    const ra = sub(ea, eya);
-    const rb = sub(eb, eyb);
-    xa = add(xa, mul(ra, ra));
-    xb = add(xb, mul(rb, rb));
-    if (++cnt == 8) {
-      dsa = f64x2.add(dsa, hsum2(sa));
-      dsb = f64x2.add(dsb, hsum2(sb));
-      df = f64x2.add(df, hsum2(f));
-      dr = f64x2.add(dr, hsum2(r));
-      dua = f64x2.add(dua, hsum2(ua));
-      dub = f64x2.add(dub, hsum2(ub));
-      dfy = f64x2.add(dfy, hsum2(fy));
-      dry = f64x2.add(dry, hsum2(ry));
-      dxa = f64x2.add(dxa, hsum2(xa));
-      dxb = f64x2.add(dxb, hsum2(xb));
-      sa = sb = f = r = ua = ub = fy = ry = xa = xb = zero;
-      cnt = 0;
+    accAdd(0, sa);
+    accAdd(1, sb);
+    accAdd(2, f);
+    accAdd(3, r);
+    accAdd(4, ua);
+    accAdd(5, ub);
+    accAddF(6, fy);
+    accAddF(7, ry);
+    // the weights' random error scale, sum (e (1 - y))^2, bounded by the chunk's lane sums
+    const ra = sub(sa, ua);
+    const rb = sub(sb, ub);
+    accAddF(8, mul(ra, ra));
+    accAddF(9, mul(rb, rb));
+  }
+  // the heavy weights, in float64: ea phi(x) = ea x - ea + eb, cancellation leaves ~1e-16 ea
+  let hSA: f64 = 0, hSB: f64 = 0, hF: f64 = 0, hR: f64 = 0, hUA: f64 = 0, hUB: f64 = 0;
+  for (let j = 0; j < nh; j++) {
+    const i0 = load<i32>(hv + (<usize>j << 2));
+    for (let k = 0; k < 4; k++) {
+      const yad = <f64>load<f32>(pp + (<usize>(i0 + k) << 2)) - <f64>mA;
+      const ybd = <f64>load<f32>(qp + (<usize>(i0 + k) << 2)) - <f64>mB;
+      const ead = Math.exp(yad);
+      const ebd = Math.exp(ybd);
+      const xd = yad - ybd;
+      hSA += ead;
+      hSB += ebd;
+      hF += (ead * xd - ead) + ebd;
+      hR += (ead - ebd * xd) - ebd;
+      hUA += ead * yad;
+      hUB += ebd * ybd;
     }
   }
-  dsa = f64x2.add(dsa, hsum2(sa));
-  dsb = f64x2.add(dsb, hsum2(sb));
-  df = f64x2.add(df, hsum2(f));
-  dr = f64x2.add(dr, hsum2(r));
-  dua = f64x2.add(dua, hsum2(ua));
-  dub = f64x2.add(dub, hsum2(ub));
-  dfy = f64x2.add(dfy, hsum2(fy));
-  dry = f64x2.add(dry, hsum2(ry));
-  dxa = f64x2.add(dxa, hsum2(xa));
-  dxb = f64x2.add(dxb, hsum2(xb));
-  const SA = f64sum(dsa) + hSA;
-  const SB = f64sum(dsb) + hSB;
-  const F = f64sum(df) + hF;
-  const R = f64sum(dr) + hR;
-  const UA = f64sum(dua) + hUA;
-  const UB = f64sum(dub) + hUB;
-  const FY = f64sum(dfy);
-  const RY = f64sum(dry);
-  const XA = f64sum(dxa);
-  const XB = f64sum(dxb);
+  const SA = accD(0) + hSA;
+  const SB = accD(1) + hSB;
+  const F = accD(2) + hF;
+  const R = accD(3) + hR;
+  const UA = accD(4) + hUA;
+  const UB = accD(5) + hUB;
+  const FY = accF(6);
+  const RY = accF(7);
+  const XA = accF(8);
+  const XB = accF(9);
   if (!isFinite(SA + SB + F + R + UA + UB + FY + RY + XA + XB)) return 0;
   // phi(-log rho) = d - log1p(d), d = rho - 1; phi(log rho) = d' - log1p(d'), d' = 1/rho - 1
   const d = (SB - SA) / SA;
@@ -697,60 +714,51 @@ function phiForm(pp: usize, qp: usize, n4: i32, mA: f32, mB: f32, LA: f64, LB: f
   return 1;
 }
 
+/** The first index in [0, 256 nb) of the row at `x` whose value is m, from the block lane maxima at `bm` (32-byte stride); n4 if none. */
+function firstIndex(x: usize, bm: usize, nb: i32, n4: i32, m: f32): i32 {
+  const mv = splat(m);
+  for (let j = 0; j < nb; j++) {
+    if (!v128.any_true(f32x4.eq(v128.load(bm + (<usize>j << 5)), mv))) continue;
+    const b1 = min((j << 8) + 256, n4);
+    for (let i = j << 8; i < b1; i++) if (load<f32>(x + (<usize>i << 2)) == m) return i;
+  }
+  return n4;
+}
+
 /**
  * The 'kl' fast path over one logit row pair (float32, `n` values, padded to a multiple of 4
  * with -Infinity; the padding is overwritten during the call and reset). Writes the 13 results
  * at `out` like `row` and returns 1, or returns 0 when the caller must run `row` instead.
- * `scratch` holds 32 bytes per 256 values.
+ * `scratch` holds 32 bytes per 256 values and 4 bytes per 4 values (n4 + 32 ceil(n4 / 256)).
  */
 export function rowKl(pp: usize, qp: usize, n: i32, target: i32, out: usize, scratch: usize): i32 {
   const n4 = (n + 3) & ~3;
   if (n < 1) return 0;
-  // pass 1: maxima, the first index of each (per lane, strict >, then the smallest index),
-  // and the lane maxima of each 256-element block (distinct elements: the sum of their weights
-  // is a lower bound of SA, SB), stored at `scratch`
+  // pass 1: the lane maxima of each 256-element block (distinct elements: the sum of their
+  // weights is a lower bound of SA, SB), stored at `scratch`; the row maxima from them
   let ma = kc(31);
   let mb = kc(31);
-  let ia = kc(0);
-  let ib = kc(0);
-  let iv = v128.load(KIDX);
-  const four = v128.load32_splat(KIDX + 16);
   let nb = 0;
   for (let b0 = 0; b0 < n4; b0 += 256) {
     const b1 = b0 + 256 < n4 ? b0 + 256 : n4;
     let bma = kc(31);
     let bmb = kc(31);
     for (let i = b0; i < b1; i += 4) {
-      const av = v128.load(pp + (<usize>i << 2));
-      const bv = v128.load(qp + (<usize>i << 2));
-      ia = v128.bitselect(iv, ia, f32x4.gt(av, ma));
-      ib = v128.bitselect(iv, ib, f32x4.gt(bv, mb));
-      ma = f32x4.pmax(ma, av);
-      mb = f32x4.pmax(mb, bv);
-      bma = f32x4.pmax(bma, av);
-      bmb = f32x4.pmax(bmb, bv);
-      iv = i32x4.add(iv, four);
+      bma = f32x4.pmax(bma, v128.load(pp + (<usize>i << 2)));
+      bmb = f32x4.pmax(bmb, v128.load(qp + (<usize>i << 2)));
     }
     store<v128>(scratch + (<usize>nb << 5), bma);
     store<v128>(scratch + (<usize>nb << 5), bmb, 16);
+    ma = f32x4.pmax(ma, bma);
+    mb = f32x4.pmax(mb, bmb);
     nb++;
   }
   const mA = max(max(f32x4.extract_lane(ma, 0), f32x4.extract_lane(ma, 1)), max(f32x4.extract_lane(ma, 2), f32x4.extract_lane(ma, 3)));
   const mB = max(max(f32x4.extract_lane(mb, 0), f32x4.extract_lane(mb, 1)), max(f32x4.extract_lane(mb, 2), f32x4.extract_lane(mb, 3)));
   if (!(isFinite(mA) && isFinite(mB))) return 0;
-  let argA = n4;
-  let argB = n4;
-  for (let k = 0; k < 4; k++) {
-    // (lanes read through memory: extract_lane needs a constant index)
-    store<v128>(out, ia);
-    store<v128>(out, ib, 16);
-    store<v128>(out, ma, 32);
-    store<v128>(out, mb, 48);
-    const la = load<i32>(out + (<usize>k << 2));
-    const lb = load<i32>(out + 16 + (<usize>k << 2));
-    if (load<f32>(out + 32 + (<usize>k << 2)) == mA && la < argA) argA = la;
-    if (load<f32>(out + 48 + (<usize>k << 2)) == mB && lb < argB) argB = lb;
-  }
+  // argmax: the first index holding the maximum (in the first block whose lanes hold it)
+  const argA = firstIndex(pp, scratch, nb, n4, mA);
+  const argB = firstIndex(qp, scratch + 16, nb, n4, mB);
   // padding for pass 2: far below the max, so e ~ 1e-38 and x = 0
   for (let i = n; i < n4; i++) {
     store<f32>(pp + (<usize>i << 2), mA - 200);
@@ -768,14 +776,7 @@ export function rowKl(pp: usize, qp: usize, n: i32, target: i32, out: usize, scr
   const LB = f64sum(hsum2(lb));
   // broad rows (weights sum to 8 or more, by the lower bound): the two-exp form first
   let SA: f64 = 0, SB: f64 = 0, UA: f64 = 0, UB: f64 = 0, fwd: f64 = 0, rev: f64 = 0;
-  if (LA >= 8 && LB >= 8 && twoExp(pp, qp, n4, mA, mB)) {
-    SA = gSA;
-    SB = gSB;
-    UA = gUA;
-    UB = gUB;
-    fwd = gF;
-    rev = gR;
-  } else if (phiForm(pp, qp, n4, mA, mB, LA, LB)) {
+  if ((LA >= 8 && LB >= 8 && twoExp(pp, qp, n4, mA, mB)) || phiForm(pp, qp, n4, mA, mB, LA, LB, scratch + (<usize>nb << 5))) {
     SA = gSA;
     SB = gSB;
     UA = gUA;

@@ -21,7 +21,7 @@ function callRowKl(ex: Raw, p: Float32Array, q: Float32Array, target: number) {
   const n = p.length;
   const n4 = (n + 3) & ~3;
   const base = ex.memory.buffer.byteLength;
-  ex.memory.grow(Math.ceil((128 + n4 * 8 + (n4 / 256 + 1) * 32) / 65536));
+  ex.memory.grow(Math.ceil((128 + n4 * 9 + (n4 / 256 + 1) * 32) / 65536));
   const out = base;
   const pp = base + 128;
   const qp = pp + n4 * 4;
