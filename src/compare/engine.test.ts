@@ -301,11 +301,14 @@ describe('compareFiles on logits (.npy, .safetensors) through the fused kernel',
     await assert.rejects(compareFiles({ base: path.join(dir, 'b.safetensors'), candidate: path.join(dir, 'c.safetensors') }), /holds 2 tensors \(extra, logits\); choose one with the tensor option/);
   });
 
-  test('a NaN logit is named with its row and column', async () => {
+  test('a NaN logit is named with its file, row and column, on either side', async () => {
     const bad = base.slice();
     bad[7 * V + 11] = NaN;
-    writeFileSync(path.join(dir, 'nan.npy'), encodeNpy(bad, [T, V]));
-    await assert.rejects(compareFiles({ base: path.join(dir, 'nan.npy'), candidate: path.join(dir, 'c.npy'), threads: 1 }), /invalid base\[7\]\[11\]: expected a finite logit/);
+    const nan = path.join(dir, 'nan.npy');
+    writeFileSync(nan, encodeNpy(bad, [T, V]));
+    const named = (e: Error) => e instanceof DataError && e.message === `invalid ${nan}[7][11]: expected a finite logit (or -Infinity for a masked token), got NaN`;
+    await assert.rejects(compareFiles({ base: nan, candidate: path.join(dir, 'c.npy'), threads: 1 }), named);
+    await assert.rejects(compareFiles({ base: path.join(dir, 'c.npy'), candidate: nan, threads: 1 }), named);
   });
 
   test('cleanup', async () => {

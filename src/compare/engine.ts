@@ -349,7 +349,7 @@ async function runKernel(base: RowSource, cand: RowSource, args: RunArgs): Promi
     const nr0 = r0 + n;
     const nextInput = nr0 < args.end ? read(nr0, Math.min(blockRows, args.end - nr0), (1 - k) as 0 | 1) : null;
     const s = await pending;
-    const b = kernelBlock(input, s, r0);
+    const b = kernelBlock(input, s, { r0, names: [base.spec.path, cand.spec.path] });
     await deliver(args, b);
     if (!nextInput) break;
     r0 = nr0;

@@ -381,7 +381,7 @@ export async function compareLive(opts: LiveCompareOptions): Promise<LiveRun[]> 
         if (p) {
           const input: BatchInput = { p, q: cs.floats.view(r0, n), rows: n, cols, from: 'logits', targets };
           backendName ??= pickBackend(input, opts.backend).name;
-          block = kernelBlock(input, await batchStats(input, { backend: opts.backend, threads: opts.threads }), r0, tokens.positionOf);
+          block = kernelBlock(input, await batchStats(input, { backend: opts.backend, threads: opts.threads }), { r0, positionOf: tokens.positionOf, names: [bspec.path, cspecs[j]!.path] });
         } else {
           block = fusedBlock({ base: kldBase!, cand: cs, r0, n, scratch: scratch! });
         }

@@ -195,7 +195,8 @@ export function decodeSide(src: OpenedSource, s: SideScratch, k: number, row: nu
   }
   const off = k * cols;
   const scan = scanRow(s.floats!, off, cols, LOGITS);
-  const bad = scanError(scan, LOGITS, { name: src.spec.name, row }, cols);
+  // Name the file, not the role: `invalid q.npy[7][3]: expected a finite logit …, got NaN`.
+  const bad = scanError(scan, LOGITS, { name: src.spec.path, row }, cols);
   if (bad) throw bad;
   shiftInto(s.lv, s.floats!, off, cols, scan.shift);
   return -Number.MAX_VALUE;
