@@ -654,7 +654,8 @@ export function rowBounds(row: KlrefRow, cand: CandidateRow, ref: ReferenceView,
   const cap = n > 0 ? Math.min(n, Math.max(vF.nHi, vR.nHi, vJ.nHi) + 1) : 0;
   const useHeap = cap <= n >>> 3;
   const nOut = ref.view === 'kld-window' ? Math.min(n, row.nOutside ?? 0) : 0;
-  if (cand.kld) tailPassCodes(cand.kld, scratch, row.ids, vF.lo, logLoF, vR.lo, logLoR, scratch.tail, useHeap ? cap : -1, nOut);
+  // the code pass writes its values in increasing order, so it needs no more than the cap it keeps
+  if (cand.kld) tailPassCodes(cand.kld, scratch, row.ids, vF.lo, logLoF, vR.lo, logLoR, scratch.tail, cap, nOut);
   else tailPass(lq, cand.q, mark, win, vF.lo, logLoF, vR.lo, logLoR, scratch.tail, useHeap ? cap : -1);
   const qT = TP[0]!;
   const qTw = TP[1]!;

@@ -56,6 +56,25 @@ describe('compare against a .klref reference', () => {
     }
   });
 
+  test('a .kld candidate read ahead across reference blocks: every row equals the row compared alone', async () => {
+    const ref = path.join(dir, 'blocks7.klref');
+    await writeReference(openFileReferenceSource(fx.base), ref, { topK: 5, rowsPerBlock: 7 });
+    const all = await perToken<ReferenceRowBlock>((sink) => compareReference({ reference: ref, candidate: fx.cand, sink }));
+    const lo = all.flatMap((b) => Array.from(b.lo));
+    const hi = all.flatMap((b) => Array.from(b.hi));
+    const fwd = flat(all, 'forward');
+    assert.equal(fwd.length, fx.rows);
+    for (let r = 0; r < fx.rows; r++) {
+      // one row alone: read at once, nothing read ahead
+      const one = await perToken<ReferenceRowBlock>((sink) => compareReference({ reference: ref, candidate: fx.cand, rowRange: [r, r + 1], sink }));
+      assert.equal(one.length, 1);
+      assert.ok(Object.is(one[0]!.forward[0], fwd[r]), `row ${r}: estimate ${one[0]!.forward[0]} alone, ${fwd[r]} in the run`);
+      for (let m = 0; m < 4; m++) {
+        assert.ok(Object.is(one[0]!.lo[m], lo[4 * r + m]) && Object.is(one[0]!.hi[m], hi[4 * r + m]), `row ${r} measure ${m}`);
+      }
+    }
+  });
+
   test('from logits with --tokens: intervals contain the exact float64 values; token lists are checked', async () => {
     const rows = 30;
     const V = 97;

@@ -1,7 +1,7 @@
 import { DataError, UsageError } from '../errors.js';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { KLREF_MAGIC, KlrefFile, checkKlrefRow, decodeKlrefRow, type KlrefRow } from '../io/klref.js';
-import { kldRowView } from '../io/kld.js';
+import { kldRowView, type KldFile } from '../io/kld.js';
 import { readGguf } from '../io/gguf.js';
 import { readTokenIds } from '../io/tokens.js';
 import type { ChunkPlan, LiveSide } from './live.js';
@@ -60,6 +60,56 @@ function checkCandidateRow(cand: OpenedSource, cr: CandidateRow, row: number): v
   const kc = cr.kld;
   if (cand.kind !== 'kld' || !kc) return;
   checkKldRow(cand, row, kc.scale, kc.min, kc.maxCode!, kc.windowMass!);
+}
+
+/**
+ * Read-ahead of a .kld candidate's rows (as compare's .kld loop): while the bounds of one block
+ * are computed, the next rows are read on libuv's thread pool into the other of two buffers.
+ * Blocks come in row order; the next block is taken to start where this one ends and to be at
+ * most `rows` long (a shorter one uses the first rows read; one that does not fit is read now).
+ */
+class KldReadAhead {
+  private readonly bufs: [Uint8Array, Uint8Array];
+  private pending: { r0: number; n: number; slot: 0 | 1; done: Promise<void> } | undefined;
+  private next: 0 | 1 = 0;
+  constructor(
+    private readonly file: KldFile,
+    private readonly rows: number,
+  ) {
+    const bytes = rows * file.header.rowBytes;
+    this.bufs = [new Uint8Array(bytes), new Uint8Array(bytes)];
+  }
+
+  /** Rows [r0, r0 + n) (n ≤ rows), valid until the next call; starts the read of the rows after them, up to `end`. */
+  async take(r0: number, n: number, end: number): Promise<Uint8Array> {
+    const p = this.pending;
+    this.pending = undefined;
+    let slot: 0 | 1;
+    if (p && p.r0 === r0 && p.n >= n) {
+      await p.done;
+      slot = p.slot;
+    } else {
+      await p?.done.catch(() => undefined);
+      slot = this.next;
+      this.file.readRaw(r0, n, this.bufs[slot]);
+    }
+    const other = (1 - slot) as 0 | 1;
+    this.next = other;
+    const nr = r0 + n;
+    if (nr < end) {
+      const m = Math.min(this.rows, end - nr);
+      const done = this.file.readRawAsync(nr, m, this.bufs[other]);
+      done.catch(() => undefined); // handled here; a row that is used still sees the error
+      this.pending = { r0: nr, n: m, slot: other, done };
+    }
+    return this.bufs[slot];
+  }
+
+  /** Waits for a read still in flight, so that nothing writes into a buffer after the run. */
+  async close(): Promise<void> {
+    await this.pending?.done.catch(() => undefined);
+    this.pending = undefined;
+  }
 }
 
 /** Options of {@link compareReference}. */
@@ -259,55 +309,61 @@ async function run(ref: KlrefFile, cand: OpenedSource, opts: ReferenceCompareOpt
   const candRowBytes = cand.kind === 'kld' ? cand.kld.header.rowBytes : cand.cols * 8;
   const candRows = Math.max(1, Math.floor((8 << 20) / candRowBytes));
   const side: SideScratch =
-    cand.kind === 'kld' ? { raw: new Uint8Array(candRows * candRowBytes), lv: new Float64Array(V), maxCode: 0, scale: 0, min: 0 } : { floats: new Float64Array(candRows * V), lv: new Float64Array(V), maxCode: 0, scale: 0, min: 0 };
+    cand.kind === 'kld' ? { raw: new Uint8Array(0) /* the read-ahead's buffers */, lv: new Float64Array(V), maxCode: 0, scale: 0, min: 0 } : { floats: new Float64Array(candRows * V), lv: new Float64Array(V), maxCode: 0, scale: 0, min: 0 };
   const qv = new Float64Array(V);
   const rowsPerChunk = cand.kind === 'float' && cand.floats.sequential ? h.chunking.nCtx - 1 - h.chunking.first : 0;
   let unboundedReverse = 0;
-  for (const blk of ref.blocks(start, end)) {
-    const b0 = Math.max(start, blk.row0);
-    const b1 = Math.min(end, blk.row0 + blk.count);
-    for (let c0 = b0, n = 0; c0 < b1; c0 += n) {
-      // a live model evaluates one chunk at a time: a block never crosses a chunk
-      n = Math.min(candRows, b1 - c0, rowsPerChunk ? rowsPerChunk - (c0 % rowsPerChunk) : Infinity);
-      if (cand.kind === 'float') await cand.floats.prepare?.(c0, n); // a live model evaluates these rows first
-      readSide(cand, side, c0, n);
-      const b = createRowBlock(n, c0) as ReferenceRowBlock;
-      b.lo = new Float64Array(4 * n);
-      b.hi = new Float64Array(4 * n);
-      for (let i = 0; i < n; i++) {
-        const r = c0 + i;
-        decodeKlrefRow(h, blk.data, r - blk.row0, row);
-        checkKlrefRow(h, row, r, `reference: block at offset ${blk.offset}`);
-        const cr = candidateRow(cand, side, i, r, qv);
-        try {
-          rowBounds(row, cr, h, scratch, out);
-        } catch (e) {
-          if (e instanceof DataError) throw new DataError(`reference: block at offset ${blk.offset}: row ${r}: ${e.message}`);
-          throw e;
+  const ahead = cand.kind === 'kld' ? new KldReadAhead(cand.kld, candRows) : undefined;
+  try {
+    for (const blk of ref.blocks(start, end)) {
+      const b0 = Math.max(start, blk.row0);
+      const b1 = Math.min(end, blk.row0 + blk.count);
+      for (let c0 = b0, n = 0; c0 < b1; c0 += n) {
+        // a live model evaluates one chunk at a time: a block never crosses a chunk
+        n = Math.min(candRows, b1 - c0, rowsPerChunk ? rowsPerChunk - (c0 % rowsPerChunk) : Infinity);
+        if (cand.kind === 'float') await cand.floats.prepare?.(c0, n); // a live model evaluates these rows first
+        if (ahead) side.raw = await ahead.take(c0, n, end);
+        else readSide(cand, side, c0, n);
+        const b = createRowBlock(n, c0) as ReferenceRowBlock;
+        b.lo = new Float64Array(4 * n);
+        b.hi = new Float64Array(4 * n);
+        for (let i = 0; i < n; i++) {
+          const r = c0 + i;
+          decodeKlrefRow(h, blk.data, r - blk.row0, row);
+          checkKlrefRow(h, row, r, `reference: block at offset ${blk.offset}`);
+          const cr = candidateRow(cand, side, i, r, qv);
+          try {
+            rowBounds(row, cr, h, scratch, out);
+          } catch (e) {
+            if (e instanceof DataError) throw new DataError(`reference: block at offset ${blk.offset}: row ${r}: ${e.message}`);
+            throw e;
+          }
+          checkCandidateRow(cand, cr, r);
+          b.forward[i] = out.est[0]!;
+          b.reverse[i] = out.est[1]!;
+          b.js[i] = out.est[2]!;
+          b.tvd[i] = out.est[3]!;
+          b.lo.set(out.lo, 4 * i);
+          b.hi.set(out.hi, 4 * i);
+          if (out.hi[1] === Infinity) unboundedReverse++;
+          b.argmaxBase[i] = row.ids[0]!;
+          b.argmaxCand[i] = out.argmaxCand;
+          b.position[i] = ref.positionOf(r);
+          const t = ref.targetOf(r);
+          b.target[i] = t;
+          if (!Number.isNaN(row.logpTarget)) {
+            b.logpTarget[i] = row.logpTarget;
+            b.logqTarget[i] = cr.kld ? cr.kld.min + cr.kld.scale * cr.kld.codes[t]! : cr.logq[t]!;
+          }
         }
-        checkCandidateRow(cand, cr, r);
-        b.forward[i] = out.est[0]!;
-        b.reverse[i] = out.est[1]!;
-        b.js[i] = out.est[2]!;
-        b.tvd[i] = out.est[3]!;
-        b.lo.set(out.lo, 4 * i);
-        b.hi.set(out.hi, 4 * i);
-        if (out.hi[1] === Infinity) unboundedReverse++;
-        b.argmaxBase[i] = row.ids[0]!;
-        b.argmaxCand[i] = out.argmaxCand;
-        b.position[i] = ref.positionOf(r);
-        const t = ref.targetOf(r);
-        b.target[i] = t;
-        if (!Number.isNaN(row.logpTarget)) {
-          b.logpTarget[i] = row.logpTarget;
-          b.logqTarget[i] = cr.kld ? cr.kld.min + cr.kld.scale * cr.kld.codes[t]! : cr.logq[t]!;
-        }
+        acc.addBlock(b);
+        for (let i = 0; i < n; i++) acc.bounds.add(b.lo.subarray(4 * i, 4 * i + 4), b.hi.subarray(4 * i, 4 * i + 4));
+        if (opts.sink) await opts.sink.write(b);
+        opts.onProgress?.(c0 + n - start, end - start);
       }
-      acc.addBlock(b);
-      for (let i = 0; i < n; i++) acc.bounds.add(b.lo.subarray(4 * i, 4 * i + 4), b.hi.subarray(4 * i, 4 * i + 4));
-      if (opts.sink) await opts.sink.write(b);
-      opts.onProgress?.(c0 + n - start, end - start);
     }
+  } finally {
+    await ahead?.close();
   }
   if (unboundedReverse) {
     acc.notes.push(`KL(candidate‖base) has no upper bound (+Infinity) on ${unboundedReverse} of ${end - start} tokens: the reference knows no floor there, so a tail token the candidate likes may have base probability near 0.`);
