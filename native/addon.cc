@@ -162,6 +162,87 @@ Napi::Value KlrefTail(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// klrefTailRows(raw, ids, counts, exp, params, heap, out, n, V) -> Promise<void>: klrefTail for n
+// rows on a libuv thread-pool thread, so JavaScript can finish other rows meanwhile. Row j reads
+// its V codes at byte params[11j + 9] of raw, its k = ids.length / n ids at ids[k·j], its exp
+// tables at exp[512j] (expHi) and exp[512j + 256] (expLo), params[11j .. 11j + 8] as klrefTail's,
+// writes its least likely values at heap[params[11j + 10]] and its ten results at out[10j]. The
+// arrays are held (and must not be touched by JavaScript) until the promise settles; the sizes
+// are checked by the caller (src/kernels/nativeBackend.ts).
+class KlrefRowsWorker : public Napi::AsyncWorker {
+ public:
+  KlrefRowsWorker(const Napi::CallbackInfo& info) : Napi::AsyncWorker(info.Env()), deferred_(Napi::Promise::Deferred::New(info.Env())) {
+    for (int i = 0; i < 7; i++) held_.push_back(Napi::Persistent(info[i].As<Napi::Object>()));
+    raw_ = static_cast<const uint8_t*>(dataOf(info[0]));
+    ids_ = static_cast<const int32_t*>(dataOf(info[1]));
+    counts_ = static_cast<uint32_t*>(dataOf(info[2]));
+    exp_ = static_cast<const double*>(dataOf(info[3]));
+    params_ = static_cast<const double*>(dataOf(info[4]));
+    heap_ = static_cast<double*>(dataOf(info[5]));
+    out_ = static_cast<double*>(dataOf(info[6]));
+    n_ = info[7].As<Napi::Number>().Int32Value();
+    V_ = info[8].As<Napi::Number>().Int32Value();
+    napi_typedarray_type type;
+    size_t length = 0, offset = 0;
+    void* data = nullptr;
+    napi_value ab;
+    napi_get_typedarray_info(info.Env(), info[1], &type, &length, &data, &ab, &offset);
+    k_ = n_ > 0 ? (int)(length / (size_t)n_) : 0;
+  }
+  Napi::Promise Promise() { return deferred_.Promise(); }
+  void Execute() override {
+    for (int j = 0; j < n_; j++) {
+      const double* p = params_ + 11 * (size_t)j;
+      klref::TailIn in;
+      in.codes = reinterpret_cast<const uint16_t*>(raw_ + (size_t)p[9]);
+      in.V = V_;
+      in.ids = ids_ + (size_t)k_ * j;
+      in.k = k_;
+      in.counts = counts_;
+      in.expHi = exp_ + 512 * (size_t)j;
+      in.expLo = exp_ + 512 * (size_t)j + 256;
+      in.scale = p[0];
+      in.min = p[1];
+      in.thr = (int)p[2];
+      in.loF = p[3];
+      in.logLoF = p[4];
+      in.loR = p[5];
+      in.logLoR = p[6];
+      in.cap = (int)p[7];
+      in.nOut = (int)p[8];
+      in.heap = heap_ + (size_t)p[10];
+      klref::tail_pass(in, out_ + 10 * (size_t)j);
+    }
+  }
+  void OnOK() override {
+    held_.clear();
+    deferred_.Resolve(Env().Undefined());
+  }
+  void OnError(const Napi::Error& e) override {
+    held_.clear();
+    deferred_.Reject(e.Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::vector<Napi::ObjectReference> held_;
+  const uint8_t* raw_;
+  const int32_t* ids_;
+  uint32_t* counts_;
+  const double* exp_;
+  const double* params_;
+  double* heap_;
+  double* out_;
+  int n_, V_, k_;
+};
+
+Napi::Value KlrefTailRows(const Napi::CallbackInfo& info) {
+  auto* w = new KlrefRowsWorker(info);
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
 // Which SIMD the compiler targeted, for the benchmark table.
 Napi::Value Simd(const Napi::CallbackInfo& info) {
 #if defined(__AVX512F__)
@@ -182,6 +263,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("run", Napi::Function::New(env, Run));
   exports.Set("kldRows", Napi::Function::New(env, KldRows));
   exports.Set("klrefTail", Napi::Function::New(env, KlrefTail));
+  exports.Set("klrefTailRows", Napi::Function::New(env, KlrefTailRows));
   exports.Set("simd", Napi::Function::New(env, Simd));
   exports.Set("floors", Napi::Function::New(env, FloorsJs));
   return exports;

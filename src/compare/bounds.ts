@@ -113,6 +113,13 @@ export interface KldCandidate {
   maxCode?: number;
   /** Set by {@link rowBounds}: Σ q over every token in the window (for the row checks; summed by code, then the top-k). */
   windowMass?: number;
+  /**
+   * The row's code pass already run (natively, ahead of {@link rowBounds}, on another thread):
+   * the params it ran with ({@link codePassParams}), its ten results and its least likely values.
+   * rowBounds then takes these instead of running the pass, after checking that the params are
+   * the ones it would have used.
+   */
+  pass?: { params: Float64Array; out: Float64Array; heap: Float64Array };
 }
 
 /** The base's view of a reference row: the file's semantics for this row. */
@@ -425,7 +432,14 @@ function tailPassCodes(
   const { codes, min } = kc;
   const V = codes.length;
   const native = scratch.native;
-  if (native) {
+  const pass = kc.pass;
+  if (pass) {
+    const p = pass.params;
+    const same = Object.is(p[0], kc.scale) && Object.is(p[1], min) && Object.is(p[2], kc.thresholdCode) && Object.is(p[3], loF) && Object.is(p[4], logLoF) && Object.is(p[5], loR) && Object.is(p[6], logLoR) && Object.is(p[7], cap) && Object.is(p[8], nOut);
+    if (!same || pass.heap.length < cap) throw new Error("internal: a code pass run ahead does not belong to this row (its params differ from the row's)");
+    CP.set(pass.out.subarray(0, 10));
+    heap.set(pass.heap.subarray(0, cap));
+  } else if (native) {
     const p = scratch.params;
     p[0] = kc.scale;
     p[1] = min;
@@ -538,6 +552,65 @@ function floorTailJsTvd(tail: Float64Array, tailQ: Float64Array, cap: number, n:
   FT[3] = absT;
 }
 
+/** What the tail part of {@link rowBounds} needs from the reference row alone (no candidate). */
+interface TailPlan {
+  n: number;
+  mF: number;
+  mR: number;
+  vF: ReturnType<typeof vertex>;
+  vR: ReturnType<typeof vertex>;
+  vJ: ReturnType<typeof vertex>;
+  logLoF: number;
+  logLoR: number;
+  cap: number;
+  nOut: number;
+}
+
+/**
+ * The tail's masses, the greedy vertices of its three views and what the candidate pass needs
+ * (the floors and their logs, how many least likely values, nOut), from the reference row only:
+ * rowBounds and a code pass run ahead of it ({@link codePassParams}) both take them from here.
+ */
+function tailPlan(row: KlrefRow, ref: ReferenceView): TailPlan {
+  const k = row.ids.length;
+  const n = ref.nVocab - k;
+  const mF = Math.exp(row.logTail); // forward view (the window of a .kld base)
+  const mR = Math.exp(row.logTailAll); // reverse view (every token)
+  const hi = Math.exp(row.logp[k - 1]! + storedLogpError(row.logp[k - 1]!));
+  const floorP = row.floor === -Infinity ? 0 : Math.exp(row.floor);
+  const loF = ref.view === 'kld-window' ? 0 : floorP;
+  const loR = floorP;
+  const vF = n > 0 ? vertex(mF, n, loF, hi) : { nHi: 0, r: 0, lo: 0, hi: 0 };
+  const vR = n > 0 ? vertex(mR, n, loR, hi) : { nHi: 0, r: 0, lo: 0, hi: 0 };
+  const vJ = n > 0 ? vertex(mF, n, 0, hi) : vF; // JS and TVD on the box [0, hi]
+  const logLoF = Math.log(vF.lo);
+  const logLoR = Math.log(vR.lo);
+  // the vertices need the candidate's (nHi + 1) least likely tail tokens, in order
+  const cap = n > 0 ? Math.min(n, Math.max(vF.nHi, vR.nHi, vJ.nHi) + 1) : 0;
+  const nOut = ref.view === 'kld-window' ? Math.min(n, row.nOutside ?? 0) : 0;
+  return { n, mF, mR, vF, vR, vJ, logLoF, logLoR, cap, nOut };
+}
+
+/**
+ * The nine parameters of a .kld candidate row's code pass for this reference row (scale, min,
+ * threshold code, loF, log loF, loR, log loR, cap, nOut: the order of native/klref.h) into
+ * params[at, at + 9), for a pass run ahead of {@link rowBounds} (see {@link KldCandidate.pass});
+ * returns cap, how many values the pass writes to its heap.
+ */
+export function codePassParams(row: KlrefRow, ref: ReferenceView, kc: Pick<KldCandidate, 'scale' | 'min' | 'thresholdCode'>, params: Float64Array, at: number): number {
+  const t = tailPlan(row, ref);
+  params[at] = kc.scale;
+  params[at + 1] = kc.min;
+  params[at + 2] = kc.thresholdCode;
+  params[at + 3] = t.vF.lo;
+  params[at + 4] = t.logLoF;
+  params[at + 5] = t.vR.lo;
+  params[at + 6] = t.logLoR;
+  params[at + 7] = t.cap;
+  params[at + 8] = t.nOut;
+  return t.cap;
+}
+
 const OUT_LO = new Float64Array(4);
 const OUT_HI = new Float64Array(4);
 const OUT_EST = new Float64Array(4);
@@ -638,22 +711,8 @@ export function rowBounds(row: KlrefRow, cand: CandidateRow, ref: ReferenceView,
     }
   }
   // the tail: one pass for the candidate's tail masses and the sums at the floor
-  const n = V - k;
-  const mF = Math.exp(row.logTail); // forward view (the window of a .kld base)
-  const mR = Math.exp(row.logTailAll); // reverse view (every token)
-  const hi = Math.exp(row.logp[k - 1]! + storedLogpError(row.logp[k - 1]!));
-  const floorP = row.floor === -Infinity ? 0 : Math.exp(row.floor);
-  const loF = ref.view === 'kld-window' ? 0 : floorP;
-  const loR = floorP;
-  const vF = n > 0 ? vertex(mF, n, loF, hi) : { nHi: 0, r: 0, lo: 0, hi: 0 };
-  const vR = n > 0 ? vertex(mR, n, loR, hi) : { nHi: 0, r: 0, lo: 0, hi: 0 };
-  const vJ = n > 0 ? vertex(mF, n, 0, hi) : vF; // JS and TVD on the box [0, hi]
-  const logLoF = Math.log(vF.lo);
-  const logLoR = Math.log(vR.lo);
-  // the vertices need the candidate's (nHi + 1) least likely tail tokens, in order
-  const cap = n > 0 ? Math.min(n, Math.max(vF.nHi, vR.nHi, vJ.nHi) + 1) : 0;
+  const { n, mF, mR, vF, vR, vJ, logLoF, logLoR, cap, nOut } = tailPlan(row, ref);
   const useHeap = cap <= n >>> 3;
-  const nOut = ref.view === 'kld-window' ? Math.min(n, row.nOutside ?? 0) : 0;
   // the code pass writes its values in increasing order, so it needs no more than the cap it keeps
   if (cand.kld) tailPassCodes(cand.kld, scratch, row.ids, vF.lo, logLoF, vR.lo, logLoR, scratch.tail, cap, nOut);
   else tailPass(lq, cand.q, mark, win, vF.lo, logLoF, vR.lo, logLoR, scratch.tail, useHeap ? cap : -1);

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { encodeNpy } from '../io/npy.js';
 import type { RowBlock } from './accumulator.js';
@@ -11,6 +11,8 @@ import { makeLogitPair, writeKldFixture } from '../testing/kldFixtures.js';
 import { CompareAccumulator } from './accumulator.js';
 import { compareReference, type ReferenceRowBlock } from './referenceCompare.js';
 import { openFileReferenceSource, writeReference } from './referenceSource.js';
+import { KldFile } from '../io/kld.js';
+import { nativeKlrefTailRows } from '../kernels/registry.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'klscope-refcmp-'));
 const fx = writeKldFixture({ dir, nCtx: 20, nVocab: 301, nChunk: 4, seed: 9 });
@@ -72,6 +74,57 @@ describe('compare against a .klref reference', () => {
       for (let m = 0; m < 4; m++) {
         assert.ok(Object.is(one[0]!.lo[m], lo[4 * r + m]) && Object.is(one[0]!.hi[m], hi[4 * r + m]), `row ${r} measure ${m}`);
       }
+    }
+  });
+
+  test('pipelined (the .kld code passes run natively a block ahead): every row has the bits of the row-by-row run, over several blocks', async (t) => {
+    if (!nativeKlrefTailRows() || availableParallelism() < 2) return t.skip('needs the addon and two cores');
+    const fields = ['forward', 'reverse', 'js', 'tvd', 'lo', 'hi', 'argmaxCand', 'argmaxBase', 'logpTarget', 'logqTarget', 'position', 'target'] as const;
+    const cols = (blocks: ReferenceRowBlock[]) => Object.fromEntries(fields.map((f) => [f, blocks.flatMap((b) => Array.from((b as unknown as Record<string, ArrayLike<number>>)[f]!))]));
+    for (const [k, rowsPerBlock] of [[5, 7], [40, 1024], [300, 5]] as const) {
+      const ref = path.join(dir, `pipe${k}.klref`);
+      await writeReference(openFileReferenceSource(fx.base), ref, { topK: k, rowsPerBlock });
+      // row by row on this thread, one row a block
+      const serial = await perToken<ReferenceRowBlock>((sink) => compareReference({ reference: ref, candidate: fx.cand, threads: 1, blockRows: 1, sink }));
+      const want = cols(serial);
+      for (const blockRows of [1, 3, 4, 50]) {
+        const piped = await perToken<ReferenceRowBlock>((sink) => compareReference({ reference: ref, candidate: fx.cand, threads: 2, blockRows, sink }));
+        assert.ok(piped.length >= Math.ceil(fx.rows / Math.min(blockRows, rowsPerBlock)), 'several blocks');
+        const got = cols(piped);
+        for (const f of fields) {
+          assert.equal(got[f]!.length, want[f]!.length, f);
+          for (let i = 0; i < want[f]!.length; i++) assert.ok(Object.is(got[f]![i], want[f]![i]), `k=${k} blockRows=${blockRows} ${f}[${i}]: ${got[f]![i]} pipelined, ${want[f]![i]} row by row`);
+        }
+      }
+    }
+  });
+
+  test('pipelined: a bad candidate row fails as row by row, after every earlier block', async () => {
+    const ref = path.join(dir, 'pipeBad.klref');
+    await writeReference(openFileReferenceSource(fx.base), ref, { topK: 5 });
+    const f = new KldFile(fx.cand);
+    const h = f.header;
+    f.close();
+    const bytes = new Uint8Array(readFileSync(fx.cand));
+    const badRow = 10;
+    new DataView(bytes.buffer, bytes.byteOffset + h.dataOffset + badRow * h.rowBytes).setFloat32(0, NaN, true); // the row's scale
+    const bad = path.join(dir, 'badScale.kld');
+    writeFileSync(bad, bytes);
+    const outcome = async (threads: number, blockRows: number) => {
+      const rows: number[] = [];
+      const err = await compareReference({ reference: ref, candidate: bad, threads, blockRows, sink: { write: (b) => void rows.push(b.n) } }).then(
+        () => undefined,
+        (e: Error) => e.message,
+      );
+      return { rows: rows.reduce((a, b) => a + b, 0), err };
+    };
+    const serial = await outcome(1, 1);
+    assert.ok(serial.err, 'the bad row is refused');
+    assert.equal(serial.rows, badRow);
+    for (const blockRows of [1, 3, 4]) {
+      const piped = await outcome(2, blockRows);
+      assert.equal(piped.err, serial.err);
+      assert.equal(piped.rows, badRow - (badRow % blockRows), `blockRows ${blockRows}: the blocks before the bad row's`);
     }
   });
 

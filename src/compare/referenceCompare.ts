@@ -6,7 +6,10 @@ import { readGguf } from '../io/gguf.js';
 import { readTokenIds } from '../io/tokens.js';
 import type { ChunkPlan, LiveSide } from './live.js';
 import { CompareAccumulator, type RowBlock } from './accumulator.js';
-import { BoundsScratch, rowBounds, type CandidateRow, type RowBoundsOut } from './bounds.js';
+import { BoundsScratch, codePassParams, rowBounds, type CandidateRow, type RowBoundsOut } from './bounds.js';
+import { KLREF_ROW_PARAMS, type NativeKlrefTailRows } from '../kernels/nativeBackend.js';
+import { nativeKlrefTailRows } from '../kernels/registry.js';
+import { threadCount } from './engine.js';
 import { BoundsAccumulator } from './boundsStats.js';
 import { fileFingerprint, hashTokens } from './runIdentity.js';
 import type { CompareRun, RowSink } from './engine.js';
@@ -31,7 +34,7 @@ const EXP_LO = new Float64Array(256);
  * with code = 256·hi + lo (relative error ~1e-14, inside the bounds' rounding slack). A logit row
  * is log-softmaxed into side.lv, then q = exp(log q) token by token.
  */
-function candidateRow(cand: OpenedSource, side: SideScratch, k: number, row: number, q: Float64Array): CandidateRow {
+function candidateRow(cand: OpenedSource, side: SideScratch, k: number, row: number, q: Float64Array, expHi = EXP_HI, expLo = EXP_LO): CandidateRow {
   const lv = side.lv;
   if (cand.kind !== 'kld') {
     const window = decodeSide(cand, side, k, row, lv.length);
@@ -41,8 +44,8 @@ function candidateRow(cand: OpenedSource, side: SideScratch, k: number, row: num
   const { scale, minLogProb, codes } = kldRowView(side.raw!, k, cand.kld.header);
   if (!Number.isFinite(scale) || scale < 0 || !Number.isFinite(minLogProb) || minLogProb > 1e-3) decodeSide(cand, side, k, row, lv.length); // names the bad value
   for (let j = 0; j < 256; j++) {
-    EXP_HI[j] = Math.exp(minLogProb + 256 * scale * j);
-    EXP_LO[j] = Math.exp(scale * j);
+    expHi[j] = Math.exp(minLogProb + 256 * scale * j);
+    expLo[j] = Math.exp(scale * j);
   }
   const c = windowThresholdCode(scale, minLogProb);
   // the row rules (a top value <= 0, a window of mass 1) are checked after the bounds, from the
@@ -51,7 +54,7 @@ function candidateRow(cand: OpenedSource, side: SideScratch, k: number, row: num
     logq: lv,
     q,
     window: c > 65535 ? Infinity : minLogProb + scale * c,
-    kld: { codes, scale, min: minLogProb, expHi: EXP_HI, expLo: EXP_LO, thresholdCode: c },
+    kld: { codes, scale, min: minLogProb, expHi, expLo, thresholdCode: c },
   };
 }
 
@@ -64,51 +67,62 @@ function checkCandidateRow(cand: OpenedSource, cr: CandidateRow, row: number): v
 
 /**
  * Read-ahead of a .kld candidate's rows (as compare's .kld loop): while the bounds of one block
- * are computed, the next rows are read on libuv's thread pool into the other of two buffers.
- * Blocks come in row order; the next block is taken to start where this one ends and to be at
- * most `rows` long (a shorter one uses the first rows read; one that does not fit is read now).
+ * are computed, the next `depth` blocks are read on libuv's thread pool into other buffers of a
+ * ring. Blocks come in row order; the next ones are taken to start where this one ends and to be
+ * at most `rows` long (a shorter one uses the first rows read; one that does not fit is read now).
  */
 class KldReadAhead {
-  private readonly bufs: [Uint8Array, Uint8Array];
-  private pending: { r0: number; n: number; slot: 0 | 1; done: Promise<void> } | undefined;
-  private next: 0 | 1 = 0;
+  private readonly bufs: Uint8Array[] = [];
+  private pending: { r0: number; n: number; slot: number; done: Promise<void> }[] = [];
+  private last = -1;
+  /**
+   * `count` buffers of `rows` rows, `depth` blocks read ahead (count ≥ depth + 2): a block taken
+   * stays valid for count − depth − 1 further takes (the pipeline holds two blocks).
+   */
   constructor(
     private readonly file: KldFile,
     private readonly rows: number,
+    count = 2,
+    private readonly depth = 1,
   ) {
     const bytes = rows * file.header.rowBytes;
-    this.bufs = [new Uint8Array(bytes), new Uint8Array(bytes)];
+    for (let i = 0; i < count; i++) this.bufs.push(new Uint8Array(bytes));
   }
 
-  /** Rows [r0, r0 + n) (n ≤ rows), valid until the next call; starts the read of the rows after them, up to `end`. */
+  /** Rows [r0, r0 + n) (n ≤ rows); starts the reads of the rows after them, up to `end`. */
   async take(r0: number, n: number, end: number): Promise<Uint8Array> {
-    const p = this.pending;
-    this.pending = undefined;
-    let slot: 0 | 1;
+    const count = this.bufs.length;
+    const p = this.pending.shift();
+    let slot: number;
     if (p && p.r0 === r0 && p.n >= n) {
       await p.done;
       slot = p.slot;
     } else {
-      await p?.done.catch(() => undefined);
-      slot = this.next;
-      this.file.readRaw(r0, n, this.bufs[slot]);
+      // not the rows read ahead: wait for those reads (nothing may write into a buffer later), read these now
+      for (const q of [p, ...this.pending]) await q?.done.catch(() => undefined);
+      this.pending = [];
+      slot = (this.last + 1) % count;
+      this.file.readRaw(r0, n, this.bufs[slot]!);
     }
-    const other = (1 - slot) as 0 | 1;
-    this.next = other;
-    const nr = r0 + n;
-    if (nr < end) {
+    this.last = slot;
+    const tailRead = this.pending[this.pending.length - 1];
+    let nr = tailRead ? tailRead.r0 + tailRead.n : r0 + n;
+    let s = tailRead ? tailRead.slot : slot;
+    while (this.pending.length < this.depth && nr < end) {
+      s = (s + 1) % count;
       const m = Math.min(this.rows, end - nr);
-      const done = this.file.readRawAsync(nr, m, this.bufs[other]);
+      const done = this.file.readRawAsync(nr, m, this.bufs[s]!);
       done.catch(() => undefined); // handled here; a row that is used still sees the error
-      this.pending = { r0: nr, n: m, slot: other, done };
+      this.pending.push({ r0: nr, n: m, slot: s, done });
+      nr += m;
     }
-    return this.bufs[slot];
+    return this.bufs[slot]!;
   }
 
-  /** Waits for a read still in flight, so that nothing writes into a buffer after the run. */
+  /** Waits for reads still in flight, so that nothing writes into a buffer after the run. */
   async close(): Promise<void> {
-    await this.pending?.done.catch(() => undefined);
-    this.pending = undefined;
+    for (const q of this.pending) await q.done.catch(() => undefined);
+    this.pending = [];
   }
 }
 
@@ -126,6 +140,8 @@ export interface ReferenceCompareOptions {
   /** Token ids of a logits candidate, checked against the reference's token list. */
   tokens?: string;
   rowRange?: [number, number];
+  /** Rows per candidate block (default: 8 MiB of rows, 4 MiB where the .kld code passes run on a second thread). */
+  blockRows?: number;
   relativeAccuracy?: number;
   retainLimit?: number;
   /** Receives every block (a {@link ReferenceRowBlock}) in row order. */
@@ -307,63 +323,194 @@ async function run(ref: KlrefFile, cand: OpenedSource, opts: ReferenceCompareOpt
   const row: KlrefRow = { logTail: 0, logTailAll: 0, floor: 0, logpTarget: NaN, nWindow: 0, logp: new Float64Array(h.topK), ids: new Int32Array(h.topK) };
   const out: RowBoundsOut = { lo: new Float64Array(4), hi: new Float64Array(4), est: new Float64Array(4), argmaxCand: 0 };
   const candRowBytes = cand.kind === 'kld' ? cand.kld.header.rowBytes : cand.cols * 8;
-  const candRows = Math.max(1, Math.floor((8 << 20) / candRowBytes));
+  // a .kld candidate's code passes run natively on a second thread, a block ahead, unless one thread is asked for
+  const tailRows = cand.kind === 'kld' && threadCount(opts.threads) > 1 ? nativeKlrefTailRows() : undefined;
+  // pipelined, four candidate blocks are alive (two read ahead, one in the native pass, one being
+  // finished): smaller blocks keep them in the cache between their read and their use
+  const candRows = Math.max(1, Math.floor(opts.blockRows ?? ((tailRows ? 4 : 8) << 20) / candRowBytes));
   const side: SideScratch =
     cand.kind === 'kld' ? { raw: new Uint8Array(0) /* the read-ahead's buffers */, lv: new Float64Array(V), maxCode: 0, scale: 0, min: 0 } : { floats: new Float64Array(candRows * V), lv: new Float64Array(V), maxCode: 0, scale: 0, min: 0 };
   const qv = new Float64Array(V);
   const rowsPerChunk = cand.kind === 'float' && cand.floats.sequential ? h.chunking.nCtx - 1 - h.chunking.first : 0;
   let unboundedReverse = 0;
-  const ahead = cand.kind === 'kld' ? new KldReadAhead(cand.kld, candRows) : undefined;
-  try {
+  const ahead = cand.kind === 'kld' ? new KldReadAhead(cand.kld, candRows, tailRows ? 4 : 2, tailRows ? 2 : 1) : undefined;
+  /** Row i of block b (row r) from its reference row and candidate row: the bounds, the row checks, the block's columns. */
+  const finishRow = (b: ReferenceRowBlock, i: number, r: number, row: KlrefRow, cr: CandidateRow, blkOffset: number) => {
+    try {
+      rowBounds(row, cr, h, scratch, out);
+    } catch (e) {
+      if (e instanceof DataError) throw new DataError(`reference: block at offset ${blkOffset}: row ${r}: ${e.message}`);
+      throw e;
+    }
+    checkCandidateRow(cand, cr, r);
+    b.forward[i] = out.est[0]!;
+    b.reverse[i] = out.est[1]!;
+    b.js[i] = out.est[2]!;
+    b.tvd[i] = out.est[3]!;
+    b.lo.set(out.lo, 4 * i);
+    b.hi.set(out.hi, 4 * i);
+    if (out.hi[1] === Infinity) unboundedReverse++;
+    b.argmaxBase[i] = row.ids[0]!;
+    b.argmaxCand[i] = out.argmaxCand;
+    b.position[i] = ref.positionOf(r);
+    const t = ref.targetOf(r);
+    b.target[i] = t;
+    if (!Number.isNaN(row.logpTarget)) {
+      b.logpTarget[i] = row.logpTarget;
+      b.logqTarget[i] = cr.kld ? cr.kld.min + cr.kld.scale * cr.kld.codes[t]! : cr.logq[t]!;
+    }
+  };
+  const newBlock = (c0: number, n: number) => {
+    const b = createRowBlock(n, c0) as ReferenceRowBlock;
+    b.lo = new Float64Array(4 * n);
+    b.hi = new Float64Array(4 * n);
+    return b;
+  };
+  const addBlock = async (b: ReferenceRowBlock, c0: number, n: number) => {
+    acc.addBlock(b);
+    for (let i = 0; i < n; i++) acc.bounds!.add(b.lo.subarray(4 * i, 4 * i + 4), b.hi.subarray(4 * i, 4 * i + 4));
+    if (opts.sink) await opts.sink.write(b);
+    opts.onProgress?.(c0 + n - start, end - start);
+  };
+  /** The candidate blocks in row order: within one reference block, at most candRows rows, never across a live chunk. */
+  function* spans(): Generator<{ blk: { row0: number; data: Uint8Array; offset: number }; c0: number; n: number }> {
     for (const blk of ref.blocks(start, end)) {
       const b0 = Math.max(start, blk.row0);
       const b1 = Math.min(end, blk.row0 + blk.count);
       for (let c0 = b0, n = 0; c0 < b1; c0 += n) {
         // a live model evaluates one chunk at a time: a block never crosses a chunk
         n = Math.min(candRows, b1 - c0, rowsPerChunk ? rowsPerChunk - (c0 % rowsPerChunk) : Infinity);
+        yield { blk, c0, n };
+      }
+    }
+  }
+  try {
+    if (tailRows) await pipelined(tailRows, spans(), finishRow, newBlock, addBlock);
+    else {
+      for (const { blk, c0, n } of spans()) {
         if (cand.kind === 'float') await cand.floats.prepare?.(c0, n); // a live model evaluates these rows first
         if (ahead) side.raw = await ahead.take(c0, n, end);
         else readSide(cand, side, c0, n);
-        const b = createRowBlock(n, c0) as ReferenceRowBlock;
-        b.lo = new Float64Array(4 * n);
-        b.hi = new Float64Array(4 * n);
+        const b = newBlock(c0, n);
         for (let i = 0; i < n; i++) {
           const r = c0 + i;
           decodeKlrefRow(h, blk.data, r - blk.row0, row);
           checkKlrefRow(h, row, r, `reference: block at offset ${blk.offset}`);
-          const cr = candidateRow(cand, side, i, r, qv);
-          try {
-            rowBounds(row, cr, h, scratch, out);
-          } catch (e) {
-            if (e instanceof DataError) throw new DataError(`reference: block at offset ${blk.offset}: row ${r}: ${e.message}`);
-            throw e;
-          }
-          checkCandidateRow(cand, cr, r);
-          b.forward[i] = out.est[0]!;
-          b.reverse[i] = out.est[1]!;
-          b.js[i] = out.est[2]!;
-          b.tvd[i] = out.est[3]!;
-          b.lo.set(out.lo, 4 * i);
-          b.hi.set(out.hi, 4 * i);
-          if (out.hi[1] === Infinity) unboundedReverse++;
-          b.argmaxBase[i] = row.ids[0]!;
-          b.argmaxCand[i] = out.argmaxCand;
-          b.position[i] = ref.positionOf(r);
-          const t = ref.targetOf(r);
-          b.target[i] = t;
-          if (!Number.isNaN(row.logpTarget)) {
-            b.logpTarget[i] = row.logpTarget;
-            b.logqTarget[i] = cr.kld ? cr.kld.min + cr.kld.scale * cr.kld.codes[t]! : cr.logq[t]!;
-          }
+          finishRow(b, i, r, row, candidateRow(cand, side, i, r, qv), blk.offset);
         }
-        acc.addBlock(b);
-        for (let i = 0; i < n; i++) acc.bounds.add(b.lo.subarray(4 * i, 4 * i + 4), b.hi.subarray(4 * i, 4 * i + 4));
-        if (opts.sink) await opts.sink.write(b);
-        opts.onProgress?.(c0 + n - start, end - start);
+        await addBlock(b, c0, n);
       }
     }
   } finally {
     await ahead?.close();
+  }
+
+  /**
+   * The .kld candidate's blocks with their code passes (the counting and bin walk over the 16-bit
+   * codes, the larger half of the work) run natively on a thread of libuv's pool, one block ahead:
+   * while that thread does block i + 1, this one finishes block i (the rest of rowBounds, in
+   * TypeScript, from the pass's results: the same bits as row by row). A block is prepared (its
+   * reference rows decoded, its candidate heads checked, the passes' params from codePassParams)
+   * before the previous one is finished, so an error there is kept and thrown when the finishing
+   * reaches its row: errors keep their row order.
+   */
+  async function pipelined(
+    tail: NativeKlrefTailRows,
+    blocks: Generator<{ blk: { row0: number; data: Uint8Array; offset: number }; c0: number; n: number }>,
+    finish: typeof finishRow,
+    make: typeof newBlock,
+    add: typeof addBlock,
+  ): Promise<void> {
+    const k = h.topK;
+    // two sets of buffers: the one being finished and the one the native pass fills
+    const sets = [0, 1].map(() => {
+      const ids = new Int32Array(candRows * k);
+      return {
+        ids,
+        rows: Array.from({ length: candRows }, (_, i): KlrefRow => ({ logTail: 0, logTailAll: 0, floor: 0, logpTarget: NaN, nWindow: 0, logp: new Float64Array(k), ids: ids.subarray(k * i, k * i + k) })),
+        exp: new Float64Array(512 * candRows),
+        params: new Float64Array(KLREF_ROW_PARAMS * candRows),
+        out: new Float64Array(10 * candRows),
+        heap: new Float64Array(V),
+        counts: new Uint32Array(65536),
+        caps: new Int32Array(candRows),
+        crs: new Array<CandidateRow | undefined>(candRows),
+      };
+    });
+    type Group = { c0: number; n: number; offset: number; set: (typeof sets)[number]; m: number; err?: unknown; done: Promise<void>; start: () => void };
+    let turn = 0;
+    let inFlight: Promise<void> = Promise.resolve();
+    const launch = async (span: { blk: { row0: number; data: Uint8Array; offset: number }; c0: number; n: number }): Promise<Group> => {
+      const { blk, c0, n } = span;
+      const set = sets[turn++ & 1]!;
+      const g: Group = { c0, n, offset: blk.offset, set, m: 0, done: Promise.resolve(), start: () => undefined };
+      let raw: Uint8Array;
+      try {
+        raw = await ahead!.take(c0, n, end);
+      } catch (e) {
+        g.err = e;
+        return g;
+      }
+      side.raw = raw;
+      let heapAt = 0;
+      for (let i = 0; i < n; i++) {
+        const r = c0 + i;
+        const rw = set.rows[i]!;
+        try {
+          decodeKlrefRow(h, blk.data, r - blk.row0, rw);
+          checkKlrefRow(h, rw, r, `reference: block at offset ${blk.offset}`);
+          const cr = candidateRow(cand!, side, i, r, qv, set.exp.subarray(512 * i, 512 * i + 256), set.exp.subarray(512 * i + 256, 512 * i + 512));
+          const kc = cr.kld!;
+          const p = KLREF_ROW_PARAMS * i;
+          const cap = codePassParams(rw, h, kc, set.params, p);
+          set.params[p + 9] = kc.codes.byteOffset - raw.byteOffset;
+          set.params[p + 10] = heapAt;
+          set.caps[i] = cap;
+          heapAt += cap;
+          set.crs[i] = cr;
+        } catch (e) {
+          g.err = e;
+          break;
+        }
+        g.m = i + 1;
+      }
+      if (set.heap.length < heapAt) set.heap = new Float64Array(Math.max(heapAt, 2 * set.heap.length));
+      for (let i = 0, at = 0; i < g.m; i++) {
+        const p = KLREF_ROW_PARAMS * i;
+        set.crs[i]!.kld!.pass = { params: set.params.subarray(p, p + 9), out: set.out.subarray(10 * i, 10 * i + 10), heap: set.heap.subarray(at, at + set.caps[i]!) };
+        at += set.caps[i]!;
+      }
+      const m = g.m;
+      g.start = () => {
+        if (m > 0) g.done = tail(raw, set.ids.subarray(0, m * k), set.counts, set.exp, set.params, set.heap, set.out, m, V);
+        inFlight = g.done.catch(() => undefined);
+      };
+      return g;
+    };
+    // one native pass at a time, in block order: block i + 1's starts as soon as block i's is
+    // done, before block i is finished here (a promise chain would start it only after that)
+    const finishGroup = async (g: Group, next?: Group) => {
+      await g.done;
+      next?.start();
+      const b = make(g.c0, g.n);
+      for (let i = 0; i < g.n; i++) {
+        if (i === g.m) throw g.err;
+        finish(b, i, g.c0 + i, g.set.rows[i]!, g.set.crs[i]!, g.offset);
+      }
+      await add(b, g.c0, g.n);
+    };
+    let cur: Group | undefined;
+    try {
+      for (const span of blocks) {
+        const next = await launch(span); // prepared while cur's pass runs; its pass runs while cur is finished
+        if (cur) await finishGroup(cur, next);
+        else next.start();
+        cur = next;
+      }
+      if (cur) await finishGroup(cur);
+    } finally {
+      await inFlight; // nothing writes into the buffers after the run
+    }
   }
   if (unboundedReverse) {
     acc.notes.push(`KL(candidate‖base) has no upper bound (+Infinity) on ${unboundedReverse} of ${end - start} tokens: the reference knows no floor there, so a tail token the candidate likes may have base probability near 0.`);

@@ -27,6 +27,7 @@ interface NativeAddon {
   floors?(rows: Float32Array, threads: number, reps: number): NativeFloors;
   kldRows(rawA: Uint8Array, rawB: Uint8Array, rowBytes: number, cols: number, n: number, heads: Float64Array, out: Float64Array, threads: number): void;
   klrefTail?(codes: Uint16Array, ids: Int32Array, counts: Uint32Array, expHi: Float64Array, expLo: Float64Array, params: Float64Array, heap: Float64Array, out: Float64Array): void;
+  klrefTailRows?(raw: Uint8Array, ids: Int32Array, counts: Uint32Array, exp: Float64Array, params: Float64Array, heap: Float64Array, out: Float64Array, n: number, V: number): Promise<void>;
 }
 
 /**
@@ -107,6 +108,52 @@ export function loadNativeKlrefTail(): NativeKlrefTail | undefined {
       });
     }
     f.call(addon, codes, ids, counts, expHi, expLo, params, heap, out);
+  };
+}
+
+/** Numbers per row in the params of {@link NativeKlrefTailRows}. */
+export const KLREF_ROW_PARAMS = 11;
+
+/**
+ * {@link NativeKlrefTail} for n rows at once, on a thread of libuv's pool (the promise settles
+ * when they are done): row j's V codes start at byte params[11j + 9] of raw, its k ids at
+ * ids[k·j] (k = ids.length / n), its exp tables at exp[512j] (expHi) and exp[512j + 256]
+ * (expLo), params[11j, 11j + 9) are klrefTail's, its least likely values go to heap from
+ * params[11j + 10] and its ten results to out[10j]. counts is the pass's own (zero, left zero).
+ * Nothing of these arrays may be written, and heap and out not read, until the promise settles.
+ */
+export type NativeKlrefTailRows = (raw: Uint8Array, ids: Int32Array, counts: Uint32Array, exp: Float64Array, params: Float64Array, heap: Float64Array, out: Float64Array, n: number, V: number) => Promise<void>;
+
+/**
+ * The background candidate pass of the reference bounds when the addon was built with it;
+ * undefined otherwise.
+ *
+ * @example
+ * const rows = loadNativeKlrefTailRows(); // undefined without the addon
+ */
+export function loadNativeKlrefTailRows(): NativeKlrefTailRows | undefined {
+  const addon = loadAddon();
+  const f = addon?.klrefTailRows;
+  if (!addon || typeof f !== 'function') return undefined;
+  return (raw, ids, counts, exp, params, heap, out, n, V) => {
+    // the native loop trusts these sizes and offsets: check them here, where it is cheap
+    const k = n > 0 ? ids.length / n : 0;
+    let bad = counts.length < 65536 || exp.length < 512 * n || params.length < KLREF_ROW_PARAMS * n || out.length < 10 * n || !Number.isInteger(k) || !(V > 0);
+    for (let j = 0; j < n && !bad; j++) {
+      const p = KLREF_ROW_PARAMS * j;
+      const at = params[p + 9]!;
+      const h = params[p + 10]!;
+      const cap = params[p + 7]!;
+      bad = !(Number.isInteger(at) && at >= 0 && at % 2 === 0 && at + 2 * V <= raw.byteLength && Number.isInteger(h) && h >= 0 && h + (cap < 0 ? V : cap) <= heap.length && (raw.byteOffset + at) % 2 === 0);
+    }
+    if (bad) {
+      throw new ArgumentError({
+        where: 'klrefTailRows',
+        expected: '65,536 counts, 512 exp entries, 11 params and 10 outputs a row, and every row\'s codes and heap inside raw and heap',
+        got: `${counts.length} counts, ${exp.length} exp entries, ${params.length} params, ${out.length} outputs, ${ids.length} ids for ${n} rows`,
+      });
+    }
+    return f.call(addon, raw, ids, counts, exp, params, heap, out, n, V);
   };
 }
 

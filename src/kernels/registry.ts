@@ -1,6 +1,6 @@
 import type { KernelBackend } from './backend.js';
 import { jsBackend } from './jsBackend.js';
-import { loadNativeBackend, loadNativeKldRows, loadNativeKlrefTail, type NativeKldRows, type NativeKlrefTail } from './nativeBackend.js';
+import { loadNativeBackend, loadNativeKldRows, loadNativeKlrefTail, loadNativeKlrefTailRows, type NativeKldRows, type NativeKlrefTail, type NativeKlrefTailRows } from './nativeBackend.js';
 import { loadWasmBackend } from './wasmBackend.js';
 import type { BackendName } from './types.js';
 
@@ -30,6 +30,17 @@ export function nativeKldRows(): NativeKldRows | undefined {
  */
 export function nativeKlrefTail(): NativeKlrefTail | undefined {
   return disabledBackends().has('native') ? undefined : loadNativeKlrefTail();
+}
+
+/**
+ * The background candidate pass of the reference bounds (many rows, off the main thread), unless
+ * the addon is missing or `KLSCOPE_DISABLE` names native.
+ *
+ * @example
+ * const rows = nativeKlrefTailRows(); // undefined: the passes run row by row
+ */
+export function nativeKlrefTailRows(): NativeKlrefTailRows | undefined {
+  return disabledBackends().has('native') ? undefined : loadNativeKlrefTailRows();
 }
 
 /**
