@@ -12,6 +12,7 @@ import { CompareAccumulator } from './accumulator.js';
 import { compareReference, type ReferenceRowBlock } from './referenceCompare.js';
 import { openFileReferenceSource, writeReference } from './referenceSource.js';
 import { KldFile } from '../io/kld.js';
+import { KlrefFile } from '../io/klref.js';
 import { nativeKlrefTailRows } from '../kernels/registry.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'klscope-refcmp-'));
@@ -126,6 +127,30 @@ describe('compare against a .klref reference', () => {
       assert.equal(piped.err, serial.err);
       assert.equal(piped.rows, badRow - (badRow % blockRows), `blockRows ${blockRows}: the blocks before the bad row's`);
     }
+  });
+
+  test('pipelined: a damaged reference block fails as row by row, after every earlier block', async () => {
+    const ref = path.join(dir, 'pipeCrc.klref');
+    await writeReference(openFileReferenceSource(fx.base), ref, { topK: 5, rowsPerBlock: 7 });
+    const rf = new KlrefFile(ref);
+    const offsets = Array.from(rf.blocks(0, rf.rows), (b) => b.offset);
+    rf.close();
+    const bytes = new Uint8Array(readFileSync(ref));
+    bytes[offsets[2]! + 20]! ^= 0x10; // inside the third row block's payload (rows 14 to 20)
+    const bad = path.join(dir, 'pipeCrcBad.klref');
+    writeFileSync(bad, bytes);
+    const outcome = async (threads: number, blockRows: number) => {
+      let rows = 0;
+      const err = await compareReference({ reference: bad, candidate: fx.cand, threads, blockRows, sink: { write: (b) => void (rows += b.n) } }).then(
+        () => undefined,
+        (e: Error) => e.message,
+      );
+      return { rows, err };
+    };
+    const serial = await outcome(1, 1);
+    assert.match(serial.err ?? '', new RegExp(`offset ${offsets[2]}`));
+    assert.equal(serial.rows, 14);
+    for (const blockRows of [1, 3, 4]) assert.deepEqual(await outcome(2, blockRows), serial, `blockRows ${blockRows}`);
   });
 
   test('from logits with --tokens: intervals contain the exact float64 values; token lists are checked', async () => {

@@ -501,8 +501,17 @@ async function run(ref: KlrefFile, cand: OpenedSource, opts: ReferenceCompareOpt
     };
     let cur: Group | undefined;
     try {
-      for (const span of blocks) {
-        const next = await launch(span); // prepared while cur's pass runs; its pass runs while cur is finished
+      for (;;) {
+        let it: IteratorResult<{ blk: { row0: number; data: Uint8Array; offset: number }; c0: number; n: number }>;
+        try {
+          it = blocks.next(); // reads (and checks) the next reference block
+        } catch (e) {
+          // a damaged reference block: the rows before it are finished first, as row by row
+          if (cur) await finishGroup(cur);
+          throw e;
+        }
+        if (it.done) break;
+        const next = await launch(it.value); // prepared while cur's pass runs; its pass runs while cur is finished
         if (cur) await finishGroup(cur, next);
         else next.start();
         cur = next;
