@@ -216,7 +216,7 @@ function checkTokens(ref: KlrefFile, cand: OpenedSource, opts: ReferenceCompareO
  * run.result.bounds!.kld.mean; // [lower, upper]
  */
 export async function compareReference(opts: ReferenceCompareOptions): Promise<CompareRun> {
-  const ref = new KlrefFile(opts.reference, 'reference');
+  const ref = new KlrefFile(opts.reference, opts.reference);
   let cand: OpenedSource | undefined;
   let live: LiveSide | undefined;
   try {
@@ -339,7 +339,7 @@ async function run(ref: KlrefFile, cand: OpenedSource, opts: ReferenceCompareOpt
     try {
       rowBounds(row, cr, h, scratch, out);
     } catch (e) {
-      if (e instanceof DataError) throw new DataError(`reference: block at offset ${blkOffset}: row ${r}: ${e.message}`);
+      if (e instanceof DataError) throw new DataError(`${opts.reference}: block at offset ${blkOffset}: row ${r}: ${e.message}`);
       throw e;
     }
     checkCandidateRow(cand, cr, r);
@@ -395,7 +395,7 @@ async function run(ref: KlrefFile, cand: OpenedSource, opts: ReferenceCompareOpt
         for (let i = 0; i < n; i++) {
           const r = c0 + i;
           decodeKlrefRow(h, blk.data, r - blk.row0, row);
-          checkKlrefRow(h, row, r, `reference: block at offset ${blk.offset}`);
+          checkKlrefRow(h, row, r, `${opts.reference}: block at offset ${blk.offset}`);
           finishRow(b, i, r, row, candidateRow(cand, side, i, r, qv), blk.offset);
         }
         await addBlock(b, c0, n);
@@ -458,7 +458,7 @@ async function run(ref: KlrefFile, cand: OpenedSource, opts: ReferenceCompareOpt
         const rw = set.rows[i]!;
         try {
           decodeKlrefRow(h, blk.data, r - blk.row0, rw);
-          checkKlrefRow(h, rw, r, `reference: block at offset ${blk.offset}`);
+          checkKlrefRow(h, rw, r, `${opts.reference}: block at offset ${blk.offset}`);
           const cr = candidateRow(cand!, side, i, r, qv, set.exp.subarray(512 * i, 512 * i + 256), set.exp.subarray(512 * i + 256, 512 * i + 512));
           const kc = cr.kld!;
           const p = KLREF_ROW_PARAMS * i;
