@@ -129,6 +129,20 @@ Napi::Value FloorsJs(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// The nine per-row parameters of a candidate pass, in the order src/compare/bounds.ts writes them:
+// scale, min, window threshold code, loF, log loF, loR, log loR, cap, nOut.
+static void setTailParams(klref::TailIn& in, const double* p) {
+  in.scale = p[0];
+  in.min = p[1];
+  in.thr = (int)p[2];
+  in.loF = p[3];
+  in.logLoF = p[4];
+  in.loR = p[5];
+  in.logLoR = p[6];
+  in.cap = (int)p[7];
+  in.nOut = (int)p[8];
+}
+
 // klrefTail(codes, ids, counts, expHi, expLo, params, heap, out): the candidate pass of one .kld
 // candidate row against a reference row (see klref.h). params holds scale, min, threshold code,
 // loF, log loF, loR, log loR, cap and nOut; out receives the ten results of klref::tail_pass.
@@ -148,15 +162,7 @@ Napi::Value KlrefTail(const Napi::CallbackInfo& info) {
   in.counts = static_cast<uint32_t*>(dataOf(info[2]));
   in.expHi = static_cast<const double*>(dataOf(info[3]));
   in.expLo = static_cast<const double*>(dataOf(info[4]));
-  in.scale = p[0];
-  in.min = p[1];
-  in.thr = (int)p[2];
-  in.loF = p[3];
-  in.logLoF = p[4];
-  in.loR = p[5];
-  in.logLoR = p[6];
-  in.cap = (int)p[7];
-  in.nOut = (int)p[8];
+  setTailParams(in, p);
   in.heap = static_cast<double*>(dataOf(info[6]));
   klref::tail_pass(in, static_cast<double*>(dataOf(info[7])));
   return info.Env().Undefined();
@@ -201,15 +207,7 @@ class KlrefRowsWorker : public Napi::AsyncWorker {
       in.counts = counts_;
       in.expHi = exp_ + 512 * (size_t)j;
       in.expLo = exp_ + 512 * (size_t)j + 256;
-      in.scale = p[0];
-      in.min = p[1];
-      in.thr = (int)p[2];
-      in.loF = p[3];
-      in.logLoF = p[4];
-      in.loR = p[5];
-      in.logLoR = p[6];
-      in.cap = (int)p[7];
-      in.nOut = (int)p[8];
+      setTailParams(in, p);
       in.heap = heap_ + (size_t)p[10];
       klref::tail_pass(in, out_ + 10 * (size_t)j);
     }
