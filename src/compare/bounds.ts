@@ -135,6 +135,9 @@ export interface BoundsScratchOptions {
   native?: boolean;
 }
 
+/** How many parameters a code pass takes (scale, min, threshold code, loF, log loF, loR, log loR, cap, nOut). */
+const PASS_PARAMS = 9;
+
 /** Reusable buffers for {@link rowBounds}, one per vocabulary size. */
 export class BoundsScratch {
   readonly mark: Uint8Array;
@@ -144,7 +147,7 @@ export class BoundsScratch {
   readonly counts = new Uint32Array(65536);
   /** The native code pass of a .kld candidate, when it is used, and its parameters. */
   readonly native?: NativeKlrefTail;
-  readonly params = new Float64Array(9);
+  readonly params = new Float64Array(PASS_PARAMS);
   constructor(nVocab: number, opts: BoundsScratchOptions = {}) {
     if (opts.native !== false) this.native = nativeKlrefTail();
     this.mark = new Uint8Array(nVocab);
@@ -337,19 +340,9 @@ const CP = new Float64Array(10);
  * CP: Q_T, Q_T in the window, Σ floor terms (forward, reverse), count in the window, argmax, the
  * nOut sums (all, in the window), the largest code, the top-k's window mass.
  */
-function codePass(
-  kc: KldCandidate,
-  counts: Uint32Array,
-  ids: Int32Array,
-  loF: number,
-  logLoF: number,
-  loR: number,
-  logLoR: number,
-  heap: Float64Array,
-  cap: number,
-  nOut: number,
-): void {
+function codePass(kc: KldCandidate, counts: Uint32Array, ids: Int32Array, params: Float64Array, heap: Float64Array): void {
   const { codes, scale, min, expHi, expLo, thresholdCode } = kc;
+  const loF = params[3]!, logLoF = params[4]!, loR = params[5]!, logLoR = params[6]!, cap = params[7]!, nOut = params[8]!;
   const V = codes.length;
   for (let j = 0; j < V; j++) counts[codes[j]!]!++;
   let bestCode = 65535;
@@ -417,41 +410,23 @@ function codePass(
  * (scratch.native), else as {@link codePass}; both give the same bits. It also leaves the row's
  * largest code and its window mass over all tokens in kc.maxCode and kc.windowMass.
  */
-function tailPassCodes(
-  kc: KldCandidate,
-  scratch: BoundsScratch,
-  ids: Int32Array,
-  loF: number,
-  logLoF: number,
-  loR: number,
-  logLoR: number,
-  heap: Float64Array,
-  cap: number,
-  nOut: number,
-): void {
+function tailPassCodes(kc: KldCandidate, scratch: BoundsScratch, ids: Int32Array, plan: TailPlan, heap: Float64Array): void {
   const { codes, min } = kc;
   const V = codes.length;
   const native = scratch.native;
   const pass = kc.pass;
+  const p = scratch.params;
+  setPassParams(kc, plan, p, 0);
+  const { cap } = plan;
+  const loF = plan.vF.lo, loR = plan.vR.lo, { logLoF, logLoR } = plan;
   if (pass) {
-    const p = pass.params;
-    const same = Object.is(p[0], kc.scale) && Object.is(p[1], min) && Object.is(p[2], kc.thresholdCode) && Object.is(p[3], loF) && Object.is(p[4], logLoF) && Object.is(p[5], loR) && Object.is(p[6], logLoR) && Object.is(p[7], cap) && Object.is(p[8], nOut);
-    if (!same || pass.heap.length < cap) throw new Error("internal: a code pass run ahead does not belong to this row (its params differ from the row's)");
+    let same = pass.heap.length >= cap;
+    for (let i = 0; i < PASS_PARAMS; i++) same &&= Object.is(pass.params[i], p[i]);
+    if (!same) throw new Error("internal: a code pass run ahead does not belong to this row (its params differ from the row's)");
     CP.set(pass.out.subarray(0, 10));
     heap.set(pass.heap.subarray(0, cap));
-  } else if (native) {
-    const p = scratch.params;
-    p[0] = kc.scale;
-    p[1] = min;
-    p[2] = kc.thresholdCode;
-    p[3] = loF;
-    p[4] = logLoF;
-    p[5] = loR;
-    p[6] = logLoR;
-    p[7] = cap;
-    p[8] = nOut;
-    native(codes, ids, scratch.counts, kc.expHi, kc.expLo, p, heap, CP);
-  } else codePass(kc, scratch.counts, ids, loF, logLoF, loR, logLoR, heap, cap, nOut);
+  } else if (native) native(codes, ids, scratch.counts, kc.expHi, kc.expLo, p, heap, CP);
+  else codePass(kc, scratch.counts, ids, p, heap);
   const qTw = CP[1]!;
   TP[0] = CP[0]!;
   TP[1] = qTw;
@@ -599,6 +574,12 @@ function tailPlan(row: KlrefRow, ref: ReferenceView): TailPlan {
  */
 export function codePassParams(row: KlrefRow, ref: ReferenceView, kc: Pick<KldCandidate, 'scale' | 'min' | 'thresholdCode'>, params: Float64Array, at: number): number {
   const t = tailPlan(row, ref);
+  setPassParams(kc, t, params, at);
+  return t.cap;
+}
+
+/** The code pass's parameters in the order of native/klref.h, into params[at, at + 9). */
+function setPassParams(kc: Pick<KldCandidate, 'scale' | 'min' | 'thresholdCode'>, t: TailPlan, params: Float64Array, at: number): void {
   params[at] = kc.scale;
   params[at + 1] = kc.min;
   params[at + 2] = kc.thresholdCode;
@@ -608,7 +589,6 @@ export function codePassParams(row: KlrefRow, ref: ReferenceView, kc: Pick<KldCa
   params[at + 6] = t.logLoR;
   params[at + 7] = t.cap;
   params[at + 8] = t.nOut;
-  return t.cap;
 }
 
 const OUT_LO = new Float64Array(4);
@@ -711,10 +691,11 @@ export function rowBounds(row: KlrefRow, cand: CandidateRow, ref: ReferenceView,
     }
   }
   // the tail: one pass for the candidate's tail masses and the sums at the floor
-  const { n, mF, mR, vF, vR, vJ, logLoF, logLoR, cap, nOut } = tailPlan(row, ref);
+  const plan = tailPlan(row, ref);
+  const { n, mF, mR, vF, vR, vJ, logLoF, logLoR, cap, nOut } = plan;
   const useHeap = cap <= n >>> 3;
   // the code pass writes its values in increasing order, so it needs no more than the cap it keeps
-  if (cand.kld) tailPassCodes(cand.kld, scratch, row.ids, vF.lo, logLoF, vR.lo, logLoR, scratch.tail, cap, nOut);
+  if (cand.kld) tailPassCodes(cand.kld, scratch, row.ids, plan, scratch.tail);
   else tailPass(lq, cand.q, mark, win, vF.lo, logLoF, vR.lo, logLoR, scratch.tail, useHeap ? cap : -1);
   const qT = TP[0]!;
   const qTw = TP[1]!;
