@@ -9,6 +9,7 @@
 #include "kernel.h"
 #include "kld.h"
 #include "slots.h"
+#include "klbounds.h"
 #include "klref.h"
 
 namespace {
@@ -143,51 +144,57 @@ static void setTailParams(klref::TailIn& in, const double* p) {
   in.nOut = (int)p[8];
 }
 
-// klrefTail(codes, ids, counts, expHi, expLo, params, heap, out): the candidate pass of one .kld
-// candidate row against a reference row (see klref.h). params holds scale, min, threshold code,
-// loF, log loF, loR, log loR, cap and nOut; out receives the ten results of klref::tail_pass.
-Napi::Value KlrefTail(const Napi::CallbackInfo& info) {
+// klrefRow(codes, ids, logp, counts, expHi, expLo, params, heap, out, bounds): one .kld
+// candidate row against a reference row. params holds klbounds.h's BOUNDS_PARAMS numbers (the
+// code pass reads the first nine: scale, min, threshold code, loF, log loF, loR, log loR, cap,
+// nOut). bounds false: only the code pass (klref.h), its ten results to out; true: the row's
+// certified bounds too (klbounds.h), BOUNDS_OUT results, from the top-k log-probabilities logp.
+Napi::Value KlrefRow(const Napi::CallbackInfo& info) {
   napi_typedarray_type type;
   size_t length = 0, offset = 0;
   void* data = nullptr;
   napi_value ab;
   napi_get_typedarray_info(info.Env(), info[0], &type, &length, &data, &ab, &offset);
-  const double* p = static_cast<const double*>(dataOf(info[5]));
+  const double* p = static_cast<const double*>(dataOf(info[6]));
   klref::TailIn in;
   in.codes = static_cast<const uint16_t*>(data);
   in.V = (int)length;
   napi_get_typedarray_info(info.Env(), info[1], &type, &length, &data, &ab, &offset);
   in.ids = static_cast<const int32_t*>(data);
   in.k = (int)length;
-  in.counts = static_cast<uint32_t*>(dataOf(info[2]));
-  in.expHi = static_cast<const double*>(dataOf(info[3]));
-  in.expLo = static_cast<const double*>(dataOf(info[4]));
+  in.counts = static_cast<uint32_t*>(dataOf(info[3]));
+  in.expHi = static_cast<const double*>(dataOf(info[4]));
+  in.expLo = static_cast<const double*>(dataOf(info[5]));
   setTailParams(in, p);
-  in.heap = static_cast<double*>(dataOf(info[6]));
-  klref::tail_pass(in, static_cast<double*>(dataOf(info[7])));
+  in.heap = static_cast<double*>(dataOf(info[7]));
+  double* out = static_cast<double*>(dataOf(info[8]));
+  if (info[9].As<Napi::Boolean>().Value()) klref::row_bounds(in, static_cast<const double*>(dataOf(info[2])), p, out);
+  else klref::tail_pass(in, out);
   return info.Env().Undefined();
 }
 
-// klrefTailRows(raw, ids, counts, exp, params, heap, out, n, V) -> Promise<void>: klrefTail for n
-// rows on a libuv thread-pool thread, so JavaScript can finish other rows meanwhile. Row j reads
-// its V codes at byte params[11j + 9] of raw, its k = ids.length / n ids at ids[k·j], its exp
-// tables at exp[512j] (expHi) and exp[512j + 256] (expLo), params[11j .. 11j + 8] as klrefTail's,
-// writes its least likely values at heap[params[11j + 10]] and its ten results at out[10j]. The
-// arrays are held (and must not be touched by JavaScript) until the promise settles; the sizes
-// are checked by the caller (src/kernels/nativeBackend.ts).
+// klrefBoundsRows(raw, ids, logp, counts, exp, params, heap, out, n, V) -> Promise<void>:
+// klrefRow with bounds for n rows on a libuv thread-pool thread, so JavaScript can finish other rows
+// meanwhile. With P = BOUNDS_PARAMS, row j reads its V codes at byte params[Pj + 9] of raw, its
+// k = ids.length / n ids at ids[k·j] and their log-probabilities at logp[params[Pj + 28]], its
+// exp tables at exp[512j] (expHi) and exp[512j + 256] (expLo), writes its least likely values at
+// heap[params[Pj + 10]] and its results at out[BOUNDS_OUT·j]. The arrays are held (and must not be
+// touched by JavaScript) until the promise settles; the sizes are checked by the caller
+// (src/kernels/nativeBackend.ts). counts is this call's own: two calls in flight need two.
 class KlrefRowsWorker : public Napi::AsyncWorker {
  public:
   KlrefRowsWorker(const Napi::CallbackInfo& info) : Napi::AsyncWorker(info.Env()), deferred_(Napi::Promise::Deferred::New(info.Env())) {
-    for (int i = 0; i < 7; i++) held_.push_back(Napi::Persistent(info[i].As<Napi::Object>()));
+    for (int i = 0; i < 8; i++) held_.push_back(Napi::Persistent(info[i].As<Napi::Object>()));
     raw_ = static_cast<const uint8_t*>(dataOf(info[0]));
     ids_ = static_cast<const int32_t*>(dataOf(info[1]));
-    counts_ = static_cast<uint32_t*>(dataOf(info[2]));
-    exp_ = static_cast<const double*>(dataOf(info[3]));
-    params_ = static_cast<const double*>(dataOf(info[4]));
-    heap_ = static_cast<double*>(dataOf(info[5]));
-    out_ = static_cast<double*>(dataOf(info[6]));
-    n_ = info[7].As<Napi::Number>().Int32Value();
-    V_ = info[8].As<Napi::Number>().Int32Value();
+    logp_ = static_cast<const double*>(dataOf(info[2]));
+    counts_ = static_cast<uint32_t*>(dataOf(info[3]));
+    exp_ = static_cast<const double*>(dataOf(info[4]));
+    params_ = static_cast<const double*>(dataOf(info[5]));
+    heap_ = static_cast<double*>(dataOf(info[6]));
+    out_ = static_cast<double*>(dataOf(info[7]));
+    n_ = info[8].As<Napi::Number>().Int32Value();
+    V_ = info[9].As<Napi::Number>().Int32Value();
     napi_typedarray_type type;
     size_t length = 0, offset = 0;
     void* data = nullptr;
@@ -198,7 +205,7 @@ class KlrefRowsWorker : public Napi::AsyncWorker {
   Napi::Promise Promise() { return deferred_.Promise(); }
   void Execute() override {
     for (int j = 0; j < n_; j++) {
-      const double* p = params_ + 11 * (size_t)j;
+      const double* p = params_ + klref::BOUNDS_PARAMS * (size_t)j;
       klref::TailIn in;
       in.codes = reinterpret_cast<const uint16_t*>(raw_ + (size_t)p[9]);
       in.V = V_;
@@ -209,7 +216,7 @@ class KlrefRowsWorker : public Napi::AsyncWorker {
       in.expLo = exp_ + 512 * (size_t)j + 256;
       setTailParams(in, p);
       in.heap = heap_ + (size_t)p[10];
-      klref::tail_pass(in, out_ + 10 * (size_t)j);
+      klref::row_bounds(in, logp_ + (size_t)p[28], p, out_ + klref::BOUNDS_OUT * (size_t)j);
     }
   }
   void OnOK() override {
@@ -226,6 +233,7 @@ class KlrefRowsWorker : public Napi::AsyncWorker {
   std::vector<Napi::ObjectReference> held_;
   const uint8_t* raw_;
   const int32_t* ids_;
+  const double* logp_;
   uint32_t* counts_;
   const double* exp_;
   const double* params_;
@@ -234,7 +242,7 @@ class KlrefRowsWorker : public Napi::AsyncWorker {
   int n_, V_, k_;
 };
 
-Napi::Value KlrefTailRows(const Napi::CallbackInfo& info) {
+Napi::Value KlrefBoundsRows(const Napi::CallbackInfo& info) {
   auto* w = new KlrefRowsWorker(info);
   Napi::Promise p = w->Promise();
   w->Queue();
@@ -260,8 +268,8 @@ Napi::Value Simd(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("run", Napi::Function::New(env, Run));
   exports.Set("kldRows", Napi::Function::New(env, KldRows));
-  exports.Set("klrefTail", Napi::Function::New(env, KlrefTail));
-  exports.Set("klrefTailRows", Napi::Function::New(env, KlrefTailRows));
+  exports.Set("klrefRow", Napi::Function::New(env, KlrefRow));
+  exports.Set("klrefBoundsRows", Napi::Function::New(env, KlrefBoundsRows));
   exports.Set("simd", Napi::Function::New(env, Simd));
   exports.Set("floors", Napi::Function::New(env, FloorsJs));
   return exports;

@@ -1,7 +1,7 @@
 import { DataError } from '../errors.js';
 import { storedLogpError, type KlrefRow } from '../io/klref.js';
-import { nativeKlrefTail } from '../kernels/registry.js';
-import type { NativeKlrefTail } from '../kernels/nativeBackend.js';
+import { nativeKlrefRow } from '../kernels/registry.js';
+import { KLREF_BOUNDS_OUT, KLREF_BOUNDS_PARAMS, type NativeKlrefRow } from '../kernels/nativeBackend.js';
 
 /**
  * Certified per-token intervals for KL(base‖candidate), KL(candidate‖base), JS and TVD when
@@ -114,12 +114,11 @@ export interface KldCandidate {
   /** Set by {@link rowBounds}: Σ q over every token in the window (for the row checks; summed by code, then the top-k). */
   windowMass?: number;
   /**
-   * The row's code pass already run (natively, ahead of {@link rowBounds}, on another thread):
-   * the params it ran with ({@link codePassParams}), its ten results and its least likely values.
-   * rowBounds then takes these instead of running the pass, after checking that the params are
-   * the ones it would have used.
+   * The row's bounds already computed natively, ahead of {@link rowBounds} on another thread:
+   * the params they ran with ({@link boundsParams}) and their results (see NativeKlrefRow).
+   * rowBounds then takes these, after checking that the params are the ones it would have used.
    */
-  pass?: { params: Float64Array; out: Float64Array; heap: Float64Array };
+  pass?: { params: Float64Array; out: Float64Array };
 }
 
 /** The base's view of a reference row: the file's semantics for this row. */
@@ -131,12 +130,14 @@ export interface ReferenceView {
 
 /** Options of {@link BoundsScratch}. */
 export interface BoundsScratchOptions {
-  /** run a .kld candidate's code pass natively when the addon has it (default true; KLSCOPE_DISABLE=native turns it off) */
+  /** run a .kld candidate's rows natively when the addon has them (default true; KLSCOPE_DISABLE=native turns it off) */
   native?: boolean;
+  /**
+   * with native: the whole bounds of a .kld candidate row natively (default true); false runs
+   * only its code pass natively and the rest in TypeScript (the same bits as all in TypeScript)
+   */
+  nativeBounds?: boolean;
 }
-
-/** How many parameters a code pass takes (scale, min, threshold code, loF, log loF, loR, log loR, cap, nOut). */
-const PASS_PARAMS = 9;
 
 /** Reusable buffers for {@link rowBounds}, one per vocabulary size. */
 export class BoundsScratch {
@@ -145,11 +146,14 @@ export class BoundsScratch {
   readonly tail2: Float64Array;
   /** How many of a .kld candidate's tail tokens have each code (zero between rows). */
   readonly counts = new Uint32Array(65536);
-  /** The native code pass of a .kld candidate, when it is used, and its parameters. */
-  readonly native?: NativeKlrefTail;
-  readonly params = new Float64Array(PASS_PARAMS);
+  /** The native row of a .kld candidate, when it is used: its code pass, or (nativeBounds) the whole bounds. */
+  readonly native?: NativeKlrefRow;
+  readonly nativeBounds: boolean = false;
+  readonly params = new Float64Array(KLREF_BOUNDS_PARAMS);
+  readonly boundsOut = new Float64Array(KLREF_BOUNDS_OUT);
   constructor(nVocab: number, opts: BoundsScratchOptions = {}) {
-    if (opts.native !== false) this.native = nativeKlrefTail();
+    if (opts.native !== false) this.native = nativeKlrefRow();
+    this.nativeBounds = this.native !== undefined && opts.nativeBounds !== false;
     this.mark = new Uint8Array(nVocab);
     this.tail = new Float64Array(nVocab);
     this.tail2 = new Float64Array(nVocab);
@@ -327,6 +331,9 @@ function tailPass(
   TP[7] = amax;
 }
 
+/** The code pass alone reads no log-probabilities. */
+const NO_LOGP = new Float64Array(0);
+
 /** Results of the code pass ({@link codePass} or its native twin), in the order of native/klref.h. */
 const CP = new Float64Array(10);
 
@@ -414,18 +421,10 @@ function tailPassCodes(kc: KldCandidate, scratch: BoundsScratch, ids: Int32Array
   const { codes, min } = kc;
   const V = codes.length;
   const native = scratch.native;
-  const pass = kc.pass;
   const p = scratch.params;
   setPassParams(kc, plan, p, 0);
-  const { cap } = plan;
   const loF = plan.vF.lo, loR = plan.vR.lo, { logLoF, logLoR } = plan;
-  if (pass) {
-    let same = pass.heap.length >= cap;
-    for (let i = 0; i < PASS_PARAMS; i++) same &&= Object.is(pass.params[i], p[i]);
-    if (!same) throw new Error("internal: a code pass run ahead does not belong to this row (its params differ from the row's)");
-    CP.set(pass.out.subarray(0, 10));
-    heap.set(pass.heap.subarray(0, cap));
-  } else if (native) native(codes, ids, scratch.counts, kc.expHi, kc.expLo, p, heap, CP);
+  if (native) native(codes, ids, NO_LOGP, scratch.counts, kc.expHi, kc.expLo, p, heap, CP, false);
   else codePass(kc, scratch.counts, ids, p, heap);
   const qTw = CP[1]!;
   TP[0] = CP[0]!;
@@ -567,15 +566,67 @@ function tailPlan(row: KlrefRow, ref: ReferenceView): TailPlan {
 }
 
 /**
- * The nine parameters of a .kld candidate row's code pass for this reference row (scale, min,
- * threshold code, loF, log loF, loR, log loR, cap, nOut: the order of native/klref.h) into
- * params[at, at + 9), for a pass run ahead of {@link rowBounds} (see {@link KldCandidate.pass});
- * returns cap, how many values the pass writes to its heap.
+ * The parameters of a .kld candidate row's native bounds for this reference row into
+ * params[at, at + {@link KLREF_BOUNDS_PARAMS}) (the order of native/klbounds.h; offsets 9, 10
+ * and 28 are the caller's), for bounds computed ahead of {@link rowBounds} (see
+ * {@link KldCandidate.pass}); returns cap, how many values the code pass writes to its heap.
  */
-export function codePassParams(row: KlrefRow, ref: ReferenceView, kc: Pick<KldCandidate, 'scale' | 'min' | 'thresholdCode'>, params: Float64Array, at: number): number {
+export function boundsParams(row: KlrefRow, ref: ReferenceView, cand: CandidateRow, params: Float64Array, at: number): number {
   const t = tailPlan(row, ref);
-  setPassParams(kc, t, params, at);
+  setBoundsParams(row, ref, cand, t, params, at);
   return t.cap;
+}
+
+/** The bounds' parameters (the code pass's nine, then the window, kw, n, the tail masses and the three vertices) into params[at, at + 30). */
+function setBoundsParams(row: KlrefRow, ref: ReferenceView, cand: CandidateRow, t: TailPlan, params: Float64Array, at: number): void {
+  setPassParams(cand.kld!, t, params, at);
+  params[at + 11] = cand.window;
+  params[at + 12] = ref.view === 'kld-window' ? row.nWindow : row.ids.length;
+  params[at + 13] = t.n;
+  params[at + 14] = t.mF;
+  params[at + 15] = t.mR;
+  let o = at + 16;
+  for (const v of [t.vF, t.vR, t.vJ]) {
+    params[o++] = v.nHi;
+    params[o++] = v.r;
+    params[o++] = v.lo;
+    params[o++] = v.hi;
+  }
+}
+
+/** The params that identify a row's bounds (all but the batch offsets 9, 10 and 28, 29). */
+const ROW_PARAM_IDS = Array.from({ length: 28 }, (_, i) => i).filter((i) => i !== 9 && i !== 10);
+
+/**
+ * rowBounds of a .kld candidate row natively (native/klbounds.h, the twin of the TypeScript
+ * below): computed here, or taken from a batch run ahead (kc.pass) after checking its params.
+ */
+function nativeRowBounds(row: KlrefRow, cand: CandidateRow, ref: ReferenceView, scratch: BoundsScratch, out: RowBoundsOut): void {
+  const kc = cand.kld!;
+  const p = scratch.params;
+  const plan = tailPlan(row, ref);
+  setBoundsParams(row, ref, cand, plan, p, 0);
+  let r: Float64Array;
+  if (kc.pass) {
+    let same = true;
+    for (const i of ROW_PARAM_IDS) same &&= Object.is(kc.pass.params[i], p[i]);
+    if (!same) throw new Error("internal: bounds computed ahead do not belong to this row (their params differ from the row's)");
+    r = kc.pass.out;
+  } else {
+    r = scratch.boundsOut;
+    scratch.native!(kc.codes, row.ids, row.logp, scratch.counts, kc.expHi, kc.expLo, p, scratch.tail, r, true);
+  }
+  const dup = r[22]!;
+  if (dup >= 0) throw new DataError(`token id ${dup} appears twice in the top-k`);
+  if (dup !== -1) throw new Error('internal: a top-k id outside the vocabulary reached the native bounds');
+  for (let m = 0; m < 4; m++) {
+    out.lo[m] = r[10 + m]!;
+    out.hi[m] = r[14 + m]!;
+    out.est[m] = r[18 + m]!;
+  }
+  out.argmaxCand = r[5]!;
+  kc.maxCode = r[8]!;
+  kc.windowMass = r[1]! + r[9]!;
 }
 
 /** The code pass's parameters in the order of native/klref.h, into params[at, at + 9). */
@@ -614,6 +665,7 @@ const ALT_ABS = new Float64Array(4);
  * out.lo[0] <= 0.7 * Math.log(2.1) + 0.2 * Math.log(0.6) + 0.1 * Math.log(0.3); // true (and hi[0] above it)
  */
 export function rowBounds(row: KlrefRow, cand: CandidateRow, ref: ReferenceView, scratch: BoundsScratch, out: RowBoundsOut): void {
+  if (cand.kld && (cand.kld.pass || scratch.nativeBounds)) return nativeRowBounds(row, cand, ref, scratch, out);
   const V = ref.nVocab;
   const k = row.ids.length;
   const lq = cand.logq;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { SummarizeScratch, roundKlrefRow, summarizeLogRow, type KlrefRow } from '../io/klref.js';
-import { nativeKlrefTail } from '../kernels/registry.js';
+import { nativeKlrefRow } from '../kernels/registry.js';
 import { seededRandom } from '../random.js';
 import { runCli } from '../testing/cli.js';
 import { writeKldFixture } from '../testing/kldFixtures.js';
@@ -13,7 +13,7 @@ import { BoundsScratch, rowBounds, type CandidateRow, type ReferenceView, type R
 import { openFileReferenceSource, writeReference } from './referenceSource.js';
 import { windowThresholdCode } from './rowStats.js';
 
-const native = nativeKlrefTail();
+const native = nativeKlrefRow();
 
 function newOut(): RowBoundsOut {
   return { lo: new Float64Array(4), hi: new Float64Array(4), est: new Float64Array(4), argmaxCand: 0 };
@@ -124,6 +124,12 @@ function referenceRow(c: Case): KlrefRow {
 
 const same = (a: number, b: number) => Object.is(a, b);
 /**
+ * The native bounds against the TypeScript ones: the same operations in the same order, but
+ * the C library's exp, log and log1p for V8's (each within an ulp), so the sums may differ by a
+ * few ulps of their terms' magnitudes (up to a few hundred here).
+ */
+const twin = (a: number, b: number) => a === b || Math.abs(a - b) <= 1e-13 * Math.max(Math.abs(a), Math.abs(b)) + 1e-15;
+/**
  * The code pass and the logit path size the bounds' rounding slack differently (the code pass
  * bounds the floor terms' magnitudes by the row's range [min, 0]); the slack is (V + 16)·2⁻⁵²
  * times magnitudes of at most a few hundred here, hence the absolute part.
@@ -132,11 +138,12 @@ const near = (a: number, b: number, V: number) =>
   a === b || Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b)) + 256 * (V + 16) * 2 ** -52;
 
 /**
- * The bounds of one case with the native pass, with the TypeScript code pass, and through the
- * logit path on the decoded row: the first two agree bit for bit; the logit path (token-order
- * sums, its own heap and selection) to rounding (see near).
+ * The bounds of one case with the native code pass, with the TypeScript code pass, through the
+ * logit path on the decoded row, and all native: the first two agree bit for bit; the logit path
+ * (token-order sums, its own heap and selection) to rounding (see near); the native bounds to a
+ * few ulps (see twin).
  */
-function checkCase(c: Case, scratches: { nat: BoundsScratch; js: BoundsScratch }): void {
+function checkCase(c: Case, scratches: { nat: BoundsScratch; js: BoundsScratch; all: BoundsScratch }): void {
   const row = referenceRow(c);
   const ref: ReferenceView = { nVocab: c.V, view: c.view };
   const cand = kldCandidate(c.codes, c.scale, c.min);
@@ -175,10 +182,21 @@ function checkCase(c: Case, scratches: { nat: BoundsScratch; js: BoundsScratch }
   assert.equal(kc.maxCode, maxCode, what);
   assert.equal(outJ.argmaxCand, first, what);
   assert.ok(Math.abs(kc.windowMass! - mass) <= 1e-12 * Math.max(1, mass), `${what}: window mass ${kc.windowMass}, token by token ${mass}`);
-  for (const s of [scratches.nat, scratches.js]) assert.ok(s.counts.every((h) => h === 0), `${what}: the code counts are left at zero`);
+  // the whole bounds natively (native/klbounds.h)
+  const outA = newOut();
+  kc.maxCode = kc.windowMass = undefined;
+  rowBounds(row, cand, ref, scratches.all, outA);
+  for (let m = 0; m < 4; m++) {
+    for (const f of ['lo', 'hi', 'est'] as const) {
+      assert.ok(twin(outA[f][m]!, outJ[f][m]!), `${what}: ${f}[${m}] native bounds ${outA[f][m]}, TypeScript ${outJ[f][m]}`);
+    }
+  }
+  assert.equal(outA.argmaxCand, outJ.argmaxCand, what);
+  assert.ok(same(kc.maxCode!, maxN!) && same(kc.windowMass!, massN!), `${what}: row checks native bounds ${kc.maxCode}, ${kc.windowMass}; native pass ${maxN}, ${massN}`);
+  for (const s of [scratches.nat, scratches.js, scratches.all]) assert.ok(s.counts.every((h) => h === 0), `${what}: the code counts are left at zero`);
 }
 
-describe('the candidate pass of the reference bounds: native and TypeScript', () => {
+describe('the reference bounds of a .kld candidate: native and TypeScript', () => {
   test('the scratch takes the native pass only where it is built and not disabled', () => {
     assert.equal(new BoundsScratch(5, { native: false }).native, undefined);
     const prev = process.env.KLSCOPE_DISABLE;
@@ -190,14 +208,16 @@ describe('the candidate pass of the reference bounds: native and TypeScript', ()
       else process.env.KLSCOPE_DISABLE = prev;
     }
     assert.equal(new BoundsScratch(5).native !== undefined, native !== undefined);
+    assert.equal(new BoundsScratch(5).nativeBounds, native !== undefined);
+    assert.equal(new BoundsScratch(5, { nativeBounds: false }).nativeBounds, false);
   });
 
-  test('agree bit for bit on random and adversarial rows (ties, all mass in the top-k, k = 1, V − 1, V, codes at 0 and 65535, empty and full windows)', (t) => {
+  test('the code pass agrees bit for bit, the whole bounds to a few ulps, on random and adversarial rows (ties, all mass in the top-k, k = 1, V − 1, V, codes at 0 and 65535, empty and full windows)', (t) => {
     if (!native) return t.skip('native addon not built');
-    const cache = new Map<number, { nat: BoundsScratch; js: BoundsScratch }>();
+    const cache = new Map<number, { nat: BoundsScratch; js: BoundsScratch; all: BoundsScratch }>();
     const scratchFor = (V: number) => {
       let s = cache.get(V);
-      if (!s) cache.set(V, (s = { nat: new BoundsScratch(V), js: new BoundsScratch(V, { native: false }) }));
+      if (!s) cache.set(V, (s = { nat: new BoundsScratch(V, { nativeBounds: false }), js: new BoundsScratch(V, { native: false }), all: new BoundsScratch(V) }));
       return s;
     };
     fc.assert(
@@ -218,10 +238,10 @@ describe('the candidate pass of the reference bounds: native and TypeScript', ()
     );
   });
 
-  test('agree bit for bit at an LM vocabulary (V = 128,256; k = 1, 64, 256)', (t) => {
+  test('the code pass agrees bit for bit, the whole bounds to a few ulps, at an LM vocabulary (V = 128,256; k = 1, 64, 256)', (t) => {
     if (!native) return t.skip('native addon not built');
     const V = 128256;
-    const s = { nat: new BoundsScratch(V), js: new BoundsScratch(V, { native: false }) };
+    const s = { nat: new BoundsScratch(V, { nativeBounds: false }), js: new BoundsScratch(V, { native: false }), all: new BoundsScratch(V) };
     let seed = 5;
     for (const kMode of [0, 3]) {
       for (const codeMode of ['lm', 'uniform', 'ties'] as const) {
@@ -234,7 +254,24 @@ describe('the candidate pass of the reference bounds: native and TypeScript', ()
     }
   });
 
-  test('compare against a reference gives the same CLI JSON with KLSCOPE_DISABLE=native', async () => {
+  test('a top-k id that appears twice is refused the same way natively and in TypeScript, and leaves the scratch clean', () => {
+    const c = makeCase(50, 3, 'lm', 'zipf', 'some', 'logits', 77);
+    const row = referenceRow({ ...c, k: 6 });
+    row.ids[4] = row.ids[1]!;
+    const ref: ReferenceView = { nVocab: c.V, view: 'logits' };
+    const messages = [new BoundsScratch(c.V), new BoundsScratch(c.V, { nativeBounds: false }), new BoundsScratch(c.V, { native: false })].map((s) => {
+      assert.throws(() => rowBounds(row, kldCandidate(c.codes, c.scale, c.min), ref, s, newOut()), (e: Error) => e.name === 'DataError' && e.message === `token id ${row.ids[1]} appears twice in the top-k`);
+      assert.ok(s.counts.every((h) => h === 0) && s.mark.every((m) => m === 0), 'the scratch is left clean');
+      // and the next row is right
+      const good = referenceRow({ ...c, k: 6 });
+      const out = newOut();
+      rowBounds(good, kldCandidate(c.codes, c.scale, c.min), ref, s, out);
+      return out.lo[0];
+    });
+    assert.ok(twin(messages[0]!, messages[2]!) && Object.is(messages[1], messages[2]));
+  });
+
+  test('compare against a reference gives the same CLI JSON with KLSCOPE_DISABLE=native, to a few ulps', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'klscope-bounds-native-'));
     try {
       const fx = writeKldFixture({ dir, nCtx: 32, nVocab: 613, nChunk: 3, seed: 12 });
@@ -246,7 +283,23 @@ describe('the candidate pass of the reference bounds: native and TypeScript', ()
         assert.equal(a.code, 0, a.stderr);
         assert.equal(b.code, 0, b.stderr);
         assert.ok(JSON.parse(a.stdout).bounds.kld.mean.length === 2);
-        assert.equal(a.stdout, b.stdout, `k = ${k}`);
+        // the same document, its numbers to a few ulps (the native bounds use the C library's exp and log)
+        const numbers: [string, number, number][] = [];
+        const skeleton = (x: unknown, y: unknown, at: string): unknown => {
+          if (typeof x === 'number' && typeof y === 'number') {
+            numbers.push([at, x, y]);
+            return 0;
+          }
+          if (x && typeof x === 'object' && y && typeof y === 'object') {
+            return Object.fromEntries(Object.keys(x).map((key) => [key, skeleton((x as Record<string, unknown>)[key], (y as Record<string, unknown>)[key], `${at}.${key}`)]));
+          }
+          return x;
+        };
+        const A = JSON.parse(a.stdout);
+        const B = JSON.parse(b.stdout);
+        assert.deepEqual(skeleton(A, B, ''), skeleton(B, A, ''), `k = ${k}: the same keys and strings`);
+        assert.ok(numbers.length > 100);
+        for (const [at, x, y] of numbers) assert.ok(twin(x, y), `k = ${k}: ${at} is ${x} native, ${y} without`);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -13,7 +13,7 @@ import { compareReference, type ReferenceRowBlock } from './referenceCompare.js'
 import { openFileReferenceSource, writeReference } from './referenceSource.js';
 import { KldFile } from '../io/kld.js';
 import { KlrefFile } from '../io/klref.js';
-import { nativeKlrefTailRows } from '../kernels/registry.js';
+import { nativeKlrefBoundsRows } from '../kernels/registry.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'klscope-refcmp-'));
 const fx = writeKldFixture({ dir, nCtx: 20, nVocab: 301, nChunk: 4, seed: 9 });
@@ -78,8 +78,8 @@ describe('compare against a .klref reference', () => {
     }
   });
 
-  test('pipelined (the .kld code passes run natively a block ahead): every row has the bits of the row-by-row run, over several blocks', async (t) => {
-    if (!nativeKlrefTailRows() || availableParallelism() < 2) return t.skip('needs the addon and two cores');
+  test('pipelined (the .kld rows run natively, 2 or 4 blocks at a time): every row has the bits of the row-by-row run, over several blocks', async (t) => {
+    if (!nativeKlrefBoundsRows() || availableParallelism() < 2) return t.skip('needs the addon and two cores');
     const fields = ['forward', 'reverse', 'js', 'tvd', 'lo', 'hi', 'argmaxCand', 'argmaxBase', 'logpTarget', 'logqTarget', 'position', 'target'] as const;
     const cols = (blocks: ReferenceRowBlock[]) => Object.fromEntries(fields.map((f) => [f, blocks.flatMap((b) => Array.from((b as unknown as Record<string, ArrayLike<number>>)[f]!))]));
     for (const [k, rowsPerBlock] of [[5, 7], [40, 1024], [300, 5]] as const) {
@@ -88,13 +88,13 @@ describe('compare against a .klref reference', () => {
       // row by row on this thread, one row a block
       const serial = await perToken<ReferenceRowBlock>((sink) => compareReference({ reference: ref, candidate: fx.cand, threads: 1, blockRows: 1, sink }));
       const want = cols(serial);
-      for (const blockRows of [1, 3, 4, 50]) {
-        const piped = await perToken<ReferenceRowBlock>((sink) => compareReference({ reference: ref, candidate: fx.cand, threads: 2, blockRows, sink }));
+      for (const [threads, blockRows] of [[2, 1], [2, 3], [4, 4], [2, 50], [4, 2]] as const) {
+        const piped = await perToken<ReferenceRowBlock>((sink) => compareReference({ reference: ref, candidate: fx.cand, threads, blockRows, sink }));
         assert.ok(piped.length >= Math.ceil(fx.rows / Math.min(blockRows, rowsPerBlock)), 'several blocks');
         const got = cols(piped);
         for (const f of fields) {
           assert.equal(got[f]!.length, want[f]!.length, f);
-          for (let i = 0; i < want[f]!.length; i++) assert.ok(Object.is(got[f]![i], want[f]![i]), `k=${k} blockRows=${blockRows} ${f}[${i}]: ${got[f]![i]} pipelined, ${want[f]![i]} row by row`);
+          for (let i = 0; i < want[f]!.length; i++) assert.ok(Object.is(got[f]![i], want[f]![i]), `k=${k} threads=${threads} blockRows=${blockRows} ${f}[${i}]: ${got[f]![i]} pipelined, ${want[f]![i]} row by row`);
         }
       }
     }
@@ -122,8 +122,8 @@ describe('compare against a .klref reference', () => {
     const serial = await outcome(1, 1);
     assert.ok(serial.err, 'the bad row is refused');
     assert.equal(serial.rows, badRow);
-    for (const blockRows of [1, 3, 4]) {
-      const piped = await outcome(2, blockRows);
+    for (const [threads, blockRows] of [[2, 1], [2, 3], [4, 4], [3, 1]]) {
+      const piped = await outcome(threads, blockRows);
       assert.equal(piped.err, serial.err);
       assert.equal(piped.rows, badRow - (badRow % blockRows), `blockRows ${blockRows}: the blocks before the bad row's`);
     }
@@ -150,7 +150,7 @@ describe('compare against a .klref reference', () => {
     const serial = await outcome(1, 1);
     assert.match(serial.err ?? '', new RegExp(`offset ${offsets[2]}`));
     assert.equal(serial.rows, 14);
-    for (const blockRows of [1, 3, 4]) assert.deepEqual(await outcome(2, blockRows), serial, `blockRows ${blockRows}`);
+    for (const [threads, blockRows] of [[2, 1], [2, 3], [4, 4], [3, 2]]) assert.deepEqual(await outcome(threads, blockRows), serial, `threads ${threads} blockRows ${blockRows}`);
   });
 
   test('from logits with --tokens: intervals contain the exact float64 values; token lists are checked', async () => {

@@ -6,9 +6,9 @@ import { readGguf } from '../io/gguf.js';
 import { readTokenIds } from '../io/tokens.js';
 import type { ChunkPlan, LiveSide } from './live.js';
 import { CompareAccumulator, type RowBlock } from './accumulator.js';
-import { BoundsScratch, codePassParams, rowBounds, type CandidateRow, type RowBoundsOut } from './bounds.js';
-import { KLREF_ROW_PARAMS, type NativeKlrefTailRows } from '../kernels/nativeBackend.js';
-import { nativeKlrefTailRows } from '../kernels/registry.js';
+import { BoundsScratch, boundsParams, rowBounds, type CandidateRow, type RowBoundsOut } from './bounds.js';
+import { KLREF_BOUNDS_OUT, KLREF_BOUNDS_PARAMS, type NativeKlrefBoundsRows } from '../kernels/nativeBackend.js';
+import { nativeKlrefBoundsRows } from '../kernels/registry.js';
 import { threadCount } from './engine.js';
 import { BoundsAccumulator } from './boundsStats.js';
 import { fileFingerprint, hashTokens } from './runIdentity.js';
@@ -323,17 +323,20 @@ async function run(ref: KlrefFile, cand: OpenedSource, opts: ReferenceCompareOpt
   const row: KlrefRow = { logTail: 0, logTailAll: 0, floor: 0, logpTarget: NaN, nWindow: 0, logp: new Float64Array(h.topK), ids: new Int32Array(h.topK) };
   const out: RowBoundsOut = { lo: new Float64Array(4), hi: new Float64Array(4), est: new Float64Array(4), argmaxCand: 0 };
   const candRowBytes = cand.kind === 'kld' ? cand.kld.header.rowBytes : cand.cols * 8;
-  // a .kld candidate's code passes run natively on a second thread, a block ahead, unless one thread is asked for
-  const tailRows = cand.kind === 'kld' && threadCount(opts.threads) > 1 ? nativeKlrefTailRows() : undefined;
-  // pipelined, four candidate blocks are alive (two read ahead, one in the native pass, one being
-  // finished): smaller blocks keep them in the cache between their read and their use
+  // a .kld candidate's rows run natively on the thread pool, `width` blocks at a time, unless one
+  // thread is asked for (then natively row by row, here)
+  const threads = threadCount(opts.threads);
+  const tailRows = cand.kind === 'kld' && threads > 1 ? nativeKlrefBoundsRows() : undefined;
+  const width = Math.min(4, threads);
+  // pipelined, width + 3 candidate blocks are alive (two read ahead, width in native passes, one
+  // being finished): smaller blocks keep them in the cache between their read and their use
   const candRows = Math.max(1, Math.floor(opts.blockRows ?? ((tailRows ? 4 : 8) << 20) / candRowBytes));
   const side: SideScratch =
     cand.kind === 'kld' ? { raw: new Uint8Array(0) /* the read-ahead's buffers */, lv: new Float64Array(V), maxCode: 0, scale: 0, min: 0 } : { floats: new Float64Array(candRows * V), lv: new Float64Array(V), maxCode: 0, scale: 0, min: 0 };
   const qv = new Float64Array(V);
   const rowsPerChunk = cand.kind === 'float' && cand.floats.sequential ? h.chunking.nCtx - 1 - h.chunking.first : 0;
   let unboundedReverse = 0;
-  const ahead = cand.kind === 'kld' ? new KldReadAhead(cand.kld, candRows, tailRows ? 4 : 2, tailRows ? 2 : 1) : undefined;
+  const ahead = cand.kind === 'kld' ? new KldReadAhead(cand.kld, candRows, tailRows ? width + 3 : 2, tailRows ? 2 : 1) : undefined;
   /** Row i of block b (row r) from its reference row and candidate row: the bounds, the row checks, the block's columns. */
   const finishRow = (b: ReferenceRowBlock, i: number, r: number, row: KlrefRow, cr: CandidateRow, blkOffset: number) => {
     try {
@@ -385,7 +388,7 @@ async function run(ref: KlrefFile, cand: OpenedSource, opts: ReferenceCompareOpt
     }
   }
   try {
-    if (tailRows) await pipelined(tailRows, spans(), finishRow, newBlock, addBlock);
+    if (tailRows) await pipelined(tailRows, width, spans(), finishRow, newBlock, addBlock);
     else {
       for (const { blk, c0, n } of spans()) {
         if (cand.kind === 'float') await cand.floats.prepare?.(c0, n); // a live model evaluates these rows first
@@ -406,44 +409,50 @@ async function run(ref: KlrefFile, cand: OpenedSource, opts: ReferenceCompareOpt
   }
 
   /**
-   * The .kld candidate's blocks with their code passes (the counting and bin walk over the 16-bit
-   * codes, the larger half of the work) run natively on a thread of libuv's pool, one block ahead:
-   * while that thread does block i + 1, this one finishes block i (the rest of rowBounds, in
-   * TypeScript, from the pass's results: the same bits as row by row). A block is prepared (its
-   * reference rows decoded, its candidate heads checked, the passes' params from codePassParams)
-   * before the previous one is finished, so an error there is kept and thrown when the finishing
-   * reaches its row: errors keep their row order.
+   * The .kld candidate's blocks with their bounds computed natively (native/klbounds.h: the code
+   * pass over the 16-bit codes and the rest of rowBounds) on threads of libuv's pool, `width`
+   * blocks at a time, while this thread prepares the next block and finishes the oldest (its
+   * row checks, statistics and sink, in row order, with the results rowBounds takes from
+   * kc.pass: the same bits as row by row). A block is prepared (its reference rows decoded, its
+   * candidate heads checked, the params from boundsParams) before the older ones are finished, so
+   * an error there is kept and thrown when the finishing reaches its row: errors keep their row
+   * order.
    */
   async function pipelined(
-    tail: NativeKlrefTailRows,
+    rowsPass: NativeKlrefBoundsRows,
+    width: number,
     blocks: Generator<{ blk: { row0: number; data: Uint8Array; offset: number }; c0: number; n: number }>,
     finish: typeof finishRow,
     make: typeof newBlock,
     add: typeof addBlock,
   ): Promise<void> {
     const k = h.topK;
-    // two sets of buffers: the one being finished and the one the native pass fills
-    const sets = [0, 1].map(() => {
+    const P = KLREF_BOUNDS_PARAMS;
+    const O = KLREF_BOUNDS_OUT;
+    // width + 1 sets of buffers: one per block in a native pass, one for the block being finished
+    const sets = Array.from({ length: width + 1 }, () => {
       const ids = new Int32Array(candRows * k);
+      const logp = new Float64Array(candRows * k);
       return {
         ids,
-        rows: Array.from({ length: candRows }, (_, i): KlrefRow => ({ logTail: 0, logTailAll: 0, floor: 0, logpTarget: NaN, nWindow: 0, logp: new Float64Array(k), ids: ids.subarray(k * i, k * i + k) })),
+        logp,
+        rows: Array.from({ length: candRows }, (_, i): KlrefRow => ({ logTail: 0, logTailAll: 0, floor: 0, logpTarget: NaN, nWindow: 0, logp: logp.subarray(k * i, k * i + k), ids: ids.subarray(k * i, k * i + k) })),
         exp: new Float64Array(512 * candRows),
-        params: new Float64Array(KLREF_ROW_PARAMS * candRows),
-        out: new Float64Array(10 * candRows),
+        params: new Float64Array(P * candRows),
+        out: new Float64Array(O * candRows),
         heap: new Float64Array(V),
         counts: new Uint32Array(65536),
-        caps: new Int32Array(candRows),
         crs: new Array<CandidateRow | undefined>(candRows),
       };
     });
-    type Group = { c0: number; n: number; offset: number; set: (typeof sets)[number]; m: number; err?: unknown; done: Promise<void>; start: () => void };
+    type Group = { c0: number; n: number; offset: number; set: (typeof sets)[number]; m: number; err?: unknown; done: Promise<void> };
     let turn = 0;
-    let inFlight: Promise<void> = Promise.resolve();
+    const running: Promise<void>[] = [];
+    /** Reads and prepares a block, then starts its native pass. */
     const launch = async (span: { blk: { row0: number; data: Uint8Array; offset: number }; c0: number; n: number }): Promise<Group> => {
       const { blk, c0, n } = span;
-      const set = sets[turn++ & 1]!;
-      const g: Group = { c0, n, offset: blk.offset, set, m: 0, done: Promise.resolve(), start: () => undefined };
+      const set = sets[turn++ % sets.length]!;
+      const g: Group = { c0, n, offset: blk.offset, set, m: 0, done: Promise.resolve() };
       let raw: Uint8Array;
       try {
         raw = await ahead!.take(c0, n, end);
@@ -460,13 +469,13 @@ async function run(ref: KlrefFile, cand: OpenedSource, opts: ReferenceCompareOpt
           decodeKlrefRow(h, blk.data, r - blk.row0, rw);
           checkKlrefRow(h, rw, r, `${opts.reference}: block at offset ${blk.offset}`);
           const cr = candidateRow(cand!, side, i, r, qv, set.exp.subarray(512 * i, 512 * i + 256), set.exp.subarray(512 * i + 256, 512 * i + 512));
-          const kc = cr.kld!;
-          const p = KLREF_ROW_PARAMS * i;
-          const cap = codePassParams(rw, h, kc, set.params, p);
-          set.params[p + 9] = kc.codes.byteOffset - raw.byteOffset;
+          const p = P * i;
+          const cap = boundsParams(rw, h, cr, set.params, p);
+          set.params[p + 9] = cr.kld!.codes.byteOffset - raw.byteOffset;
           set.params[p + 10] = heapAt;
-          set.caps[i] = cap;
-          heapAt += cap;
+          set.params[p + 28] = k * i;
+          heapAt += cap < 0 ? V : cap;
+          cr.kld!.pass = { params: set.params.subarray(p, p + P), out: set.out.subarray(O * i, O * i + O) };
           set.crs[i] = cr;
         } catch (e) {
           g.err = e;
@@ -475,23 +484,15 @@ async function run(ref: KlrefFile, cand: OpenedSource, opts: ReferenceCompareOpt
         g.m = i + 1;
       }
       if (set.heap.length < heapAt) set.heap = new Float64Array(Math.max(heapAt, 2 * set.heap.length));
-      for (let i = 0, at = 0; i < g.m; i++) {
-        const p = KLREF_ROW_PARAMS * i;
-        set.crs[i]!.kld!.pass = { params: set.params.subarray(p, p + 9), out: set.out.subarray(10 * i, 10 * i + 10), heap: set.heap.subarray(at, at + set.caps[i]!) };
-        at += set.caps[i]!;
+      if (g.m > 0) {
+        g.done = rowsPass(raw, set.ids.subarray(0, g.m * k), set.logp, set.counts, set.exp, set.params, set.heap, set.out, g.m, V);
+        running.push(g.done.catch(() => undefined));
       }
-      const m = g.m;
-      g.start = () => {
-        if (m > 0) g.done = tail(raw, set.ids.subarray(0, m * k), set.counts, set.exp, set.params, set.heap, set.out, m, V);
-        inFlight = g.done.catch(() => undefined);
-      };
       return g;
     };
-    // one native pass at a time, in block order: block i + 1's starts as soon as block i's is
-    // done, before block i is finished here (a promise chain would start it only after that)
-    const finishGroup = async (g: Group, next?: Group) => {
+    /** The oldest block: its rows in order (an error prepared there thrown at its row), then its statistics. */
+    const finishGroup = async (g: Group) => {
       await g.done;
-      next?.start();
       const b = make(g.c0, g.n);
       for (let i = 0; i < g.n; i++) {
         if (i === g.m) throw g.err;
@@ -499,7 +500,7 @@ async function run(ref: KlrefFile, cand: OpenedSource, opts: ReferenceCompareOpt
       }
       await add(b, g.c0, g.n);
     };
-    let cur: Group | undefined;
+    const queue: Group[] = [];
     try {
       for (;;) {
         let it: IteratorResult<{ blk: { row0: number; data: Uint8Array; offset: number }; c0: number; n: number }>;
@@ -507,18 +508,17 @@ async function run(ref: KlrefFile, cand: OpenedSource, opts: ReferenceCompareOpt
           it = blocks.next(); // reads (and checks) the next reference block
         } catch (e) {
           // a damaged reference block: the rows before it are finished first, as row by row
-          if (cur) await finishGroup(cur);
+          while (queue.length) await finishGroup(queue.shift()!);
           throw e;
         }
         if (it.done) break;
-        const next = await launch(it.value); // prepared while cur's pass runs; its pass runs while cur is finished
-        if (cur) await finishGroup(cur, next);
-        else next.start();
-        cur = next;
+        // `width` passes run while the oldest is finished; a set is reused only after its block is
+        queue.push(await launch(it.value));
+        if (queue.length > width) await finishGroup(queue.shift()!);
       }
-      if (cur) await finishGroup(cur);
+      while (queue.length) await finishGroup(queue.shift()!);
     } finally {
-      await inFlight; // nothing writes into the buffers after the run
+      await Promise.all(running); // nothing writes into the buffers after the run
     }
   }
   if (unboundedReverse) {

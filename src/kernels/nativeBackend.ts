@@ -26,8 +26,8 @@ interface NativeAddon {
   simd(): string;
   floors?(rows: Float32Array, threads: number, reps: number): NativeFloors;
   kldRows(rawA: Uint8Array, rawB: Uint8Array, rowBytes: number, cols: number, n: number, heads: Float64Array, out: Float64Array, threads: number): void;
-  klrefTail?(codes: Uint16Array, ids: Int32Array, counts: Uint32Array, expHi: Float64Array, expLo: Float64Array, params: Float64Array, heap: Float64Array, out: Float64Array): void;
-  klrefTailRows?(raw: Uint8Array, ids: Int32Array, counts: Uint32Array, exp: Float64Array, params: Float64Array, heap: Float64Array, out: Float64Array, n: number, V: number): Promise<void>;
+  klrefRow?(codes: Uint16Array, ids: Int32Array, logp: Float64Array, counts: Uint32Array, expHi: Float64Array, expLo: Float64Array, params: Float64Array, heap: Float64Array, out: Float64Array, bounds: boolean): void;
+  klrefBoundsRows?(raw: Uint8Array, ids: Int32Array, logp: Float64Array, counts: Uint32Array, exp: Float64Array, params: Float64Array, heap: Float64Array, out: Float64Array, n: number, V: number): Promise<void>;
 }
 
 /**
@@ -67,93 +67,108 @@ export function loadNativeKldRows(): NativeKldRows | undefined {
   return (rawA, rawB, rowBytes, cols, n, heads, out, threads = 1) => addon.kldRows(rawA, rawB, rowBytes, cols, n, heads, out, threads);
 }
 
+/** Numbers per row in the params of {@link NativeKlrefRow} and {@link NativeKlrefBoundsRows} (klbounds.h's BOUNDS_PARAMS). */
+export const KLREF_BOUNDS_PARAMS = 30;
+/** Results per row of {@link NativeKlrefRow} with bounds (klbounds.h's BOUNDS_OUT). */
+export const KLREF_BOUNDS_OUT = 23;
+
 /**
- * The native candidate pass of a compact reference's bounds over one .kld candidate row (the twin
- * of the code pass in src/compare/bounds.ts): codes of the row, the base's top-k ids, a
- * zeroed 65,536-bin count array (left zeroed), the row's two 256-entry exp tables, params (scale,
- * min_log_prob, first in-window code, loF, log loF, loR, log loR, cap, nOut), the buffer for the
- * least likely tail values, and out for its ten results (Q_T, Q_T in the window, the two floor
- * sums, the count in the window, argmax, the nOut smallest masses in all and in the window, the
- * largest code, the top-k's window mass).
+ * One .kld candidate row against a reference row, natively (native/klref.h, klbounds.h): the
+ * row's codes, the base's top-k ids and their stored log-probabilities, a zeroed 65,536-bin
+ * count array (left zeroed), the row's two 256-entry exp tables, the row's 30 params
+ * (setBoundsParams in src/compare/bounds.ts; the code pass reads the first nine: scale,
+ * min_log_prob, first in-window code, loF, log loF, loR, log loR, cap, nOut), the buffer for
+ * the least likely tail values, and out.
+ * - bounds false: the code pass alone (the twin of codePass in bounds.ts), its ten results in out
+ *   (Q_T, Q_T in the window, the two floor sums, the count in the window, argmax, the nOut
+ *   smallest masses in all and in the window, the largest code, the top-k's window mass);
+ *   logp is not read.
+ * - bounds true: then the row's certified bounds (the twin of rowBounds for a .kld candidate):
+ *   lo, hi and est of kld, reverseKld, js and tvd at out[10, 22), and at out[22] the first top-k
+ *   id that appears twice (−1: none; otherwise no bound is computed).
  */
-export type NativeKlrefTail = (
+export type NativeKlrefRow = (
   codes: Uint16Array,
   ids: Int32Array,
+  logp: Float64Array,
   counts: Uint32Array,
   expHi: Float64Array,
   expLo: Float64Array,
   params: Float64Array,
   heap: Float64Array,
   out: Float64Array,
+  bounds: boolean,
 ) => void;
 
 /**
- * The native candidate pass of the reference bounds when the addon was built with it; undefined
- * otherwise (the JavaScript pass in src/compare/bounds.ts then runs).
+ * The native row of the reference bounds when the addon was built with it; undefined otherwise
+ * (src/compare/bounds.ts then computes the row in TypeScript).
  *
  * @example
- * const tail = loadNativeKlrefTail(); // undefined without the addon
+ * const row = loadNativeKlrefRow(); // undefined without the addon
  */
-export function loadNativeKlrefTail(): NativeKlrefTail | undefined {
+export function loadNativeKlrefRow(): NativeKlrefRow | undefined {
   const addon = loadAddon();
-  const f = addon?.klrefTail;
+  const f = addon?.klrefRow;
   if (!addon || typeof f !== 'function') return undefined;
-  return (codes, ids, counts, expHi, expLo, params, heap, out) => {
+  return (codes, ids, logp, counts, expHi, expLo, params, heap, out, bounds) => {
     // the native loop trusts these sizes: check them here, where it is cheap
-    if (counts.length < 65536 || heap.length < codes.length || expHi.length < 256 || expLo.length < 256 || params.length < 9 || out.length < 10) {
+    const nOut = bounds ? KLREF_BOUNDS_OUT : 10;
+    const nParams = bounds ? KLREF_BOUNDS_PARAMS : 9;
+    if (counts.length < 65536 || heap.length < codes.length || expHi.length < 256 || expLo.length < 256 || (bounds && logp.length < ids.length) || params.length < nParams || out.length < nOut) {
       throw new ArgumentError({
-        where: 'klrefTail',
-        expected: '65,536 counts, a heap as long as the codes, 256-entry exp tables, 9 params and 10 outputs',
-        got: `${counts.length} counts, heap ${heap.length} for ${codes.length} codes, tables ${expHi.length} and ${expLo.length}, ${params.length} params, ${out.length} outputs`,
+        where: 'klrefRow',
+        expected: `65,536 counts, a heap as long as the codes, 256-entry exp tables, ${bounds ? 'a log-probability per id, ' : ''}${nParams} params and ${nOut} outputs`,
+        got: `${counts.length} counts, heap ${heap.length} for ${codes.length} codes, tables ${expHi.length} and ${expLo.length}, ${logp.length} log-probabilities for ${ids.length} ids, ${params.length} params, ${out.length} outputs`,
       });
     }
-    f.call(addon, codes, ids, counts, expHi, expLo, params, heap, out);
+    f.call(addon, codes, ids, logp, counts, expHi, expLo, params, heap, out, bounds);
   };
 }
 
-/** Numbers per row in the params of {@link NativeKlrefTailRows}. */
-export const KLREF_ROW_PARAMS = 11;
-
 /**
- * {@link NativeKlrefTail} for n rows at once, on a thread of libuv's pool (the promise settles
- * when they are done): row j's V codes start at byte params[11j + 9] of raw, its k ids at
- * ids[k·j] (k = ids.length / n), its exp tables at exp[512j] (expHi) and exp[512j + 256]
- * (expLo), params[11j, 11j + 9) are klrefTail's, its least likely values go to heap from
- * params[11j + 10] and its ten results to out[10j]. counts is the pass's own (zero, left zero).
- * Nothing of these arrays may be written, and heap and out not read, until the promise settles.
+ * {@link NativeKlrefRow} with bounds for n rows at once, on a thread of libuv's pool (the promise settles
+ * when they are done). With P = {@link KLREF_BOUNDS_PARAMS}: row j's V codes start at byte
+ * params[Pj + 9] of raw, its k ids at ids[k·j] (k = ids.length / n) and their log-probabilities
+ * at logp[params[Pj + 28]], its exp tables at exp[512j] (expHi) and exp[512j + 256] (expLo), its
+ * least likely values go to heap from params[Pj + 10] and its results to
+ * out[{@link KLREF_BOUNDS_OUT}·j]. counts is the call's own (zero, left zero): two calls in flight
+ * need two. Nothing of these arrays may be written, and heap and out not read, until it settles.
  */
-export type NativeKlrefTailRows = (raw: Uint8Array, ids: Int32Array, counts: Uint32Array, exp: Float64Array, params: Float64Array, heap: Float64Array, out: Float64Array, n: number, V: number) => Promise<void>;
+export type NativeKlrefBoundsRows = (raw: Uint8Array, ids: Int32Array, logp: Float64Array, counts: Uint32Array, exp: Float64Array, params: Float64Array, heap: Float64Array, out: Float64Array, n: number, V: number) => Promise<void>;
 
 /**
- * The background candidate pass of the reference bounds when the addon was built with it;
- * undefined otherwise.
+ * The background bounds of a reference against a .kld candidate when the addon was built with
+ * them; undefined otherwise.
  *
  * @example
- * const rows = loadNativeKlrefTailRows(); // undefined without the addon
+ * const rows = loadNativeKlrefBoundsRows(); // undefined without the addon
  */
-export function loadNativeKlrefTailRows(): NativeKlrefTailRows | undefined {
+export function loadNativeKlrefBoundsRows(): NativeKlrefBoundsRows | undefined {
   const addon = loadAddon();
-  const f = addon?.klrefTailRows;
+  const f = addon?.klrefBoundsRows;
   if (!addon || typeof f !== 'function') return undefined;
-  return (raw, ids, counts, exp, params, heap, out, n, V) => {
+  return (raw, ids, logp, counts, exp, params, heap, out, n, V) => {
     // the native loop trusts these sizes and offsets: check them here, where it is cheap
+    const P = KLREF_BOUNDS_PARAMS;
     const k = n > 0 ? ids.length / n : 0;
-    let bad = counts.length < 65536 || exp.length < 512 * n || params.length < KLREF_ROW_PARAMS * n || out.length < 10 * n || !Number.isInteger(k) || !(V > 0);
+    let bad = counts.length < 65536 || exp.length < 512 * n || params.length < P * n || out.length < KLREF_BOUNDS_OUT * n || !Number.isInteger(k) || !(V > 0);
     for (let j = 0; j < n && !bad; j++) {
-      const p = KLREF_ROW_PARAMS * j;
+      const p = P * j;
       const at = params[p + 9]!;
       const h = params[p + 10]!;
       const cap = params[p + 7]!;
-      bad = !(Number.isInteger(at) && at >= 0 && at % 2 === 0 && at + 2 * V <= raw.byteLength && Number.isInteger(h) && h >= 0 && h + (cap < 0 ? V : cap) <= heap.length && (raw.byteOffset + at) % 2 === 0);
+      const l = params[p + 28]!;
+      bad = !(Number.isInteger(at) && at >= 0 && at % 2 === 0 && at + 2 * V <= raw.byteLength && Number.isInteger(h) && h >= 0 && h + (cap < 0 ? V : cap) <= heap.length && (raw.byteOffset + at) % 2 === 0 && Number.isInteger(l) && l >= 0 && l + k <= logp.length);
     }
     if (bad) {
       throw new ArgumentError({
-        where: 'klrefTailRows',
-        expected: '65,536 counts, 512 exp entries, 11 params and 10 outputs a row, and every row\'s codes and heap inside raw and heap',
+        where: 'klrefBoundsRows',
+        expected: `65,536 counts, 512 exp entries, ${P} params and ${KLREF_BOUNDS_OUT} outputs a row, and every row's codes, heap and log-probabilities inside raw, heap and logp`,
         got: `${counts.length} counts, ${exp.length} exp entries, ${params.length} params, ${out.length} outputs, ${ids.length} ids for ${n} rows`,
       });
     }
-    return f.call(addon, raw, ids, counts, exp, params, heap, out, n, V);
+    return f.call(addon, raw, ids, logp, counts, exp, params, heap, out, n, V);
   };
 }
 

@@ -1,6 +1,6 @@
 import type { KernelBackend } from './backend.js';
 import { jsBackend } from './jsBackend.js';
-import { loadNativeBackend, loadNativeKldRows, loadNativeKlrefTail, loadNativeKlrefTailRows, type NativeKldRows, type NativeKlrefTail, type NativeKlrefTailRows } from './nativeBackend.js';
+import { loadNativeBackend, loadNativeKldRows, loadNativeKlrefBoundsRows, loadNativeKlrefRow, type NativeKldRows, type NativeKlrefBoundsRows, type NativeKlrefRow } from './nativeBackend.js';
 import { loadWasmBackend } from './wasmBackend.js';
 import type { BackendName } from './types.js';
 
@@ -22,25 +22,25 @@ export function nativeKldRows(): NativeKldRows | undefined {
 }
 
 /**
- * The native candidate pass of the reference bounds, unless the addon is missing or
- * `KLSCOPE_DISABLE` names native.
+ * The native row of the reference bounds against a .kld candidate (its code pass, or the whole
+ * bounds), unless the addon is missing or `KLSCOPE_DISABLE` names native.
  *
  * @example
- * const tail = nativeKlrefTail(); // undefined: the JavaScript pass runs
+ * const row = nativeKlrefRow(); // undefined: rowBounds runs in TypeScript
  */
-export function nativeKlrefTail(): NativeKlrefTail | undefined {
-  return disabledBackends().has('native') ? undefined : loadNativeKlrefTail();
+export function nativeKlrefRow(): NativeKlrefRow | undefined {
+  return disabledBackends().has('native') ? undefined : loadNativeKlrefRow();
 }
 
 /**
- * The background candidate pass of the reference bounds (many rows, off the main thread), unless
- * the addon is missing or `KLSCOPE_DISABLE` names native.
+ * The background bounds of a reference against a .kld candidate (many rows, off the main
+ * thread), unless the addon is missing or `KLSCOPE_DISABLE` names native.
  *
  * @example
- * const rows = nativeKlrefTailRows(); // undefined: the passes run row by row
+ * const rows = nativeKlrefBoundsRows(); // undefined: the rows run one by one
  */
-export function nativeKlrefTailRows(): NativeKlrefTailRows | undefined {
-  return disabledBackends().has('native') ? undefined : loadNativeKlrefTailRows();
+export function nativeKlrefBoundsRows(): NativeKlrefBoundsRows | undefined {
+  return disabledBackends().has('native') ? undefined : loadNativeKlrefBoundsRows();
 }
 
 /**
