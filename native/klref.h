@@ -143,7 +143,9 @@ static inline void tail_pass(const TailIn& in, double* out) {
   double qT = 0, qTw = 0, sumF = 0, sumR = 0, cntW = 0, sOut = 0, sOutW = 0;
   int size = 0;
   const int want = in.cap < 0 ? V : in.cap;
-  double need = in.nOut;
+  // the nOut least likely tokens: whole bins while they fit (their mass is the h·q of qT, the
+  // same product), then part of one; counted in integers (exact, as the reference's doubles)
+  int64_t need = in.nOut;
   const bool hasF = in.loF > 0, hasR = in.loR > 0;
   for (int g = 0; g < 65536; g += 64) {
     for (uint64_t m = nonzero_mask(counts + g); m; m &= m - 1) {
@@ -153,19 +155,20 @@ static inline void tail_pass(const TailIn& in, double* out) {
     const double h = hc;
     const double q = in.expHi[c >> 8] * in.expLo[c & 255];
     const double x = in.min + in.scale * c;
-    qT += h * q;
+    const double hq = h * q;
+    qT += hq;
     if (hasF) sumF += h * in.loF * (in.logLoF - x);
     const bool inW = c >= in.thr;
     if (inW) {
-      qTw += h * q;
+      qTw += hq;
       cntW += h;
-      if (hasR) sumR += h * q * (x - in.logLoR);
+      if (hasR) sumR += hq * (x - in.logLoR);
     }
     if (need > 0) {
-      const double take = h < need ? h : need;
-      sOut += take * q;
-      if (inW) sOutW += take * q;
-      need -= take;
+      const double tq = (int64_t)hc < need ? hq : (double)need * q;
+      sOut += tq;
+      if (inW) sOutW += tq;
+      need -= (int64_t)hc < need ? (int64_t)hc : need;
     }
     for (uint32_t t = 0; t < hc && size < want; t++) in.heap[size++] = x;
     }
