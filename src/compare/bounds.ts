@@ -66,6 +66,13 @@ import { KLREF_BOUNDS_OUT, KLREF_BOUNDS_PARAMS, type NativeKlrefRow } from '../k
  *   the top-k at their stored values. For all four measures it attains the tail's lower bound:
  *   it is an estimate, not a bound, and it leans low.
  *
+ * - Where it runs: this module is the reference. Against a .kld candidate the whole row runs
+ *   natively where the addon is built (native/klref.h counts the 16-bit codes, native/klbounds.h
+ *   does the rest, the same float64 operations in the same order, fed the same tail plan from
+ *   here). The C library's exp, log and log1p stand in for V8's; both are within an ulp, so the
+ *   results agree to a few ulps of the terms (tested), far inside the rounding slack above.
+ *   KLSCOPE_DISABLE=native runs everything here.
+ *
  * The intervals close on the exact value as k → V: the tail mass and the box shrink to nothing,
  * and at k = V only the float32 rounding of the stored values is left.
  */
