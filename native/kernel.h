@@ -58,35 +58,6 @@ static inline __attribute__((always_inline)) vf vabs(vf x) {
 static inline __attribute__((always_inline)) vf vmin(vf a, vf b) { return a < b ? a : b; }
 static inline __attribute__((always_inline)) vf vmax(vf a, vf b) { return a > b ? a : b; }
 
-// Round to nearest integer (|x| < 2^22) with the 1.5*2^23 trick: the sum rounds in the FPU.
-static inline __attribute__((always_inline)) vf vround(vf x) {
-  const vf magic = splat(12582912.f);
-  return (x + magic) - magic;
-}
-
-// e^x in float32, ~1 ulp on [-87.3, 88.7]; 0 below (also for -inf and NaN).
-// Cody-Waite reduction x = k ln2 + r, |r| <= ln2/2, degree-7 Taylor polynomial (< 5e-9).
-static inline __attribute__((always_inline)) vf vexp(vf x) {
-  vf xc = vmin(vmax(x, splat(-87.3f)), splat(88.7f));
-  vf k = vround(xc * 1.4426950408889634f);
-  vf r = xc - k * 0.693359375f;
-  r = r - k * -2.12194440e-4f;
-  vf p = splat(1.f / 5040.f);
-  p = p * r + 1.f / 720.f;
-  p = p * r + 1.f / 120.f;
-  p = p * r + 1.f / 24.f;
-  p = p * r + 1.f / 6.f;
-  p = p * r + 0.5f;
-  p = p * r + 1.f;
-  p = p * r + 1.f;
-  vi ki = __builtin_convertvector(k, vi);
-  vi sb = (ki + 127) << 23;
-  vf scale;
-  std::memcpy(&scale, &sb, VB);
-  vf y = p * scale;
-  return sel(x >= -87.3f, y, splat(0.f));
-}
-
 // log of a positive float (subnormals too): exponent from the bits, mantissa m in
 // [sqrt(.5), sqrt(2)), log m = 2 atanh((m-1)/(m+1)) by its odd series (|s| <= 0.1716, < 3e-9).
 static inline __attribute__((always_inline)) vf vlog(vf v) {
@@ -170,6 +141,47 @@ struct Dsum {
     return s;
   }
 };
+
+// e^y for y <= 0 (and -inf; pass 1 and the fast path): rounding by the 1.5*2^23 trick inside one FMA,
+// whose bits also give 2^k (no float-int conversion); below -87 the floor gives ~1e-38, not 0,
+// which no sum here can see.
+static inline __attribute__((always_inline)) vf vexp_neg(vf y) {
+  vf x = vmax(y, splat(-87.f));
+  vf t = x * 1.4426950408889634f + 12582912.f;
+  vf k = t - 12582912.f;
+  // one-step reduction with ln2 rounded to float: r is off by k * 1.9e-9, i.e. every weight
+  // is scaled by e^(-2.7e-9 y), the same as changing the logits' scale by 3e-9: invisible
+  vf r = x - k * 0.6931471805599453f;
+  // degree 5, fitted for relative error on |r| <= ln2/2 (1e-7; 2e-7 evaluated in float32)
+  vf p = splat(0.008312526158988476f);
+  p = p * r + 0.04189016669988632f;
+  p = p * r + 0.16667114198207855f;
+  p = p * r + 0.499992311000824f;
+  p = p * r + 1.f;
+  p = p * r + 1.f;
+  vi tb;
+  std::memcpy(&tb, &t, VB);
+  vi sb = (tb + 127) << 23;  // the low bits of t hold k (the magic number's low 9 bits are 0)
+  vf scale;
+  std::memcpy(&scale, &sb, VB);
+  return p * scale;
+}
+
+static inline __attribute__((always_inline)) bool any_lane(vi m) {
+#if defined(__AVX512F__)
+  __m512i v;
+  std::memcpy(&v, &m, VB);
+  return _mm512_test_epi32_mask(v, v) != 0;
+#elif defined(__AVX__)
+  __m256i v;
+  std::memcpy(&v, &m, VB);
+  return !_mm256_testz_si256(v, v);
+#else
+  int32_t o = 0;
+  for (int k = 0; k < W; k++) o |= m[k];
+  return o != 0;
+#endif
+}
 
 struct Side {
   double shift;  // log domain: log p = x - shift
@@ -299,7 +311,9 @@ static Side pass1(const T* x, int n, bool normalize, double tol, float* ex, doub
       vf arg_;
       if constexpr (sizeof(T) == 4) arg_ = loadf(x, i, b1, -kInf, full) - mv;
       else arg_ = __builtin_convertvector(loadd(x, i, b1, -INFINITY) - (double)m, vf);
-      vf e = vexp(arg_);
+      // arg_ <= 0: the cheaper e^y of the fast path (2e-7 relative), 0 below -87 (masked
+      // logits, padding): weights under e^-87 of the block's max are invisible in every sum
+      vf e = sel(arg_ >= -87.f, vexp_neg(arg_), vf{});
       // kept for pass 2: p = e * e^(m - lse), one multiply instead of an exp
       std::memcpy(ex + i, &e, sizeof e);
       part += e;
@@ -387,8 +401,24 @@ static inline __attribute__((always_inline)) void terms(vf p, vf q, vf la, vf lb
   acc.tv += sel(small, p * vabs(e1), vabs(p - q));
   // sum of q sign(q - p): how TV moves when x shifts by the log-sum-exp error (see fused_row)
   acc.sg += sel(small, sel(e1 > 0.f, q, -q), vf{});
-  // JS: near x = 0, (p+q) D(u) with u = e1/(2+e1); else hi*(ln2 - L) + lo*(ln2 - |x| - L),
-  // L = log1p(lo/hi) = 2 atanh(lo/(2 hi + lo)): one division serves both branches.
+  // JS: (p+q) D(u), u = (q-p)/(q+p) = tanh(-x/2). D(tanh(x/2)) is even and analytic for
+  // |x| < pi, so where every lane has |x| < 2 (close pairs: nearly every vector of LM-like rows)
+  // it is x^2 J(x^2), J a degree-7 relative minimax fit (8.5e-9; 1.2e-7 evaluated in float32):
+  // no division and no logarithm. Other vectors (and infinite or NaN x) take the general form.
+  if (__builtin_expect(!any_lane(~(ax < 2.f)), 1)) {
+    vf J = splat(-4.968212142403097e-09f);
+    J = J * x2 + 1.2808293705091743e-07f;
+    J = J * x2 + -1.7645497110634616e-06f;
+    J = J * x2 + 1.884407067107424e-05f;
+    J = J * x2 + -0.000184095926402909f;
+    J = J * x2 + 0.001735932788482847f;
+    J = J * x2 + -0.015624966325730039f;
+    J = J * x2 + 0.12499999894050337f;
+    acc.js += (p + q) * (x2 * J);
+    return;
+  }
+  // general form: near x = 0, (p+q) D(u) with u = e1/(2+e1); else hi*(ln2 - L) +
+  // lo*(ln2 - |x| - L), L = log1p(lo/hi) = 2 atanh(lo/(2 hi + lo)): one division serves both.
   vi pbig = x > 0.f;
   vf hi = sel(pbig, p, q);
   vf lo = sel(pbig, q, p);
@@ -589,31 +619,6 @@ constexpr double kExpErr = 6e-8;         // float32 rounding unit
 constexpr double kSigma = 8;             // safety factor on the statistical error estimate
 constexpr float kHeavy = 1.f / 1024;     // weights above kHeavy * SA take the float64 path
 
-// e^y for y <= 0 (and -inf), for the fast path: rounding by the 1.5*2^23 trick inside one FMA,
-// whose bits also give 2^k (no float-int conversion); below -87 the floor gives ~1e-38, not 0,
-// which no sum here can see.
-static inline __attribute__((always_inline)) vf vexp_neg(vf y) {
-  vf x = vmax(y, splat(-87.f));
-  vf t = x * 1.4426950408889634f + 12582912.f;
-  vf k = t - 12582912.f;
-  // one-step reduction with ln2 rounded to float: r is off by k * 1.9e-9, i.e. every weight
-  // is scaled by e^(-2.7e-9 y), the same as changing the logits' scale by 3e-9: invisible
-  vf r = x - k * 0.6931471805599453f;
-  // degree 5, fitted for relative error on |r| <= ln2/2 (1e-7; 2e-7 evaluated in float32)
-  vf p = splat(0.008312526158988476f);
-  p = p * r + 0.04189016669988632f;
-  p = p * r + 0.16667114198207855f;
-  p = p * r + 0.499992311000824f;
-  p = p * r + 1.f;
-  p = p * r + 1.f;
-  vi tb;
-  std::memcpy(&tb, &t, VB);
-  vi sb = (tb + 127) << 23;  // the low bits of t hold k (the magic number's low 9 bits are 0)
-  vf scale;
-  std::memcpy(&scale, &sb, VB);
-  return p * scale;
-}
-
 // e^y in float64 for -700 <= y <= 0 (clamped below): Cody-Waite with ln2 in two parts and a
 // degree-11 Taylor polynomial on |r| <= ln2/2 (truncation < 2e-14 relative).
 static inline __attribute__((always_inline)) vd vexpd_neg(vd y) {
@@ -642,22 +647,6 @@ static inline __attribute__((always_inline)) vd vexpd_neg(vd y) {
 }
 
 static inline __attribute__((always_inline)) vd cvtd(vf v) { return __builtin_convertvector(v, vd); }
-
-static inline __attribute__((always_inline)) bool any_lane(vi m) {
-#if defined(__AVX512F__)
-  __m512i v;
-  std::memcpy(&v, &m, VB);
-  return _mm512_test_epi32_mask(v, v) != 0;
-#elif defined(__AVX__)
-  __m256i v;
-  std::memcpy(&v, &m, VB);
-  return !_mm256_testz_si256(v, v);
-#else
-  int32_t o = 0;
-  for (int k = 0; k < W; k++) o |= m[k];
-  return o != 0;
-#endif
-}
 
 // phi(x) and phi(-x) for |x| < 0.5 by their even/odd series (relative error ~1 ulp).
 static inline __attribute__((always_inline)) void phi_pair(vf x, vf& phiF, vf& phiR) {
