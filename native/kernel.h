@@ -104,12 +104,6 @@ static inline __attribute__((always_inline)) vf vlog1p_small(vf d) {
   return 2.f * s * poly;
 }
 
-static inline __attribute__((always_inline)) double hsum(vf v) {
-  double s = 0;
-  for (int i = 0; i < W; i++) s += (double)v[i];
-  return s;
-}
-
 // A float64 sum of float lanes as two registers of W/2 float64 lanes. (The 2W-byte type vd is
 // two registers too, but GCC 12 moves its halves through the stack when converting to it and
 // adding to it on AVX2: the hot loops use this instead.)
@@ -261,7 +255,7 @@ static Side pass1(const T* x, int n, bool normalize, double tol, float* ex, doub
           badv |= ~((v >= 0.f) & (v < kInf));
           sum64 += __builtin_convertvector(v, vd);  // the normaliser needs float64 digits
         } else {
-          badv |= (v != v) | (v == kInf);
+          badv |= ~(v < kInf);  // NaN or +inf (a masked -inf is valid)
           if constexpr (kind == LOGPROBS) badv |= v > 1e-6f;
         }
         bmv = vmax(bmv, v);
@@ -304,10 +298,8 @@ static Side pass1(const T* x, int n, bool normalize, double tol, float* ex, doub
       std::memset(ex + b0, 0, sizeof(float) * (size_t)((b1 - b0 + W - 1) / W * W));
       continue;
     }
-    vf part = vf{};
-    int cnt = 0;
     const vf mv = splat((float)m);
-    KLK_LOOP(i, b0, b1, {
+    const auto ex1 = [&](int i, bool full) __attribute__((always_inline)) {
       vf arg_;
       if constexpr (sizeof(T) == 4) arg_ = loadf(x, i, b1, -kInf, full) - mv;
       else arg_ = __builtin_convertvector(loadd(x, i, b1, -INFINITY) - (double)m, vf);
@@ -316,14 +308,29 @@ static Side pass1(const T* x, int n, bool normalize, double tol, float* ex, doub
       vf e = sel(arg_ >= -87.f, vexp_neg(arg_), vf{});
       // kept for pass 2: p = e * e^(m - lse), one multiply instead of an exp
       std::memcpy(ex + i, &e, sizeof e);
-      part += e;
-      if (++cnt == 16) {
-        s += hsum(part);
-        part = vf{};
-        cnt = 0;
+      return e;
+    };
+    // float partial sums of 16 vectors per lane (four independent chains of four, so that the
+    // adds do not wait on each other), then float64 vector sums
+    Dsum blk;
+    int i = b0;
+    const int b4 = b0 + (b1 - b0) / (4 * W) * (4 * W);
+    while (i < b4) {
+      const int iEnd = i + 16 * W < b4 ? i + 16 * W : b4;
+      vf p0 = vf{}, p1 = vf{}, p2 = vf{}, p3 = vf{};
+      for (; i < iEnd; i += 4 * W) {
+        p0 += ex1(i, true);
+        p1 += ex1(i + W, true);
+        p2 += ex1(i + 2 * W, true);
+        p3 += ex1(i + 3 * W, true);
       }
-    })
-    s += hsum(part);
+      blk.add((p0 + p1) + (p2 + p3));
+    }
+    vf part = vf{};
+    for (; i + W <= b1; i += W) part += ex1(i, true);
+    if (i < b1) part += ex1(i, false);
+    blk.add(part);
+    s += blk.total();
   }
   if (probs) {
     if (s == 0) return bad;
@@ -360,6 +367,19 @@ struct AccD {
   }
 };
 
+// D(tanh(x/2)) / x^2 as a function of x^2 for |x| < 2 (see terms: the division-free JS form).
+static inline __attribute__((always_inline)) vf js_near(vf x2) {
+  vf J = splat(-4.968212142403097e-09f);
+  J = J * x2 + 1.2808293705091743e-07f;
+  J = J * x2 + -1.7645497110634616e-06f;
+  J = J * x2 + 1.884407067107424e-05f;
+  J = J * x2 + -0.000184095926402909f;
+  J = J * x2 + 0.001735932788482847f;
+  J = J * x2 + -0.015624966325730039f;
+  J = J * x2 + 0.12499999894050337f;
+  return J;
+}
+
 // The per-element work shared by all input kinds, from p, q, log p, log q and x = log p - log q;
 // pz/qz: the side is exactly zero (masked logit, zero probability).
 // ALL = false: only what KL both ways, the entropies and cross-entropies need (no JS, no TV).
@@ -384,6 +404,19 @@ static inline __attribute__((always_inline)) void terms(vf p, vf q, vf la, vf lb
   vf phiR = x2 * (E + O);  // phi(-x) = -x + e^x - 1
   vf e1 = phiF - x;        // expm1(-x) = q/p - 1
   vf zero = vf{};
+  acc.hp += sel(pz, zero, -p * la);
+  acc.hq += sel(qz, zero, -q * lb);
+  if (!any_lane(~small)) {
+    // every lane near x = 0 (close pairs): the series forms only, the JS one without division
+    acc.f += p * phiF;
+    acc.r += q * phiR;
+    acc.d += p * e1;
+    if constexpr (!ALL) return;
+    acc.tv += p * vabs(e1);
+    acc.sg += sel(e1 > 0.f, q, -q);
+    acc.js += (p + q) * (x2 * js_near(x2));
+    return;
+  }
   vf pxl = sel(pz, zero, p * x);
   vf qxl = sel(qz, zero, q * x);
   // away from x = 0 the three parts of p*phi(x) = p*x - p + q do not cancel badly
@@ -395,8 +428,6 @@ static inline __attribute__((always_inline)) void terms(vf p, vf q, vf la, vf lb
   acc.r += tr;
   // q - p, for rows that do not sum to exactly 1 (sum p phi(x) = KL + sum(q - p))
   acc.d += sel(small, p * e1, q - p);
-  acc.hp += sel(p > 0.f, -p * la, zero);
-  acc.hq += sel(q > 0.f, -q * lb, zero);
   if constexpr (!ALL) return;
   acc.tv += sel(small, p * vabs(e1), vabs(p - q));
   // sum of q sign(q - p): how TV moves when x shifts by the log-sum-exp error (see fused_row)
@@ -406,15 +437,7 @@ static inline __attribute__((always_inline)) void terms(vf p, vf q, vf la, vf lb
   // it is x^2 J(x^2), J a degree-7 relative minimax fit (8.5e-9; 1.2e-7 evaluated in float32):
   // no division and no logarithm. Other vectors (and infinite or NaN x) take the general form.
   if (__builtin_expect(!any_lane(~(ax < 2.f)), 1)) {
-    vf J = splat(-4.968212142403097e-09f);
-    J = J * x2 + 1.2808293705091743e-07f;
-    J = J * x2 + -1.7645497110634616e-06f;
-    J = J * x2 + 1.884407067107424e-05f;
-    J = J * x2 + -0.000184095926402909f;
-    J = J * x2 + 0.001735932788482847f;
-    J = J * x2 + -0.015624966325730039f;
-    J = J * x2 + 0.12499999894050337f;
-    acc.js += (p + q) * (x2 * J);
+    acc.js += (p + q) * (x2 * js_near(x2));
     return;
   }
   // general form: near x = 0, (p+q) D(u) with u = e1/(2+e1); else hi*(ln2 - L) +
