@@ -367,16 +367,56 @@ struct AccD {
   }
 };
 
+// phi(x) and phi(-x) for |x| < 0.5 by their even/odd series (relative error ~1 ulp); returns
+// x^2. (Horner: Estrin's shorter chains cost more multiplies, and these loops are bound by
+// throughput: measured slower.)
+static inline __attribute__((always_inline)) vf phi_pair(vf x, vf& phiF, vf& phiR) {
+  vf x2 = x * x;
+  vf E = splat(1.f / 40320.f);
+  E = E * x2 + 1.f / 720.f;
+  E = E * x2 + 1.f / 24.f;
+  E = E * x2 + 0.5f;
+  vf O = splat(1.f / 362880.f);
+  O = O * x2 + 1.f / 5040.f;
+  O = O * x2 + 1.f / 120.f;
+  O = O * x2 + 1.f / 6.f;
+  O = O * x;
+  phiF = x2 * (E - O);
+  phiR = x2 * (E + O);
+  return x2;
+}
+
+// phi(x) and phi(-x) for |x| < 2 (terms): phi(x)/x^2 = E(x^2) - x O(x^2) with the even part
+// E = (cosh x - 1)/x^2 and the odd part O = (sinh x - x)/x^3, each a degree-4 relative minimax
+// fit on x^2 <= 4 (< 8e-9); phiF, phiR within 3.2e-7 relative evaluated in float32. Returns x^2.
+static inline __attribute__((always_inline)) vf phi_wide(vf x, vf& phiF, vf& phiR) {
+  vf x2 = x * x;
+  vf E = splat(2.968770928739971e-07f);
+  E = E * x2 + 2.4727649336688736e-05f;
+  E = E * x2 + 0.0013889923025039099f;
+  E = E * x2 + 0.041666616705275945f;
+  E = E * x2 + 0.5000000037866504f;
+  vf O = splat(2.669341542848847e-08f);
+  O = O * x2 + 2.74999838452403e-06f;
+  O = O * x2 + 0.0001984207981033233f;
+  O = O * x2 + 0.008333329362629137f;
+  O = O * x2 + 0.16666666697434004f;
+  O = O * x;
+  phiF = x2 * (E - O);
+  phiR = x2 * (E + O);
+  return x2;
+}
+
 // D(tanh(x/2)) / x^2 as a function of x^2 for |x| < 2 (see terms: the division-free JS form).
-static inline __attribute__((always_inline)) vf js_near(vf x2) {
+static inline __attribute__((always_inline)) vf js_near(vf w) {
   vf J = splat(-4.968212142403097e-09f);
-  J = J * x2 + 1.2808293705091743e-07f;
-  J = J * x2 + -1.7645497110634616e-06f;
-  J = J * x2 + 1.884407067107424e-05f;
-  J = J * x2 + -0.000184095926402909f;
-  J = J * x2 + 0.001735932788482847f;
-  J = J * x2 + -0.015624966325730039f;
-  J = J * x2 + 0.12499999894050337f;
+  J = J * w + 1.2808293705091743e-07f;
+  J = J * w + -1.7645497110634616e-06f;
+  J = J * w + 1.884407067107424e-05f;
+  J = J * w + -0.000184095926402909f;
+  J = J * w + 0.001735932788482847f;
+  J = J * w + -0.015624966325730039f;
+  J = J * w + 0.12499999894050337f;
   return J;
 }
 
@@ -389,25 +429,17 @@ static inline __attribute__((always_inline)) void terms(vf p, vf q, vf la, vf lb
   x = sel(qz, splat(kInf), x);
   x = sel(pz, sel(qz, vf{}, splat(-kInf)), x);
   vf ax = vabs(x);
-  vi small = ax < 0.5f;
-  vf x2 = x * x;
-  vf E = splat(1.f / 40320.f);
-  E = E * x2 + 1.f / 720.f;
-  E = E * x2 + 1.f / 24.f;
-  E = E * x2 + 0.5f;
-  vf O = splat(1.f / 362880.f);
-  O = O * x2 + 1.f / 5040.f;
-  O = O * x2 + 1.f / 120.f;
-  O = O * x2 + 1.f / 6.f;
-  O = O * x;
-  vf phiF = x2 * (E - O);  // phi(x)  = x + e^-x - 1, |x| < 0.5
-  vf phiR = x2 * (E + O);  // phi(-x) = -x + e^x - 1
-  vf e1 = phiF - x;        // expm1(-x) = q/p - 1
+  // near: |x| < 2 (close pairs: nearly every lane of LM-like rows, even at KL 0.1), where every
+  // term has a series form in x with relative accuracy: NaN and infinite x are not near
+  vi near = ax < 2.f;
+  vf phiF, phiR;  // phi(x) = x + e^-x - 1 and phi(-x)
+  const vf x2 = phi_wide(x, phiF, phiR);
+  vf e1 = phiF - x;  // expm1(-x) = q/p - 1
   vf zero = vf{};
   acc.hp += sel(pz, zero, -p * la);
   acc.hq += sel(qz, zero, -q * lb);
-  if (!any_lane(~small)) {
-    // every lane near x = 0 (close pairs): the series forms only, the JS one without division
+  if (__builtin_expect(!any_lane(~near), 1)) {
+    // every lane near: the series forms only (JS without division or logarithm)
     acc.f += p * phiF;
     acc.r += q * phiR;
     acc.d += p * e1;
@@ -420,51 +452,34 @@ static inline __attribute__((always_inline)) void terms(vf p, vf q, vf la, vf lb
   vf pxl = sel(pz, zero, p * x);
   vf qxl = sel(qz, zero, q * x);
   // away from x = 0 the three parts of p*phi(x) = p*x - p + q do not cancel badly
-  vf tf = sel(small, p * phiF, (pxl - p) + q);
-  vf tr = sel(small, q * phiR, (p - qxl) - q);
+  vf tf = sel(near, p * phiF, (pxl - p) + q);
+  vf tr = sel(near, q * phiR, (p - qxl) - q);
   // p > 0 = q: tf = +inf (NaN if p underflowed), making the sum non-finite (see AccD); both
   // zero: x = 0, tf = 0
   acc.f += tf;
   acc.r += tr;
   // q - p, for rows that do not sum to exactly 1 (sum p phi(x) = KL + sum(q - p))
-  acc.d += sel(small, p * e1, q - p);
+  acc.d += sel(near, p * e1, q - p);
   if constexpr (!ALL) return;
-  acc.tv += sel(small, p * vabs(e1), vabs(p - q));
-  // sum of q sign(q - p): how TV moves when x shifts by the log-sum-exp error (see fused_row)
-  acc.sg += sel(small, sel(e1 > 0.f, q, -q), vf{});
-  // JS: (p+q) D(u), u = (q-p)/(q+p) = tanh(-x/2). D(tanh(x/2)) is even and analytic for
-  // |x| < pi, so where every lane has |x| < 2 (close pairs: nearly every vector of LM-like rows)
-  // it is x^2 J(x^2), J a degree-7 relative minimax fit (8.5e-9; 1.2e-7 evaluated in float32):
-  // no division and no logarithm. Other vectors (and infinite or NaN x) take the general form.
-  if (__builtin_expect(!any_lane(~(ax < 2.f)), 1)) {
-    acc.js += (p + q) * (x2 * js_near(x2));
-    return;
-  }
-  // general form: near x = 0, (p+q) D(u) with u = e1/(2+e1); else hi*(ln2 - L) +
-  // lo*(ln2 - |x| - L), L = log1p(lo/hi) = 2 atanh(lo/(2 hi + lo)): one division serves both.
+  acc.tv += sel(near, p * vabs(e1), vabs(p - q));
+  // sum of q sign(q - p) over the terms that depend on x: how TV moves when x shifts by the
+  // log-sum-exp error (see fused_row)
+  acc.sg += sel(near, sel(e1 > 0.f, q, -q), vf{});
+  // JS far from x = 0: hi*(ln2 - L) + lo*(ln2 - |x| - L), L = log1p(lo/hi) = 2 atanh(u),
+  // u = lo/(2 hi + lo) <= e^-2/(2 + e^-2) < 0.064 (four terms of the series: < 3e-11)
   vi pbig = x > 0.f;
   vf hi = sel(pbig, p, q);
   vf lo = sel(pbig, q, p);
-  vf num = sel(small, e1, lo);
-  vf den = sel(small, 2.f + e1, 2.f * hi + lo);
-  vf u = num / den;
+  vf u = lo / (2.f * hi + lo);
   vf w = u * u;
-  vf D = splat(1.f / 90.f);
-  D = D * w + 1.f / 56.f;
-  D = D * w + 1.f / 30.f;
-  D = D * w + 1.f / 12.f;
-  D = D * w + 0.5f;
-  D = D * w;
-  vf L = splat(1.f / 11.f);
-  L = L * w + 1.f / 9.f;
-  L = L * w + 1.f / 7.f;
+  vf L = splat(1.f / 7.f);
   L = L * w + 1.f / 5.f;
   L = L * w + 1.f / 3.f;
   L = L * w + 1.f;
   L = 2.f * u * L;
   vf loterm = sel(lo > 0.f, lo * ((kLn2 - ax) - L), zero);
   vf jsl = sel(hi > 0.f, hi * (kLn2 - L) + loterm, zero);
-  acc.js += sel(small, (p + q) * D, jsl);
+  acc.js += sel(near, (p + q) * (x2 * js_near(x2)), jsl);
 }
 
 template <typename T, int KIND, bool ALL>
@@ -671,21 +686,6 @@ static inline __attribute__((always_inline)) vd vexpd_neg(vd y) {
 
 static inline __attribute__((always_inline)) vd cvtd(vf v) { return __builtin_convertvector(v, vd); }
 
-// phi(x) and phi(-x) for |x| < 0.5 by their even/odd series (relative error ~1 ulp).
-static inline __attribute__((always_inline)) void phi_pair(vf x, vf& phiF, vf& phiR) {
-  vf x2 = x * x;
-  vf E = splat(1.f / 40320.f);
-  E = E * x2 + 1.f / 720.f;
-  E = E * x2 + 1.f / 24.f;
-  E = E * x2 + 0.5f;
-  vf O = splat(1.f / 362880.f);
-  O = O * x2 + 1.f / 5040.f;
-  O = O * x2 + 1.f / 120.f;
-  O = O * x2 + 1.f / 6.f;
-  O = O * x;
-  phiF = x2 * (E - O);
-  phiR = x2 * (E + O);
-}
 
 // Register budget of the fast loops. AVX2 has 16 vector registers; one float vector is one of
 // them, a float64 vector of the same lanes two. The loops therefore keep only float partial
