@@ -8,6 +8,9 @@
 //   KL(Q||P) = sum q*phi(-x)
 //   JS       = 1/2 sum (p+q)*D(u), D(u) = ln2 - H2((1+u)/2) >= 0, u = (q-p)/(q+p)
 //   |p-q|    = p*|expm1(-x)| near x = 0
+// Near x = 0 (|x| < 2: nearly every element of LM-like pairs, even at KL 0.1) each of these is a
+// polynomial in x with relative accuracy (phi_wide, js_near: no division, no logarithm), and a
+// vector whose lanes are all near takes only those; the other vectors blend in the far forms.
 // x is formed from the inputs exactly (a two-sum of a - b minus the split lse difference), so
 // near-equal rows keep their digits; log-sum-exp errors only scale KL by (1 + eps).
 // measures = 'kl' on float32 logits first tries fast_kl_row (two exps per element, no JS/TV),
@@ -58,35 +61,6 @@ static inline __attribute__((always_inline)) vf vabs(vf x) {
 static inline __attribute__((always_inline)) vf vmin(vf a, vf b) { return a < b ? a : b; }
 static inline __attribute__((always_inline)) vf vmax(vf a, vf b) { return a > b ? a : b; }
 
-// Round to nearest integer (|x| < 2^22) with the 1.5*2^23 trick: the sum rounds in the FPU.
-static inline __attribute__((always_inline)) vf vround(vf x) {
-  const vf magic = splat(12582912.f);
-  return (x + magic) - magic;
-}
-
-// e^x in float32, ~1 ulp on [-87.3, 88.7]; 0 below (also for -inf and NaN).
-// Cody-Waite reduction x = k ln2 + r, |r| <= ln2/2, degree-7 Taylor polynomial (< 5e-9).
-static inline __attribute__((always_inline)) vf vexp(vf x) {
-  vf xc = vmin(vmax(x, splat(-87.3f)), splat(88.7f));
-  vf k = vround(xc * 1.4426950408889634f);
-  vf r = xc - k * 0.693359375f;
-  r = r - k * -2.12194440e-4f;
-  vf p = splat(1.f / 5040.f);
-  p = p * r + 1.f / 720.f;
-  p = p * r + 1.f / 120.f;
-  p = p * r + 1.f / 24.f;
-  p = p * r + 1.f / 6.f;
-  p = p * r + 0.5f;
-  p = p * r + 1.f;
-  p = p * r + 1.f;
-  vi ki = __builtin_convertvector(k, vi);
-  vi sb = (ki + 127) << 23;
-  vf scale;
-  std::memcpy(&scale, &sb, VB);
-  vf y = p * scale;
-  return sel(x >= -87.3f, y, splat(0.f));
-}
-
 // log of a positive float (subnormals too): exponent from the bits, mantissa m in
 // [sqrt(.5), sqrt(2)), log m = 2 atanh((m-1)/(m+1)) by its odd series (|s| <= 0.1716, < 3e-9).
 static inline __attribute__((always_inline)) vf vlog(vf v) {
@@ -133,12 +107,6 @@ static inline __attribute__((always_inline)) vf vlog1p_small(vf d) {
   return 2.f * s * poly;
 }
 
-static inline __attribute__((always_inline)) double hsum(vf v) {
-  double s = 0;
-  for (int i = 0; i < W; i++) s += (double)v[i];
-  return s;
-}
-
 // A float64 sum of float lanes as two registers of W/2 float64 lanes. (The 2W-byte type vd is
 // two registers too, but GCC 12 moves its halves through the stack when converting to it and
 // adding to it on AVX2: the hot loops use this instead.)
@@ -170,6 +138,47 @@ struct Dsum {
     return s;
   }
 };
+
+// e^y for y <= 0 (and -inf; pass 1 and the fast path): rounding by the 1.5*2^23 trick inside one FMA,
+// whose bits also give 2^k (no float-int conversion); below -87 the floor gives ~1e-38, not 0,
+// which no sum here can see.
+static inline __attribute__((always_inline)) vf vexp_neg(vf y) {
+  vf x = vmax(y, splat(-87.f));
+  vf t = x * 1.4426950408889634f + 12582912.f;
+  vf k = t - 12582912.f;
+  // one-step reduction with ln2 rounded to float: r is off by k * 1.9e-9, i.e. every weight
+  // is scaled by e^(-2.7e-9 y), the same as changing the logits' scale by 3e-9: invisible
+  vf r = x - k * 0.6931471805599453f;
+  // degree 5, fitted for relative error on |r| <= ln2/2 (1e-7; 2e-7 evaluated in float32)
+  vf p = splat(0.008312526158988476f);
+  p = p * r + 0.04189016669988632f;
+  p = p * r + 0.16667114198207855f;
+  p = p * r + 0.499992311000824f;
+  p = p * r + 1.f;
+  p = p * r + 1.f;
+  vi tb;
+  std::memcpy(&tb, &t, VB);
+  vi sb = (tb + 127) << 23;  // the low bits of t hold k (the magic number's low 9 bits are 0)
+  vf scale;
+  std::memcpy(&scale, &sb, VB);
+  return p * scale;
+}
+
+static inline __attribute__((always_inline)) bool any_lane(vi m) {
+#if defined(__AVX512F__)
+  __m512i v;
+  std::memcpy(&v, &m, VB);
+  return _mm512_test_epi32_mask(v, v) != 0;
+#elif defined(__AVX__)
+  __m256i v;
+  std::memcpy(&v, &m, VB);
+  return !_mm256_testz_si256(v, v);
+#else
+  int32_t o = 0;
+  for (int k = 0; k < W; k++) o |= m[k];
+  return o != 0;
+#endif
+}
 
 struct Side {
   double shift;  // log domain: log p = x - shift
@@ -249,7 +258,7 @@ static Side pass1(const T* x, int n, bool normalize, double tol, float* ex, doub
           badv |= ~((v >= 0.f) & (v < kInf));
           sum64 += __builtin_convertvector(v, vd);  // the normaliser needs float64 digits
         } else {
-          badv |= (v != v) | (v == kInf);
+          badv |= ~(v < kInf);  // NaN or +inf (a masked -inf is valid)
           if constexpr (kind == LOGPROBS) badv |= v > 1e-6f;
         }
         bmv = vmax(bmv, v);
@@ -292,24 +301,39 @@ static Side pass1(const T* x, int n, bool normalize, double tol, float* ex, doub
       std::memset(ex + b0, 0, sizeof(float) * (size_t)((b1 - b0 + W - 1) / W * W));
       continue;
     }
-    vf part = vf{};
-    int cnt = 0;
     const vf mv = splat((float)m);
-    KLK_LOOP(i, b0, b1, {
+    const auto ex1 = [&](int i, bool full) __attribute__((always_inline)) {
       vf arg_;
       if constexpr (sizeof(T) == 4) arg_ = loadf(x, i, b1, -kInf, full) - mv;
       else arg_ = __builtin_convertvector(loadd(x, i, b1, -INFINITY) - (double)m, vf);
-      vf e = vexp(arg_);
+      // arg_ <= 0: the cheaper e^y of the fast path (2e-7 relative), 0 below -87 (masked
+      // logits, padding): weights under e^-87 of the block's max are invisible in every sum
+      vf e = sel(arg_ >= -87.f, vexp_neg(arg_), vf{});
       // kept for pass 2: p = e * e^(m - lse), one multiply instead of an exp
       std::memcpy(ex + i, &e, sizeof e);
-      part += e;
-      if (++cnt == 16) {
-        s += hsum(part);
-        part = vf{};
-        cnt = 0;
+      return e;
+    };
+    // float partial sums of 16 vectors per lane (four independent chains of four, so that the
+    // adds do not wait on each other), then float64 vector sums
+    Dsum blk;
+    int i = b0;
+    const int b4 = b0 + (b1 - b0) / (4 * W) * (4 * W);
+    while (i < b4) {
+      const int iEnd = i + 16 * W < b4 ? i + 16 * W : b4;
+      vf p0 = vf{}, p1 = vf{}, p2 = vf{}, p3 = vf{};
+      for (; i < iEnd; i += 4 * W) {
+        p0 += ex1(i, true);
+        p1 += ex1(i + W, true);
+        p2 += ex1(i + 2 * W, true);
+        p3 += ex1(i + 3 * W, true);
       }
-    })
-    s += hsum(part);
+      blk.add((p0 + p1) + (p2 + p3));
+    }
+    vf part = vf{};
+    for (; i + W <= b1; i += W) part += ex1(i, true);
+    if (i < b1) part += ex1(i, false);
+    blk.add(part);
+    s += blk.total();
   }
   if (probs) {
     if (s == 0) return bad;
@@ -346,16 +370,10 @@ struct AccD {
   }
 };
 
-// The per-element work shared by all input kinds, from p, q, log p, log q and x = log p - log q;
-// pz/qz: the side is exactly zero (masked logit, zero probability).
-// ALL = false: only what KL both ways, the entropies and cross-entropies need (no JS, no TV).
-template <bool ALL>
-static inline __attribute__((always_inline)) void terms(vf p, vf q, vf la, vf lb, vf x, vi pz, vi qz, Acc& acc) {
-  // a zero side makes x infinite (0 when both are zero), whatever the arithmetic gave
-  x = sel(qz, splat(kInf), x);
-  x = sel(pz, sel(qz, vf{}, splat(-kInf)), x);
-  vf ax = vabs(x);
-  vi small = ax < 0.5f;
+// phi(x) and phi(-x) for |x| < 0.5 by their even/odd series (relative error ~1 ulp); returns
+// x^2. (Horner: Estrin's shorter chains cost more multiplies, and these loops are bound by
+// throughput: measured slower.)
+static inline __attribute__((always_inline)) vf phi_pair(vf x, vf& phiF, vf& phiR) {
   vf x2 = x * x;
   vf E = splat(1.f / 40320.f);
   E = E * x2 + 1.f / 720.f;
@@ -366,52 +384,105 @@ static inline __attribute__((always_inline)) void terms(vf p, vf q, vf la, vf lb
   O = O * x2 + 1.f / 120.f;
   O = O * x2 + 1.f / 6.f;
   O = O * x;
-  vf phiF = x2 * (E - O);  // phi(x)  = x + e^-x - 1, |x| < 0.5
-  vf phiR = x2 * (E + O);  // phi(-x) = -x + e^x - 1
-  vf e1 = phiF - x;        // expm1(-x) = q/p - 1
+  phiF = x2 * (E - O);
+  phiR = x2 * (E + O);
+  return x2;
+}
+
+// phi(x) and phi(-x) for |x| < 2 (terms): phi(x)/x^2 = E(x^2) - x O(x^2) with the even part
+// E = (cosh x - 1)/x^2 and the odd part O = (sinh x - x)/x^3, each a degree-4 relative minimax
+// fit on x^2 <= 4 (< 8e-9); phiF, phiR within 3.2e-7 relative evaluated in float32. Returns x^2.
+static inline __attribute__((always_inline)) vf phi_wide(vf x, vf& phiF, vf& phiR) {
+  vf x2 = x * x;
+  vf E = splat(2.968770928739971e-07f);
+  E = E * x2 + 2.4727649336688736e-05f;
+  E = E * x2 + 0.0013889923025039099f;
+  E = E * x2 + 0.041666616705275945f;
+  E = E * x2 + 0.5000000037866504f;
+  vf O = splat(2.669341542848847e-08f);
+  O = O * x2 + 2.74999838452403e-06f;
+  O = O * x2 + 0.0001984207981033233f;
+  O = O * x2 + 0.008333329362629137f;
+  O = O * x2 + 0.16666666697434004f;
+  O = O * x;
+  phiF = x2 * (E - O);
+  phiR = x2 * (E + O);
+  return x2;
+}
+
+// D(tanh(x/2)) / x^2 as a function of x^2 for |x| < 2 (see terms: the division-free JS form).
+static inline __attribute__((always_inline)) vf js_near(vf w) {
+  vf J = splat(-4.968212142403097e-09f);
+  J = J * w + 1.2808293705091743e-07f;
+  J = J * w + -1.7645497110634616e-06f;
+  J = J * w + 1.884407067107424e-05f;
+  J = J * w + -0.000184095926402909f;
+  J = J * w + 0.001735932788482847f;
+  J = J * w + -0.015624966325730039f;
+  J = J * w + 0.12499999894050337f;
+  return J;
+}
+
+// The per-element work shared by all input kinds, from p, q, log p, log q and x = log p - log q;
+// pz/qz: the side is exactly zero (masked logit, zero probability).
+// ALL = false: only what KL both ways, the entropies and cross-entropies need (no JS, no TV).
+template <bool ALL>
+static inline __attribute__((always_inline)) void terms(vf p, vf q, vf la, vf lb, vf x, vi pz, vi qz, Acc& acc) {
+  // a zero side makes x infinite (0 when both are zero), whatever the arithmetic gave
+  x = sel(qz, splat(kInf), x);
+  x = sel(pz, sel(qz, vf{}, splat(-kInf)), x);
+  vf ax = vabs(x);
+  // near: |x| < 2 (close pairs: nearly every lane of LM-like rows, even at KL 0.1), where every
+  // term has a series form in x with relative accuracy: NaN and infinite x are not near
+  vi near = ax < 2.f;
+  vf phiF, phiR;  // phi(x) = x + e^-x - 1 and phi(-x)
+  const vf x2 = phi_wide(x, phiF, phiR);
+  vf e1 = phiF - x;  // expm1(-x) = q/p - 1
   vf zero = vf{};
+  acc.hp += sel(pz, zero, -p * la);
+  acc.hq += sel(qz, zero, -q * lb);
+  if (__builtin_expect(!any_lane(~near), 1)) {
+    // every lane near: the series forms only (JS without division or logarithm)
+    acc.f += p * phiF;
+    acc.r += q * phiR;
+    acc.d += p * e1;
+    if constexpr (!ALL) return;
+    acc.tv += p * vabs(e1);
+    acc.sg += sel(e1 > 0.f, q, -q);
+    acc.js += (p + q) * (x2 * js_near(x2));
+    return;
+  }
   vf pxl = sel(pz, zero, p * x);
   vf qxl = sel(qz, zero, q * x);
   // away from x = 0 the three parts of p*phi(x) = p*x - p + q do not cancel badly
-  vf tf = sel(small, p * phiF, (pxl - p) + q);
-  vf tr = sel(small, q * phiR, (p - qxl) - q);
+  vf tf = sel(near, p * phiF, (pxl - p) + q);
+  vf tr = sel(near, q * phiR, (p - qxl) - q);
   // p > 0 = q: tf = +inf (NaN if p underflowed), making the sum non-finite (see AccD); both
   // zero: x = 0, tf = 0
   acc.f += tf;
   acc.r += tr;
   // q - p, for rows that do not sum to exactly 1 (sum p phi(x) = KL + sum(q - p))
-  acc.d += sel(small, p * e1, q - p);
-  acc.hp += sel(p > 0.f, -p * la, zero);
-  acc.hq += sel(q > 0.f, -q * lb, zero);
+  acc.d += sel(near, p * e1, q - p);
   if constexpr (!ALL) return;
-  acc.tv += sel(small, p * vabs(e1), vabs(p - q));
-  // sum of q sign(q - p): how TV moves when x shifts by the log-sum-exp error (see fused_row)
-  acc.sg += sel(small, sel(e1 > 0.f, q, -q), vf{});
-  // JS: near x = 0, (p+q) D(u) with u = e1/(2+e1); else hi*(ln2 - L) + lo*(ln2 - |x| - L),
-  // L = log1p(lo/hi) = 2 atanh(lo/(2 hi + lo)): one division serves both branches.
+  acc.tv += sel(near, p * vabs(e1), vabs(p - q));
+  // sum of q sign(q - p) over the terms that depend on x: how TV moves when x shifts by the
+  // log-sum-exp error (see fused_row)
+  acc.sg += sel(near, sel(e1 > 0.f, q, -q), vf{});
+  // JS far from x = 0: hi*(ln2 - L) + lo*(ln2 - |x| - L), L = log1p(lo/hi) = 2 atanh(u),
+  // u = lo/(2 hi + lo) <= e^-2/(2 + e^-2) < 0.064 (four terms of the series: < 3e-11)
   vi pbig = x > 0.f;
   vf hi = sel(pbig, p, q);
   vf lo = sel(pbig, q, p);
-  vf num = sel(small, e1, lo);
-  vf den = sel(small, 2.f + e1, 2.f * hi + lo);
-  vf u = num / den;
+  vf u = lo / (2.f * hi + lo);
   vf w = u * u;
-  vf D = splat(1.f / 90.f);
-  D = D * w + 1.f / 56.f;
-  D = D * w + 1.f / 30.f;
-  D = D * w + 1.f / 12.f;
-  D = D * w + 0.5f;
-  D = D * w;
-  vf L = splat(1.f / 11.f);
-  L = L * w + 1.f / 9.f;
-  L = L * w + 1.f / 7.f;
+  vf L = splat(1.f / 7.f);
   L = L * w + 1.f / 5.f;
   L = L * w + 1.f / 3.f;
   L = L * w + 1.f;
   L = 2.f * u * L;
   vf loterm = sel(lo > 0.f, lo * ((kLn2 - ax) - L), zero);
   vf jsl = sel(hi > 0.f, hi * (kLn2 - L) + loterm, zero);
-  acc.js += sel(small, (p + q) * D, jsl);
+  acc.js += sel(near, (p + q) * (x2 * js_near(x2)), jsl);
 }
 
 template <typename T, int KIND, bool ALL>
@@ -589,31 +660,6 @@ constexpr double kExpErr = 6e-8;         // float32 rounding unit
 constexpr double kSigma = 8;             // safety factor on the statistical error estimate
 constexpr float kHeavy = 1.f / 1024;     // weights above kHeavy * SA take the float64 path
 
-// e^y for y <= 0 (and -inf), for the fast path: rounding by the 1.5*2^23 trick inside one FMA,
-// whose bits also give 2^k (no float-int conversion); below -87 the floor gives ~1e-38, not 0,
-// which no sum here can see.
-static inline __attribute__((always_inline)) vf vexp_neg(vf y) {
-  vf x = vmax(y, splat(-87.f));
-  vf t = x * 1.4426950408889634f + 12582912.f;
-  vf k = t - 12582912.f;
-  // one-step reduction with ln2 rounded to float: r is off by k * 1.9e-9, i.e. every weight
-  // is scaled by e^(-2.7e-9 y), the same as changing the logits' scale by 3e-9: invisible
-  vf r = x - k * 0.6931471805599453f;
-  // degree 5, fitted for relative error on |r| <= ln2/2 (1e-7; 2e-7 evaluated in float32)
-  vf p = splat(0.008312526158988476f);
-  p = p * r + 0.04189016669988632f;
-  p = p * r + 0.16667114198207855f;
-  p = p * r + 0.499992311000824f;
-  p = p * r + 1.f;
-  p = p * r + 1.f;
-  vi tb;
-  std::memcpy(&tb, &t, VB);
-  vi sb = (tb + 127) << 23;  // the low bits of t hold k (the magic number's low 9 bits are 0)
-  vf scale;
-  std::memcpy(&scale, &sb, VB);
-  return p * scale;
-}
-
 // e^y in float64 for -700 <= y <= 0 (clamped below): Cody-Waite with ln2 in two parts and a
 // degree-11 Taylor polynomial on |r| <= ln2/2 (truncation < 2e-14 relative).
 static inline __attribute__((always_inline)) vd vexpd_neg(vd y) {
@@ -643,37 +689,6 @@ static inline __attribute__((always_inline)) vd vexpd_neg(vd y) {
 
 static inline __attribute__((always_inline)) vd cvtd(vf v) { return __builtin_convertvector(v, vd); }
 
-static inline __attribute__((always_inline)) bool any_lane(vi m) {
-#if defined(__AVX512F__)
-  __m512i v;
-  std::memcpy(&v, &m, VB);
-  return _mm512_test_epi32_mask(v, v) != 0;
-#elif defined(__AVX__)
-  __m256i v;
-  std::memcpy(&v, &m, VB);
-  return !_mm256_testz_si256(v, v);
-#else
-  int32_t o = 0;
-  for (int k = 0; k < W; k++) o |= m[k];
-  return o != 0;
-#endif
-}
-
-// phi(x) and phi(-x) for |x| < 0.5 by their even/odd series (relative error ~1 ulp).
-static inline __attribute__((always_inline)) void phi_pair(vf x, vf& phiF, vf& phiR) {
-  vf x2 = x * x;
-  vf E = splat(1.f / 40320.f);
-  E = E * x2 + 1.f / 720.f;
-  E = E * x2 + 1.f / 24.f;
-  E = E * x2 + 0.5f;
-  vf O = splat(1.f / 362880.f);
-  O = O * x2 + 1.f / 5040.f;
-  O = O * x2 + 1.f / 120.f;
-  O = O * x2 + 1.f / 6.f;
-  O = O * x;
-  phiF = x2 * (E - O);
-  phiR = x2 * (E + O);
-}
 
 // Register budget of the fast loops. AVX2 has 16 vector registers; one float vector is one of
 // them, a float64 vector of the same lanes two. The loops therefore keep only float partial
