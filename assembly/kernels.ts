@@ -44,10 +44,21 @@ const KI = memory.data<i32>([0x4b400000 - 127, 0xff, 127, 0x007fffff, 0x3f800000
 @inline function mul(a: v128, b: v128): v128 {
   return f32x4.mul(a, b);
 }
-/** a*b + c (two roundings: baseline wasm SIMD has no fused multiply-add) */
+/**
+ * a*b + c: two roundings in the baseline module (wasm SIMD has no fused multiply-add); in the
+ * relaxed-SIMD module (build/kernels-relaxed.wasm) one or two, as the hardware has FMA or not,
+ * so every error bound below holds for both.
+ */
 // @ts-ignore: decorator
 @inline function fma(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
   return f32x4.add(f32x4.mul(a, b), c);
+}
+/** c - a*b, fused or not like `fma` */
+// @ts-ignore: decorator
+@inline function fms(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_nmadd(a, b, c);
+  return f32x4.sub(c, f32x4.mul(a, b));
 }
 /** mask ? a : b, lane-wise (mask lanes all ones or all zeros) */
 // @ts-ignore: decorator
@@ -463,16 +474,16 @@ const KPHI = memory.data<f32>([1.0 / 40320, 1.0 / 720, 1.0 / 24, 0.5, 1.0 / 3628
   const x = f32x4.pmax(y, kf(0)); // pmax(y, c) = y < c ? c : y: NaN passes through
   // t = 1.5*2^23 + 127 + k, k = round(x / ln2): the low mantissa bits of t hold k + 127, so
   // t << 23 is 2^k (k + 127 in 1..127 for x >= -87)
-  const t = add(mul(x, kf(1)), kf(2));
+  const t = fma(x, kf(1), kf(2));
   const k = sub(t, kf(2));
   // one-step reduction with ln2 rounded to float: r is off by k * 1.9e-9, which scales every
   // weight by e^(1.9e-9 y ln2 / ln2): a relative change of the logits' temperature of ~3e-9
-  const r = sub(x, mul(k, kf(13)));
+  const r = fms(k, kf(13), x);
   // degree-5 polynomial 1 + r + c2 r^2 + .. + c5 r^5 fitted for relative error on |r| <= ln2/2
   // (1e-7), evaluated as r + r^2 (c2 + c3 r) + r^4 (c4 + c5 r): half the dependent steps of
   // Horner's form (latency bounds these loops), and e = 2^k + 2^k q rounds once at the end
   const r2 = mul(r, r);
-  const q = add(add(r, mul(r2, fma(kf(7), r, kf(8)))), mul(mul(r2, r2), fma(kf(5), r, kf(6))));
+  const q = fma(mul(r2, r2), fma(kf(5), r, kf(6)), fma(r2, fma(kf(7), r, kf(8)), r));
   const scale = i32x4.shl(t, 23);
   return fma(q, scale, scale);
 }
@@ -549,10 +560,10 @@ function twoExp(pp: usize, qp: usize, n4: i32, mA: f32, mB: f32): i32 {
       const x = sub(ya, yb);
       sa = add(sa, ea);
       sb = add(sb, eb);
-      ta = add(ta, mul(ea, x));
-      tb = add(tb, mul(eb, x));
-      ua = add(ua, mul(ea, ya));
-      ub = add(ub, mul(eb, yb));
+      ta = fma(ea, x, ta);
+      tb = fma(eb, x, tb);
+      ua = fma(ea, ya, ua);
+      ub = fma(eb, yb, ub);
     }
     accAdd(0, sa);
     accAdd(1, sb);
@@ -635,21 +646,20 @@ function phiForm(pp: usize, qp: usize, n4: i32, mA: f32, mB: f32, LA: f64, LB: f
       E = fma(E, x2, kp(3));
       let O = fma(kp(4), x2, kp(5));
       O = fma(O, x2, kp(6));
-      O = fma(O, x2, kp(7));
-      O = mul(O, x);
+      O = fma(O, x2, kp(7)); // phi(+-x) = x2 (E -+ x O)
       const small = f32x4.lt(vabs(x), kp(3)); // |x| < 0.5 (the series' 1/2: one constant fewer)
-      // away from x = 0 the three parts of ea phi(x) = ea x - ea + eb do not cancel badly
-      const tf = sel(small, mul(ea, mul(x2, sub(E, O))), add(sub(mul(ea, x), ea), eb));
-      const tr = sel(small, mul(eb, mul(x2, add(E, O))), sub(sub(ea, mul(eb, x)), eb));
+      // away from x = 0 the parts of ea phi(x) = ea x + (eb - ea) do not cancel badly
+      const tf = sel(small, mul(ea, mul(x2, fms(O, x, E))), fma(ea, x, sub(eb, ea)));
+      const tr = sel(small, mul(eb, mul(x2, fma(O, x, E))), fms(eb, x, sub(ea, eb)));
       sa = add(sa, ea);
       sb = add(sb, eb);
       f = add(f, tf);
       r = add(r, tr);
-      ua = add(ua, mul(ea, ya));
-      ub = add(ub, mul(eb, yb));
+      ua = fma(ea, ya, ua);
+      ub = fma(eb, yb, ub);
       // the terms' error scale: their weights' error u |y| (y <= 0)
-      fy = sub(fy, mul(tf, ya));
-      ry = sub(ry, mul(tr, yb));
+      fy = fms(tf, ya, fy);
+      ry = fms(tr, yb, ry);
     }
     accAdd(0, sa);
     accAdd(1, sb);
