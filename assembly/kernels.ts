@@ -60,9 +60,11 @@ const KI = memory.data<i32>([0x4b400000 - 127, 0xff, 127, 0x007fffff, 0x3f800000
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_nmadd(a, b, c);
   return f32x4.sub(c, f32x4.mul(a, b));
 }
-/** mask ? a : b, lane-wise (mask lanes all ones or all zeros) */
+/** mask ? a : b, lane-wise (mask lanes all ones or all zeros: comparisons only) */
 // @ts-ignore: decorator
 @inline function sel(mask: v128, a: v128, b: v128): v128 {
+  // one blend instead of and, andnot, or; the same result for such masks
+  if (ASC_FEATURE_RELAXED_SIMD) return v128.relaxed_laneselect<i32>(a, b, mask);
   return v128.bitselect(a, b, mask);
 }
 /** |x| by clearing the sign bit (one instruction) */
@@ -622,7 +624,7 @@ function phiForm(pp: usize, qp: usize, n4: i32, mA: f32, mB: f32, LA: f64, LB: f
   let nh = 0;
   for (let i = 0; i < n4; ) {
     const iEnd = min(i + CHUNK * 4, n4);
-    let sa = zero, sb = zero, f = zero, r = zero, ua = zero, ub = zero, fy = zero, ry = zero;
+    let sa = zero, sb = zero, f = zero, r = zero, ua = zero, ub = zero, fry = zero;
     for (; i < iEnd; i += 4) {
       const av = v128.load(pp + (<usize>i << 2));
       const bv = v128.load(qp + (<usize>i << 2));
@@ -657,9 +659,10 @@ function phiForm(pp: usize, qp: usize, n4: i32, mA: f32, mB: f32, LA: f64, LB: f
       r = add(r, tr);
       ua = fma(ea, ya, ua);
       ub = fma(eb, yb, ub);
-      // the terms' error scale: their weights' error u |y| (y <= 0)
-      fy = fms(tf, ya, fy);
-      ry = fms(tr, yb, ry);
+      // the terms' error scale: their weights' error u |y| (y <= 0), both directions in one
+      // sum (a bound of each: one live vector fewer in this loop)
+      fry = fms(tf, ya, fry);
+      fry = fms(tr, yb, fry);
     }
     accAdd(0, sa);
     accAdd(1, sb);
@@ -667,8 +670,7 @@ function phiForm(pp: usize, qp: usize, n4: i32, mA: f32, mB: f32, LA: f64, LB: f
     accAdd(3, r);
     accAdd(4, ua);
     accAdd(5, ub);
-    accAddF(6, fy);
-    accAddF(7, ry);
+    accAddF(6, fry);
     // the weights' random error scale, sum (e (1 - y))^2, bounded by the chunk's lane sums
     const ra = sub(sa, ua);
     const rb = sub(sb, ub);
@@ -699,8 +701,8 @@ function phiForm(pp: usize, qp: usize, n4: i32, mA: f32, mB: f32, LA: f64, LB: f
   const R = accD(3) + hR;
   const UA = accD(4) + hUA;
   const UB = accD(5) + hUB;
-  const FY = accF(6);
-  const RY = accF(7);
+  const FY = accF(6); // sum of tf |ya| and tr |yb|: bounds each
+  const RY = FY;
   const XA = accF(8);
   const XB = accF(9);
   if (!isFinite(SA + SB + F + R + UA + UB + FY + RY + XA + XB)) return 0;
