@@ -511,6 +511,9 @@ const CHUNK: i32 = 8;
 const PAR = memory.data(32, 16);
 // sums of the fast passes: float64 pairs (hsum2) or float32 lanes, 16 bytes each
 const ACC = memory.data(16 * 16, 16);
+// phiForm's chunk sums of ea ya, eb yb and the error scale, kept in memory (L1) rather than in
+// registers: three live vectors fewer in its loop, so the others spill less (1-3 % faster)
+const CS = memory.data(3 * 16, 16);
 
 // @ts-ignore: decorator
 @inline function par(i: i32): v128 {
@@ -624,7 +627,10 @@ function phiForm(pp: usize, qp: usize, n4: i32, mA: f32, mB: f32, LA: f64, LB: f
   let nh = 0;
   for (let i = 0; i < n4; ) {
     const iEnd = min(i + CHUNK * 4, n4);
-    let sa = zero, sb = zero, f = zero, r = zero, ua = zero, ub = zero, fry = zero;
+    let sa = zero, sb = zero, f = zero, r = zero;
+    v128.store(CS, zero);
+    v128.store(CS, zero, 16);
+    v128.store(CS, zero, 32);
     for (; i < iEnd; i += 4) {
       const av = v128.load(pp + (<usize>i << 2));
       const bv = v128.load(qp + (<usize>i << 2));
@@ -657,13 +663,15 @@ function phiForm(pp: usize, qp: usize, n4: i32, mA: f32, mB: f32, LA: f64, LB: f
       sb = add(sb, eb);
       f = add(f, tf);
       r = add(r, tr);
-      ua = fma(ea, ya, ua);
-      ub = fma(eb, yb, ub);
+      v128.store(CS, fma(ea, ya, v128.load(CS)));
+      v128.store(CS, fma(eb, yb, v128.load(CS, 16)), 16);
       // the terms' error scale: their weights' error u |y| (y <= 0), both directions in one
-      // sum (a bound of each: one live vector fewer in this loop)
-      fry = fms(tf, ya, fry);
-      fry = fms(tr, yb, fry);
+      // sum (a bound of each: one sum fewer)
+      v128.store(CS, fms(tr, yb, fms(tf, ya, v128.load(CS, 32))), 32);
     }
+    const ua = v128.load(CS);
+    const ub = v128.load(CS, 16);
+    const fry = v128.load(CS, 32);
     accAdd(0, sa);
     accAdd(1, sb);
     accAdd(2, f);
