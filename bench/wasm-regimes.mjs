@@ -2,8 +2,10 @@
 // row pair of the 'kl' fast path (rowKl, with `row` when it hands a row back) and of 'all'
 // (`row`), and how many rows rowKl handed back. For before/after comparisons on a loaded
 // machine (process CPU time of this single thread; several builds are interleaved, least time).
-// Usage: node bench/wasm-regimes.mjs [--wasm build/kernels.wasm] [--vocab 128256] [--rows 32] [--reps 5] [--all]
+// Usage: node bench/wasm-regimes.mjs [--wasm build/kernels.wasm,build/kernels-relaxed.wasm] [--vocab 128256] [--rows 32] [--reps 5] [--all]
+// (relaxed-SIMD modules load with Node 20's --experimental-wasm-relaxed-simd, turned on here)
 import { readFileSync } from 'node:fs';
+import v8 from 'node:v8';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BENCH_REGIMES, benchLogits } from '../dist/kernels/bench.js';
@@ -13,7 +15,7 @@ const arg = (name, def) => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : def;
 };
-const wasmFiles = arg('wasm', path.join(root, 'build/kernels.wasm')).split(',');
+const wasmFiles = arg('wasm', ['build/kernels.wasm', 'build/kernels-relaxed.wasm'].map((f) => path.join(root, f)).join(',')).split(',');
 const V = Number(arg('vocab', '128256'));
 const T = Number(arg('rows', '32'));
 const reps = Number(arg('reps', '5'));
@@ -21,7 +23,9 @@ const doAll = process.argv.includes('--all');
 const regimes = arg('regime', BENCH_REGIMES.join(',')).split(',');
 
 function instance(file) {
-  const inst = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(file)), { env: { abort: () => { throw new Error('abort'); } } });
+  const bytes = readFileSync(file);
+  if (!WebAssembly.validate(bytes)) v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+  const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { abort: () => { throw new Error('abort'); } } });
   const ex = inst.exports;
   const base = ex.memory.buffer.byteLength;
   const n4 = (V + 3) & ~3;

@@ -45,8 +45,9 @@ export function nativeKlrefBoundsRows(): NativeKlrefBoundsRows | undefined {
 
 /**
  * The backends that load on this machine, fastest first: native (if the addon was built),
- * wasm (if build/kernels.wasm exists and the engine has SIMD), js (always).
- * `KLSCOPE_DISABLE=native,wasm` hides backends (to test the fallbacks).
+ * wasm (if build/kernels.wasm exists and the engine has SIMD; the relaxed-SIMD build of the
+ * same kernels when it loads), js (always). `KLSCOPE_DISABLE=native,wasm` hides backends, and
+ * `KLSCOPE_DISABLE=relaxed-simd` keeps wasm on its baseline module (to test the fallbacks).
  */
 export function loadedBackends(): Map<BackendName, KernelBackend> {
   if (cache) return cache;
@@ -57,7 +58,7 @@ export function loadedBackends(): Map<BackendName, KernelBackend> {
     if (n) m.set('native', n);
   }
   if (!disabled.has('wasm')) {
-    const w = loadWasmBackend();
+    const w = loadWasmBackend({ relaxed: !disabled.has('relaxed-simd') });
     if (w) m.set('wasm', w);
   }
   m.set('js', jsBackend);
