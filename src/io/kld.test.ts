@@ -106,6 +106,10 @@ describe('llama.cpp .kld layout', () => {
       bad.write('GGUF', 0, 'latin1');
       writeFileSync(path.join(dir, 'bad.kld'), bad);
       assert.throws(() => new KldFile(path.join(dir, 'bad.kld')), /expected the magic "_logits_"/);
+      // opened under a role, a damaged file is named by the role and its path
+      const cut = path.join(dir, 'cut.kld');
+      writeFileSync(cut, b.subarray(0, size - 5));
+      assert.throws(() => new KldFile(cut, 'candidate'), (e: Error) => e instanceof DataError && e.message.startsWith(`candidate (${cut}): truncated llama.cpp KL-divergence file`));
       assert.throws(() => new KldWriter(path.join(dir, 'y.kld'), { nCtx, nVocab: V, nChunk, tokens: [1, 2] }), /expected 20 tokens/);
     });
 

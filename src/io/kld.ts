@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, read, readSync } from 'node:fs';
 import { expectPath } from './argCheck.js';
 import { DataError } from '../errors.js';
-import { openInput } from './readFile.js';
+import { inputLabel, openInput } from './readFile.js';
 import { WriterOutput, type OutputGroup } from './output.js';
 
 /**
@@ -103,16 +103,16 @@ export class KldFile {
 
   constructor(path: string, name = path) {
     expectPath(path, 'new KldFile(path: string, name?: string)', 'parseKldHeader(bytes)');
-    this.name = name;
+    this.name = inputLabel(name, path); // a damaged file is named by its role and its path
     this.fd = openInput(path, name);
     try {
       const size = fstatSync(this.fd).size;
       const head = new Uint8Array(20);
       const got = readSync(this.fd, head, 0, 20, 0);
-      this.header = parseKldHeader(head.subarray(0, got), name, size);
+      this.header = parseKldHeader(head.subarray(0, got), this.name, size);
       const nt = this.header.nCtx * this.header.nChunk;
       const tok = new Int32Array(nt);
-      readFully(this.fd, new Uint8Array(tok.buffer), 20, name);
+      readFully(this.fd, new Uint8Array(tok.buffer), 20, this.name);
       this.tokens = tok;
     } catch (e) {
       closeSync(this.fd);
