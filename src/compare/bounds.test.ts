@@ -4,17 +4,9 @@ import fc from 'fast-check';
 import { SummarizeScratch, roundKlrefRow, summarizeLogRow, type KlrefRow } from '../io/klref.js';
 import { BoundsScratch, exactMeasures, rowBounds, type RowBoundsOut } from './bounds.js';
 import { storedLogpError } from '../io/klref.js';
+import { logSoftmax } from '../rows/logSumExp.js';
 
 const NAMES = ['KL(base‖candidate)', 'KL(candidate‖base)', 'JS', 'TVD'];
-
-function logSoftmax(x: ArrayLike<number>): Float64Array {
-  let m = -Infinity;
-  for (let i = 0; i < x.length; i++) m = Math.max(m, x[i]!);
-  let s = 0;
-  for (let i = 0; i < x.length; i++) s += Math.exp(x[i]! - m);
-  const l = m + Math.log(s);
-  return Float64Array.from(x, (v) => v - l);
-}
 
 function emptyRow(k: number): KlrefRow {
   return { logTail: 0, logTailAll: 0, floor: 0, logpTarget: NaN, nWindow: k, logp: new Float64Array(k), ids: new Int32Array(k) };

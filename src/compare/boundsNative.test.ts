@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { SummarizeScratch, roundKlrefRow, summarizeLogRow, type KlrefRow } from '../io/klref.js';
 import { nativeKlrefRow } from '../kernels/registry.js';
 import { seededRandom } from '../random.js';
+import { logSoftmax } from '../rows/logSumExp.js';
 import { runCli } from '../testing/cli.js';
 import { writeKldFixture } from '../testing/kldFixtures.js';
 import { BoundsScratch, rowBounds, type CandidateRow, type ReferenceView, type RowBoundsOut } from './bounds.js';
@@ -49,15 +50,6 @@ function decoded(c: CandidateRow): CandidateRow {
     q[i] = k.expHi[code >>> 8]! * k.expLo[code & 255]!;
   }
   return { logq, q, window: c.window };
-}
-
-function logSoftmax(x: Float64Array): Float64Array {
-  let m = -Infinity;
-  for (const v of x) if (v > m) m = v;
-  let s = 0;
-  for (const v of x) s += Math.exp(v - m);
-  const l = m + Math.log(s);
-  return x.map((v) => v - l);
 }
 
 interface Case {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { compareStats, makeLmLogits } from './accuracy.js';
 import { availableBackends, batchStatsSync, closeWorkers } from './index.js';
 import { referenceBatchStats } from './reference.js';
+import { softmaxRows } from '../testing/accuracyCases.js';
 import { STAT_F64_KEYS, type BatchInput } from './types.js';
 
 after(closeWorkers);
@@ -12,19 +13,6 @@ after(closeWorkers);
 // takes its division-free JS form (a polynomial in x² instead of u = (q−p)/(q+p) and a log1p).
 // Every field against the float64 TypeScript reference, under the accuracy rule.
 const hasNative = availableBackends().includes('native');
-
-function logSoftmax(x: ArrayLike<number>, rows: number, cols: number): Float64Array {
-  const out = new Float64Array(rows * cols);
-  for (let r = 0; r < rows; r++) {
-    let m = -Infinity;
-    for (let i = 0; i < cols; i++) m = Math.max(m, x[r * cols + i]!);
-    let s = 0;
-    for (let i = 0; i < cols; i++) s += Math.exp(x[r * cols + i]! - m);
-    const l = m + Math.log(s);
-    for (let i = 0; i < cols; i++) out[r * cols + i] = x[r * cols + i]! - l;
-  }
-  return out;
-}
 
 describe("native measures 'all' on LM-like rows (every field against the TS reference)", { skip: !hasNative }, () => {
   const cols = 128256;
@@ -38,8 +26,8 @@ describe("native measures 'all' on LM-like rows (every field against the TS refe
       cases.push({ name: `${tag} float32 logits`, input: { p, q, rows, cols, from: 'logits', measures: 'all', targets } });
       if (kl === 1e-3 || kl === 1e-1) {
         cases.push({ name: `${tag} float64 logits`, input: { p: Float64Array.from(p), q: Float64Array.from(q), rows, cols, from: 'logits', measures: 'all', targets } });
-        const lp = Float32Array.from(logSoftmax(p, rows, cols));
-        const lq = Float32Array.from(logSoftmax(q, rows, cols));
+        const lp = softmaxRows(p, rows, cols, true);
+        const lq = softmaxRows(q, rows, cols, true);
         cases.push({ name: `${tag} float32 logprobs`, input: { p: lp, q: lq, rows, cols, from: 'logprobs', measures: 'all', targets } });
       }
     }

@@ -1,17 +1,21 @@
 // The kernels' accuracy suite: random and adversarial batches that every backend must agree on
 // with the TypeScript reference (used by the kernel tests, not part of the package API).
 import { seededRandom } from '../random.js';
+import { logSumExp } from '../rows/logSumExp.js';
 import { LM_REGIMES, makeLmLogits, makeLogits } from '../kernels/accuracy.js';
 import type { BatchInput } from '../kernels/types.js';
 
-function softmaxRows(x: Float32Array | Float64Array, rows: number, cols: number, log: boolean): Float32Array | Float64Array {
+/**
+ * Log-probabilities (log) or probabilities of a [rows × cols] batch of logits, computed in
+ * float64 (the row rule of src/rows/logSumExp.ts) and stored in x's precision.
+ *
+ * @example
+ * softmaxRows(Float32Array.of(0, 0), 1, 2, false); // Float32Array [0.5, 0.5]
+ */
+export function softmaxRows(x: Float32Array | Float64Array, rows: number, cols: number, log: boolean): Float32Array | Float64Array {
   const out = new (x.constructor as Float32ArrayConstructor)(x.length);
   for (let r = 0; r < rows; r++) {
-    let m = -Infinity;
-    for (let i = 0; i < cols; i++) m = Math.max(m, x[r * cols + i]!);
-    let s = 0;
-    for (let i = 0; i < cols; i++) s += Math.exp(x[r * cols + i]! - m);
-    const lse = m + Math.log(s);
+    const lse = logSumExp(x, r * cols, cols);
     for (let i = 0; i < cols; i++) out[r * cols + i] = log ? x[r * cols + i]! - lse : Math.exp(x[r * cols + i]! - lse);
   }
   return out;
