@@ -269,6 +269,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("run", Napi::Function::New(env, Run));
   exports.Set("kldRows", Napi::Function::New(env, KldRows));
   exports.Set("klrefRow", Napi::Function::New(env, KlrefRow));
+  // the row layout of klbounds.h, for the loader to check against its own (a stale build differs)
+  exports.Set("klrefBoundsParams", Napi::Number::New(env, klref::BOUNDS_PARAMS));
+  exports.Set("klrefBoundsOut", Napi::Number::New(env, klref::BOUNDS_OUT));
   exports.Set("klrefBoundsRows", Napi::Function::New(env, KlrefBoundsRows));
   exports.Set("simd", Napi::Function::New(env, Simd));
   exports.Set("floors", Napi::Function::New(env, FloorsJs));

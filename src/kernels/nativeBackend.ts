@@ -26,6 +26,8 @@ interface NativeAddon {
   simd(): string;
   floors?(rows: Float32Array, threads: number, reps: number): NativeFloors;
   kldRows(rawA: Uint8Array, rawB: Uint8Array, rowBytes: number, cols: number, n: number, heads: Float64Array, out: Float64Array, threads: number): void;
+  klrefBoundsParams?: number;
+  klrefBoundsOut?: number;
   klrefRow?(codes: Uint16Array, ids: Int32Array, logp: Float64Array, counts: Uint32Array, expHi: Float64Array, expLo: Float64Array, params: Float64Array, heap: Float64Array, out: Float64Array, bounds: boolean): void;
   klrefBoundsRows?(raw: Uint8Array, ids: Int32Array, logp: Float64Array, counts: Uint32Array, exp: Float64Array, params: Float64Array, heap: Float64Array, out: Float64Array, n: number, V: number): Promise<void>;
 }
@@ -72,6 +74,11 @@ export const KLREF_BOUNDS_PARAMS = 30;
 /** Results per row of {@link NativeKlrefRow} with bounds (klbounds.h's BOUNDS_OUT). */
 export const KLREF_BOUNDS_OUT = 23;
 
+/** Whether the addon's row layout is this file's (an addon built from other sources is not used; the TypeScript path runs). */
+function sameBoundsLayout(addon: NativeAddon): boolean {
+  return addon.klrefBoundsParams === KLREF_BOUNDS_PARAMS && addon.klrefBoundsOut === KLREF_BOUNDS_OUT;
+}
+
 /**
  * One .kld candidate row against a reference row, natively (native/klref.h, klbounds.h): the
  * row's codes, the base's top-k ids and their stored log-probabilities, a zeroed 65,536-bin
@@ -110,7 +117,7 @@ export type NativeKlrefRow = (
 export function loadNativeKlrefRow(): NativeKlrefRow | undefined {
   const addon = loadAddon();
   const f = addon?.klrefRow;
-  if (!addon || typeof f !== 'function') return undefined;
+  if (!addon || typeof f !== 'function' || !sameBoundsLayout(addon)) return undefined;
   return (codes, ids, logp, counts, expHi, expLo, params, heap, out, bounds) => {
     // the native loop trusts these sizes: check them here, where it is cheap
     const nOut = bounds ? KLREF_BOUNDS_OUT : 10;
@@ -147,7 +154,7 @@ export type NativeKlrefBoundsRows = (raw: Uint8Array, ids: Int32Array, logp: Flo
 export function loadNativeKlrefBoundsRows(): NativeKlrefBoundsRows | undefined {
   const addon = loadAddon();
   const f = addon?.klrefBoundsRows;
-  if (!addon || typeof f !== 'function') return undefined;
+  if (!addon || typeof f !== 'function' || !sameBoundsLayout(addon)) return undefined;
   return (raw, ids, logp, counts, exp, params, heap, out, n, V) => {
     // the native loop trusts these sizes and offsets: check them here, where it is cheap
     const P = KLREF_BOUNDS_PARAMS;
