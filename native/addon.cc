@@ -37,7 +37,10 @@ void runRows(const Job& j, int start, int end) {
   for (int r = start; r < end; r++) {
     size_t off = (size_t)r * (size_t)j.cols;
     int32_t t = j.targets ? j.targets[r] : -1;
-    klk::RowResult x = klk::fused_row<T>(P + off, Q + off, j.cols, j.kind, j.normalize, j.tol, t, j.all);
+    // the next row pair of this range is fetched into the caches while this one computes
+    const T* nP = r + 1 < end ? P + off + j.cols : nullptr;
+    const T* nQ = r + 1 < end ? Q + off + j.cols : nullptr;
+    klk::RowResult x = klk::fused_row<T>(P + off, Q + off, j.cols, j.kind, j.normalize, j.tol, t, j.all, nP, nQ);
 #define KLK_STORE(field, slot) j.f[slot][r] = x.field;
     KLK_F64_SLOTS(KLK_STORE)
 #undef KLK_STORE

@@ -697,12 +697,15 @@ static inline __attribute__((always_inline)) vd cvtd(vf v) { return __builtin_co
 // (kChunk - 1) u relative). Sums that only feed error estimates stay float for the whole row
 // (up to ~n/W terms per lane: relative error n/W * u < 1e-3, nothing for an estimate).
 constexpr int kChunk = 4;
+#ifndef KLK_PF
+#define KLK_PF 3  // prefetcht0: measured best of t0/t1/t2 (2 threads, 256 cold rows)
+#endif
 
 // The plain two-exp form for broad rows (no weight near SA, KL not tiny): with T = sum ea x,
 // KL(P||Q) = TA/SA - log rho, a difference of O(1) terms whose float32 error is about
 // u sqrt(sum p^2 (1 + |y|)^2): small when every p is small. Fewer operations than the phi form;
 // returns false when its estimate is not far below both KLs (the phi form runs then).
-static inline __attribute__((always_inline)) bool two_exp_pass(const float* a, const float* b, int n, float mA, float mB, double out[6]) {
+static inline __attribute__((always_inline)) bool two_exp_pass(const float* a, const float* b, int n, float mA, float mB, const float* na, const float* nb, double out[6]) {
   const vf mAv = splat(mA), mBv = splat(mB);
   // float partial sums over kChunk vectors, then float64 (see kChunk); the squares that only
   // feed the error estimate stay float for the row
@@ -734,6 +737,8 @@ static inline __attribute__((always_inline)) bool two_exp_pass(const float* a, c
       vf av, bv;
       std::memcpy(&av, a + i, sizeof av);
       std::memcpy(&bv, b + i, sizeof bv);
+      __builtin_prefetch(na + i, 0, KLK_PF);
+      __builtin_prefetch(nb + i, 0, KLK_PF);
       body(av, bv, true, fsa, fsb, fta, ftb, fua, fub);
     }
     sa.add(fsa); sb.add(fsb); ta.add(fta); tb.add(ftb); ua.add(fua); ub.add(fub);
@@ -798,14 +803,26 @@ struct PhiPart {
   vf sa = vf{}, sb = vf{}, f = vf{}, r = vf{}, ua = vf{}, ub = vf{};
 };
 struct PhiErr {
-  vf fy = vf{}, ry = vf{}, xa = vf{}, xb = vf{};
+  vf fy = vf{}, ry = vf{}, xa = vf{}, xb = vf{}, fr = vf{};
 };
 
+// phi_wide's relative error in float32 (its fit and evaluation), the scale of the derived
+// weights' deterministic error below.
+constexpr double kPhiWideErr = 3.2e-7;
+// Chunk of the phi pass: longer than kChunk (fewer float64 flushes per vector); its float
+// partial sums are off by at most (kPhiChunk - 1) u relative, counted in the error estimate.
+constexpr int kPhiChunk = 8;
+
 // One light vector of the phi pass (no weight above the heavy thresholds).
+// Near (every lane |x| < 2: all of LM-like rows at KL 1e-3 and 1e-2, ~90 % at 1e-1) Q's weight
+// is not a second exp: yb = ya - x, so eb = ea e^-x = ea (1 + expm1(-x)) with expm1(-x) =
+// phi(x) - x from the series that phi needs anyway. eb then carries ea's rounding, which
+// cancels in rho = SB/SA up to sum (q - p) eps; phi_wide's error adds kPhiWideErr ea phi(x)
+// = kPhiWideErr tf to eb (deterministic: summed into the estimate). Far vectors compute eb.
 template <bool full>
 static inline __attribute__((always_inline)) void phi_light(vf av, vf bv, vf mAv, vf mBv, vf cH, vf cL, PhiPart& c, PhiErr& e2) {
   vf ya = av - mAv, yb = bv - mBv;
-  vf ea = vexp_neg(ya), eb = vexp_neg(yb);
+  vf ea = vexp_neg(ya);
   // two-sum: s + e = av - bv exactly; x = (s - cH) + (e - cL), exact where x is small
   vf s = av - bv;
   vf bb = s - av;
@@ -814,11 +831,33 @@ static inline __attribute__((always_inline)) void phi_light(vf av, vf bv, vf mAv
   if (!full) {  // padding: -inf - m = -inf, e = 0; keep the products finite
     vi pad = av == -kInf;
     ea = sel(pad, vf{}, ea);
-    eb = sel(pad, vf{}, eb);
     ya = sel(pad, vf{}, ya);
     yb = sel(pad, vf{}, yb);
     x = sel(pad, vf{}, x);
   }
+  if (__builtin_expect(!any_lane(~(vabs(x) < 2.f)), 1)) {
+    vf phiF, phiR;
+    phi_wide(x, phiF, phiR);
+    vf d1 = ea * (phiF - x);  // eb - ea
+    vf eb = ea + d1;
+    vf tf = ea * phiF, tr = eb * phiR;
+    c.sa += ea;
+    c.sb += eb;
+    c.f += tf;
+    c.r += tr;
+    c.ua += ea * ya;
+    c.ub += eb * yb;
+    // deterministic error scales of the terms: weight error u |y| (y <= 0; eb's is ea's) and
+    // the fit of phi inside eb; the random one of log rho: (eb - ea)(1 + |ya|)
+    e2.fy -= tf * ya;
+    e2.ry -= tr * ya;
+    e2.fr += tf * phiR;
+    vf ra = d1 - d1 * ya;
+    e2.xa += ra * ra;
+    return;
+  }
+  vf eb = vexp_neg(yb);
+  if (!full) eb = sel(av == -kInf, vf{}, eb);
   vf phiF, phiR;
   phi_pair(x, phiF, phiR);
   vi small = vabs(x) < 0.5f;
@@ -832,17 +871,26 @@ static inline __attribute__((always_inline)) void phi_light(vf av, vf bv, vf mAv
   c.ua += ea * ya;
   c.ub += eb * yb;
   // deterministic error scale of the terms (weight error u |y|), and the random one of the
-  // weights: e (1 + |y|)
-  e2.fy += tf * vabs(ya);
-  e2.ry += tr * vabs(yb);
+  // independent weights: e (1 + |y|)
+  e2.fy -= tf * ya;
+  e2.ry -= tr * yb;
   vf ra = ea - ea * ya, rb = eb - eb * yb;
   e2.xa += ra * ra;
   e2.xb += rb * rb;
 }
 
+// After a chunk: the float64 sums take its partial sums, and the random scale of the derived
+// weights' own rounding (eb within ~2u (eb + |eb - ea|) <= 2u (2 eb + ea) per lane) is bounded
+// by the square of the chunk's lane sum of 2 eb + ea (all terms >= 0).
+static inline __attribute__((always_inline)) void phi_flush(PhiSums& S, const PhiPart& c, PhiErr& e2) {
+  S.sa.add(c.sa); S.sb.add(c.sb); S.f.add(c.f); S.r.add(c.r); S.ua.add(c.ua); S.ub.add(c.ub);
+  vf g = 2.f * c.sb + c.sa;
+  e2.xb += g * g;
+}
+
 // The compensated (phi) pass over a row pair with maxima mA, mB (see fast_kl_row); SAlb, SBlb
 // are lower bounds of SA, SB. Returns false when its error estimate is not small enough.
-static inline __attribute__((always_inline)) bool phi_pass(const float* a, const float* b, int n, float mA, float mB, double SAlb, double SBlb,
+static inline __attribute__((always_inline)) bool phi_pass(const float* a, const float* b, int n, float mA, float mB, double SAlb, double SBlb, const float* na, const float* nb,
                                                            double& SA, double& SB, double& UA, double& UB, double& fwd, double& rev) {
   const vf mAv = splat(mA), mBv = splat(mB);
   // heavy: ya > log(kHeavy * SAlb) (at least -87, so that no weight below it is "heavy")
@@ -859,16 +907,18 @@ static inline __attribute__((always_inline)) bool phi_pass(const float* a, const
   int nh = 0;
   const int nFull = n / W * W;
   for (int i = 0; i < nFull;) {
-    const int iEnd = i + kChunk * W < nFull ? i + kChunk * W : nFull;
+    const int iEnd = i + kPhiChunk * W < nFull ? i + kPhiChunk * W : nFull;
     PhiPart c;
     for (; i < iEnd; i += W) {
       vf av, bv;
       std::memcpy(&av, a + i, sizeof av);
       std::memcpy(&bv, b + i, sizeof bv);
+      __builtin_prefetch(na + i, 0, KLK_PF);
+      __builtin_prefetch(nb + i, 0, KLK_PF);
       if (__builtin_expect(any_lane(((av - mAv) > thrA) | ((bv - mBv) > thrB)), 0)) hv[nh++] = i;
       else phi_light<true>(av, bv, mAv, mBv, cH, cL, c, e2);
     }
-    S.sa.add(c.sa); S.sb.add(c.sb); S.f.add(c.f); S.r.add(c.r); S.ua.add(c.ua); S.ub.add(c.ub);
+    phi_flush(S, c, e2);
   }
   for (int k = 0; k < nh; k++) {
     vf av, bv;
@@ -883,15 +933,15 @@ static inline __attribute__((always_inline)) bool phi_pass(const float* a, const
     } else {
       PhiPart c;
       phi_light<false>(av, bv, mAv, mBv, cH, cL, c, e2);
-      S.sa.add(c.sa); S.sb.add(c.sb); S.f.add(c.f); S.r.add(c.r); S.ua.add(c.ua); S.ub.add(c.ub);
+      phi_flush(S, c, e2);
     }
   }
-  double F = 0, R = 0, XA = 0, XB = 0, FY = 0, RY = 0;
+  double F = 0, R = 0, XA = 0, XB = 0, FY = 0, RY = 0, FR = 0;
   SA = S.sa.total(); SB = S.sb.total(); F = S.f.total(); R = S.r.total(); UA = S.ua.total(); UB = S.ub.total();
   for (int k = 0; k < W; k++) {
-    XA += e2.xa[k]; XB += e2.xb[k]; FY += e2.fy[k]; RY += e2.ry[k];
+    XA += e2.xa[k]; XB += e2.xb[k]; FY += e2.fy[k]; RY += e2.ry[k]; FR += e2.fr[k];
   }
-  if (!std::isfinite(SA + SB + F + R + UA + UB + XA + XB + FY + RY)) return false;
+  if (!std::isfinite(SA + SB + F + R + UA + UB + XA + XB + FY + RY + FR)) return false;
   // phi(-log rho) = d - log1p(d), d = rho - 1; phi(log rho) = d' - log1p(d'), d' = 1/rho - 1
   const double d = (SB - SA) / SA, dr = (SA - SB) / SB;
   const double gF = d - std::log1p(d), gR = dr - std::log1p(dr);
@@ -899,9 +949,14 @@ static inline __attribute__((always_inline)) bool phi_pass(const float* a, const
   rev = R / SB - gR;
   // error estimate: the terms' own (relative, deterministic bound) and |rho - 1| times that
   // of log rho (light weights, kSigma standard deviations)
-  const double eLog = kSigma * kExpErr * (std::sqrt(XA) / SA + std::sqrt(XB) / SB);
-  const double errF = kExpErr * (8 * F + FY) / SA + std::fabs(d) * eLog;
-  const double errR = kExpErr * (8 * R + RY) / SB + std::fabs(dr) * eLog;
+  // (kSigma standard deviations), plus the derived weights' deterministic part (SB off by at
+  // most kPhiWideErr F, each term of R by kPhiWideErr tf phi(-x)). The terms' own relative
+  // errors, at most 3.3 u (exp), 5.3 u (phi), 7 u (chunk sum: kPhiChunk - 1) and in R 8 u
+  // (the derived weight), are rounding errors of independent sizes, not all of one sign: their
+  // root sum of squares, 9.4 u and 12.5 u, is taken as 10 u and 14 u.
+  const double eLog = kSigma * kExpErr * (std::sqrt(XA) / SA + std::sqrt(XB) / SB) + kPhiWideErr * F / SB;
+  const double errF = kExpErr * (10 * F + FY) / SA + std::fabs(d) * eLog;
+  const double errR = kExpErr * (14 * R + RY) / SB + kPhiWideErr * FR / SB + std::fabs(dr) * eLog;
   if (errF > kFastRelBound * fwd && errF > kFastAbsBound) return false;
   if (errR > kFastRelBound * rev && errR > kFastAbsBound) return false;
   return true;
@@ -911,7 +966,9 @@ static inline __attribute__((always_inline)) bool phi_pass(const float* a, const
 // exceeds 1/kBroad of SA, and the two-exp form is tried first.
 constexpr double kBroad = 8;
 
-__attribute__((noinline)) static bool fast_kl_row(const float* a, const float* b, int n, int32_t target, RowResult& res) {
+__attribute__((noinline)) static bool fast_kl_row(const float* a, const float* b, int n, int32_t target, RowResult& res, const float* na = nullptr, const float* nb = nullptr) {
+  // the next row pair, fetched into the caches while this one computes (itself if none)
+  if (!na || !nb) { na = a; nb = b; }
   // pass 1: maxima and the first index of each, and every block's lane maxima: their weights
   // are distinct elements' weights, so their sum is a lower bound of SA (SB). A NaN or infinity
   // anywhere (masked logits, invalid rows) makes a sum of pass 2 non-finite: exact path.
@@ -957,9 +1014,9 @@ __attribute__((noinline)) static bool fast_kl_row(const float* a, const float* b
   for (int k = 0; k < W; k++) { SAlb += la[k]; SBlb += lb[k]; }
   double SA = 0, SB = 0, UA = 0, UB = 0, fwd = 0, rev = 0;
   double two[6];
-  if (SAlb >= kBroad && SBlb >= kBroad && two_exp_pass(a, b, n, mA, mB, two)) {
+  if (SAlb >= kBroad && SBlb >= kBroad && two_exp_pass(a, b, n, mA, mB, na, nb, two)) {
     fwd = two[0]; rev = two[1]; SA = two[2]; SB = two[3]; UA = two[4]; UB = two[5];
-  } else if (!phi_pass(a, b, n, mA, mB, SAlb, SBlb, SA, SB, UA, UB, fwd, rev)) {
+  } else if (!phi_pass(a, b, n, mA, mB, SAlb, SBlb, na, nb, SA, SB, UA, UB, fwd, rev)) {
     return false;
   }
   const double lSA = std::log(SA), lSB = std::log(SB);
@@ -990,12 +1047,12 @@ __attribute__((noinline)) static bool fast_kl_row(const float* a, const float* b
 
 /** The fused pass over one row pair; `all` = false skips JS and TV (set to NaN). */
 template <typename T>
-static RowResult fused_row(const T* a, const T* b, int n, int kind, bool normalize, double tol, int32_t target, bool all = true) {
+static RowResult fused_row(const T* a, const T* b, int n, int kind, bool normalize, double tol, int32_t target, bool all = true, const T* na = nullptr, const T* nb = nullptr) {
   switch (kind) {
     case LOGITS:
       if constexpr (sizeof(T) == 4) {
         RowResult r{};
-        if (!all && fast_kl_row(a, b, n, target, r)) return r;
+        if (!all && fast_kl_row(a, b, n, target, r, na, nb)) return r;
       }
       return all ? fused_row_t<T, LOGITS, true>(a, b, n, normalize, tol, target) : fused_row_t<T, LOGITS, false>(a, b, n, normalize, tol, target);
     case LOGPROBS:
