@@ -231,6 +231,12 @@ static inline __attribute__((always_inline)) vd loadd(const T* x, int i, int n, 
 
 constexpr int BLOCK = 2048;
 
+// Prefetch hint for the next row pair (see fast_kl_row): prefetcht0, the best of t0/t1/t2 measured
+// (2 threads, 256 cold rows).
+#ifndef KLK_PF
+#define KLK_PF 3
+#endif
+
 // Pass 1: validity, argmax (first index wins) and the normaliser. Log domain: blocked online
 // log-sum-exp (block max first; the running sum is rescaled by e^(m_old - m_new) once per block
 // where the max grows; the block's e^(x - m) are summed in float, then float64 every 256).
@@ -486,7 +492,9 @@ static inline __attribute__((always_inline)) void terms(vf p, vf q, vf la, vf lb
 }
 
 template <typename T, int KIND, bool ALL>
-__attribute__((noinline)) static RowResult fused_row_t(const T* a, const T* b, int n, bool normalize, double tol, int32_t target) {
+__attribute__((noinline)) static RowResult fused_row_t(const T* a, const T* b, int n, bool normalize, double tol, int32_t target, const T* na = nullptr, const T* nb = nullptr) {
+  // the next row pair, fetched into the caches during pass 2 (itself if none)
+  if (!na || !nb) { na = a; nb = b; }
   constexpr int kind = KIND;
   RowResult res{};
   // scratch of this thread: pass 1's e^(x - m) of both rows and each block's m
@@ -531,6 +539,8 @@ __attribute__((noinline)) static RowResult fused_row_t(const T* a, const T* b, i
       if constexpr (sizeof(T) == 4) {
         vf av = loadf(a, i, n, -kInf, full);
         vf bv = loadf(b, i, n, -kInf, full);
+        __builtin_prefetch(na + i, 0, KLK_PF);
+        __builtin_prefetch(nb + i, 0, KLK_PF);
         pz = av == -kInf;
         qz = bv == -kInf;
         la = (av - aH) - aL;
@@ -697,9 +707,6 @@ static inline __attribute__((always_inline)) vd cvtd(vf v) { return __builtin_co
 // (kChunk - 1) u relative). Sums that only feed error estimates stay float for the whole row
 // (up to ~n/W terms per lane: relative error n/W * u < 1e-3, nothing for an estimate).
 constexpr int kChunk = 4;
-#ifndef KLK_PF
-#define KLK_PF 3  // prefetcht0: measured best of t0/t1/t2 (2 threads, 256 cold rows)
-#endif
 
 // The plain two-exp form for broad rows (no weight near SA, KL not tiny): with T = sum ea x,
 // KL(P||Q) = TA/SA - log rho, a difference of O(1) terms whose float32 error is about
@@ -1054,7 +1061,7 @@ static RowResult fused_row(const T* a, const T* b, int n, int kind, bool normali
         RowResult r{};
         if (!all && fast_kl_row(a, b, n, target, r, na, nb)) return r;
       }
-      return all ? fused_row_t<T, LOGITS, true>(a, b, n, normalize, tol, target) : fused_row_t<T, LOGITS, false>(a, b, n, normalize, tol, target);
+      return all ? fused_row_t<T, LOGITS, true>(a, b, n, normalize, tol, target, na, nb) : fused_row_t<T, LOGITS, false>(a, b, n, normalize, tol, target);
     case LOGPROBS:
       return all ? fused_row_t<T, LOGPROBS, true>(a, b, n, normalize, tol, target) : fused_row_t<T, LOGPROBS, false>(a, b, n, normalize, tol, target);
     default:
