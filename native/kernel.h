@@ -976,41 +976,40 @@ constexpr double kBroad = 8;
 __attribute__((noinline)) static bool fast_kl_row(const float* a, const float* b, int n, int32_t target, RowResult& res, const float* na = nullptr, const float* nb = nullptr) {
   // the next row pair, fetched into the caches while this one computes (itself if none)
   if (!na || !nb) { na = a; nb = b; }
-  // pass 1: maxima and the first index of each, and every block's lane maxima: their weights
-  // are distinct elements' weights, so their sum is a lower bound of SA (SB). A NaN or infinity
-  // anywhere (masked logits, invalid rows) makes a sum of pass 2 non-finite: exact path.
+  // pass 1: every block's lane maxima (the only work per vector: two max), the row maxima from
+  // them, and the first index of each maximum by a scan of the first block holding it. The
+  // blocks' lane maxima are distinct elements, so their weights sum to a lower bound of SA (SB).
+  // A NaN or infinity anywhere (masked logits, invalid rows) makes a sum of pass 2 non-finite:
+  // exact path.
   static thread_local std::vector<vf> blk;
   constexpr int LB = 32 * W;  // block of the lower bound: ~n/32 distinct elements enter it
   const int nB = (n + LB - 1) / LB;
   if ((int)blk.size() < 2 * nB) blk.resize(2 * nB);
   vf ma = splat(-kInf), mb = splat(-kInf);
-  vi ia = vi{}, ib = vi{};
-  vi lane;
-  for (int k = 0; k < W; k++) lane[k] = k;
   for (int b0 = 0, j = 0; b0 < n; b0 += LB, j++) {
     const int b1 = b0 + LB < n ? b0 + LB : n;
     vf bma = splat(-kInf), bmb = splat(-kInf);
     KLK_LOOP(i, b0, b1, {
-      vf av = loadf(a, i, b1, -kInf, full);
-      vf bv = loadf(b, i, b1, -kInf, full);
-      ia = av > ma ? lane + i : ia;
-      ib = bv > mb ? lane + i : ib;
-      bma = vmax(bma, av);
-      bmb = vmax(bmb, bv);
-      ma = vmax(ma, av);
-      mb = vmax(mb, bv);
+      bma = vmax(bma, loadf(a, i, b1, -kInf, full));
+      bmb = vmax(bmb, loadf(b, i, b1, -kInf, full));
     })
     blk[2 * j] = bma;
     blk[2 * j + 1] = bmb;
+    ma = vmax(ma, bma);
+    mb = vmax(mb, bmb);
   }
   float mA = -kInf, mB = -kInf;
   for (int k = 0; k < W; k++) { mA = ma[k] > mA ? ma[k] : mA; mB = mb[k] > mB ? mb[k] : mB; }
   if (!(mA > -kInf && mA < kInf && mB > -kInf && mB < kInf)) return false;
-  int32_t argA = n, argB = n;
-  for (int k = 0; k < W; k++) {
-    if (ma[k] == mA && ia[k] < argA) argA = ia[k];
-    if (mb[k] == mB && ib[k] < argB) argB = ib[k];
-  }
+  const auto first = [&](const float* x, int side, float m) {
+    for (int j = 0; j < nB; j++) {
+      if (!any_lane(blk[2 * j + side] == m)) continue;
+      const int b1 = (j + 1) * LB < n ? (j + 1) * LB : n;
+      for (int i = j * LB; i < b1; i++) if (x[i] == m) return (int32_t)i;
+    }
+    return (int32_t)n;
+  };
+  const int32_t argA = first(a, 0, mA), argB = first(b, 1, mB);
   const vf mAv = splat(mA), mBv = splat(mB);
   vf la = vf{}, lb = vf{};
   for (int j = 0; j < nB; j++) {
