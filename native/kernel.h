@@ -808,6 +808,9 @@ static inline __attribute__((always_inline)) void phi_heavy(vf av, vf bv, double
 // Float partial sums of the phi pass: per chunk (s*, f, r, u*) and per row (error scales).
 struct PhiPart {
   vf sa = vf{}, sb = vf{}, f = vf{}, r = vf{}, ua = vf{}, ub = vf{};
+  inline __attribute__((always_inline)) void add(vf ea, vf eb, vf tf, vf tr, vf ya, vf yb) {
+    sa += ea; sb += eb; f += tf; r += tr; ua += ea * ya; ub += eb * yb;
+  }
 };
 struct PhiErr {
   vf fy = vf{}, ry = vf{}, xa = vf{}, xb = vf{}, fr = vf{};
@@ -848,12 +851,7 @@ static inline __attribute__((always_inline)) void phi_light(vf av, vf bv, vf mAv
     vf d1 = ea * (phiF - x);  // eb - ea
     vf eb = ea + d1;
     vf tf = ea * phiF, tr = eb * phiR;
-    c.sa += ea;
-    c.sb += eb;
-    c.f += tf;
-    c.r += tr;
-    c.ua += ea * ya;
-    c.ub += eb * yb;
+    c.add(ea, eb, tf, tr, ya, yb);
     // deterministic error scales of the terms: weight error u |y| (y <= 0; eb's is ea's) and
     // the fit of phi inside eb; the random one of log rho: (eb - ea)(1 + |ya|)
     e2.fy -= tf * ya;
@@ -871,12 +869,7 @@ static inline __attribute__((always_inline)) void phi_light(vf av, vf bv, vf mAv
   // away from x = 0 the three parts of ea phi(x) = ea x - ea + eb do not cancel badly
   vf tf = sel(small, ea * phiF, (ea * x - ea) + eb);
   vf tr = sel(small, eb * phiR, (ea - eb * x) - eb);
-  c.sa += ea;
-  c.sb += eb;
-  c.f += tf;
-  c.r += tr;
-  c.ua += ea * ya;
-  c.ub += eb * yb;
+  c.add(ea, eb, tf, tr, ya, yb);
   // deterministic error scale of the terms (weight error u |y|), and the random one of the
   // independent weights: e (1 + |y|)
   e2.fy -= tf * ya;
