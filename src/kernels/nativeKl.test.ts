@@ -43,10 +43,10 @@ describe("native measures 'kl' fast path (LM-like rows, ties, far lanes, several
     const rows = 6;
     const { p, q } = makeLmLogits({ rows, cols, kl: 1e-3, entropy: [1, 4], seed: 21 });
     const before = referenceBatchStats({ p, q: q.slice(), rows, cols, from: 'logits', measures: 'kl' });
-    // row 2: three of P's heavier tokens (ranks 5, 20, 100) moved by 3 nats in Q, inside otherwise near vectors (those vectors compute
+    // row 2: three light tokens of P (ranks 2000, 5000, 20000: below the float64 weights) moved by 3 nats in Q, inside otherwise near vectors (those vectors compute
     // Q's weights by exp); row 4: one masked logit (the exact path); the others stay near
     const row2 = Array.from(p.subarray(2 * cols, 3 * cols), (v, k) => [v, k] as const).sort((x, y) => y[0] - x[0]);
-    for (const rank of [5, 20, 100]) q[2 * cols + row2[rank]![1]] = q[2 * cols + row2[rank]![1]]! + 3;
+    for (const rank of [2000, 5000, 20000]) q[2 * cols + row2[rank]![1]] = q[2 * cols + row2[rank]![1]]! + 3;
     q[4 * cols + 77] = -Infinity;
     const targets = new Int32Array([0, 1, 2, 3, 77, cols - 1]);
     const input: BatchInput = { p, q, rows, cols, from: 'logits', measures: 'kl', targets };
@@ -57,7 +57,7 @@ describe("native measures 'kl' fast path (LM-like rows, ties, far lanes, several
     }
     // the cases are what the test claims: close pairs, one infinite reverse KL from the mask
     assert.ok(ref.forward[0]! > 1e-4 && ref.forward[0]! < 1e-2, `row 0 KL ${ref.forward[0]}`);
-    assert.ok(ref.reverse[2]! > before.reverse[2]! * 1.01, `far lanes raise KL(Q‖P): ${before.reverse[2]} -> ${ref.reverse[2]}`);
+    assert.ok(ref.reverse[2]! > before.reverse[2]! * 1.001, `far lanes raise KL(Q‖P): ${before.reverse[2]} -> ${ref.reverse[2]}`);
     assert.equal(ref.forward[4], Infinity);
   });
 });
